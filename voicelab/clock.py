@@ -1,0 +1,152 @@
+"""The run's single source of time: virtual (deterministic, instant) or real.
+
+Every stage asks its :class:`Clock` for the time and sleeps through it, never
+through ``time.time()``. ``run(main, clock="virtual")`` executes ``main(clock)``
+on an event loop whose clock jumps straight to the next timer when nothing is
+ready, so a 5 s turn takes about a millisecond of wall time and gives the same
+timeline every time. ``clock="realtime"`` runs on a normal loop and aims every
+sleep at an absolute deadline, so sleep overshoot does not accumulate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import heapq
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, TypeVar
+
+T = TypeVar("T")
+ClockMode = Literal["virtual", "realtime"]
+CLOCK_MODES: tuple[str, ...] = ("virtual", "realtime")
+
+# Virtual timestamps are kept on a nanosecond grid so 0.1 + 0.08 stays 0.18.
+_DIGITS = 9
+# In real time, a task that wakes within this much of its previous deadline keeps
+# counting from that deadline (absolute scheduling), so sleep overshoot does not
+# accumulate; later than this it was waiting on something else and counts from now.
+_ANCHOR_SLACK_S = 0.003
+
+_anchor: contextvars.ContextVar[float | None] = contextvars.ContextVar("voicelab_anchor", default=None)
+
+
+class VirtualEventLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop on virtual time: when nothing is ready, its clock jumps to the next timer.
+
+    Idle waiting costs nothing and is exact. Only when no timer is pending does it
+    block on its selector (for work handed back by threads).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._now = 0.0
+
+    def time(self) -> float:
+        return self._now
+
+    def call_at(self, when, callback, *args, context=None):
+        return super().call_at(round(when, _DIGITS), callback, *args, context=context)
+
+    def _run_once(self) -> None:
+        ready, scheduled = self._ready, self._scheduled
+        while scheduled and scheduled[0]._cancelled:
+            self._timer_cancelled_count -= 1
+            heapq.heappop(scheduled)._scheduled = False
+        if not ready:
+            if scheduled:
+                self._now = max(self._now, scheduled[0]._when)
+            else:
+                self._process_events(self._selector.select(None))
+        while scheduled and scheduled[0]._when <= self._now:
+            handle = heapq.heappop(scheduled)
+            handle._scheduled = False
+            ready.append(handle)
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                handle._run()
+
+
+class Clock:
+    """Time for one run: ``now()`` in seconds since the run started, and sleeps."""
+
+    def __init__(self, mode: ClockMode, loop: asyncio.AbstractEventLoop) -> None:
+        self.mode = mode
+        self._loop = loop
+        self._t0 = loop.time()
+
+    def now(self) -> float:
+        """Seconds since the run started (nanosecond grid, so no float noise)."""
+        return round(self._loop.time() - self._t0, _DIGITS)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``; in real time, counted from this task's previous deadline when it just woke from it.
+
+        Counting from the deadline rather than from "now" keeps a task's schedule
+        exact in real time: each sleep's overshoot is absorbed by the next.
+        Virtual sleeps are exact, so there "now" is always the base.
+        """
+        now = self._loop.time()
+        anchor = _anchor.get() if self.mode == "realtime" else None
+        base = anchor if anchor is not None and 0.0 <= now - anchor <= _ANCHOR_SLACK_S else now
+        await self._sleep_to(base + max(0.0, seconds))
+
+    async def sleep_until(self, t: float) -> None:
+        """Sleep until run time ``t`` (seconds since the start); returns at once if past."""
+        await self._sleep_to(self._t0 + t)
+
+    async def _sleep_to(self, deadline: float) -> None:
+        _anchor.set(deadline)
+        delay = deadline - self._loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            await asyncio.sleep(0)
+
+
+_worker: ThreadPoolExecutor | None = None
+_worker_lock = threading.Lock()
+
+
+def _in_running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _run_here(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
+    loop: asyncio.AbstractEventLoop = VirtualEventLoop() if mode == "virtual" else asyncio.new_event_loop()
+    try:
+        clock = Clock(mode, loop)
+        return loop.run_until_complete(_as_task(main, clock))
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+async def _as_task(main: Callable[[Clock], Awaitable[T]], clock: Clock) -> T:
+    return await main(clock)
+
+
+def run(main: Callable[[Clock], Awaitable[T]], clock: ClockMode = "virtual") -> T:
+    """Run ``main(clock)`` to completion on a fresh loop and return its result.
+
+    Works from plain code and from inside a running event loop (a notebook
+    cell): there, the run happens on a worker thread with a loop of its own, so
+    the caller's loop is never patched or re-entered.
+    """
+    if clock not in CLOCK_MODES:
+        raise ValueError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {clock!r}")
+    if not _in_running_loop():
+        return _run_here(main, clock)
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voicelab-clock")
+    return _worker.submit(_run_here, main, clock).result()

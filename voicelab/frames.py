@@ -1,0 +1,77 @@
+"""Typed frames that flow between pipeline stages (audio, VAD events, transcripts, tokens, speech)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFrame:
+    """A chunk of caller microphone audio, ``start`` seconds into the caller's stream."""
+
+    samples: np.ndarray
+    sample_rate: int
+    start: float
+    turn: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The VAD heard the caller start speaking."""
+
+    turn: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfUtterance:
+    """The endpointer decided the caller has finished (or their audio stream ended)."""
+
+    turn: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    text: str
+    final: bool
+    turn: int
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+    turn: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfResponse:
+    """The LLM has produced its last token for ``turn``."""
+
+    turn: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechAudio:
+    """A chunk of synthesized agent speech."""
+
+    samples: np.ndarray
+    sample_rate: int
+    text: str
+    turn: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfSpeech:
+    """TTS has synthesized everything for ``turn``."""
+
+    turn: int

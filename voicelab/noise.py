@@ -1,0 +1,21 @@
+"""A shared bank of Gaussian noise: simulated audio is noise at speech level, sliced from here.
+
+Drawing fresh noise for every chunk dominated the cost of a simulated turn; slicing a
+fixed bank at seeded offsets keeps audio deterministic and makes it nearly free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BANK_SECONDS = 8
+SAMPLE_RATE = 16_000
+_BANK = np.random.default_rng(20240).standard_normal(BANK_SECONDS * SAMPLE_RATE).astype(np.float32)
+
+
+def noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` samples of unit Gaussian noise starting at a random offset of the bank (a fresh array)."""
+    if n > len(_BANK):
+        return np.resize(np.roll(_BANK, -int(rng.integers(len(_BANK)))), n)
+    start = int(rng.integers(len(_BANK) - n + 1))
+    return _BANK[start:start + n].copy()

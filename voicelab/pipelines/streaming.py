@@ -1,0 +1,96 @@
+"""The streaming pipeline: every stage is its own task, joined by bounded queues.
+
+caller -> vad -> asr -> llm -> tts -> playback. ASR keeps up with the audio as it
+arrives, the endpointer ends the turn, the LLM starts on the final transcript and
+TTS starts on the first clause while the LLM is still generating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..context import RunContext
+from ..stages.asr import AsrEngine, SimulatedASR, run_asr
+from ..stages.caller import CallerEngine, SimulatedCaller, Utterance, stream_utterance
+from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
+from ..stages.playback import run_playback
+from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
+from ..stages.vad import run_vad
+from ..trace import AgentState
+
+AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
+TEXT_QUEUE_SIZE = 256
+SPEECH_QUEUE_SIZE = 64
+
+
+@dataclass
+class StreamingPipeline:
+    """Concurrent stages; swap any engine for a real one: ``StreamingPipeline(asr=PocketsphinxASR())``."""
+
+    caller: CallerEngine = field(default_factory=SimulatedCaller)
+    asr: AsrEngine = field(default_factory=SimulatedASR)
+    llm: LlmEngine = field(default_factory=ScriptedLLM)
+    tts: TtsEngine = field(default_factory=SimulatedTTS)
+    name: str = "streaming"
+
+    async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
+        """Play a conversation: each text is one caller turn, the next starts after the agent finishes."""
+        audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
+        mic: asyncio.Queue = asyncio.Queue(audio_size)
+        to_asr: asyncio.Queue = asyncio.Queue(audio_size)
+        transcripts: asyncio.Queue = asyncio.Queue(TEXT_QUEUE_SIZE)
+        tokens: asyncio.Queue = asyncio.Queue(TEXT_QUEUE_SIZE)
+        speech: asyncio.Queue = asyncio.Queue(SPEECH_QUEUE_SIZE)
+        utterances: dict[int, Utterance] = {}
+        finished = asyncio.Event()
+        endpointed = asyncio.Event()
+
+        def on_finished(turn: int) -> None:
+            ctx.trace.end_turn(ctx.trace.turns[turn])
+            finished.set()
+
+        stages = [
+            run_vad(mic, to_asr, ctx, lambda turn: endpointed.set()),
+            run_asr(self.asr, to_asr, transcripts, ctx, utterances),
+            run_llm(self.llm, transcripts, tokens, ctx),
+            run_tts(self.tts, tokens, speech, ctx),
+            run_playback(speech, ctx, on_finished),
+        ]
+        tasks = [asyncio.create_task(stage) for stage in stages]
+        conversation = asyncio.create_task(self._converse(texts, ctx, mic, utterances, finished, endpointed))
+        try:
+            done, _ = await asyncio.wait([conversation, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in (conversation, *tasks):
+                task.cancel()
+            await asyncio.gather(conversation, *tasks, return_exceptions=True)
+
+    async def _converse(self, texts: Sequence[str], ctx: RunContext, mic: asyncio.Queue,
+                        utterances: dict[int, Utterance], finished: asyncio.Event,
+                        endpointed: asyncio.Event) -> None:
+        """The caller's side: speak each turn, keep the microphone open until the agent has stopped listening
+        (the endpoint), then wait for the agent to finish."""
+        trace, config = ctx.trace, ctx.stages.caller
+        trace.set_state(AgentState.LISTENING)
+        for i, text in enumerate(texts):
+            if i:
+                await ctx.clock.sleep(config.gap_s)
+            utterance = self.caller.speak(text, config, ctx.rngs["caller"])
+            turn = trace.begin_turn(text)
+            utterances[turn.index] = utterance
+            trace.set_state(AgentState.LISTENING)
+            trace.add_span("caller", "speech", turn.start, turn.start + utterance.speech_end)
+            trace.mark("caller", "speech_end", at=round(turn.start + utterance.speech_end, 9))
+            finished.clear()
+            endpointed.clear()
+            sender = asyncio.create_task(stream_utterance(utterance, config, ctx, mic, endpointed, turn.index))
+            try:
+                await sender
+                await mic.put(None)
+                await finished.wait()
+            finally:
+                sender.cancel()

@@ -1,0 +1,102 @@
+"""Run a pipeline on some caller turns and keep the result: the trace plus what judged it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .budgets import LatencyBudgets
+from .clock import Clock, ClockMode, run
+from .config import StageConfigs
+from .context import RunContext
+from .metrics import Verdict, budget_report, turn_metrics
+from .pipelines import PIPELINES
+from .presets import get_preset
+from .trace import Trace
+from .validation import ConfigError, check_number
+
+MAX_SEED = 2**32 - 1
+
+
+class Pipeline(Protocol):
+    name: str
+
+    async def run(self, texts: Sequence[str], ctx: RunContext) -> None: ...
+
+
+@dataclass
+class RunResult:
+    """One run: its trace (the record), and the budgets, timings and settings it ran with."""
+
+    trace: Trace
+    budgets: LatencyBudgets
+    stages: StageConfigs
+    pipeline: str
+    clock: str
+    seed: int
+    wall_s: float
+
+    def metrics(self, turn: int = 0) -> dict[str, float | None]:
+        return turn_metrics(self.trace, turn)
+
+    def report(self, turn: int = 0) -> dict[str, Verdict]:
+        return budget_report(self.trace, turn, self.budgets)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON document of ``python -m voicelab demo --json``."""
+        return {
+            "pipeline": self.pipeline, "clock": self.clock, "seed": self.seed, "wall_s": self.wall_s,
+            "turns": [{
+                "input": t.input, "transcript": t.transcript, "response": t.response,
+                "metrics": self.metrics(t.index),
+                "budgets": {name: v.as_dict() for name, v in self.report(t.index).items()},
+            } for t in self.trace.turns],
+        }
+
+
+def check_texts(texts: Sequence[str]) -> tuple[str, ...]:
+    """The caller's turns: at least one, none empty or blank."""
+    if isinstance(texts, str):
+        texts = [texts]
+    texts = tuple(texts)
+    if not texts:
+        raise ConfigError("text: give at least one caller turn")
+    for text in texts:
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError(f"text must be a non-empty, non-blank string; got {text!r}")
+    return texts
+
+
+def make_pipeline(pipeline: str | Pipeline) -> Pipeline:
+    if not isinstance(pipeline, str):
+        return pipeline
+    if pipeline not in PIPELINES:
+        raise ConfigError(f"pipeline must be one of {', '.join(PIPELINES)}; got {pipeline!r}")
+    return PIPELINES[pipeline]()
+
+
+def simulate(texts: Sequence[str] | str | None = None, *, pipeline: str | Pipeline = "streaming",
+             preset: str = "seed", budgets: LatencyBudgets | None = None, stages: StageConfigs | None = None,
+             seed: int = 0, clock: ClockMode = "virtual") -> RunResult:
+    """Run ``pipeline`` on the caller's ``texts`` (default: the preset's inputs) and return the result.
+
+    Everything is validated before anything runs, so bad input never leaves a half-finished run.
+    """
+    chosen = get_preset(preset)
+    texts = check_texts(chosen.inputs if texts is None else texts)
+    seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))
+    budgets = chosen.budgets if budgets is None else budgets
+    stages = chosen.stages if stages is None else stages
+    runner = make_pipeline(pipeline)
+
+    async def main(run_clock: Clock) -> Trace:
+        trace = Trace(run_clock, pipeline=runner.name, clock_mode=clock, seed=seed)
+        await runner.run(texts, RunContext(run_clock, trace, stages, seed))
+        return trace
+
+    started = time.perf_counter()
+    trace = run(main, clock)
+    wall = time.perf_counter() - started
+    return RunResult(trace, budgets, stages, runner.name, clock, seed, wall)

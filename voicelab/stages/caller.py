@@ -1,0 +1,107 @@
+"""The caller: turns a sentence into microphone audio and streams it to the agent in real time."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import CallerConfig
+from ..context import RunContext
+from ..frames import AudioFrame
+from ..noise import noise
+
+SAMPLE_RATE = 16_000
+SPEECH_LEVEL = 0.1  # the tutorial's noise amplitude, standing in for speech energy
+SILENCE_LEVEL = 0.001  # room noise between and after words
+_PAUSE_AFTER = ",.;:!?"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """The caller's audio for one sentence, and when each word ends (seconds into it)."""
+
+    text: str
+    samples: np.ndarray
+    sample_rate: int
+    word_ends: tuple[tuple[str, float], ...]
+
+    @property
+    def speech_end(self) -> float:
+        """When the caller stops speaking, in seconds from the start of the utterance."""
+        return self.word_ends[-1][1] if self.word_ends else 0.0
+
+    def words_by(self, t: float) -> str:
+        """The words fully spoken by ``t`` seconds into the utterance."""
+        return " ".join(word for word, end in self.word_ends if end <= t + 1e-9)
+
+
+class CallerEngine(ABC):
+    """Produces the audio of the caller saying a sentence (simulated, synthesized or recorded)."""
+
+    sample_rate: int = SAMPLE_RATE
+
+    @abstractmethod
+    def speak(self, text: str, config: CallerConfig, rng: np.random.Generator) -> Utterance:
+        """The caller's utterance of ``text`` at ``sample_rate`` Hz."""
+
+
+class SimulatedCaller(CallerEngine):
+    """Speech-like energy for each word at the tutorial's speaking rate, silence in pauses.
+
+    Each character takes 1 / chars_per_second seconds (150 words/min = 12.5 chars/s);
+    punctuation inside the sentence adds ``pause_s`` of near-silence.
+    """
+
+    def speak(self, text: str, config: CallerConfig, rng: np.random.Generator) -> Utterance:
+        char_s = 1.0 / config.chars_per_second
+        words = text.split()
+        pieces: list[tuple[float, bool]] = []  # (seconds, is_speech)
+        word_ends: list[tuple[str, float]] = []
+        t = 0.0
+        for i, word in enumerate(words):
+            last = i == len(words) - 1
+            seconds = (len(word) + (0 if last else 1)) * char_s
+            pieces.append((seconds, True))
+            t += seconds
+            word_ends.append((word, round(t - (0 if last else char_s), 9)))
+            if not last and word[-1] in _PAUSE_AFTER and config.pause_s > 0:
+                pieces.append((config.pause_s, False))
+                t += config.pause_s
+        samples = self._render(pieces, rng)
+        return Utterance(text, samples, self.sample_rate, tuple(word_ends))
+
+    def _render(self, pieces: list[tuple[float, bool]], rng: np.random.Generator) -> np.ndarray:
+        bounds = np.round(np.cumsum([0.0] + [s for s, _ in pieces]) * self.sample_rate).astype(int)
+        levels = np.empty(bounds[-1], dtype=np.float32)
+        for (_, speech), a, b in zip(pieces, bounds[:-1], bounds[1:]):
+            levels[a:b] = SPEECH_LEVEL if speech else SILENCE_LEVEL
+        return noise(int(bounds[-1]), rng) * levels
+
+
+def silence(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` samples of room noise."""
+    return noise(n, rng) * SILENCE_LEVEL
+
+
+async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunContext, outbox: asyncio.Queue,
+                           stop: asyncio.Event, turn: int) -> None:
+    """Send the utterance, then room noise, in real-time chunks until ``stop`` or the trailing silence runs out.
+
+    A chunk is sent when its last sample has been spoken, so chunk k leaves at (k + 1) * chunk duration.
+    """
+    rate = utterance.sample_rate
+    chunk = max(1, round(config.chunk_ms * rate / 1000))
+    chunk_s = chunk / rate
+    total = len(utterance.samples) + round(config.trailing_silence_s * rate)
+    quiet = silence(chunk, ctx.rngs["caller"])
+    t0 = ctx.clock.now()
+    for k, a in enumerate(range(0, total, chunk)):
+        if stop.is_set():
+            break
+        await ctx.clock.sleep_until(t0 + (k + 1) * chunk_s)
+        speech = utterance.samples[a:a + chunk]
+        samples = speech if len(speech) == chunk else np.concatenate([speech, quiet[: chunk - len(speech)]])
+        await outbox.put(AudioFrame(samples, rate, k * chunk_s, turn))

@@ -1,0 +1,67 @@
+"""The language model stage: a final transcript in, a stream of tokens out."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+
+from ..context import RunContext
+from ..frames import EndOfResponse, Token, Transcript
+
+# The tutorial's replies: the first keyword found in the prompt picks the reply.
+SCRIPTED_REPLIES: dict[str, str] = {
+    "hello": "Hello! How can I help you today?",
+    "weather": "The weather is sunny with a temperature of 72°F.",
+    "time": "The current time is 2:30 PM.",
+}
+DEFAULT_REPLY = "I understand. Let me help you with that."
+
+
+def scripted_reply(prompt: str) -> str:
+    """The tutorial's keyword rule: first matching keyword's reply, else the default."""
+    lowered = prompt.lower()
+    return next((reply for key, reply in SCRIPTED_REPLIES.items() if key in lowered), DEFAULT_REPLY)
+
+
+class LlmEngine(ABC):
+    """Streams a reply to a prompt, one token (text piece) at a time."""
+
+    @abstractmethod
+    def stream(self, prompt: str, ctx: RunContext) -> AsyncIterator[str]:
+        """Yield the reply's tokens as they are generated."""
+
+
+class ScriptedLLM(LlmEngine):
+    """The tutorial's scripted replies, word by word: ``ttft_s`` to the first, ``token_s`` per token."""
+
+    async def stream(self, prompt: str, ctx: RunContext) -> AsyncIterator[str]:
+        config = ctx.stages.llm
+        await ctx.clock.sleep(ctx.duration("llm", config.ttft_s))
+        for word in scripted_reply(prompt).split():
+            yield word + " "
+            await ctx.clock.sleep(ctx.duration("llm", config.token_s))
+
+
+async def run_llm(engine: LlmEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
+    """Stage loop: on each final transcript, stream the reply's tokens to the TTS stage."""
+    trace = ctx.trace
+    while True:
+        frame = await inbox.get()
+        if not (isinstance(frame, Transcript) and frame.final):
+            continue
+        turn = frame.turn
+        trace.turns[turn].transcript = frame.text
+        started = trace.mark("llm", "llm_started", turn)
+        first: float | None = None
+        tokens: list[str] = []
+        async for token in engine.stream(frame.text, ctx):
+            if first is None:
+                first = trace.mark("llm", "llm_first_token", turn)
+                trace.add_span("llm", "ttft", started, first, turn)
+            tokens.append(token)
+            await outbox.put(Token(token, turn))
+        done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
+        trace.add_span("llm", "generate", first if first is not None else started, done, turn, tokens=len(tokens))
+        trace.turns[turn].response = "".join(tokens).strip()
+        await outbox.put(EndOfResponse(turn))

@@ -1,0 +1,38 @@
+"""Playback: the agent's audio reaches the caller's ear in real time; gaps are underruns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from ..context import RunContext
+from ..frames import EndOfSpeech, SpeechAudio
+from ..trace import AgentState
+
+
+async def run_playback(inbox: asyncio.Queue, ctx: RunContext, on_finished: Callable[[int], None]) -> None:
+    """Stage loop: play each chunk for its duration; record underruns when the next is late.
+
+    ``on_finished(turn)`` is called when the turn's last chunk has been played.
+    """
+    trace = ctx.trace
+    turn = -1
+    idle_since: float | None = None
+    while True:
+        frame = await inbox.get()
+        if isinstance(frame, SpeechAudio):
+            now = ctx.clock.now()
+            if frame.turn != turn:
+                turn = frame.turn
+                trace.mark("playback", "playback_started", turn)
+                trace.set_state(AgentState.SPEAKING, turn)
+            elif idle_since is not None and now > idle_since:
+                trace.add_span("playback", "underrun", idle_since, now, turn)
+            with trace.span("playback", "play", turn, text=frame.text):
+                await ctx.clock.sleep(frame.duration)
+            idle_since = ctx.clock.now()
+        elif isinstance(frame, EndOfSpeech):
+            trace.mark("playback", "playback_finished", frame.turn)
+            trace.set_state(AgentState.LISTENING, frame.turn)
+            idle_since = None
+            on_finished(frame.turn)

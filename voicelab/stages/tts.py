@@ -1,0 +1,90 @@
+"""Streaming speech synthesis: tokens in, aggregated into clauses, audio chunks out."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+
+import numpy as np
+
+from ..context import RunContext
+from ..frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
+from ..noise import noise
+
+SPEECH_LEVEL = 0.1
+CLAUSE_END = ",.;:!?"
+SAMPLE_RATE = 16_000
+
+
+class TtsEngine(ABC):
+    """Synthesizes a piece of text, yielding audio chunks as soon as they exist."""
+
+    sample_rate: int = SAMPLE_RATE
+
+    @abstractmethod
+    def synthesize(self, text: str, ctx: RunContext) -> AsyncIterator[np.ndarray]:
+        """Yield float32 audio chunks of ``text`` at ``sample_rate`` Hz."""
+
+
+class SimulatedTTS(TtsEngine):
+    """``first_chunk_s`` to the first chunk of each request, then ``rtf`` x chunk duration per chunk.
+
+    Speech lasts ``len(text) / chars_per_second``; its samples are noise at speech level.
+    """
+
+    async def synthesize(self, text: str, ctx: RunContext) -> AsyncIterator[np.ndarray]:
+        config, rng = ctx.stages.tts, ctx.rngs["tts"]
+        total = round(len(text) / config.chars_per_second * self.sample_rate)
+        chunk = max(1, round(config.chunk_ms * self.sample_rate / 1000))
+        await ctx.clock.sleep(ctx.duration("tts", config.first_chunk_s))
+        for a in range(0, total, chunk):
+            n = min(chunk, total - a)
+            if a:
+                await ctx.clock.sleep(ctx.duration("tts", config.rtf * n / self.sample_rate))
+            yield noise(n, rng) * SPEECH_LEVEL
+
+
+def clause_ready(buffer: str, max_chars: int) -> bool:
+    """Whether the aggregated text should go to TTS now: a clause ended or it grew too long."""
+    stripped = buffer.rstrip()
+    return bool(stripped) and (stripped[-1] in CLAUSE_END or len(buffer) >= max_chars)
+
+
+async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: asyncio.Queue,
+                 ctx: RunContext) -> None:
+    trace = ctx.trace
+    requested = ctx.clock.now()
+    got_first: float | None = None
+    async for samples in engine.synthesize(text, ctx):
+        if got_first is None:
+            got_first = ctx.clock.now()
+            trace.add_span("tts", "ttfb", requested, got_first, turn, text=text)
+            if first:
+                trace.mark("tts", "tts_first_chunk", turn)
+        await outbox.put(SpeechAudio(samples, engine.sample_rate, text, turn))
+    if got_first is not None:
+        trace.add_span("tts", "synthesize", got_first, ctx.clock.now(), turn, chars=len(text), text=text)
+
+
+async def run_tts(engine: TtsEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
+    """Stage loop: aggregate tokens into clauses and synthesize each as soon as it is complete,
+    while the LLM keeps generating."""
+    trace, config = ctx.trace, ctx.stages.tts
+    buffer, turn, spoken = "", -1, 0
+    while True:
+        frame = await inbox.get()
+        if isinstance(frame, Token):
+            if frame.turn != turn:
+                turn, buffer, spoken = frame.turn, "", 0
+                trace.mark("tts", "tts_started", turn)
+            buffer += frame.text
+            if clause_ready(buffer, config.clause_chars):
+                await _speak(engine, buffer.strip(), turn, spoken == 0, outbox, ctx)
+                buffer, spoken = "", spoken + 1
+        elif isinstance(frame, EndOfResponse):
+            if buffer.strip():
+                await _speak(engine, buffer.strip(), frame.turn, spoken == 0, outbox, ctx)
+            buffer = ""
+            trace.mark("tts", "tts_complete", frame.turn)
+            await outbox.put(EndOfSpeech(frame.turn))

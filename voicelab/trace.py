@@ -1,0 +1,191 @@
+"""The single record of a run: spans, marks and agent state changes, stamped by the run's clock.
+
+Metrics, charts, budget reports and exports are all derived from a :class:`Trace`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+
+class AgentState(str, Enum):
+    """What the agent is doing, as shown in the state band of the charts."""
+
+    LISTENING = "listening"
+    PROCESSING_SPEECH = "processing_speech"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+    INTERRUPTED = "interrupted"
+
+
+class _Now(Protocol):
+    def now(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stage working from ``start`` to ``end`` (seconds since the run started)."""
+
+    stage: str
+    name: str
+    start: float
+    end: float
+    turn: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return round(self.end - self.start, 9)
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """An instant event: ``asr_partial``, ``llm_first_token``, ``speech_end``, ..."""
+
+    stage: str
+    name: str
+    t: float
+    turn: int
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    t: float
+    state: AgentState
+    turn: int
+
+
+@dataclass(slots=True)
+class Turn:
+    """One caller utterance and the agent's reply."""
+
+    index: int
+    input: str
+    start: float
+    end: float | None = None
+    transcript: str = ""
+    response: str = ""
+
+
+class Trace:
+    """Append-only record of one run; every timestamp comes from the run's clock."""
+
+    def __init__(self, clock: _Now, **meta: Any) -> None:
+        self.clock = clock
+        self.meta: dict[str, Any] = dict(meta)
+        self.spans: list[Span] = []
+        self.marks: list[Mark] = []
+        self.states: list[StateChange] = []
+        self.turns: list[Turn] = []
+
+    # -- recording ---------------------------------------------------------------------------
+    @property
+    def turn(self) -> int:
+        """Index of the current turn (-1 before the first)."""
+        return len(self.turns) - 1
+
+    def begin_turn(self, text: str) -> Turn:
+        turn = Turn(index=len(self.turns), input=text, start=self.clock.now())
+        self.turns.append(turn)
+        return turn
+
+    def end_turn(self, turn: Turn) -> None:
+        turn.end = self.clock.now()
+
+    def mark(self, stage: str, name: str, turn: int | None = None, at: float | None = None, **attrs: Any) -> float:
+        """Record an instant event now (or at ``at``, for events known ahead, like the end of speech)."""
+        t = self.clock.now() if at is None else at
+        self.marks.append(Mark(stage, name, t, self.turn if turn is None else turn, attrs))
+        return t
+
+    def add_span(self, stage: str, name: str, start: float, end: float, turn: int | None = None,
+                 **attrs: Any) -> None:
+        self.spans.append(Span(stage, name, start, end, self.turn if turn is None else turn, attrs))
+
+    @contextmanager
+    def span(self, stage: str, name: str, turn: int | None = None, **attrs: Any) -> Iterator[dict[str, Any]]:
+        """Record the enclosed work as a span; attrs added to the yielded dict are kept.
+
+        A span cut short by cancellation is still recorded, with ``cancelled=True``.
+        """
+        start = self.clock.now()
+        turn_index = self.turn if turn is None else turn
+        try:
+            yield attrs
+        except BaseException as exc:
+            if type(exc).__name__ == "CancelledError":
+                attrs["cancelled"] = True
+            raise
+        finally:
+            self.spans.append(Span(stage, name, start, self.clock.now(), turn_index, attrs))
+
+    def set_state(self, state: AgentState, turn: int | None = None) -> None:
+        if self.states and self.states[-1].state is state:
+            return
+        self.states.append(StateChange(self.clock.now(), state, self.turn if turn is None else turn))
+
+    # -- reading -------------------------------------------------------------------------------
+    def marks_of(self, turn: int) -> list[Mark]:
+        return [m for m in self.marks if m.turn == turn]
+
+    def spans_of(self, turn: int | None = None, stage: str | None = None) -> list[Span]:
+        return [s for s in self.spans
+                if (turn is None or s.turn == turn) and (stage is None or s.stage == stage)]
+
+    def first(self, turn: int, name: str) -> float | None:
+        """Time of the first mark called ``name`` in ``turn``, or None."""
+        return next((m.t for m in self.marks if m.turn == turn and m.name == name), None)
+
+    @property
+    def duration(self) -> float:
+        times = [s.end for s in self.spans] + [m.t for m in self.marks] + [s.t for s in self.states]
+        return max(times, default=0.0)
+
+    # -- export --------------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        """Every span, mark and state change as a flat dict, ordered by time."""
+        rows: list[dict[str, Any]] = []
+        rows += [{"kind": "span", "stage": s.stage, "name": s.name, "start": s.start, "end": s.end,
+                  "turn": s.turn, **s.attrs} for s in self.spans]
+        rows += [{"kind": "mark", "stage": m.stage, "name": m.name, "start": m.t, "end": m.t,
+                  "turn": m.turn, **m.attrs} for m in self.marks]
+        rows += [{"kind": "state", "stage": "agent", "name": s.state.value, "start": s.t, "end": s.t,
+                  "turn": s.turn} for s in self.states]
+        return sorted(rows, key=lambda r: (r["start"], r["end"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "turns": [asdict(t) for t in self.turns],
+            "spans": [asdict(s) for s in self.spans],
+            "marks": [asdict(m) for m in self.marks],
+            "states": [{"t": s.t, "state": s.state.value, "turn": s.turn} for s in self.states],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trace:
+        """Rebuild a trace saved with :meth:`to_dict` (its clock is frozen at the end)."""
+        trace = cls(_FrozenClock(0.0), **data.get("meta", {}))
+        trace.turns = [Turn(**t) for t in data["turns"]]
+        trace.spans = [Span(**s) for s in data["spans"]]
+        trace.marks = [Mark(**m) for m in data["marks"]]
+        trace.states = [StateChange(s["t"], AgentState(s["state"]), s["turn"]) for s in data["states"]]
+        trace.clock = _FrozenClock(trace.duration)
+        return trace
+
+
+@dataclass
+class _FrozenClock:
+    t: float
+
+    def now(self) -> float:
+        return self.t
