@@ -32,16 +32,31 @@ _ANCHOR_SLACK_S = 0.003
 _anchor: contextvars.ContextVar[float | None] = contextvars.ContextVar("voicelab_anchor", default=None)
 
 
+class DeadlockError(RuntimeError):
+    """A virtual run in which every task waits for something that can never happen."""
+
+
 class VirtualEventLoop(asyncio.SelectorEventLoop):
     """An asyncio loop on virtual time: when nothing is ready, its clock jumps to the next timer.
 
-    Idle waiting costs nothing and is exact. Only when no timer is pending does it
-    block on its selector (for work handed back by threads).
+    Idle waiting costs nothing and is exact. With no timer pending it waits for
+    work handed to threads; with none of that either, the run is deadlocked and
+    :class:`DeadlockError` says so instead of hanging.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._now = 0.0
+        self._threads_running = 0
+
+    def run_in_executor(self, executor, func, *args):
+        future = super().run_in_executor(executor, func, *args)
+        self._threads_running += 1
+        future.add_done_callback(self._thread_done)
+        return future
+
+    def _thread_done(self, _future: asyncio.Future) -> None:
+        self._threads_running -= 1
 
     def time(self) -> float:
         return self._now
@@ -57,8 +72,10 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         if not ready:
             if scheduled:
                 self._now = max(self._now, scheduled[0]._when)
-            else:
+            elif self._threads_running:
                 self._process_events(self._selector.select(None))
+            else:
+                raise DeadlockError(f"every task is waiting and nothing can wake them (virtual t={self._now:g} s)")
         while scheduled and scheduled[0]._when <= self._now:
             handle = heapq.heappop(scheduled)
             handle._scheduled = False
