@@ -1,0 +1,157 @@
+"""Notebook helpers: compact deterministic figures, showing library source, checking exercise answers.
+
+The code a notebook teaches lives in voicelab; a notebook shows it with
+:func:`show_source` instead of pasting a copy, and readers check exercise
+answers with :func:`check`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+from IPython.display import Code, HTML, display
+
+FIGURE_DPI = 80
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+# Compact, reproducible PNGs: modest size and resolution, no timestamps or random ids in the files.
+_RC: dict[str, Any] = {
+    "figure.figsize": (9.0, 4.0),
+    "figure.dpi": FIGURE_DPI,
+    "savefig.dpi": FIGURE_DPI,
+    "font.size": 10.0,
+}
+
+
+def setup(dpi: int = FIGURE_DPI) -> None:
+    """Prepare a notebook: inline PNG figures at ``dpi`` and voicelab's matplotlib defaults.
+
+    Only matplotlib's rcParams and the inline backend's figure format change; call it once, in the setup cell.
+    """
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        shell.run_line_magic("matplotlib", "inline")
+        set_matplotlib_formats("png", metadata={"Software": None})
+    mpl.rcParams.update({**_RC, "figure.dpi": dpi, "savefig.dpi": dpi})
+
+
+def source_of(obj: Any) -> str:
+    """The source of a voicelab function, class or method, headed by its file and line numbers."""
+    target = inspect.unwrap(obj)
+    try:
+        lines, first = inspect.getsourcelines(target)
+        path = Path(inspect.getsourcefile(target) or "")
+    except (OSError, TypeError) as exc:
+        raise TypeError(f"show_source needs a function, class or method defined in a file; got {obj!r}") from exc
+    try:
+        where = path.resolve().relative_to(_PACKAGE_ROOT).as_posix()
+    except ValueError:
+        where = path.name
+    header = f"# {where}, lines {first}-{first + len(lines) - 1}\n"
+    return header + _dedent(lines)
+
+
+def _dedent(lines: Sequence[str]) -> str:
+    indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+    return "".join(line[indent:] if line.strip() else line.lstrip(" ") for line in lines).rstrip() + "\n"
+
+
+def show_source(obj: Any) -> None:
+    """Display the source of ``obj`` (a voicelab function, class or method) as highlighted Python."""
+    display(Code(source_of(obj), language="python"))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of checking an answer: truthy when right, shown as a ✓ or ✗ line."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.ok else "#b42318"
+        return f'<p style="color:{colour};font-weight:bold">{_escape(self.message)}</p>'
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _same(answer: Any, expected: Any, tol: float) -> bool:
+    if isinstance(expected, bool) or isinstance(answer, bool):
+        return answer is expected
+    if isinstance(expected, (int, float)) and isinstance(answer, (int, float)):
+        return math.isclose(float(answer), float(expected), rel_tol=0.0, abs_tol=tol)
+    if isinstance(expected, str) and isinstance(answer, str):
+        return answer.strip().casefold() == expected.strip().casefold()
+    if isinstance(expected, (list, tuple)) and isinstance(answer, (list, tuple)):
+        return len(answer) == len(expected) and all(_same(a, e, tol) for a, e in zip(answer, expected))
+    return answer == expected
+
+
+def check(answer: Any, expected: Any | Callable[[Any], bool], *, tol: float = 0.01, what: str = "answer",
+          hint: str = "") -> Check:
+    """Check an exercise answer against ``expected`` (a value, or a predicate returning True when right).
+
+    Numbers match within ``tol`` (absolute); strings ignore case and surrounding space; lists and tuples
+    match item by item. An answer left as ``...`` is reported as not answered yet. The expected value is
+    never revealed: a wrong answer gets ``hint`` instead.
+    """
+    if answer is Ellipsis:
+        return Check(False, f"✗ {what}: no answer yet — replace ... with your answer")
+    ok = bool(expected(answer)) if callable(expected) else _same(answer, expected, tol)
+    if ok:
+        return Check(True, f"✓ {what}: {answer!r} is right")
+    return Check(False, f"✗ {what}: {answer!r} is not it" + (f" — hint: {hint}" if hint else ""))
+
+
+def table(rows: Sequence[dict[str, Any]], *, digits: int = 3) -> HTML:
+    """A small table (one dict per row, same keys) as HTML, with an aligned plain-text version.
+
+    Floats are rounded to ``digits`` decimals; None shows as an em dash.
+    """
+    if not rows:
+        raise ValueError("table needs at least one row")
+    columns = list(rows[0])
+    cells = [[_cell(row.get(c), digits) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip()
+                     for line in [columns, ["-" * w for w in widths], *cells])
+    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_escape(v)}</td>" for v in line) + "</tr>" for line in cells)
+    return _Table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", text)
+
+
+class _Table(HTML):
+    def __init__(self, html: str, text: str) -> None:
+        super().__init__(html)
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def _cell(value: Any, digits: int) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
