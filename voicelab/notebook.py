@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
-from IPython.display import Code, HTML, display
+from IPython.display import HTML, Code, display
 
 FIGURE_DPI = 80
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent

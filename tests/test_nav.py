@@ -1,0 +1,100 @@
+"""tools/nav.py: the repository's navigation is up to date, and the generator does what it says."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NAV_SCRIPT = ROOT / "tools" / "nav.py"
+
+_spec = importlib.util.spec_from_file_location("nav", NAV_SCRIPT)
+nav = sys.modules.setdefault("nav", importlib.util.module_from_spec(_spec))
+_spec.loader.exec_module(nav)
+
+
+def test_repository_navigation_is_up_to_date() -> None:
+    result = subprocess.run([sys.executable, str(NAV_SCRIPT), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _notebook(title: str, bullet: str) -> dict:
+    md = lambda text: {"cell_type": "markdown", "metadata": {}, "source": text.splitlines(keepends=True)}  # noqa: E731
+    code = {"cell_type": "code", "execution_count": 7, "metadata": {}, "source": ["1 + 1"],
+            "outputs": [{"output_type": "execute_result", "execution_count": 7, "metadata": {},
+                         "data": {"text/plain": ["2"]}}]}
+    return {"cells": [md(f"# {title}\n\n**What you will learn**\n\n- {bullet}\n- more\n"), code,
+                      md("## Recap\n\n- done\n")],
+            "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.fixture
+def series(tmp_path: Path) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    for name, title, bullet in [("00_welcome", "00 · Welcome", "what a voice agent is"),
+                                ("01_original_pipeline", "01 · The original pipeline", "why | it is slow"),
+                                ("02_time", "02 · Time", "virtual time")]:
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text(json.dumps(_notebook(title, bullet)))
+    (tmp_path / "README.md").write_text("# voicelab\n\nIntro.\n")
+    return tmp_path
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def test_generates_bars_and_contents_then_check_passes(series: Path) -> None:
+    assert nav.main(["--check", "--root", str(series)]) == 1
+    assert nav.main(["--root", str(series)]) == 0
+    assert nav.main(["--check", "--root", str(series)]) == 0
+
+    middle = _cells(series / "notebooks" / "01_original_pipeline.ipynb")
+    first, last = "".join(middle[0]["source"]), "".join(middle[-1]["source"])
+    expected = ("<!-- nav:start -->\n[← 00 · Welcome](00_welcome.ipynb) | [Contents](../README.md#contents) | "
+                "[02 · Time →](02_time.ipynb)\n<!-- nav:end -->")
+    assert first.startswith(expected + "\n\n# 01 · The original pipeline")
+    assert last.rstrip().endswith(expected)
+    assert "← " not in "".join(_cells(series / "notebooks" / "00_welcome.ipynb")[0]["source"])
+
+    readme = (series / "README.md").read_text()
+    assert readme.startswith("# voicelab\n\nIntro.\n\n## Contents\n")
+    assert "| 01 | [The original pipeline](notebooks/01_original_pipeline.ipynb) | why \\| it is slow |" in readme
+
+
+def test_outputs_and_execution_counts_are_untouched(series: Path) -> None:
+    nav.main(["--root", str(series)])
+    code = _cells(series / "notebooks" / "00_welcome.ipynb")[1]
+    assert code["execution_count"] == 7
+    assert code["outputs"][0]["data"] == {"text/plain": ["2"]}
+
+
+def test_second_run_changes_nothing(series: Path) -> None:
+    nav.main(["--root", str(series)])
+    before = {p: p.read_text() for p in series.rglob("*") if p.is_file()}
+    nav.main(["--root", str(series)])
+    assert {p: p.read_text() for p in series.rglob("*") if p.is_file()} == before
+
+
+def test_a_new_notebook_or_title_makes_the_navigation_stale(series: Path) -> None:
+    nav.main(["--root", str(series)])
+    (series / "notebooks" / "03_asr.ipynb").write_text(json.dumps(_notebook("03 · ASR", "partials")))
+    assert nav.main(["--check", "--root", str(series)]) == 1
+    nav.main(["--root", str(series)])
+    assert "[03 · ASR →](03_asr.ipynb)" in "".join(_cells(series / "notebooks" / "02_time.ipynb")[0]["source"])
+    assert "| 03 | [ASR](notebooks/03_asr.ipynb) | partials |" in (series / "README.md").read_text()
+
+    path = series / "notebooks" / "00_welcome.ipynb"
+    path.write_text(path.read_text().replace("00 · Welcome", "00 · Hello"))
+    assert nav.main(["--check", "--root", str(series)]) == 1
+
+
+def test_hand_edited_bar_is_stale(series: Path) -> None:
+    nav.main(["--root", str(series)])
+    path = series / "notebooks" / "02_time.ipynb"
+    path.write_text(path.read_text().replace("[Contents]", "[Index]"))
+    assert nav.main(["--check", "--root", str(series)]) == 1

@@ -1,0 +1,170 @@
+"""Regenerate the notebooks' navigation bars and the README contents table.
+
+Every ``notebooks/NN_*.ipynb`` gets a nav bar (prev | contents | next) between
+``<!-- nav:start -->`` and ``<!-- nav:end -->`` in its first and last markdown
+cells; README.md gets a contents table between ``<!-- contents:start -->`` and
+``<!-- contents:end -->``. Titles come from each notebook's ``# NN · Title``
+heading, summaries from its first "What you will learn" bullet. Only those
+markdown sources change: outputs, execution counts and metadata are untouched.
+
+    python tools/nav.py           # rewrite what is stale
+    python tools/nav.py --check   # exit 1 (and list the files) if anything is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+NAV_START, NAV_END = "<!-- nav:start -->", "<!-- nav:end -->"
+CONTENTS_START, CONTENTS_END = "<!-- contents:start -->", "<!-- contents:end -->"
+NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
+_TITLE = re.compile(r"^#\s+\d+\s*·\s*(?P<title>.+?)\s*$", re.MULTILINE)
+_LEARN = re.compile(r"\*\*What you will learn\*\*.*?\n\s*[-*]\s+(?P<bullet>[^\n]+)", re.DOTALL)
+_BLOCK = {NAV_START: re.compile(re.escape(NAV_START) + r".*?" + re.escape(NAV_END), re.DOTALL),
+          CONTENTS_START: re.compile(re.escape(CONTENTS_START) + r".*?" + re.escape(CONTENTS_END), re.DOTALL)}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One notebook of the series, as the contents table and nav bars show it."""
+
+    path: Path
+    number: str
+    title: str
+    summary: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} · {self.title}"
+
+
+def _source(cell: dict[str, Any]) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _set_source(cell: dict[str, Any], text: str) -> None:
+    cell["source"] = text.splitlines(keepends=True) if isinstance(cell.get("source"), list) else text
+
+
+def _markdown_cells(nb: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in nb.get("cells", []) if c.get("cell_type") == "markdown"]
+
+
+def read_entry(path: Path) -> Entry:
+    """Number, title and one-line summary of a notebook (title falls back to its file name)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    text = "\n".join(_source(c) for c in _markdown_cells(nb)[:2])
+    number, _, slug = path.stem.partition("_")
+    title_match = _TITLE.search(text)
+    title = title_match.group("title") if title_match else slug.replace("_", " ").capitalize()
+    learn = _LEARN.search(text)
+    summary = learn.group("bullet").strip() if learn else ""
+    return Entry(path, number, title, summary)
+
+
+def discover(root: Path) -> list[Entry]:
+    """The series, in file-name order."""
+    return [read_entry(p) for p in sorted((root / "notebooks").glob(NOTEBOOK_GLOB))]
+
+
+def nav_bar(entries: list[Entry], i: int) -> str:
+    """``← prev | Contents | next →`` for the ``i``-th notebook."""
+    parts = []
+    if i > 0:
+        parts.append(f"[← {entries[i - 1].label}]({entries[i - 1].path.name})")
+    parts.append("[Contents](../README.md#contents)")
+    if i + 1 < len(entries):
+        parts.append(f"[{entries[i + 1].label} →]({entries[i + 1].path.name})")
+    return f"{NAV_START}\n" + " | ".join(parts) + f"\n{NAV_END}"
+
+
+def contents_table(entries: list[Entry]) -> str:
+    rows = ["| # | Notebook | What you will learn |", "|---|---|---|"]
+    rows += [f"| {e.number} | [{_cell(e.title)}](notebooks/{e.path.name}) | {_cell(e.summary)} |" for e in entries]
+    return f"{CONTENTS_START}\n" + "\n".join(rows) + f"\n{CONTENTS_END}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _replace_block(text: str, marker: str, block: str, *, at_end: bool) -> str:
+    """Replace the marked block, or add it at the start (or end) when the text has none."""
+    pattern = _BLOCK[marker]
+    if pattern.search(text):
+        return pattern.sub(lambda _: block, text, count=1)
+    if at_end:
+        return text.rstrip("\n") + "\n\n" + block + "\n"
+    return block + "\n\n" + text.lstrip("\n")
+
+
+def update_notebook(path: Path, bar: str) -> str | None:
+    """The notebook's new JSON text if its nav bars are stale, else None."""
+    original = path.read_text(encoding="utf-8")
+    nb = json.loads(original)
+    cells = _markdown_cells(nb)
+    if not cells:
+        raise SystemExit(f"{path}: no markdown cell to hold the navigation bar")
+    for cell, at_end in ((cells[0], False), (cells[-1], True)):
+        _set_source(cell, _replace_block(_source(cell), NAV_START, bar, at_end=at_end))
+    updated = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if json.loads(updated) == json.loads(original):
+        return None
+    return updated
+
+
+def update_readme(path: Path, table: str) -> str | None:
+    """README.md's new text if its contents table is stale (added under ## Contents if absent), else None."""
+    original = path.read_text(encoding="utf-8") if path.exists() else ""
+    if _BLOCK[CONTENTS_START].search(original):
+        updated = _replace_block(original, CONTENTS_START, table, at_end=True)
+    else:
+        updated = original.rstrip("\n") + ("\n\n" if original.strip() else "") + "## Contents\n\n" + table + "\n"
+    return None if updated == original else updated
+
+
+def stale_files(root: Path) -> dict[Path, str]:
+    """Every file whose navigation is out of date, with its regenerated text."""
+    entries = discover(root)
+    changes: dict[Path, str] = {}
+    for i, entry in enumerate(entries):
+        new = update_notebook(entry.path, nav_bar(entries, i))
+        if new is not None:
+            changes[entry.path] = new
+    readme = root / "README.md"
+    new = update_readme(readme, contents_table(entries))
+    if new is not None:
+        changes[readme] = new
+    return changes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if anything is stale; change nothing")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent,
+                        help="repository root (default: this checkout)")
+    args = parser.parse_args(argv)
+    changes = stale_files(args.root)
+    for path, text in changes.items():
+        rel = path.relative_to(args.root)
+        if args.check:
+            print(f"stale: {rel} (run `make nav`)")
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"updated: {rel}")
+    if args.check and changes:
+        return 1
+    if not changes:
+        print(f"navigation up to date ({len(discover(args.root))} notebooks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
