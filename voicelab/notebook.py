@@ -101,7 +101,7 @@ def _same(answer: Any, expected: Any, tol: float) -> bool:
     if isinstance(expected, str) and isinstance(answer, str):
         return answer.strip().casefold() == expected.strip().casefold()
     if isinstance(expected, (list, tuple)) and isinstance(answer, (list, tuple)):
-        return len(answer) == len(expected) and all(_same(a, e, tol) for a, e in zip(answer, expected))
+        return len(answer) == len(expected) and all(_same(a, e, tol) for a, e in zip(answer, expected, strict=True))
     return answer == expected
 
 
@@ -131,7 +131,7 @@ def table(rows: Sequence[dict[str, Any]], *, digits: int = 3) -> HTML:
     columns = list(rows[0])
     cells = [[_cell(row.get(c), digits) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip()
+    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
                      for line in [columns, ["-" * w for w in widths], *cells])
     head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{_escape(v)}</td>" for v in line) + "</tr>" for line in cells)
