@@ -29,7 +29,7 @@ def _notebook(title: str, bullet: str) -> dict:
             "outputs": [{"output_type": "execute_result", "execution_count": 7, "metadata": {},
                          "data": {"text/plain": ["2"]}}]}
     return {"cells": [md(f"# {title}\n\n**What you will learn**\n\n- {bullet}\n- more\n"), code,
-                      md("## Recap\n\n- done\n")],
+                      md("## Recap\n\n- done\n\n**Next →** [somewhere](old.ipynb)\n")],
             "metadata": {"kernelspec": {"name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
 
 
@@ -98,3 +98,10 @@ def test_hand_edited_bar_is_stale(series: Path) -> None:
     path = series / "notebooks" / "02_time.ipynb"
     path.write_text(path.read_text().replace("[Contents]", "[Index]"))
     assert nav.main(["--check", "--root", str(series)]) == 1
+
+
+def test_next_line_points_at_the_next_notebook(series: Path) -> None:
+    nav.main(["--root", str(series)])
+    last = lambda name: "".join(_cells(series / "notebooks" / name)[-1]["source"])  # noqa: E731
+    assert "**Next →** [01 · The original pipeline](01_original_pipeline.ipynb)\n" in last("00_welcome.ipynb")
+    assert "**Next →** [somewhere](old.ipynb)" in last("02_time.ipynb")  # the last notebook has no next

@@ -4,8 +4,10 @@ Every ``notebooks/NN_*.ipynb`` gets a nav bar (prev | contents | next) between
 ``<!-- nav:start -->`` and ``<!-- nav:end -->`` in its first and last markdown
 cells; README.md gets a contents table between ``<!-- contents:start -->`` and
 ``<!-- contents:end -->``. Titles come from each notebook's ``# NN · Title``
-heading, summaries from its first "What you will learn" bullet. Only those
-markdown sources change: outputs, execution counts and metadata are untouched.
+heading, summaries from its first "What you will learn" bullet. A
+``**Next →** [...](...)`` line in the last markdown cell is kept pointing at the
+next notebook. Only those markdown sources change: outputs, execution counts
+and metadata are untouched.
 
     python tools/nav.py           # rewrite what is stale
     python tools/nav.py --check   # exit 1 (and list the files) if anything is stale
@@ -26,6 +28,7 @@ CONTENTS_START, CONTENTS_END = "<!-- contents:start -->", "<!-- contents:end -->
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 _TITLE = re.compile(r"^#\s+\d+\s*·\s*(?P<title>.+?)\s*$", re.MULTILINE)
 _LEARN = re.compile(r"\*\*What you will learn\*\*.*?\n\s*[-*]\s+(?P<bullet>[^\n]+)", re.DOTALL)
+_NEXT = re.compile(r"^\*\*Next →\*\*.*$", re.MULTILINE)
 _BLOCK = {NAV_START: re.compile(re.escape(NAV_START) + r".*?" + re.escape(NAV_END), re.DOTALL),
           CONTENTS_START: re.compile(re.escape(CONTENTS_START) + r".*?" + re.escape(CONTENTS_END), re.DOTALL)}
 
@@ -85,6 +88,13 @@ def nav_bar(entries: list[Entry], i: int) -> str:
     return f"{NAV_START}\n" + " | ".join(parts) + f"\n{NAV_END}"
 
 
+def next_line(entries: list[Entry], i: int) -> str | None:
+    """``**Next →** [NN · Title](file)`` for the ``i``-th notebook; None for the last one."""
+    if i + 1 >= len(entries):
+        return None
+    return f"**Next →** [{entries[i + 1].label}]({entries[i + 1].path.name})"
+
+
 def contents_table(entries: list[Entry]) -> str:
     rows = ["| # | Notebook | What you will learn |", "|---|---|---|"]
     rows += [f"| {e.number} | [{_cell(e.title)}](notebooks/{e.path.name}) | {_cell(e.summary)} |" for e in entries]
@@ -105,8 +115,8 @@ def _replace_block(text: str, marker: str, block: str, *, at_end: bool) -> str:
     return block + "\n\n" + text.lstrip("\n")
 
 
-def update_notebook(path: Path, bar: str) -> str | None:
-    """The notebook's new JSON text if its nav bars are stale, else None."""
+def update_notebook(path: Path, bar: str, next_link: str | None = None) -> str | None:
+    """The notebook's new JSON text if its nav bars (or its "Next →" line) are stale, else None."""
     original = path.read_text(encoding="utf-8")
     nb = json.loads(original)
     cells = _markdown_cells(nb)
@@ -114,6 +124,8 @@ def update_notebook(path: Path, bar: str) -> str | None:
         raise SystemExit(f"{path}: no markdown cell to hold the navigation bar")
     for cell, at_end in ((cells[0], False), (cells[-1], True)):
         _set_source(cell, _replace_block(_source(cell), NAV_START, bar, at_end=at_end))
+    if next_link is not None:
+        _set_source(cells[-1], _NEXT.sub(lambda _: next_link, _source(cells[-1]), count=1))
     updated = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if json.loads(updated) == json.loads(original):
         return None
@@ -135,7 +147,7 @@ def stale_files(root: Path) -> dict[Path, str]:
     entries = discover(root)
     changes: dict[Path, str] = {}
     for i, entry in enumerate(entries):
-        new = update_notebook(entry.path, nav_bar(entries, i))
+        new = update_notebook(entry.path, nav_bar(entries, i), next_line(entries, i))
         if new is not None:
             changes[entry.path] = new
     readme = root / "README.md"

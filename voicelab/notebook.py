@@ -110,12 +110,19 @@ def check(answer: Any, expected: Any | Callable[[Any], bool], *, tol: float = 0.
     """Check an exercise answer against ``expected`` (a value, or a predicate returning True when right).
 
     Numbers match within ``tol`` (absolute); strings ignore case and surrounding space; lists and tuples
-    match item by item. An answer left as ``...`` is reported as not answered yet. The expected value is
-    never revealed: a wrong answer gets ``hint`` instead.
+    match item by item. An answer left as ``...`` is reported as not answered yet; a predicate that raises
+    ValueError, TypeError or KeyError counts as wrong. The expected value is never revealed: a wrong answer
+    gets ``hint`` instead.
     """
     if answer is Ellipsis:
         return Check(False, f"✗ {what}: no answer yet — replace ... with your answer")
-    ok = bool(expected(answer)) if callable(expected) else _same(answer, expected, tol)
+    if callable(expected):
+        try:
+            ok = bool(expected(answer))
+        except (ValueError, TypeError, KeyError) as exc:
+            return Check(False, f"✗ {what}: {answer!r} could not be checked: {exc}")
+    else:
+        ok = _same(answer, expected, tol)
     if ok:
         return Check(True, f"✓ {what}: {answer!r} is right")
     return Check(False, f"✗ {what}: {answer!r} is not it" + (f" — hint: {hint}" if hint else ""))
