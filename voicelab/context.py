@@ -26,7 +26,7 @@ class RunContext:
 
     def __post_init__(self) -> None:
         children = np.random.SeedSequence(self.seed).spawn(len(_RNG_STREAMS))
-        self.rngs = {name: np.random.default_rng(child) for name, child in zip(_RNG_STREAMS, children)}
+        self.rngs = {name: np.random.default_rng(child) for name, child in zip(_RNG_STREAMS, children, strict=True)}
 
     def duration(self, stage: str, median: float) -> float:
         """A stage duration: ``median`` with that stage's jitter drawn from its own stream."""

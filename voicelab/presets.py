@@ -8,7 +8,11 @@ from .budgets import LatencyBudgets
 from .config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
 from .validation import ConfigError
 
-TUTORIAL_INPUTS: tuple[str, ...] = ("Hello, how are you today?", "What's the weather like?", "Can you tell me the time?")
+TUTORIAL_INPUTS: tuple[str, ...] = (
+    "Hello, how are you today?",
+    "What's the weather like?",
+    "Can you tell me the time?",
+)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ With the seed preset it reproduces the tutorial's timeline exactly.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 

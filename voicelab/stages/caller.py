@@ -76,7 +76,7 @@ class SimulatedCaller(CallerEngine):
     def _render(self, pieces: list[tuple[float, bool]], rng: np.random.Generator) -> np.ndarray:
         bounds = np.round(np.cumsum([0.0] + [s for s, _ in pieces]) * self.sample_rate).astype(int)
         levels = np.empty(bounds[-1], dtype=np.float32)
-        for (_, speech), a, b in zip(pieces, bounds[:-1], bounds[1:]):
+        for (_, speech), a, b in zip(pieces, bounds[:-1], bounds[1:], strict=True):
             levels[a:b] = SPEECH_LEVEL if speech else SILENCE_LEVEL
         return noise(int(bounds[-1]), rng) * levels
 

@@ -1,0 +1,65 @@
+# voicelab: `make lab` opens the notebooks, `make test` checks everything.
+# Every target uses .venv/bin/... directly: nobody needs to activate the venv.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON3 ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.voicelab-installed
+EXTRAS  := dev,real,browser
+LINT_PATHS := $(wildcard voicelab tests benchmarks tools)
+NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
+BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
+LAB_FLAGS  := $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: help install lab test lint unit nbval bench nav
+
+help:
+	@echo "make lab      install, register the 'voicelab' kernel, open JupyterLab on notebooks/"
+	@echo "make test     install, lint, unit tests, then every notebook under nbval"
+	@echo "make bench    run each benchmarks/*.py and print its figures"
+	@echo "make lint     ruff check"
+	@echo "make nav      regenerate notebook navigation bars and the README contents table"
+	@echo "make install  create $(VENV) and install voicelab[$(EXTRAS)] (fast when nothing changed)"
+
+install: $(STAMP)
+
+# Re-runs only when pyproject.toml changes (or the venv is new).
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { echo "creating $(VENV) with $$($(PYTHON3) --version)"; $(PYTHON3) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	@tools/install_chromium.sh
+	@touch $@
+
+lab: install
+	$(PY) -m ipykernel install --sys-prefix --name voicelab --display-name "Python (voicelab)"
+	@mkdir -p notebooks
+	$(VENV)/bin/jupyter lab notebooks/ $(LAB_FLAGS)
+
+test: lint unit nbval
+
+lint: install
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+
+unit: install
+	$(VENV)/bin/pytest
+
+nbval: install
+ifeq ($(NOTEBOOKS),)
+	@echo "nbval: no notebooks/*.ipynb yet, skipped"
+else
+	$(VENV)/bin/pytest --nbval notebooks --sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name python3
+endif
+
+bench: install
+ifeq ($(BENCHMARKS),)
+	@echo "bench: no benchmarks/*.py yet, skipped"
+else
+	@set -e; for script in $(BENCHMARKS); do echo "== $$script"; $(PY) $$script; done
+endif
+
+nav: install
+	$(PY) tools/nav.py
