@@ -1,0 +1,479 @@
+"""Charts of a run, drawn from its trace: Gantt of a turn or a conversation, comparisons, distributions, sweeps.
+
+Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
+(no pyplot, no ``show``, no global rcParams), so notebooks display it and scripts ``savefig`` it.
+Figures are ``FIGURE_WIDTH`` inches wide at ``FIGURE_DPI`` dots per inch (720 px): sharp enough to
+read, small enough that a notebook with a dozen charts stays well under 1 MB. Colours come from
+:mod:`voicelab.palette`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import blended_transform_factory
+
+from . import palette
+from .budgets import LatencyBudgets
+from .metrics import turn_metrics
+from .trace import AgentState, Trace
+
+FIGURE_WIDTH = 9.0  # inches
+FIGURE_DPI = 80  # 9 in x 80 dpi = 720 px wide; a Gantt PNG is about 30-60 kB
+ROW_HEIGHT = 0.42  # inches per stage row
+FONT_SIZE = 9.0
+LEGEND_FONT_SIZE = 8.0
+
+_BAR = 0.62  # bar height, in rows
+_STATE_BAR = 0.5
+_WAIT_SPANS = frozenset({"ttft", "ttfb"})  # waiting for a first output: drawn lighter than the work after it
+_WAIT_LABEL = "waiting for first token / audio"
+_ENDPOINT_LABEL = "endpoint silence wait"
+_STATE_ROW_LABEL = "agent state"
+
+
+def _trace_and_budgets(run: Any, budgets: LatencyBudgets | None) -> tuple[Trace, LatencyBudgets | None]:
+    """A RunResult brings its own budgets; a bare Trace has none unless given."""
+    if isinstance(run, Trace):
+        return run, budgets
+    trace = getattr(run, "trace", None)
+    if not isinstance(trace, Trace):
+        raise TypeError(f"expected a RunResult or a Trace; got {type(run).__name__}")
+    return trace, budgets if budgets is not None else getattr(run, "budgets", None)
+
+
+@dataclass
+class _Legend:
+    """Legend entries in insertion order, one per label."""
+
+    handles: dict[str, Artist] = field(default_factory=dict)
+
+    def add(self, label: str, handle: Artist) -> None:
+        self.handles.setdefault(label, handle)
+
+    def merge(self, other: _Legend) -> None:
+        for label, handle in other.handles.items():
+            self.add(label, handle)
+
+
+@dataclass
+class _View:
+    """What one Gantt axes shows: which turns, and the time that maps to x = 0."""
+
+    trace: Trace
+    turn: int | None
+    offset: float
+    start: float  # absolute time window
+    end: float
+
+    @property
+    def turns(self) -> list[int]:
+        return [t.index for t in self.trace.turns] if self.turn is None else [self.turn]
+
+
+def _make_view(trace: Trace, turn: int | None) -> _View:
+    if turn is None:
+        return _View(trace, None, 0.0, 0.0, max(trace.duration, 1e-3))
+    if not isinstance(turn, int) or isinstance(turn, bool) or not 0 <= turn < len(trace.turns):
+        raise ValueError(f"turn must be an integer from 0 to {len(trace.turns) - 1} (or None for the whole run); "
+                         f"got {turn!r}")
+    t = trace.turns[turn]
+    times = [s.end for s in trace.spans_of(turn)] + [m.t for m in trace.marks_of(turn)]
+    times += [s.t for s in trace.states if s.turn == turn]
+    end = max([t.end if t.end is not None else t.start, *times])
+    return _View(trace, turn, t.start, t.start, max(end, t.start + 1e-3))
+
+
+def _rows(view: _View) -> list[str]:
+    """Stages with something to draw, in pipeline order (unknown stages after the known ones)."""
+    spans = view.trace.spans_of(view.turn)
+    marks = [m for m in view.trace.marks if view.turn is None or m.turn == view.turn]
+    present = {s.stage for s in spans} | {m.stage for m in marks if m.name in palette.MARKERS}
+    known = [s for s in palette.STAGE_ORDER if s in present]
+    extra = sorted(present - set(palette.STAGE_ORDER))
+    return known + extra
+
+
+def _bar(y: float, height: float = _BAR) -> tuple[float, float]:
+    return (y - height / 2, height)
+
+
+def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) -> None:
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for span in view.trace.spans_of(view.turn):
+        if span.stage not in rows:
+            continue
+        if span.name == "underrun":
+            kind = "underrun"
+        elif span.attrs.get("cancelled"):
+            kind = "cancelled"
+        elif span.name in _WAIT_SPANS:
+            kind = "wait"
+        else:
+            kind = "work"
+        groups.setdefault((span.stage, kind), []).append((span.start - view.offset, span.end - span.start))
+    for (stage, kind), xranges in groups.items():
+        color = palette.stage_color(stage)
+        y = _bar(rows[stage])
+        if kind == "work":
+            ax.broken_barh(xranges, y, facecolors=color, edgecolors="none", gid=f"spans:{stage}")
+        elif kind == "wait":
+            ax.broken_barh(xranges, y, facecolors=color, alpha=0.4, edgecolors="none", gid=f"wait:{stage}")
+            legend.add(_WAIT_LABEL, Patch(facecolor="#888888", alpha=0.4))
+        elif kind == "underrun":
+            ax.broken_barh(xranges, y, gid=f"underrun:{stage}", **palette.UNDERRUN_STYLE)
+            legend.add("playback underrun", Patch(**palette.UNDERRUN_STYLE))
+        else:
+            ax.broken_barh(xranges, y, facecolors=color, gid=f"cancelled:{stage}", **palette.CANCELLED_STYLE)
+            legend.add("cancelled", Patch(facecolor="#888888", **palette.CANCELLED_STYLE))
+
+
+def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) -> None:
+    """The VAD row: listening while audio arrives, then the silence it waits for before ending the turn."""
+    if "vad" not in rows:
+        return
+    y = _bar(rows["vad"])
+    color = palette.stage_color("vad")
+    for i in view.turns:
+        heard = view.trace.first(i, "audio_chunk_received")
+        eou = next((m.t for m in view.trace.marks_of(i) if m.name == "end_of_utterance" and m.stage == "vad"), None)
+        speech_end = view.trace.first(i, "speech_end")
+        if heard is None or eou is None:
+            continue
+        ax.broken_barh([(heard - view.offset, eou - heard)], y, facecolors=color, alpha=0.3, edgecolors="none")
+        if speech_end is not None and eou > speech_end:
+            ax.broken_barh([(speech_end - view.offset, eou - speech_end)], y, facecolors=color, edgecolors="none",
+                           gid=f"endpoint:{i}")
+            legend.add(_ENDPOINT_LABEL, Patch(facecolor=color))
+
+
+def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) -> None:
+    points: dict[str, list[tuple[float, int]]] = {}
+    for m in view.trace.marks:
+        if (view.turn is None or m.turn == view.turn) and m.name in palette.MARKERS and m.stage in rows:
+            points.setdefault(m.name, []).append((m.t - view.offset, rows[m.stage]))
+    for name, xy in points.items():
+        label, style = palette.MARKERS[name]
+        xs, ys = zip(*xy, strict=True)
+        ax.plot(xs, ys, linestyle="none", zorder=4, gid=f"mark:{name}", **style)
+        legend.add(label, Line2D([], [], linestyle="none", **style))
+
+
+def _draw_states(ax: Axes, view: _View, y: int, legend: _Legend) -> None:
+    states = view.trace.states
+    for k, change in enumerate(states):
+        start = max(change.t, view.start)
+        end = min(states[k + 1].t if k + 1 < len(states) else view.end, view.end)
+        if end <= start:
+            continue
+        color = palette.state_color(change.state)
+        ax.broken_barh([(start - view.offset, end - start)], _bar(y, _STATE_BAR), facecolors=color,
+                       edgecolors="none", gid=f"state:{change.state.value}")
+    for state in AgentState:
+        if any(s.state is state for s in states):
+            legend.add(palette.STATE_LABELS[state], Patch(facecolor=palette.state_color(state)))
+
+
+def _fit(text: str, seconds: float, seconds_per_inch: float, fontsize: float) -> str:
+    """``text`` cut (with an ellipsis) to what fits in a bar ``seconds`` long; empty if nothing useful fits."""
+    chars = int(seconds / seconds_per_inch / (0.55 * fontsize / 72))
+    if chars >= len(text):
+        return text
+    return text[: chars - 1].rstrip() + "…" if chars >= 8 else ""
+
+
+def _room_after(view: _View, turn: int) -> float:
+    """Seconds from the turn's speech end to the next turn's start (or the end of the view): room for a label."""
+    speech_end = view.trace.first(turn, "speech_end")
+    if speech_end is None:
+        return float("inf")
+    following = [x.start for x in view.trace.turns[turn + 1:]]
+    return (following[0] if following and view.turn is None else view.end) - speech_end
+
+
+def _gap_label(v2v: float, room_in: float) -> str:
+    """The gap's label, as long as fits in ``room_in`` inches: the full name, then shorter forms."""
+    for text in (f"voice-to-voice {v2v:.2f} s", f"v2v {v2v:.2f} s"):
+        if len(text) * 0.62 * FONT_SIZE / 72 + 0.1 <= room_in:
+            return text
+    return f"{v2v:.2f} s"
+
+
+def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets: LatencyBudgets | None,
+                           seconds_per_inch: float, legend: _Legend) -> list[float]:
+    """Speech end, the voice-to-voice gap and its value, budget lines; returns the x of every line drawn."""
+    xs: list[float] = []
+    top = 0 if "caller" not in rows else rows["caller"]
+    span_rows = (-0.5, len(rows) - 0.5)
+    label_x = blended_transform_factory(ax.transData, ax.transAxes)
+    room = min(_room_after(view, i) for i in view.turns)  # one label form for every turn of the view
+    for i in view.turns:
+        turn = view.trace.turns[i]
+        metrics = turn_metrics(view.trace, i)
+        start = turn.start - view.offset
+        speech = [s for s in view.trace.spans_of(i, "caller") if s.name == "speech"]
+        if speech and "caller" in rows:
+            text = _fit(f"“{turn.input}”", speech[0].duration, seconds_per_inch, LEGEND_FONT_SIZE)
+            if text:
+                ax.text(speech[0].start - view.offset + 0.03 * seconds_per_inch, rows["caller"], text,
+                        va="center", ha="left", fontsize=LEGEND_FONT_SIZE, color="white", clip_on=True, zorder=5)
+        if metrics["speech_end"] is None:
+            continue
+        speech_end = start + metrics["speech_end"]
+        ax.axvline(speech_end, zorder=3, gid=f"speech_end:{i}", **palette.SPEECH_END_LINE)
+        legend.add("caller's speech ends", Line2D([], [], **palette.SPEECH_END_LINE))
+        xs.append(speech_end)
+        v2v = metrics["voice_to_voice"]
+        if v2v is not None:
+            ax.fill_betweenx(span_rows, speech_end, speech_end + v2v, color=palette.GAP_COLOR,
+                             alpha=palette.GAP_ALPHA, linewidth=0, zorder=0, gid=f"gap:{i}")
+            ax.annotate("", xy=(speech_end, top + 0.42), xytext=(speech_end + v2v, top + 0.42),
+                        arrowprops={"arrowstyle": "<->", "color": palette.GAP_TEXT_COLOR, "lw": 1.2,
+                                    "shrinkA": 0, "shrinkB": 0}, zorder=6)
+            ax.text(speech_end + 0.04 * seconds_per_inch, top, _gap_label(v2v, room / seconds_per_inch), ha="left",
+                    va="center", fontsize=FONT_SIZE, fontweight="bold", color=palette.GAP_TEXT_COLOR, zorder=6,
+                    gid=f"v2v_label:{i}", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75,
+                                                "pad": 1.0})
+            legend.add("voice-to-voice gap", Patch(facecolor=palette.GAP_COLOR, alpha=2 * palette.GAP_ALPHA))
+            xs.append(speech_end + v2v)
+        if budgets is None:
+            continue
+        lines = []
+        if v2v is not None or metrics["speech_end"] is not None:
+            lines.append(("voice_to_voice", speech_end, "V2V"))
+        if metrics["asr_complete"] is not None:
+            lines.append(("time_to_first_audio", start + metrics["asr_complete"], "TTFA"))
+        # On a conversation only the first turn's budget lines carry text; the legend names the rest.
+        labelled = view.turn is not None or i == view.turns[0]
+        drawn = sorted((origin + getattr(budgets, name), name, short) for name, origin, short in lines)
+        for k, (x, name, short) in enumerate(drawn):
+            style = palette.BUDGET_LINES[name]
+            ax.axvline(x, zorder=3, gid=f"budget:{name}:{i}", **style)
+            value = getattr(budgets, name)
+            origin = "speech end" if name == "voice_to_voice" else "final transcript"
+            legend.add(f"{short} budget ({origin} + budget)", Line2D([], [], **style))
+            xs.append(x)
+            if not labelled:
+                continue
+            right = k == len(drawn) - 1 and len(drawn) > 1
+            ax.text(x, 1.005, f" {short} ≤ {value:g} s " if right else f"{short} ≤ {value:g} s ",
+                    transform=label_x, ha="left" if right else "right", va="bottom", fontsize=LEGEND_FONT_SIZE,
+                    color=style["color"], clip_on=False)
+    return xs
+
+
+def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_width_in: float) -> _Legend:
+    """Draw one Gantt chart on ``ax``; returns its legend entries."""
+    legend = _Legend()
+    stages = _rows(view)
+    rows = {stage: k for k, stage in enumerate(stages)}
+    seconds_per_inch = max(view.end - view.start, 1e-3) * 1.1 / axes_width_in
+    _draw_spans(ax, view, rows, legend)
+    _draw_endpointing(ax, view, rows, legend)
+    _draw_marks(ax, view, rows, legend)
+    lines = _draw_turn_annotations(ax, view, rows, budgets, seconds_per_inch, legend)
+    labels = [palette.stage_label(s) for s in stages]
+    if view.trace.states:
+        _draw_states(ax, view, len(stages), legend)
+        labels.append(_STATE_ROW_LABEL)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    lo = min([0.0, *(x for x in lines)]) if view.turn is not None else 0.0
+    hi = max([view.end - view.offset, *lines])
+    pad = 0.02 * (hi - lo)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlabel("time (s)" if view.turn is None else "time from turn start (s)", fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=-1)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return legend
+
+
+def _default_title(trace: Trace, turn: int | None) -> str:
+    name = trace.meta.get("pipeline", "")
+    prefix = f"{name} pipeline" if name else "run"
+    if turn is None:
+        n = len(trace.turns)
+        return f"{prefix}: {n} turn{'s' if n != 1 else ''}"
+    return f"{prefix}, turn {turn}: “{trace.turns[turn].input}”"
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), dpi=FIGURE_DPI, layout="constrained")
+
+
+def _put_legend(target: Axes | Figure, legend: _Legend) -> None:
+    kwargs: dict[str, Any] = {"fontsize": LEGEND_FONT_SIZE, "frameon": False, "borderaxespad": 0.3,
+                              "handlelength": 1.6}
+    if isinstance(target, Figure):
+        target.legend(list(legend.handles.values()), list(legend.handles), loc="outside right upper", **kwargs)
+    else:
+        target.legend(list(legend.handles.values()), list(legend.handles), loc="upper left",
+                      bbox_to_anchor=(1.01, 1.0), **kwargs)
+
+
+def _gantt_height(n_rows: int, n_legend: int) -> float:
+    return max(1.3 + ROW_HEIGHT * n_rows, 0.5 + 0.165 * n_legend)
+
+
+_LEGEND_WIDTH = 2.4  # inches kept for the legend beside the chart
+
+
+def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = None, ax: Axes | None = None,
+          title: str | None = None) -> Figure:
+    """Gantt chart of one turn (``turn=i``, times from that turn's start) or the whole run (``turn=None``).
+
+    ``run`` is a RunResult (its budgets are drawn unless ``budgets`` is given) or a Trace (budget
+    lines only when ``budgets`` is given). A row per stage with data, bars for spans, markers for
+    first token and first audio, the caller's speech end, the voice-to-voice gap shaded and labelled,
+    budget lines (voice-to-voice from speech end, TTFA from the final transcript) and the agent's
+    state band. Draws on ``ax`` when given (legend beside it), else on a new figure.
+    """
+    trace, budgets = _trace_and_budgets(run, budgets)
+    view = _make_view(trace, turn)
+    if ax is None:
+        fig = _figure(FIGURE_WIDTH, _gantt_height(len(_rows(view)) + 1, 16))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.get_figure()
+    width_in = max(fig.get_figwidth() - _LEGEND_WIDTH - 0.9, 1.0)
+    legend = _draw_gantt(ax, view, budgets, width_in)
+    if ax.get_figure() is fig and len(fig.axes) == 1:
+        fig.set_figheight(_gantt_height(len(_rows(view)) + 1, len(legend.handles)))
+    ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
+                 pad=14 if budgets is not None else 6)
+    _put_legend(ax, legend)
+    return fig
+
+
+def compare(runs: Mapping[str, Any], turn: int = 0, budgets: LatencyBudgets | None = None) -> Figure:
+    """Gantt charts of the same turn of several runs, stacked on one shared time axis.
+
+    ``runs`` maps a name (the chart's title, e.g. "original", "streaming") to a RunResult or Trace.
+    """
+    if not runs:
+        raise ValueError("compare needs at least one run")
+    items = [(name, *_trace_and_budgets(run, budgets)) for name, run in runs.items()]
+    views = [_make_view(trace, turn) for _, trace, _ in items]
+    heights = [len(_rows(v)) + (1 if v.trace.states else 0) for v in views]
+    fig = _figure(FIGURE_WIDTH, 0.9 + sum(0.7 + ROW_HEIGHT * h for h in heights))
+    axes = fig.subplots(len(items), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    legend = _Legend()
+    span = max(v.end - v.start for v in views)
+    width_in = max(FIGURE_WIDTH - _LEGEND_WIDTH - 0.9, 1.0)
+    limits = []
+    for ax, (name, trace, run_budgets), view in zip(axes, items, views, strict=True):
+        view.end = view.start + span
+        legend.merge(_draw_gantt(ax, view, run_budgets, width_in))
+        limits.append(ax.get_xlim())
+        ax.set_title(f"{name}: {_default_title(trace, turn)}", fontsize=FONT_SIZE + 1, loc="left",
+                     pad=14 if run_budgets is not None else 6)
+    for ax in axes[:-1]:
+        ax.set_xlabel("")
+    axes[0].set_xlim(min(lo for lo, _ in limits), max(hi for _, hi in limits))
+    _put_legend(fig, legend)
+    return fig
+
+
+def _metric_color(metric: str) -> str:
+    if metric == "voice_to_voice":
+        return palette.GAP_COLOR
+    if metric == "time_to_first_audio":
+        return palette.BUDGET_LINES["time_to_first_audio"]["color"]
+    stage = metric.split("_", 1)[0]
+    return palette.stage_color(stage)
+
+
+def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
+                 budgets: Mapping[str, float] | LatencyBudgets | None = None, bins: int = 40) -> Figure:
+    """Histogram per metric (seconds) with its p50 and p95 marked and its budget line, if any.
+
+    ``samples`` maps a metric name to its values over many turns (NaN values are ignored);
+    ``budgets`` maps metric names to targets (a LatencyBudgets works too). Each panel's title gives
+    p50, p95 and, with a budget, the share of turns that missed it.
+    """
+    if not samples:
+        raise ValueError("distribution needs at least one metric")
+    limits = budgets.as_dict() if isinstance(budgets, LatencyBudgets) else dict(budgets or {})
+    n = len(samples)
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    fig = _figure(FIGURE_WIDTH, 0.6 + 2.3 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, (metric, values) in zip(axes, samples.items(), strict=False):
+        data = np.asarray(values, dtype=float)
+        data = data[np.isfinite(data)]
+        if data.size == 0:
+            raise ValueError(f"distribution: metric {metric!r} has no finite samples")
+        ax.hist(data, bins=bins, color=_metric_color(metric), alpha=0.75, edgecolor="white", linewidth=0.4)
+        p50, p95 = np.percentile(data, [50, 95])
+        ax.axvline(p50, color=palette.P50_COLOR, linewidth=1.5, label=f"p50 {p50:.3f} s", gid=f"p50:{metric}")
+        ax.axvline(p95, color=palette.P95_COLOR, linewidth=1.5, label=f"p95 {p95:.3f} s", gid=f"p95:{metric}")
+        title = f"{metric.replace('_', ' ')} (n={data.size})"
+        if metric in limits:
+            budget = float(limits[metric])
+            miss = float(np.mean(data > budget + 1e-9))
+            style = palette.BUDGET_LINES.get(metric, palette.BUDGET_LINES["voice_to_voice"])
+            ax.axvline(budget, label=f"budget {budget:g} s", gid=f"budget:{metric}", **style)
+            title += f" — {miss:.0%} miss the budget"
+        ax.set_title(title, fontsize=FONT_SIZE + 0.5, loc="left")
+        ax.set_xlabel("seconds", fontsize=FONT_SIZE)
+        ax.set_ylabel("turns", fontsize=FONT_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE)
+        ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper right")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig
+
+
+def _param_label(param: str) -> str:
+    from .config import param_info
+    from .validation import ConfigError
+
+    try:
+        info = param_info(param)
+    except (ConfigError, StopIteration):
+        return param
+    unit = info.get("unit")
+    return f"{param} ({unit})" if unit else param
+
+
+def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float], p95: Sequence[float],
+                budget: float | None = None, metric: str = "voice_to_voice") -> Figure:
+    """p50 and p95 of ``metric`` (default voice-to-voice) against one knob's ``values``, with its budget line."""
+    x = np.asarray(values, dtype=float)
+    y50, y95 = np.asarray(p50, dtype=float), np.asarray(p95, dtype=float)
+    if not (x.shape == y50.shape == y95.shape) or x.ndim != 1 or x.size == 0:
+        raise ValueError(f"sweep_chart: values, p50 and p95 must be 1-D and the same length; "
+                         f"got {x.size}, {y50.size}, {y95.size}")
+    fig = _figure(FIGURE_WIDTH, 3.6)
+    ax = fig.add_subplot()
+    ax.fill_between(x, y50, y95, color=palette.P95_COLOR, alpha=0.12, linewidth=0, label="p50–p95")
+    ax.plot(x, y50, marker="o", color=palette.P50_COLOR, linewidth=1.8, label="p50", gid="p50")
+    ax.plot(x, y95, marker="s", color=palette.P95_COLOR, linewidth=1.8, label="p95", gid="p95")
+    if budget is not None:
+        style = palette.BUDGET_LINES.get(metric, palette.BUDGET_LINES["voice_to_voice"])
+        ax.axhline(budget, label=f"budget {budget:g} s", gid="budget", **style)
+    name = metric.replace("_", " ")
+    ax.set_title(f"{name} against {param}", fontsize=FONT_SIZE + 1, loc="left")
+    ax.set_xlabel(_param_label(param), fontsize=FONT_SIZE)
+    ax.set_ylabel(f"{name} (s)", fontsize=FONT_SIZE)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.grid(color="#E5E5E5", linewidth=0.8)
+    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
