@@ -1,0 +1,205 @@
+"""Structural checks of the charts: they must show what the trace says, where it says it."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import voicelab as vl  # noqa: E402
+from voicelab import palette, plots  # noqa: E402
+from voicelab.report import budget_table  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def original() -> vl.RunResult:
+    return vl.simulate(pipeline="original")
+
+
+@pytest.fixture(scope="module")
+def streaming() -> vl.RunResult:
+    return vl.simulate(pipeline="streaming")
+
+
+def _by_gid(fig: Figure, prefix: str) -> list:
+    return [a for a in fig.findobj() if (a.get_gid() or "").startswith(prefix)]
+
+
+def _ytick_labels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_backend_is_agg_and_import_leaves_rcparams_alone():
+    import importlib
+
+    assert matplotlib.get_backend().lower() == "agg"
+    before = dict(matplotlib.rcParams)
+    importlib.reload(palette)
+    importlib.reload(plots)
+    plots.gantt(vl.simulate(pipeline="original"), turn=0)
+    assert dict(matplotlib.rcParams) == before
+
+
+@pytest.mark.parametrize("pipeline", ["original", "streaming"])
+def test_voice_to_voice_label_shows_the_metric_of_the_trace(pipeline):
+    run = vl.simulate(pipeline=pipeline)
+    fig = plots.gantt(run, turn=0)
+    label = _by_gid(fig, "v2v_label:0")
+    assert len(label) == 1
+    assert f"{run.metrics(0)['voice_to_voice']:.2f} s" in label[0].get_text()
+    assert "voice-to-voice" in label[0].get_text()
+
+
+def test_gap_spans_speech_end_to_first_audio(streaming):
+    fig = plots.gantt(streaming, turn=0)
+    m = streaming.metrics(0)
+    (gap,) = _by_gid(fig, "gap:0")
+    xs = gap.get_paths()[0].vertices[:, 0]
+    assert xs.min() == pytest.approx(m["speech_end"])
+    assert xs.max() == pytest.approx(m["tts_first_chunk"])
+    (line,) = _by_gid(fig, "speech_end:0")
+    assert line.get_xdata()[0] == pytest.approx(m["speech_end"])
+
+
+@pytest.mark.parametrize("preset", ["seed", "production"])
+def test_budget_lines_sit_at_their_origin_plus_budget(preset):
+    run = vl.simulate(pipeline="streaming", preset=preset)
+    fig = plots.gantt(run, turn=0)
+    m = run.metrics(0)
+    (v2v,) = _by_gid(fig, "budget:voice_to_voice:0")
+    assert v2v.get_xdata()[0] == pytest.approx(m["speech_end"] + run.budgets.voice_to_voice)
+    (ttfa,) = _by_gid(fig, "budget:time_to_first_audio:0")
+    assert ttfa.get_xdata()[0] == pytest.approx(m["asr_complete"] + run.budgets.time_to_first_audio)
+
+
+def test_custom_budgets_move_the_line(streaming):
+    budgets = streaming.budgets.replace(voice_to_voice=0.3)
+    fig = plots.gantt(streaming, turn=0, budgets=budgets)
+    (v2v,) = _by_gid(fig, "budget:voice_to_voice:0")
+    assert v2v.get_xdata()[0] == pytest.approx(streaming.metrics(0)["speech_end"] + 0.3)
+
+
+def test_bare_trace_has_no_budget_lines(streaming):
+    fig = plots.gantt(streaming.trace, turn=0)
+    assert _by_gid(fig, "budget:") == []
+    assert len(_by_gid(fig, "v2v_label:0")) == 1
+
+
+@pytest.mark.parametrize("pipeline", ["original", "streaming"])
+def test_one_row_per_stage_with_data_plus_state_band(pipeline):
+    run = vl.simulate(pipeline=pipeline)
+    fig = plots.gantt(run, turn=0)
+    stages = {s.stage for s in run.trace.spans_of(0)}
+    stages |= {m.stage for m in run.trace.marks_of(0) if m.name in palette.MARKERS}
+    expected = [palette.stage_label(s) for s in palette.STAGE_ORDER if s in stages] + ["agent state"]
+    assert _ytick_labels(fig.axes[0]) == expected
+    assert ("playback" in _ytick_labels(fig.axes[0])) == (pipeline == "streaming")
+
+
+def test_whole_run_covers_every_turn(streaming):
+    run = vl.simulate(["Hi there.", "What's the weather like?", "Thanks, bye."], pipeline="streaming")
+    fig = plots.gantt(run)
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo <= 0.0
+    assert hi >= run.trace.duration
+    assert hi >= max(t.end for t in run.trace.turns)
+    assert len(_by_gid(fig, "speech_end:")) == len(run.trace.turns)
+    assert {a.get_gid() for a in _by_gid(fig, "v2v_label:")} == {f"v2v_label:{i}" for i in range(3)}
+
+
+def test_turn_view_is_relative_to_the_turn_start(streaming):
+    fig = plots.gantt(streaming, turn=2)
+    m = streaming.metrics(2)
+    (line,) = _by_gid(fig, "speech_end:2")
+    assert line.get_xdata()[0] == pytest.approx(m["speech_end"])
+    lo, hi = fig.axes[0].get_xlim()
+    turn = streaming.trace.turns[2]
+    assert lo <= 0 and hi >= turn.end - turn.start
+
+
+def test_state_band_uses_the_palette(streaming):
+    fig = plots.gantt(streaming, turn=0)
+    thinking = _by_gid(fig, "state:thinking")
+    assert thinking
+    assert matplotlib.colors.to_hex(thinking[0].get_facecolor()[0]) == palette.state_color("thinking").lower()
+
+
+def test_first_token_and_first_audio_markers(original):
+    fig = plots.gantt(original, turn=0)
+    m = original.metrics(0)
+    (token,) = _by_gid(fig, "mark:llm_first_token")
+    (audio,) = _by_gid(fig, "mark:tts_first_chunk")
+    assert token.get_xdata()[0] == pytest.approx(m["llm_first_token"])
+    assert audio.get_xdata()[0] == pytest.approx(m["tts_first_chunk"])
+
+
+def test_draws_on_a_given_axes(streaming):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.gantt(streaming, turn=0, ax=ax) is fig
+    assert "agent state" in _ytick_labels(ax)
+
+
+def test_bad_turn_names_the_range(streaming):
+    with pytest.raises(ValueError, match="turn must be an integer from 0 to 2"):
+        plots.gantt(streaming, turn=3)
+    with pytest.raises(TypeError, match="RunResult or a Trace"):
+        plots.gantt({"not": "a run"})
+
+
+def test_compare_shares_one_time_axis(original, streaming):
+    fig = plots.compare({"original": original, "streaming": streaming})
+    a, b = fig.axes[:2]
+    assert a.get_xlim() == b.get_xlim()
+    assert a.get_xlim()[1] >= original.trace.turns[0].end
+    assert a.get_title(loc="left").startswith("original") and b.get_title(loc="left").startswith("streaming")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "first audio" in labels and "caller's speech ends" in labels
+
+
+def test_figure_size_and_png_weight(tmp_path, streaming):
+    fig = plots.gantt(streaming, turn=0)
+    assert fig.get_figwidth() == plots.FIGURE_WIDTH and fig.dpi == plots.FIGURE_DPI
+    path = tmp_path / "g.png"
+    fig.savefig(path)
+    assert path.stat().st_size < 150_000
+
+
+def test_distribution_marks_percentiles_and_misses():
+    rng = np.random.default_rng(1)
+    samples = {"voice_to_voice": rng.lognormal(0, 0.3, 500), "llm_first_token": rng.lognormal(-1, 0.2, 500)}
+    fig = plots.distribution(samples, {"voice_to_voice": 1.2})
+    (p95,) = _by_gid(fig, "p95:voice_to_voice")
+    assert p95.get_xdata()[0] == pytest.approx(np.percentile(samples["voice_to_voice"], 95))
+    (budget,) = _by_gid(fig, "budget:voice_to_voice")
+    assert budget.get_xdata()[0] == 1.2
+    miss = np.mean(samples["voice_to_voice"] > 1.2)
+    assert f"{miss:.0%} miss" in fig.axes[0].get_title(loc="left")
+    assert _by_gid(fig, "budget:llm_first_token") == []
+
+
+def test_sweep_chart_plots_given_points():
+    fig = plots.sweep_chart("vad.endpoint_silence_s", [0.2, 0.5, 0.8], [0.5, 0.8, 1.1], [0.7, 1.0, 1.4], budget=0.8)
+    ax = fig.axes[0]
+    (p95,) = _by_gid(fig, "p95")
+    assert list(p95.get_ydata()) == [0.7, 1.0, 1.4]
+    assert ax.get_xlabel() == "vad.endpoint_silence_s (s)"
+    with pytest.raises(ValueError, match="same length"):
+        plots.sweep_chart("asr.rtf", [1, 2], [1], [1, 2])
+
+
+def test_budget_table_matches_the_report(original):
+    table = budget_table(original, 0)
+    report = original.report(0)
+    assert [r.metric for r in table.rows] == list(report)
+    v2v = next(r for r in table.rows if r.metric == "voice_to_voice")
+    assert v2v.value == report["voice_to_voice"].value and v2v.ok is False
+    html = table._repr_html_()
+    assert "2.190" in html and "✗ over" in html and palette.MISS_COLOR in html
+    assert f"{table.passed} of 8 budgets met" in str(table)
+    with pytest.raises(ValueError, match="turn must be"):
+        budget_table(original, 5)
