@@ -120,9 +120,13 @@ class Clock:
         self.mode = mode
         self._loop = loop
         self._t0 = loop.time()
+        # A virtual loop starting at 0 keeps its time on the nanosecond grid already.
+        self._on_grid = isinstance(loop, VirtualEventLoop) and self._t0 == 0.0
 
     def now(self) -> float:
         """Seconds since the run started (nanosecond grid, so no float noise)."""
+        if self._on_grid:
+            return self._loop._now
         return round(self._loop.time() - self._t0, _DIGITS)
 
     async def sleep(self, seconds: float) -> None:
