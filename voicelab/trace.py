@@ -6,8 +6,6 @@ Metrics, charts, budget reports and exports are all derived from a :class:`Trace
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -108,22 +106,12 @@ class Trace:
                  **attrs: Any) -> None:
         self.spans.append(Span(stage, name, start, end, self.turn if turn is None else turn, attrs))
 
-    @contextmanager
-    def span(self, stage: str, name: str, turn: int | None = None, **attrs: Any) -> Iterator[dict[str, Any]]:
-        """Record the enclosed work as a span; attrs added to the yielded dict are kept.
+    def span(self, stage: str, name: str, turn: int | None = None, **attrs: Any) -> _SpanRecorder:
+        """Record the enclosed work as a span; attrs added to the dict ``with`` yields are kept.
 
         A span cut short by cancellation is still recorded, with ``cancelled=True``.
         """
-        start = self.clock.now()
-        turn_index = self.turn if turn is None else turn
-        try:
-            yield attrs
-        except BaseException as exc:
-            if type(exc).__name__ == "CancelledError":
-                attrs["cancelled"] = True
-            raise
-        finally:
-            self.spans.append(Span(stage, name, start, self.clock.now(), turn_index, attrs))
+        return _SpanRecorder(self, stage, name, self.turn if turn is None else turn, attrs)
 
     def set_state(self, state: AgentState, turn: int | None = None) -> None:
         if self.states and self.states[-1].state is state:
@@ -181,6 +169,26 @@ class Trace:
         trace.states = [StateChange(s["t"], AgentState(s["state"]), s["turn"]) for s in data["states"]]
         trace.clock = _FrozenClock(trace.duration)
         return trace
+
+
+class _SpanRecorder:
+    """The context manager behind :meth:`Trace.span` (a class: it is on every simulation's hot path)."""
+
+    __slots__ = ("trace", "stage", "name", "turn", "attrs", "start")
+
+    def __init__(self, trace: Trace, stage: str, name: str, turn: int, attrs: dict[str, Any]) -> None:
+        self.trace, self.stage, self.name, self.turn, self.attrs = trace, stage, name, turn, attrs
+        self.start = 0.0
+
+    def __enter__(self) -> dict[str, Any]:
+        self.start = self.trace.clock.now()
+        return self.attrs
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if kind is not None and kind.__name__ == "CancelledError":
+            self.attrs["cancelled"] = True
+        trace = self.trace
+        trace.spans.append(Span(self.stage, self.name, self.start, trace.clock.now(), self.turn, self.attrs))
 
 
 @dataclass
