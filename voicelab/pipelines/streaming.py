@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..channel import Channel
 from ..context import RunContext
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
 from ..stages.caller import CallerEngine, SimulatedCaller, Utterance, stream_utterance
@@ -38,11 +39,11 @@ class StreamingPipeline:
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes."""
         audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
-        mic: asyncio.Queue = asyncio.Queue(audio_size)
-        to_asr: asyncio.Queue = asyncio.Queue(audio_size)
-        transcripts: asyncio.Queue = asyncio.Queue(TEXT_QUEUE_SIZE)
-        tokens: asyncio.Queue = asyncio.Queue(TEXT_QUEUE_SIZE)
-        speech: asyncio.Queue = asyncio.Queue(SPEECH_QUEUE_SIZE)
+        mic: Channel = Channel(audio_size)
+        to_asr: Channel = Channel(audio_size)
+        transcripts: Channel = Channel(TEXT_QUEUE_SIZE)
+        tokens: Channel = Channel(TEXT_QUEUE_SIZE)
+        speech: Channel = Channel(SPEECH_QUEUE_SIZE)
         utterances: dict[int, Utterance] = {}
         finished = asyncio.Event()
         endpointed = asyncio.Event()
@@ -69,7 +70,7 @@ class StreamingPipeline:
                 task.cancel()
             await asyncio.gather(conversation, *tasks, return_exceptions=True)
 
-    async def _converse(self, texts: Sequence[str], ctx: RunContext, mic: asyncio.Queue,
+    async def _converse(self, texts: Sequence[str], ctx: RunContext, mic: Channel,
                         utterances: dict[int, Utterance], finished: asyncio.Event,
                         endpointed: asyncio.Event) -> None:
         """The caller's side: speak each turn, keep the microphone open until the agent has stopped listening

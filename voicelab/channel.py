@@ -1,0 +1,92 @@
+"""Channel: the bounded FIFO between two pipeline stages, a lean ``asyncio.Queue``.
+
+Same waking order as ``asyncio.Queue`` (so timelines are identical), without
+``task_done``/``join`` bookkeeping. Frames pass through several of these per audio
+chunk, so the fast paths matter to Monte Carlo speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+
+def _wake_first(waiters: deque[asyncio.Future]) -> None:
+    while waiters:
+        waiter = waiters.popleft()
+        if not waiter.done():
+            waiter.set_result(None)
+            return
+
+
+class Channel:
+    """A FIFO of at most ``maxsize`` items (0: unbounded); ``put`` waits while full, ``get`` while empty."""
+
+    __slots__ = ("maxsize", "_items", "_getters", "_putters")
+
+    def __init__(self, maxsize: int = 0) -> None:
+        self.maxsize = maxsize
+        self._items: deque[Any] = deque()
+        self._getters: deque[asyncio.Future] = deque()
+        self._putters: deque[asyncio.Future] = deque()
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def full(self) -> bool:
+        return 0 < self.maxsize <= len(self._items)
+
+    def put_nowait(self, item: Any) -> None:
+        """Add ``item`` now; ``asyncio.QueueFull`` if there is no room."""
+        if 0 < self.maxsize <= len(self._items):
+            raise asyncio.QueueFull
+        self._items.append(item)
+        if self._getters:
+            _wake_first(self._getters)
+
+    def get_nowait(self) -> Any:
+        """Take the oldest item now; ``asyncio.QueueEmpty`` if there is none."""
+        if not self._items:
+            raise asyncio.QueueEmpty
+        item = self._items.popleft()
+        if self._putters:
+            _wake_first(self._putters)
+        return item
+
+    async def put(self, item: Any) -> None:
+        """Add ``item``, waiting for room first."""
+        while 0 < self.maxsize <= len(self._items):
+            await self._wait(self._putters, self.full)
+        self.put_nowait(item)
+
+    async def get(self) -> Any:
+        """Take the oldest item, waiting for one first."""
+        while not self._items:
+            await self._wait(self._getters, self.empty)
+        return self.get_nowait()
+
+    def clear(self) -> list[Any]:
+        """Drop every waiting item (for example when the caller interrupts) and return them."""
+        dropped = list(self._items)
+        self._items.clear()
+        while self._putters and not self.full():
+            _wake_first(self._putters)
+        return dropped
+
+    @staticmethod
+    async def _wait(waiters: deque[asyncio.Future], blocked: Any) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            waiter.cancel()
+            if waiter in waiters:
+                waiters.remove(waiter)
+            if not blocked() and not waiter.cancelled():
+                _wake_first(waiters)  # woken but cancelled: pass the turn to the next waiter
+            raise
