@@ -46,10 +46,10 @@ def setup(dpi: int = FIGURE_DPI) -> None:
 
 
 def source_of(obj: Any) -> str:
-    """The source of a voicelab function, class or method, headed by its file and line numbers."""
+    """The source of a voicelab function, class or method, headed by its file (no line numbers: they shift)."""
     target = inspect.unwrap(obj)
     try:
-        lines, first = inspect.getsourcelines(target)
+        lines, _ = inspect.getsourcelines(target)
         path = Path(inspect.getsourcefile(target) or "")
     except (OSError, TypeError) as exc:
         raise TypeError(f"show_source needs a function, class or method defined in a file; got {obj!r}") from exc
@@ -57,7 +57,7 @@ def source_of(obj: Any) -> str:
         where = path.resolve().relative_to(_PACKAGE_ROOT).as_posix()
     except ValueError:
         where = path.name
-    header = f"# {where}, lines {first}-{first + len(lines) - 1}\n"
+    header = f"# {where}\n"
     return header + _dedent(lines)
 
 
