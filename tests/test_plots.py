@@ -157,7 +157,7 @@ def test_compare_shares_one_time_axis(original, streaming):
     assert a.get_xlim() == b.get_xlim()
     assert a.get_xlim()[1] >= original.trace.turns[0].end
     assert a.get_title(loc="left").startswith("original") and b.get_title(loc="left").startswith("streaming")
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    labels = [t.get_text() for t in a.get_legend().get_texts()]
     assert "first audio" in labels and "caller's speech ends" in labels
 
 
@@ -203,3 +203,11 @@ def test_budget_table_matches_the_report(original):
     assert f"{table.passed} of 8 budgets met" in str(table)
     with pytest.raises(ValueError, match="turn must be"):
         budget_table(original, 5)
+
+
+def test_legend_can_be_left_out(streaming):
+    with_legend = plots.gantt(streaming, turn=0)
+    without = plots.gantt(streaming, turn=0, legend=False)
+    assert with_legend.axes[0].get_legend() is not None
+    assert without.axes[0].get_legend() is None
+    assert len(_by_gid(without, "v2v_label:0")) == 1

@@ -258,8 +258,8 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             style = palette.BUDGET_LINES[name]
             ax.axvline(x, zorder=3, gid=f"budget:{name}:{i}", **style)
             value = getattr(budgets, name)
-            origin = "speech end" if name == "voice_to_voice" else "final transcript"
-            legend.add(f"{short} budget ({origin} + budget)", Line2D([], [], **style))
+            origin = "speech end" if name == "voice_to_voice" else "transcript"
+            legend.add(f"{short} budget (from {origin})", Line2D([], [], **style))
             xs.append(x)
             if not labelled:
                 continue
@@ -299,9 +299,10 @@ def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_widt
     return legend
 
 
-def _default_title(trace: Trace, turn: int | None) -> str:
-    name = trace.meta.get("pipeline", "")
-    prefix = f"{name} pipeline" if name else "run"
+def _default_title(trace: Trace, turn: int | None, prefix: str | None = None) -> str:
+    if prefix is None:
+        name = trace.meta.get("pipeline", "")
+        prefix = f"{name} pipeline" if name else "run"
     if turn is None:
         n = len(trace.turns)
         return f"{prefix}: {n} turn{'s' if n != 1 else ''}"
@@ -312,76 +313,105 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), dpi=FIGURE_DPI, layout="constrained")
 
 
-def _put_legend(target: Axes | Figure, legend: _Legend) -> None:
-    kwargs: dict[str, Any] = {"fontsize": LEGEND_FONT_SIZE, "frameon": False, "borderaxespad": 0.3,
-                              "handlelength": 1.6}
-    if isinstance(target, Figure):
-        target.legend(list(legend.handles.values()), list(legend.handles), loc="outside right upper", **kwargs)
-    else:
-        target.legend(list(legend.handles.values()), list(legend.handles), loc="upper left",
-                      bbox_to_anchor=(1.01, 1.0), **kwargs)
+# Gantt figures use fixed margins (inches) instead of a layout engine: the same layout every time,
+# and about half the drawing time, which keeps dashboards responsive.
+_MARGIN_LEFT = 1.0  # stage names
+_MARGIN_RIGHT = 2.45  # the legend
+_MARGIN_TOP = 0.5  # title and budget-line tags
+_MARGIN_BOTTOM = 0.5  # time axis
+_AXES_GAP = 0.6  # between stacked charts: the lower one's title and tags
+_LEGEND_LINE = 0.165  # inches per legend entry at LEGEND_FONT_SIZE
 
 
-def _gantt_height(n_rows: int, n_legend: int) -> float:
-    return max(1.3 + ROW_HEIGHT * n_rows, 0.5 + 0.165 * n_legend)
+def _legend_kwargs() -> dict[str, Any]:
+    return {"fontsize": LEGEND_FONT_SIZE, "frameon": False, "borderaxespad": 0.0, "handlelength": 1.6,
+            "loc": "upper left"}
 
 
-_LEGEND_WIDTH = 2.4  # inches kept for the legend beside the chart
+def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entries: int) -> None:
+    """Size the figure to its rows and legend, and place the stacked axes with fixed margins."""
+    heights = [ROW_HEIGHT * n + 0.1 for n in rows]
+    body = sum(heights) + _AXES_GAP * (len(rows) - 1)
+    height = max(_MARGIN_TOP + body + _MARGIN_BOTTOM, _MARGIN_TOP + _LEGEND_LINE * legend_entries + 0.2)
+    width = fig.get_figwidth()
+    fig.set_size_inches(width, height)
+    top = height - _MARGIN_TOP - (height - _MARGIN_TOP - _MARGIN_BOTTOM - body) / 2
+    for ax, h in zip(axes, heights, strict=True):
+        ax.set_position([_MARGIN_LEFT / width, (top - h) / height,
+                         (width - _MARGIN_LEFT - _MARGIN_RIGHT) / width, h / height])
+        top -= h + _AXES_GAP
+
+
+def _axes_width(fig: Figure) -> float:
+    return max(fig.get_figwidth() - _MARGIN_LEFT - _MARGIN_RIGHT, 1.0)
+
+
+def _row_count(view: _View) -> int:
+    return len(_rows(view)) + (1 if view.trace.states else 0)
 
 
 def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = None, ax: Axes | None = None,
-          title: str | None = None) -> Figure:
+          title: str | None = None, legend: bool = True) -> Figure:
     """Gantt chart of one turn (``turn=i``, times from that turn's start) or the whole run (``turn=None``).
 
     ``run`` is a RunResult (its budgets are drawn unless ``budgets`` is given) or a Trace (budget
     lines only when ``budgets`` is given). A row per stage with data, bars for spans, markers for
     first token and first audio, the caller's speech end, the voice-to-voice gap shaded and labelled,
     budget lines (voice-to-voice from speech end, TTFA from the final transcript) and the agent's
-    state band. Draws on ``ax`` when given (legend beside it), else on a new figure.
+    state band. Draws on ``ax`` when given (legend beside it, layout left to the caller), else on a
+    new figure ``FIGURE_WIDTH`` inches wide whose height follows the number of rows. ``legend=False``
+    leaves the legend out (a third faster to render, for dashboards redrawing on every slider move).
     """
     trace, budgets = _trace_and_budgets(run, budgets)
     view = _make_view(trace, turn)
+    own = ax is None
     if ax is None:
-        fig = _figure(FIGURE_WIDTH, _gantt_height(len(_rows(view)) + 1, 16))
+        fig = Figure(figsize=(FIGURE_WIDTH, 4.0), dpi=FIGURE_DPI)
         ax = fig.add_subplot()
     else:
         fig = ax.get_figure()
-    width_in = max(fig.get_figwidth() - _LEGEND_WIDTH - 0.9, 1.0)
-    legend = _draw_gantt(ax, view, budgets, width_in)
-    if ax.get_figure() is fig and len(fig.axes) == 1:
-        fig.set_figheight(_gantt_height(len(_rows(view)) + 1, len(legend.handles)))
+    width_in = _axes_width(fig) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
+    entries = _draw_gantt(ax, view, budgets, width_in)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
-    _put_legend(ax, legend)
+    if legend:
+        ax.legend(list(entries.handles.values()), list(entries.handles), bbox_to_anchor=(1.02, 1.0),
+                  **_legend_kwargs())
+    if own:
+        _arrange(fig, [ax], [_row_count(view)], len(entries.handles) if legend else 0)
     return fig
 
 
 def compare(runs: Mapping[str, Any], turn: int = 0, budgets: LatencyBudgets | None = None) -> Figure:
     """Gantt charts of the same turn of several runs, stacked on one shared time axis.
 
-    ``runs`` maps a name (the chart's title, e.g. "original", "streaming") to a RunResult or Trace.
+    ``runs`` maps a name (the chart's title, e.g. "original", "streaming") to a RunResult or Trace;
+    ``budgets``, when given, replaces every run's own budgets.
     """
     if not runs:
         raise ValueError("compare needs at least one run")
     items = [(name, *_trace_and_budgets(run, budgets)) for name, run in runs.items()]
     views = [_make_view(trace, turn) for _, trace, _ in items]
-    heights = [len(_rows(v)) + (1 if v.trace.states else 0) for v in views]
-    fig = _figure(FIGURE_WIDTH, 0.9 + sum(0.7 + ROW_HEIGHT * h for h in heights))
-    axes = fig.subplots(len(items), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    fig = Figure(figsize=(FIGURE_WIDTH, 6.0), dpi=FIGURE_DPI)
+    axes = [fig.add_subplot(len(items), 1, k + 1) for k in range(len(items))]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
     legend = _Legend()
     span = max(v.end - v.start for v in views)
-    width_in = max(FIGURE_WIDTH - _LEGEND_WIDTH - 0.9, 1.0)
     limits = []
     for ax, (name, trace, run_budgets), view in zip(axes, items, views, strict=True):
         view.end = view.start + span
-        legend.merge(_draw_gantt(ax, view, run_budgets, width_in))
+        legend.merge(_draw_gantt(ax, view, run_budgets, _axes_width(fig)))
         limits.append(ax.get_xlim())
-        ax.set_title(f"{name}: {_default_title(trace, turn)}", fontsize=FONT_SIZE + 1, loc="left",
+        ax.set_title(_default_title(trace, turn, name), fontsize=FONT_SIZE + 1, loc="left",
                      pad=14 if run_budgets is not None else 6)
     for ax in axes[:-1]:
         ax.set_xlabel("")
+        ax.tick_params(labelbottom=False)
     axes[0].set_xlim(min(lo for lo, _ in limits), max(hi for _, hi in limits))
-    _put_legend(fig, legend)
+    _arrange(fig, axes, [_row_count(v) for v in views], len(legend.handles))
+    axes[0].legend(list(legend.handles.values()), list(legend.handles), bbox_to_anchor=(1.02, 1.0),
+                   **_legend_kwargs())
     return fig
 
 
