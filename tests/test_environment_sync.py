@@ -1,7 +1,7 @@
 """environment.yml (conda / Binder) must list the same packages and lower bounds as pyproject.toml.
 
-Compared: the core dependencies plus the `real` and `browser` extras (the `dev` extra is for
-contributors and stays out of the Binder image). Names are normalized (case, `-`, `_`, `.`).
+Compared: the core dependencies plus every extra except `dev` (which is for contributors and stays
+out of the Binder image), so a new extra cannot be forgotten there. Names are normalized (case, `-`, `_`, `.`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS_IN_ENVIRONMENT = ("real", "browser")
+CONTRIBUTOR_EXTRAS = {"dev"}
 LOCAL_INSTALLS = {".", "-e ."}
 
 
@@ -33,11 +33,12 @@ def _spec(text: str) -> tuple[str, str]:
 
 
 def pyproject_requirements(path: Path) -> dict[str, str]:
-    """Name -> specifier for python itself, the core dependencies and the extras mirrored in environment.yml."""
+    """Name -> specifier for python itself, the core dependencies and every non-contributor extra."""
     project = tomllib.loads(path.read_text())["project"]
     texts = list(project["dependencies"])
-    for extra in EXTRAS_IN_ENVIRONMENT:
-        texts += project["optional-dependencies"][extra]
+    for extra, requirements in project["optional-dependencies"].items():
+        if extra not in CONTRIBUTOR_EXTRAS:
+            texts += requirements
     specs = dict(_spec(t) for t in texts)
     specs["python"] = ",".join(sorted(project["requires-python"].replace(" ", "").split(",")))
     return specs
