@@ -178,7 +178,7 @@ def test_distribution_marks_percentiles_and_misses():
     (budget,) = _by_gid(fig, "budget:voice_to_voice")
     assert budget.get_xdata()[0] == 1.2
     miss = np.mean(samples["voice_to_voice"] > 1.2)
-    assert f"{miss:.0%} miss" in fig.axes[0].get_title(loc="left")
+    assert f"{miss:.0%} over 1.2 s" in fig.axes[0].get_title(loc="left")
     assert _by_gid(fig, "budget:llm_first_token") == []
 
 

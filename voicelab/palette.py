@@ -71,6 +71,8 @@ BUDGET_LINES: dict[str, dict[str, Any]] = {
     "voice_to_voice": {"color": "#B2182B", "linestyle": (0, (5, 3)), "linewidth": 1.5},
     "time_to_first_audio": {"color": "#762A83", "linestyle": (0, (2, 2)), "linewidth": 1.5},
 }
+#: Any other budget (distributions, sweeps): dashed red.
+BUDGET_LINE: dict[str, Any] = {"color": "#B2182B", "linestyle": (0, (5, 3)), "linewidth": 1.5}
 #: Verdict colours for tables and sweep/distribution budget lines.
 OK_COLOR = "#1A7F37"
 MISS_COLOR = "#B42318"

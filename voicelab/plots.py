@@ -317,6 +317,7 @@ def _figure(width: float, height: float) -> Figure:
 # and about half the drawing time, which keeps dashboards responsive.
 _MARGIN_LEFT = 1.0  # stage names
 _MARGIN_RIGHT = 2.45  # the legend
+_MARGIN_RIGHT_BARE = 0.3  # no legend
 _MARGIN_TOP = 0.5  # title and budget-line tags
 _MARGIN_BOTTOM = 0.5  # time axis
 _AXES_GAP = 0.6  # between stacked charts: the lower one's title and tags
@@ -328,7 +329,8 @@ def _legend_kwargs() -> dict[str, Any]:
             "loc": "upper left"}
 
 
-def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entries: int) -> None:
+def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entries: int,
+             right: float = _MARGIN_RIGHT) -> None:
     """Size the figure to its rows and legend, and place the stacked axes with fixed margins."""
     heights = [ROW_HEIGHT * n + 0.1 for n in rows]
     body = sum(heights) + _AXES_GAP * (len(rows) - 1)
@@ -338,12 +340,12 @@ def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entr
     top = height - _MARGIN_TOP - (height - _MARGIN_TOP - _MARGIN_BOTTOM - body) / 2
     for ax, h in zip(axes, heights, strict=True):
         ax.set_position([_MARGIN_LEFT / width, (top - h) / height,
-                         (width - _MARGIN_LEFT - _MARGIN_RIGHT) / width, h / height])
+                         (width - _MARGIN_LEFT - right) / width, h / height])
         top -= h + _AXES_GAP
 
 
-def _axes_width(fig: Figure) -> float:
-    return max(fig.get_figwidth() - _MARGIN_LEFT - _MARGIN_RIGHT, 1.0)
+def _axes_width(fig: Figure, right: float = _MARGIN_RIGHT) -> float:
+    return max(fig.get_figwidth() - _MARGIN_LEFT - right, 1.0)
 
 
 def _row_count(view: _View) -> int:
@@ -370,7 +372,8 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
         ax = fig.add_subplot()
     else:
         fig = ax.get_figure()
-    width_in = _axes_width(fig) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
+    right = _MARGIN_RIGHT if legend else _MARGIN_RIGHT_BARE
+    width_in = _axes_width(fig, right) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
     entries = _draw_gantt(ax, view, budgets, width_in)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
@@ -378,7 +381,7 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
         ax.legend(list(entries.handles.values()), list(entries.handles), bbox_to_anchor=(1.02, 1.0),
                   **_legend_kwargs())
     if own:
-        _arrange(fig, [ax], [_row_count(view)], len(entries.handles) if legend else 0)
+        _arrange(fig, [ax], [_row_count(view)], len(entries.handles) if legend else 0, right)
     return fig
 
 
@@ -416,12 +419,13 @@ def compare(runs: Mapping[str, Any], turn: int = 0, budgets: LatencyBudgets | No
 
 
 def _metric_color(metric: str) -> str:
-    if metric == "voice_to_voice":
-        return palette.GAP_COLOR
-    if metric == "time_to_first_audio":
-        return palette.BUDGET_LINES["time_to_first_audio"]["color"]
+    """Histogram colour of a metric: its stage's colour, neutral grey for whole-turn metrics."""
     stage = metric.split("_", 1)[0]
-    return palette.stage_color(stage)
+    return palette.STAGE_COLORS.get(stage, palette.OTHER_STAGE_COLOR)
+
+
+def _budget_style(metric: str) -> dict[str, Any]:
+    return palette.BUDGET_LINES.get(metric, palette.BUDGET_LINE)
 
 
 def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
@@ -430,7 +434,7 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
 
     ``samples`` maps a metric name to its values over many turns (NaN values are ignored);
     ``budgets`` maps metric names to targets (a LatencyBudgets works too). Each panel's title gives
-    p50, p95 and, with a budget, the share of turns that missed it.
+    p50, p95 and, with a budget, the share of turns over it.
     """
     if not samples:
         raise ValueError("distribution needs at least one metric")
@@ -438,33 +442,34 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
     n = len(samples)
     cols = min(n, 2)
     rows = -(-n // cols)
-    fig = _figure(FIGURE_WIDTH, 0.6 + 2.3 * rows)
+    fig = _figure(FIGURE_WIDTH, 0.7 + 2.4 * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    legend = _Legend()
     for ax, (metric, values) in zip(axes, samples.items(), strict=False):
         data = np.asarray(values, dtype=float)
         data = data[np.isfinite(data)]
         if data.size == 0:
             raise ValueError(f"distribution: metric {metric!r} has no finite samples")
-        ax.hist(data, bins=bins, color=_metric_color(metric), alpha=0.75, edgecolor="white", linewidth=0.4)
+        ax.hist(data, bins=bins, color=_metric_color(metric), alpha=0.5, edgecolor="white", linewidth=0.4)
         p50, p95 = np.percentile(data, [50, 95])
-        ax.axvline(p50, color=palette.P50_COLOR, linewidth=1.5, label=f"p50 {p50:.3f} s", gid=f"p50:{metric}")
-        ax.axvline(p95, color=palette.P95_COLOR, linewidth=1.5, label=f"p95 {p95:.3f} s", gid=f"p95:{metric}")
-        title = f"{metric.replace('_', ' ')} (n={data.size})"
+        legend.add("p50", ax.axvline(p50, color=palette.P50_COLOR, linewidth=1.8, gid=f"p50:{metric}"))
+        legend.add("p95", ax.axvline(p95, color=palette.P95_COLOR, linewidth=1.8, gid=f"p95:{metric}"))
+        stats = f"p50 {p50:.3f} s · p95 {p95:.3f} s"
         if metric in limits:
             budget = float(limits[metric])
             miss = float(np.mean(data > budget + 1e-9))
-            style = palette.BUDGET_LINES.get(metric, palette.BUDGET_LINES["voice_to_voice"])
-            ax.axvline(budget, label=f"budget {budget:g} s", gid=f"budget:{metric}", **style)
-            title += f" — {miss:.0%} miss the budget"
-        ax.set_title(title, fontsize=FONT_SIZE + 0.5, loc="left")
+            legend.add("budget", ax.axvline(budget, gid=f"budget:{metric}", **palette.BUDGET_LINE))
+            stats += f" · {miss:.0%} over {budget:g} s"
+        ax.set_title(f"{metric.replace('_', ' ')} (n={data.size})\n{stats}", fontsize=FONT_SIZE, loc="left")
         ax.set_xlabel("seconds", fontsize=FONT_SIZE)
         ax.set_ylabel("turns", fontsize=FONT_SIZE)
         ax.tick_params(labelsize=FONT_SIZE)
-        ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper right")
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     for ax in axes[n:]:
         ax.set_visible(False)
+    fig.legend(list(legend.handles.values()), list(legend.handles), loc="outside lower center",
+               ncols=len(legend.handles), fontsize=LEGEND_FONT_SIZE, frameon=False)
     return fig
 
 
@@ -494,8 +499,7 @@ def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float], p95: 
     ax.plot(x, y50, marker="o", color=palette.P50_COLOR, linewidth=1.8, label="p50", gid="p50")
     ax.plot(x, y95, marker="s", color=palette.P95_COLOR, linewidth=1.8, label="p95", gid="p95")
     if budget is not None:
-        style = palette.BUDGET_LINES.get(metric, palette.BUDGET_LINES["voice_to_voice"])
-        ax.axhline(budget, label=f"budget {budget:g} s", gid="budget", **style)
+        ax.axhline(budget, label=f"budget {budget:g} s", gid="budget", **_budget_style(metric))
     name = metric.replace("_", " ")
     ax.set_title(f"{name} against {param}", fontsize=FONT_SIZE + 1, loc="left")
     ax.set_xlabel(_param_label(param), fontsize=FONT_SIZE)
