@@ -199,10 +199,10 @@ def _room_after(view: _View, turn: int) -> float:
     return (following[0] if following and view.turn is None else view.end) - speech_end
 
 
-def _gap_label(v2v: float, room_in: float) -> str:
+def _gap_label(v2v: float, room_in: float, fontsize: float) -> str:
     """The gap's label, as long as fits in ``room_in`` inches: the full name, then shorter forms."""
     for text in (f"voice-to-voice {v2v:.2f} s", f"v2v {v2v:.2f} s"):
-        if len(text) * 0.62 * FONT_SIZE / 72 + 0.1 <= room_in:
+        if len(text) * 0.6 * fontsize / 72 + 0.05 <= room_in:
             return text
     return f"{v2v:.2f} s"
 
@@ -215,6 +215,7 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
     span_rows = (-0.5, len(rows) - 0.5)
     label_x = blended_transform_factory(ax.transData, ax.transAxes)
     room = min(_room_after(view, i) for i in view.turns)  # one label form for every turn of the view
+    gap_font = FONT_SIZE if view.turn is not None else LEGEND_FONT_SIZE
     for i in view.turns:
         turn = view.trace.turns[i]
         metrics = turn_metrics(view.trace, i)
@@ -238,10 +239,10 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             ax.annotate("", xy=(speech_end, top + 0.42), xytext=(speech_end + v2v, top + 0.42),
                         arrowprops={"arrowstyle": "<->", "color": palette.GAP_TEXT_COLOR, "lw": 1.2,
                                     "shrinkA": 0, "shrinkB": 0}, zorder=6)
-            ax.text(speech_end + 0.04 * seconds_per_inch, top, _gap_label(v2v, room / seconds_per_inch), ha="left",
-                    va="center", fontsize=FONT_SIZE, fontweight="bold", color=palette.GAP_TEXT_COLOR, zorder=6,
-                    gid=f"v2v_label:{i}", bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75,
-                                                "pad": 1.0})
+            label = _gap_label(v2v, room / seconds_per_inch, gap_font)
+            ax.text(speech_end + 0.04 * seconds_per_inch, top, label, ha="left", va="center", fontsize=gap_font,
+                    fontweight="bold", color=palette.GAP_TEXT_COLOR, zorder=6, gid=f"v2v_label:{i}",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.0})
             legend.add("voice-to-voice gap", Patch(facecolor=palette.GAP_COLOR, alpha=2 * palette.GAP_ALPHA))
             xs.append(speech_end + v2v)
         if budgets is None:
