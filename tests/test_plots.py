@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import voicelab as vl  # noqa: E402
@@ -211,3 +213,50 @@ def test_legend_can_be_left_out(streaming):
     assert with_legend.axes[0].get_legend() is not None
     assert without.axes[0].get_legend() is None
     assert len(_by_gid(without, "v2v_label:0")) == 1
+
+
+def _barge_in_trace() -> vl.Trace:
+    """A hand-made turn cut short by the caller: cancelled LLM and TTS work, an INTERRUPTED state."""
+    from voicelab.trace import _FrozenClock
+
+    trace = vl.Trace(_FrozenClock(0.0), pipeline="streaming")
+    trace.begin_turn("Tell me a long story.")
+    trace.add_span("caller", "speech", 0.0, 1.6)
+    trace.mark("caller", "speech_end", at=1.6)
+    trace.add_span("llm", "generate", 2.0, 2.9, cancelled=True)
+    trace.add_span("tts", "synthesize", 2.3, 2.9, cancelled=True)
+    trace.mark("tts", "tts_first_chunk", at=2.3)
+    trace.add_span("playback", "play", 2.3, 2.9)
+    for t, state in [(0.0, vl.AgentState.LISTENING), (2.3, vl.AgentState.SPEAKING),
+                     (2.9, vl.AgentState.INTERRUPTED), (3.0, vl.AgentState.LISTENING)]:
+        trace.clock.t = t
+        trace.set_state(state)
+    trace.clock.t = 3.0
+    trace.end_turn(trace.turns[0])
+    return trace
+
+
+def test_cancelled_work_and_interruptions_are_drawn():
+    fig = plots.gantt(_barge_in_trace(), turn=0)
+    assert {a.get_gid() for a in _by_gid(fig, "cancelled:")} == {"cancelled:llm", "cancelled:tts"}
+    assert _by_gid(fig, "state:interrupted")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "cancelled" in labels and "interrupted" in labels
+    assert "0.70 s" in _by_gid(fig, "v2v_label:0")[0].get_text()
+
+
+@settings(max_examples=12, deadline=None)
+@given(texts=st.lists(st.text(alphabet="abc ,.?", min_size=1, max_size=30).filter(str.strip), min_size=1,
+                      max_size=3),
+       pipeline=st.sampled_from(["original", "streaming"]),
+       preset=st.sampled_from(["seed", "naive", "production", "aggressive"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_any_run_charts_without_error(texts, pipeline, preset, seed):
+    run = vl.simulate(texts, pipeline=pipeline, preset=preset, seed=seed)
+    whole = plots.gantt(run)
+    assert whole.axes[0].get_xlim()[1] >= run.trace.duration
+    for i in range(len(texts)):
+        fig = plots.gantt(run, turn=i)
+        labels = [a.get_text() for a in _by_gid(fig, f"v2v_label:{i}")]
+        v2v = run.metrics(i)["voice_to_voice"]
+        assert labels == ([] if v2v is None else [labels[0]]) and all(f"{v2v:.2f} s" in t for t in labels)

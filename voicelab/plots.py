@@ -434,8 +434,10 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
     """Histogram per metric (seconds) with its p50 and p95 marked and its budget line, if any.
 
     ``samples`` maps a metric name to its values over many turns (NaN values are ignored);
-    ``budgets`` maps metric names to targets (a LatencyBudgets works too). Each panel's title gives
-    p50, p95 and, with a budget, the share of turns over it.
+    ``budgets`` maps metric names to targets (a LatencyBudgets works too). A budget line is drawn
+    for every sample name that has a budget, so pass the values the budgets judge (a Monte Carlo's
+    ``budget_values``: TTFT as a duration, not ``llm_first_token`` from the turn's start). Each
+    panel's title gives p50, p95 and, with a budget, the share of turns over it.
     """
     if not samples:
         raise ValueError("distribution needs at least one metric")
