@@ -2,9 +2,11 @@
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
 (no pyplot, no ``show``, no global rcParams), so notebooks display it and scripts ``savefig`` it.
-Figures are ``FIGURE_WIDTH`` inches wide at ``FIGURE_DPI`` dots per inch (720 px): sharp enough to
-read, small enough that a notebook with a dozen charts stays well under 1 MB. Colours come from
-:mod:`voicelab.palette`.
+Sizes: every figure is ``FIGURE_WIDTH`` = 9 inches wide at ``FIGURE_DPI`` = 80 dots per inch (720 px),
+the same as :func:`voicelab.notebook.setup`. A Gantt chart is ``ROW_HEIGHT`` per row plus 1 inch of
+margins (3.2-4 in for one turn, ~6.8 in for a two-run comparison) and its PNG weighs 40-60 kB, so a
+notebook with a dozen charts stays well under 1 MB. Gantt charts use fixed margins instead of a
+layout engine: the same layout every time and faster redraws. Colours come from :mod:`voicelab.palette`.
 """
 
 from __future__ import annotations
@@ -386,8 +388,8 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
     return fig
 
 
-def compare(runs: Mapping[str, Any], turn: int = 0, budgets: LatencyBudgets | None = None) -> Figure:
-    """Gantt charts of the same turn of several runs, stacked on one shared time axis.
+def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudgets | None = None) -> Figure:
+    """Gantt charts of the same turn (or, with ``turn=None``, the whole runs) stacked on one shared time axis.
 
     ``runs`` maps a name (the chart's title, e.g. "original", "streaming") to a RunResult or Trace;
     ``budgets``, when given, replaces every run's own budgets.
