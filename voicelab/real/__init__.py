@@ -13,8 +13,9 @@ from .resample import resample
 from .sphinx import PocketsphinxASR
 from .tts import EspeakTTS
 from .wer import word_error_rate
+from .whisper import WhisperASR
 
 __all__ = [
     "INSTALL_HINT", "EspeakCaller", "EspeakTTS", "LlmError", "OpenAIChatLLM", "PocketsphinxASR", "WavCaller",
-    "read_wav", "require", "resample", "word_error_rate",
+    "WhisperASR", "read_wav", "require", "resample", "word_error_rate",
 ]
