@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .budgets import LatencyBudgets, budget_names
 from .clock import Clock, run
-from .config import StageConfigs
+from .config import StageConfigs, param_info
 from .context import RunContext
 from .metrics import METRIC_NAMES, budget_report, turn_metrics
 from .pipelines import StreamingPipeline
@@ -135,6 +135,9 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     texts = check_texts(chosen.inputs if texts is None else texts)
     stages = chosen.stages if stages is None else stages
     budgets = chosen.budgets if budgets is None else budgets
+    if jitter is not None:
+        lo, hi = param_info("asr.jitter")["range"]
+        jitter = check_number("jitter", jitter, lo, hi, unit="x (p95 / median)")
     if jitter is not None or not has_jitter(stages):
         stages = stages.with_jitter(DEFAULT_JITTER if jitter is None else jitter, tail)
     elif tail is not None:

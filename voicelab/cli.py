@@ -1,0 +1,281 @@
+"""Command line: ``python -m voicelab demo`` and ``python -m voicelab montecarlo``.
+
+Every argument is validated (with voicelab's own checks) before anything runs; a bad
+one exits with status 2 and a single line on stderr naming the problem.
+Adding a subcommand is one entry in :data:`COMMANDS`: a function adding its
+arguments and a function running it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .budgets import LatencyBudgets
+from .clock import CLOCK_MODES
+from .config import StageConfigs
+from .metrics import METRIC_NAMES
+from .pipelines import PIPELINES
+from .presets import PRESETS, get_preset
+from .simulate import MAX_SEED, RunResult, check_texts, simulate
+from .timing import TAILS
+from .validation import ConfigError, check_number, parse_number
+
+FIGURE_SUFFIXES: tuple[str, ...] = (".png", ".svg", ".pdf")
+
+
+class UsageError(ConfigError):
+    """A command-line argument is malformed or out of range."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit status 2), never the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+# -- shared options -------------------------------------------------------------------------------
+def add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    """What is simulated: preset, caller texts, seed, stage timings, chunk size, budgets."""
+    parser.add_argument("--preset", default="seed", metavar="NAME",
+                        help=f"scenario: budgets, stage timings and inputs ({', '.join(PRESETS)}; default seed)")
+    parser.add_argument("--text", action="append", metavar="TEXT",
+                        help="what the caller says; repeat for several turns (default: the preset's inputs)")
+    parser.add_argument("--seed", default="0", metavar="N", help=f"random seed, 0 to {MAX_SEED} (default 0)")
+    parser.add_argument("--chunk-ms", metavar="MS", help="caller audio chunk duration in ms (caller.chunk_ms)")
+    parser.add_argument("--budget", action="append", default=[], metavar="NAME=SECONDS",
+                        help="change a latency budget, e.g. voice_to_voice=0.8 (repeatable)")
+    parser.add_argument("--set", action="append", default=[], metavar="STAGE.PARAM=VALUE", dest="params",
+                        help="change a stage timing, e.g. asr.rtf=0.3 or vad.endpoint_silence_s=0.3 (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+
+
+def _assignments(option: str, items: Sequence[str]) -> dict[str, float]:
+    """``["a=1", "b.c=2"]`` -> ``{"a": 1.0, "b.c": 2.0}``; UsageError for anything malformed."""
+    values: dict[str, float] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip() or not text.strip():
+            raise UsageError(f"{option} expects NAME=VALUE; got {item!r}")
+        values[name.strip()] = parse_number(name.strip(), text.strip())
+    return values
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario from the command line."""
+
+    preset: str
+    texts: tuple[str, ...]
+    seed: int
+    budgets: LatencyBudgets
+    stages: StageConfigs
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """Validate the scenario options; ConfigError names the first bad one."""
+    preset = get_preset(args.preset)
+    texts = check_texts(preset.inputs if args.text is None else args.text)
+    seed = int(check_number("--seed", _integer("--seed", args.seed), 0, MAX_SEED, integer=True))
+    budgets = preset.budgets.replace(**_assignments("--budget", args.budget))
+    params = _assignments("--set", args.params)
+    if args.chunk_ms is not None:
+        params["caller.chunk_ms"] = parse_number("--chunk-ms", args.chunk_ms)
+    stages = preset.stages.with_params(params)
+    return Scenario(preset.name, texts, seed, budgets, stages)
+
+
+def _integer(option: str, text: str) -> float:
+    value = parse_number(option, text)
+    if math.isfinite(value) and value != int(value):
+        raise UsageError(f"{option} must be an integer; got {text!r}")
+    return int(value) if math.isfinite(value) else value
+
+
+def _output_path(option: str, path: str | None, suffixes: Sequence[str]) -> Path | None:
+    """Check an output file can be written (its folder exists, its suffix is known) before running."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} needs a file name ending in {' or '.join(suffixes)}; got {path!r}")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{option}: folder {str(folder)!r} does not exist")
+    if target.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"{option}: cannot write {path!r}")
+    return target
+
+
+# -- formatting -----------------------------------------------------------------------------------
+def _fmt(value: float | None, digits: int = 3) -> str:
+    """A number rounded for display (no float noise, no "-0.000"); "—" when missing."""
+    if value is None or math.isnan(value):
+        return "—"
+    return f"{round(value, digits) + 0.0:.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = [list(header), *map(list, rows)]
+    widths = [max(len(line[k]) for line in lines) for k in range(len(header))]
+    out = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(line, widths, strict=True)))
+           for line in lines]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def _print_demo(result: RunResult) -> None:
+    from .report import budget_table
+
+    print(f"voicelab demo: {result.pipeline} pipeline, {result.clock} clock, seed {result.seed}")
+    for turn in result.trace.turns:
+        metrics = result.metrics(turn.index)
+        print(f"\nturn {turn.index}: “{turn.input}”")
+        print(f"  heard:   {turn.transcript or '—'}")
+        print(f"  replied: {turn.response or '—'}\n")
+        print(_table(("metric", "time (s)"), [(name, _fmt(metrics[name])) for name in METRIC_NAMES]))
+        print()
+        print(budget_table(result, turn.index, title=""))
+    n = len(result.trace.turns)
+    print(f"\n{n} turn{'s' if n != 1 else ''}, {_fmt(result.trace.duration)} s of {result.clock} time "
+          f"in {_fmt(result.wall_s * 1000, 1)} ms of wall time")
+
+
+# -- demo -----------------------------------------------------------------------------------------
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pipeline", choices=list(PIPELINES), default="streaming",
+                        help="original (the tutorial's sequential chain) or streaming (default)")
+    parser.add_argument("--clock", choices=list(CLOCK_MODES), default="virtual",
+                        help="virtual (instant, deterministic; default) or realtime")
+    add_scenario_options(parser)
+    parser.add_argument("--gantt", metavar="FILE.png", help="save a Gantt chart of the run")
+    parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    scenario = scenario_from_args(args)
+    gantt_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
+    trace_path = _output_path("--trace", args.trace, (".json",))
+    result = simulate(scenario.texts, pipeline=args.pipeline, preset=scenario.preset, budgets=scenario.budgets,
+                      stages=scenario.stages, seed=scenario.seed, clock=args.clock)
+    if args.json:
+        print(json.dumps(result.summary(), indent=2))
+    else:
+        _print_demo(result)
+    if gantt_path is not None:
+        from .plots import gantt
+
+        gantt(result).savefig(gantt_path)
+        print(f"wrote Gantt chart to {gantt_path}", file=sys.stderr)
+    if trace_path is not None:
+        from .export import write_perfetto
+
+        write_perfetto(result.trace, trace_path)
+        print(f"wrote Perfetto trace to {trace_path} (open it in ui.perfetto.dev)", file=sys.stderr)
+    return 0
+
+
+# -- montecarlo -----------------------------------------------------------------------------------
+def add_montecarlo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--turns", default="1000", metavar="N", help="number of turns (default 1000)")
+    add_scenario_options(parser)
+    parser.add_argument("--jitter", metavar="RATIO",
+                        help="p95 / median of every stage's durations, 1 to 20 (default: the preset's, else 1.5)")
+    parser.add_argument("--tail", choices=list(TAILS), help="shape of the spread (default lognormal)")
+
+
+def run_montecarlo(args: argparse.Namespace) -> int:
+    from .experiments import PERCENTILES, monte_carlo
+
+    scenario = scenario_from_args(args)
+    turns = _integer("--turns", args.turns)
+    jitter = None if args.jitter is None else parse_number("--jitter", args.jitter)
+    # monte_carlo validates turns, jitter and tail before it runs anything
+    result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,
+                         stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail)
+    if args.json:
+        print(json.dumps(result.summary(), indent=2))
+        return 0
+    stages = result.stages
+    spread = ", ".join(f"{name} {getattr(stages, name).jitter:g}" for name in ("asr", "llm", "tts"))
+    print(f"voicelab montecarlo: {result.turns} streaming turns, {result.preset} preset, seed {result.seed}, "
+          f"jitter (p95/median) {spread}, {stages.tail} tail\n")
+    pct = result.percentiles()
+    keys = [f"p{q}" for q in PERCENTILES]
+    print(_table(("metric (s)", *keys), [(name, *(_fmt(pct[name][k]) for k in keys)) for name in METRIC_NAMES]))
+    print()
+    misses = result.miss_rates()
+    print(_table(("budget", "budget (s)", "missed by"),
+                 [(name, _fmt(getattr(result.budgets, name)),
+                   "—" if rate is None else f"{rate * 100:.1f} % of turns") for name, rate in misses.items()]))
+    print(f"\n{result.turns} turns in {_fmt(result.wall_s, 2)} s of wall time ({result.turns_per_s:,.0f} turns/s)")
+    return 0
+
+
+# -- entry point ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Command:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {
+    "demo": Command("run the tutorial's turns through a pipeline and judge them against the budgets",
+                    add_demo_arguments, run_demo),
+    "montecarlo": Command("many jittered streaming turns: latency percentiles and budget-miss rates",
+                          add_montecarlo_arguments, run_montecarlo),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m voicelab", description="Measure how a voice agent spends its latency budget.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, command in COMMANDS.items():
+        command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, run the command; 2 with one line on stderr for bad arguments."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command].run(args)
+    except ConfigError as exc:
+        print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _configure_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure: Any = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def entry() -> NoReturn:
+    """Console entry point."""
+    _configure_output()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)
