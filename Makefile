@@ -51,7 +51,7 @@ nbval: install
 ifeq ($(NOTEBOOKS),)
 	@echo "nbval: no notebooks/*.ipynb yet, skipped"
 else
-	$(VENV)/bin/pytest --nbval notebooks --sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name python3
+	$(VENV)/bin/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name python3
 endif
 
 bench: install
