@@ -162,14 +162,25 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     add_scenario_options(parser)
     parser.add_argument("--gantt", metavar="FILE.png", help="save a Gantt chart of the run")
     parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
+    parser.add_argument("--real", action="store_true",
+                        help="real engines on the real-time clock: espeak-ng caller and voice, a recognizer, "
+                             "the VOICELAB_LLM_BASE_URL endpoint when set (else scripted replies)")
+    parser.add_argument("--asr", choices=["pocketsphinx", "whisper"],
+                        help="recognizer for --real (default pocketsphinx)")
+    parser.add_argument("--vocabulary", choices=["generic", "lm", "grammar"],
+                        help="pocketsphinx vocabulary for --real: generic en-US model, a small language model "
+                             "of the caller's texts (default) or a grammar of exactly those texts")
 
 
 def run_demo(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
+    if not args.real and (args.asr or args.vocabulary):
+        raise UsageError("--asr and --vocabulary choose the real recognizer: add --real")
     gantt_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     trace_path = _output_path("--trace", args.trace, (".json",))
-    result = simulate(scenario.texts, pipeline=args.pipeline, preset=scenario.preset, budgets=scenario.budgets,
-                      stages=scenario.stages, seed=scenario.seed, clock=args.clock)
+    pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock)
+    result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
+                      stages=scenario.stages, seed=scenario.seed, clock=clock)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
     else:
@@ -185,6 +196,18 @@ def run_demo(args: argparse.Namespace) -> int:
         write_perfetto(result.trace, trace_path)
         print(f"wrote Perfetto trace to {trace_path} (open it in ui.perfetto.dev)", file=sys.stderr)
     return 0
+
+
+def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, str]:
+    """The real streaming pipeline for ``--real`` (run on the real-time clock)."""
+    if args.pipeline != "streaming":
+        raise UsageError("--real runs the streaming pipeline; drop --pipeline original")
+    try:
+        from .real import real_pipeline
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    return real_pipeline(scenario.texts, asr=args.asr or "pocketsphinx", vocabulary=args.vocabulary or "lm"), \
+        "realtime"
 
 
 # -- montecarlo -----------------------------------------------------------------------------------

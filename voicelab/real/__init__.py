@@ -9,6 +9,7 @@ or ``make install``): importing without it raises ImportError naming that comman
 from ._extra import INSTALL_HINT, require
 from .caller import EspeakCaller, WavCaller, read_wav
 from .llm import LlmError, OpenAIChatLLM
+from .pipeline import make_asr, make_llm, real_pipeline
 from .resample import resample
 from .sphinx import PocketsphinxASR
 from .tts import EspeakTTS
@@ -17,5 +18,6 @@ from .whisper import WhisperASR
 
 __all__ = [
     "INSTALL_HINT", "EspeakCaller", "EspeakTTS", "LlmError", "OpenAIChatLLM", "PocketsphinxASR", "WavCaller",
-    "WhisperASR", "read_wav", "require", "resample", "word_error_rate",
+    "WhisperASR", "make_asr", "make_llm", "read_wav", "real_pipeline", "require", "resample",
+    "word_error_rate",
 ]

@@ -1,0 +1,37 @@
+"""``python -m voicelab demo --real``: the real engines behind the same table and JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from voicelab.cli import main
+
+try:
+    import voicelab.real  # noqa: F401
+except ImportError as exc:
+    pytest.skip(str(exc), allow_module_level=True)
+
+pytestmark = pytest.mark.real
+
+
+def test_demo_real_json_transcript_is_the_recognizers_final(capsys):
+    text = "Can you tell me the time?"
+    assert main(["demo", "--real", "--vocabulary", "grammar", "--text", text, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["clock"] == "realtime" and summary["pipeline"] == "streaming (real)"
+    turn = summary["turns"][0]
+    assert turn["transcript"] == "can you tell me the time"
+    assert turn["response"] == "The current time is 2:30 PM."
+    assert turn["metrics"]["voice_to_voice"] > 0
+    assert set(turn["budgets"]) >= {"voice_to_voice", "asr_processing"}
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["demo", "--asr", "whisper"], "add --real"),
+    (["demo", "--real", "--pipeline", "original"], "streaming pipeline"),
+])
+def test_real_flags_are_checked(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
