@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # The slider moved and what it must change: the voice-to-voice budget, from the preset's value to its maximum.
 BUDGET_SLIDER = "budget voice to voice (s)"
 TIMING_TAB, TIMING_SLIDER = "LLM", "LLM first token (s)"
+PROJECTOR = {"width": 1920, "height": 1200}
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +112,10 @@ def test_dashboard_in_jupyterlab(page: Any) -> None:
 @pytest.mark.skipif(not PRESENTER.exists(), reason=f"{PRESENTER.relative_to(ROOT)} not written yet")
 def test_presenter_view_in_voila(page: Any) -> None:
     with browser.voila(PRESENTER) as server, screenshot_on_failure(page, "presenter"):
+        page.set_viewport_size(PROJECTOR)
         page.goto(server.page_url("/"))
         scope = browser.dashboard(page)
         _exercise_dashboard(page, scope)
         assert not page.locator(".jp-InputArea, .jp-CodeMirrorEditor").count(), "the presenter view shows code"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "presenter.png"), full_page=True)
+        scope.screenshot(path=str(ARTIFACTS / "presenter.png"))

@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Pages must work offline: any host but loopback fails at once instead of waiting for a timeout
+    # (Voila's template links a CDN stylesheet).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 WIDGET_ERRORS = ("Error displaying widget", "Failed to load model", "Model not found")
 
@@ -121,7 +124,8 @@ def _stop(server: Server, shutdown_api: bool) -> None:
             urllib.request.urlopen(request, timeout=5).close()
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-    for sig, wait in ((None, 10), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+    steps = [(signal.SIGTERM, 10), (signal.SIGKILL, 5)]
+    for sig, wait in [(None, 10), *steps] if shutdown_api else steps:
         if sig is not None:
             try:
                 os.killpg(proc.pid, sig)
@@ -188,13 +192,12 @@ def jupyterlab(notebook: Path, timeout: float = 60.0) -> Iterator[Server]:
 
 @contextmanager
 def voila(notebook: Path, timeout: float = 60.0) -> Iterator[Server]:
-    """Voila serving a temporary copy of ``notebook`` alone at ``/`` (code hidden)."""
+    """Voila serving ``notebook`` alone at ``/`` (code hidden); it never writes the notebook, so no copy."""
     with tempfile.TemporaryDirectory(prefix="voicelab-voila-") as tmp:
         home = Path(tmp)
-        served = _copy_notebook(notebook, home)
         port, token = free_port(), secrets.token_hex(16)
-        command = [*voila_command(served / notebook.name), "--no-browser", "--Voila.ip=127.0.0.1",
-                   f"--Voila.port={port}", "--Voila.port_retries=0", f"--Voila.token={token}"]
+        command = [*voila_command(notebook), "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}",
+                   "--Voila.port_retries=0", f"--Voila.token={token}"]
         with _serve(command, home, port, token, "/voila/static/voila.js", False, timeout) as server:
             yield server
 
