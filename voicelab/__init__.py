@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 # Heavier submodules load on first use: ``vl.notebook``, ``vl.plots``, ``vl.widgets``, ...
-_LAZY_SUBMODULES = ("audio", "experiments", "notebook", "palette", "plots", "real", "report", "widgets")
+_LAZY_SUBMODULES = ("audio", "chunks", "experiments", "notebook", "palette", "plots", "real", "report", "widgets")
 
 
 def __getattr__(name: str) -> Any:

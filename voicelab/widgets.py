@@ -303,6 +303,20 @@ class GanttCanvas:
         return out.getvalue()
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A dashboard's chart and table at one moment: shows as a PNG, with the table as its text version."""
+
+    png: bytes
+    text: str
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.text}
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 RowsFn = Callable[[RunResult, int], list[Row]]
 
 _TABLE_CSS = ("border-collapse:collapse;font-size:13px;font-family:var(--jp-ui-font-family, sans-serif);"
@@ -412,15 +426,24 @@ class Dashboard:
                      f'<td style="{cells};color:{colour};font-weight:bold" class="verdict">{row.verdict}</td></tr>')
         return f'<table style="{_TABLE_CSS}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
-    def text(self) -> str:
-        """The verdict table as plain text (what a viewer without a kernel shows beside the static chart)."""
+    def table_text(self) -> str:
+        """The verdict table as aligned plain text."""
         lines = [["check", "value", "target", "verdict"], *([r.name, r.value, r.target, r.verdict]
                                                             for r in self.rows)]
         widths = [max(len(line[i]) for line in lines) for i in range(4)]
-        table = "\n".join("  ".join(v.ljust(n) for v, n in zip(line, widths, strict=True)).rstrip()
-                          for line in lines)
+        return "\n".join("  ".join(v.ljust(n) for v, n in zip(line, widths, strict=True)).rstrip()
+                         for line in lines)
+
+    def text(self) -> str:
+        """Title and verdict table as plain text (what a viewer without a kernel shows beside the static chart)."""
         state = f"error: {self.error}\n" if self.error else ""
-        return f"{self.title} (live sliders need a running kernel)\n{state}{table}"
+        return f"{self.title} (live sliders need a running kernel)\n{state}{self.table_text()}"
+
+    def snapshot(self) -> Snapshot:
+        """The current chart and verdict table as a static output (for walk-throughs that read well anywhere)."""
+        changed = {k: v for k, v in self.values.items() if v != self.controls[k].value}
+        settings = ", ".join(f"{k} = {v:g}" for k, v in changed.items()) or "starting values"
+        return Snapshot(self.png, f"{self.title} · {settings}\n{self.table_text()}")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
@@ -558,8 +581,8 @@ def _scenario(preset: str, texts: Sequence[str] | str | None, pipeline: str,
 
 
 __all__ = [
-    "MISS", "NA", "PASS", "SPANS", "Control", "Dashboard", "GanttCanvas", "Row", "Scenario", "budget_control",
-    "budget_dashboard", "budget_rows", "chunk_dashboard", "chunk_rows", "endpoint_dashboard",
+    "MISS", "NA", "PASS", "SPANS", "Control", "Dashboard", "GanttCanvas", "Row", "Scenario", "Snapshot",
+    "budget_control", "budget_dashboard", "budget_rows", "chunk_dashboard", "chunk_rows", "endpoint_dashboard",
     "endpoint_rows", "jitter_control", "seed_control", "stage_control", "tts_dashboard", "tts_rows", "turn_control",
     "underruns",
 ]
