@@ -14,12 +14,13 @@ NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
 LAB_FLAGS  := $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install lab test lint unit nbval bench nav
+.PHONY: help install lab test lint unit nbval bench nav dashboard
 
 help:
 	@echo "make lab      install, register the 'voicelab' kernel, open JupyterLab on notebooks/"
 	@echo "make test     install, lint, unit tests, then every notebook under nbval"
 	@echo "make bench    run each benchmarks/*.py and print its figures"
+	@echo "make dashboard  presenter view for workshops: the budget dashboard alone in Voila, large type"
 	@echo "make lint     ruff check"
 	@echo "make nav      regenerate notebook navigation bars and the README contents table"
 	@echo "make install  create $(VENV) and install voicelab[$(EXTRAS)] (fast when nothing changed)"
@@ -60,6 +61,11 @@ ifeq ($(BENCHMARKS),)
 else
 	@set -e; for script in $(BENCHMARKS); do echo "== $$script"; $(PY) $$script; done
 endif
+
+# Code hidden, large fonts (presenter/presenter.css); same flags as the browser test (tools/browser.py).
+dashboard: install
+	$(VENV)/bin/voila presenter/dashboard.ipynb --strip_sources=True --show_tracebacks=True --theme=light \
+		$(if $(DISPLAY),,--no-browser)
 
 nav: install
 	$(PY) tools/nav.py
