@@ -47,16 +47,15 @@ WIDGET_ERRORS = ("Error displaying widget", "Failed to load model", "Model not f
 
 
 def missing_browser() -> str | None:
-    """Why the browser tests cannot run here (``None`` when they can); installs Debian chromium if root may."""
+    """Why the browser tests cannot run here (``None`` when they can); installs Debian chromium where it can."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "playwright (Python) is not installed: pip install -e '.[browser]'"
-    if not CHROMIUM.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
     if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing and could not be installed: run `apt-get install chromium` (as root)"
+        subprocess.run([str(ROOT / "tools" / "install_chromium.sh")], timeout=900, check=False)
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing and could not be installed (tools/install_chromium.sh needs root + apt-get)"
     return None
 
 
