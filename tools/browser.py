@@ -273,15 +273,19 @@ def open_and_run_all(page: Any, server: Server, name: str, timeout_ms: float = 4
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout_ms)
 
 
-def widget_errors(page: Any) -> list[str]:
-    """Widget error messages and Python tracebacks visible on the page."""
+def widget_errors(page: Any, timeout_ms: float = 15_000) -> list[str]:
+    """Widget error messages, widgets that never finish loading, and Python tracebacks shown on the page."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("() => !document.body.innerText.includes('Loading widget...')", timeout=timeout_ms)
+        found = []
+    except PlaywrightTimeout:
+        found = [f"a widget still shows 'Loading widget...' after {timeout_ms / 1000:.0f} s"]
     text = page.locator("body").inner_text()
-    found = [line.strip() for line in text.splitlines() if any(err in line for err in WIDGET_ERRORS)]
-    stderr = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
-    found += [t for t in stderr.all_inner_texts() if "Traceback" in t or "Error" in t]
-    found += page.locator(".jp-OutputArea-output .ansi-red-fg, .voila-error, .jp-RenderedText pre .ansi-red-intense-fg"
-                          ).all_inner_texts()
-    return found
+    found += [line.strip() for line in text.splitlines() if any(err in line for err in WIDGET_ERRORS)]
+    outputs = page.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    return found + [t for t in outputs if "Traceback" in t or "Error" in t]
 
 
 def image_digest(page: Any, image: Any) -> str:
