@@ -26,15 +26,17 @@ CLOCK_MODES: tuple[str, ...] = ("virtual", "realtime")
 
 # Virtual timestamps are kept on a nanosecond grid so 0.1 + 0.08 stays 0.18.
 _DIGITS = 9
-# In real time, a task that wakes within this much of its previous deadline keeps
-# counting from that deadline (absolute scheduling), so sleep overshoot does not
-# accumulate; later than this it was waiting on something else and counts from now.
+# In real time, a task that sleeps again within this much of waking from its previous
+# sleep keeps counting from that sleep's deadline (absolute scheduling), however late
+# the wake-up was, so overshoot never accumulates; a task that spent longer since then
+# (computing, or waiting on something else) counts from now.
 _ANCHOR_SLACK_S = 0.003
 
 _new = object.__new__
 _copy_context = contextvars.copy_context
 
-_anchor: contextvars.ContextVar[float | None] = contextvars.ContextVar("voicelab_anchor", default=None)
+# (deadline of this task's last sleep, loop time when it woke from it)
+_anchor: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("voicelab_anchor", default=None)
 
 
 class DeadlockError(RuntimeError):
@@ -141,7 +143,7 @@ class Clock:
             await self._sleep_to(now + max(0.0, seconds))
             return
         anchor = _anchor.get()
-        base = anchor if anchor is not None and 0.0 <= now - anchor <= _ANCHOR_SLACK_S else now
+        base = anchor[0] if anchor is not None and 0.0 <= now - anchor[1] <= _ANCHOR_SLACK_S else now
         await self._sleep_to(base + max(0.0, seconds))
 
     async def sleep_until(self, t: float) -> None:
@@ -150,19 +152,19 @@ class Clock:
 
     async def _sleep_to(self, deadline: float) -> None:
         loop = self._loop
-        if self.mode == "realtime":
-            _anchor.set(deadline)
         if deadline <= loop.time():
             await asyncio.sleep(0)
-            return
-        # asyncio.sleep without its call_later detour: one future woken by one timer.
-        future = loop.create_future()
-        timer = loop.call_at(deadline, _wake, future)
-        try:
-            await future
-        except BaseException:
-            timer.cancel()
-            raise
+        else:
+            # asyncio.sleep without its call_later detour: one future woken by one timer.
+            future = loop.create_future()
+            timer = loop.call_at(deadline, _wake, future)
+            try:
+                await future
+            except BaseException:
+                timer.cancel()
+                raise
+        if self.mode == "realtime":
+            _anchor.set((deadline, loop.time()))
 
 
 _worker: ThreadPoolExecutor | None = None
