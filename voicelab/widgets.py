@@ -545,7 +545,7 @@ def endpoint_dashboard(preset: str = "seed", texts: Sequence[str] | str | None =
 def underruns(result: RunResult, turn: int) -> tuple[int, float]:
     """How often playback ran dry in ``turn``, and for how long in total (seconds)."""
     gaps = [s.duration for s in result.trace.spans_of(turn, "playback") if s.name == "underrun"]
-    return len(gaps), round(sum(gaps), 9)
+    return len(gaps), round(float(sum(gaps)), 9)
 
 
 def tts_rows(result: RunResult, turn: int) -> list[Row]:
