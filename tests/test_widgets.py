@@ -43,7 +43,7 @@ def _image(png: bytes) -> Image.Image:
 
 
 def _reset(d: widgets.Dashboard) -> None:
-    d.set({key: c.value for key, c in d.controls.items()})
+    d.reset()
 
 
 # -- the generic mechanism --------------------------------------------------------------------------------
@@ -76,6 +76,7 @@ def test_verdicts_match_an_independent_simulation(budget):
     budgets = vl.presets.get_preset("seed").budgets.replace(voice_to_voice=1.5)
     report = vl.simulate(stages=stages, budgets=budgets).report(1)
     expected = {name: ("PASS" if v.ok else "MISS") for name, v in report.items()}
+    assert report["voice_to_voice"].value > 0
     assert budget.verdicts == expected
     _reset(budget)
 
@@ -102,6 +103,22 @@ def test_a_budget_slider_changes_the_verdict_not_the_run(budget):
     assert budget.verdicts["voice_to_voice"] == "PASS"
     assert budget.result.trace.to_dict() == before
     _reset(budget)
+
+
+def test_agent_talking_over_the_caller_misses_voice_to_voice(budget):
+    budget.set({"caller.pause_s": 0.6, "vad.endpoint_silence_s": 0.2, "budget.voice_to_voice": 3.0})
+    assert budget.result.metrics(0)["voice_to_voice"] < 0
+    assert budget.result.report(0)["voice_to_voice"].ok  # the bare budget check cannot see it...
+    assert budget.verdicts["voice_to_voice"] == "MISS"  # ...the dashboard does
+    _reset(budget)
+
+
+def test_reset_button_restores_the_starting_values(budget):
+    start = budget.values
+    budget.set({"llm.ttft_s": 2.0, "seed": 5})
+    reset = budget.widget.children[0].children[1]
+    reset.click()
+    assert budget.values == start
 
 
 def test_same_settings_same_chart_bytes(budget):

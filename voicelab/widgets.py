@@ -348,7 +348,10 @@ class Dashboard:
         self.status = w.HTML()
         tabs = w.Tab(children=[w.VBox([self.sliders[c.key] for c in scenario.controls(keys)])
                                for keys in groups.values()], titles=list(groups))
-        header = w.HTML(f"<b>{html.escape(title)}</b>")
+        reset = w.Button(description="reset", tooltip="every slider back to its starting value",
+                         layout=w.Layout(width="80px"))
+        reset.on_click(lambda _button: self.reset())
+        header = w.HBox([w.HTML(f"<b>{html.escape(title)}</b>"), reset], layout=w.Layout(align_items="center"))
         self.widget = w.VBox([header, tabs, w.HBox([self.image, w.VBox([self.status, self.table])],
                                                    layout=w.Layout(flex_flow="row wrap"))])
         for slider in self.sliders.values():
@@ -381,6 +384,10 @@ class Dashboard:
         finally:
             self._hold = False
         self.refresh()
+
+    def reset(self) -> None:
+        """Every slider back to its starting value (one redraw)."""
+        self.set({key: c.value for key, c in self.controls.items()})
 
     def _on_change(self, _change: dict[str, Any]) -> None:
         if not self._hold:
@@ -474,7 +481,13 @@ def budget_dashboard(preset: str = "seed", texts: Sequence[str] | str | None = N
     scenario = _scenario(preset, texts, pipeline)
     groups = {"budgets": [BUDGET_PREFIX + name for name in budget_names()], **_TIMING_GROUPS,
               "jitter & seed": [JITTER, SEED, TURN] if len(scenario.inputs) > 1 else [JITTER, SEED]}
-    return Dashboard(f"Budget dashboard · {pipeline} pipeline · preset {preset}", scenario, groups, budget_rows)
+    return Dashboard(f"Budget dashboard · {pipeline} pipeline · preset {preset}", scenario, groups, dashboard_rows)
+
+
+def dashboard_rows(result: RunResult, turn: int) -> list[Row]:
+    """Every budget's row; voice-to-voice also misses when negative (the agent talked over the caller)."""
+    return [_voice_to_voice_row(result, turn) if row.name == "voice_to_voice" else row
+            for row in budget_rows(result, turn)]
 
 
 def chunk_rows(result: RunResult, turn: int) -> list[Row]:
@@ -582,7 +595,8 @@ def _scenario(preset: str, texts: Sequence[str] | str | None, pipeline: str,
 
 __all__ = [
     "MISS", "NA", "PASS", "SPANS", "Control", "Dashboard", "GanttCanvas", "Row", "Scenario", "Snapshot",
-    "budget_control", "budget_dashboard", "budget_rows", "chunk_dashboard", "chunk_rows", "endpoint_dashboard",
+    "budget_control", "budget_dashboard", "budget_rows", "chunk_dashboard", "chunk_rows", "dashboard_rows",
+    "endpoint_dashboard",
     "endpoint_rows", "jitter_control", "seed_control", "stage_control", "tts_dashboard", "tts_rows", "turn_control",
     "underruns",
 ]
