@@ -20,6 +20,15 @@ def _wake_first(waiters: deque[asyncio.Future]) -> None:
             return
 
 
+def _abandon(waiter: asyncio.Future, waiters: deque[asyncio.Future], still_blocked: bool) -> None:
+    """A waiting put/get was cancelled: forget its future, and pass on a wake-up it can no longer use."""
+    waiter.cancel()
+    if waiter in waiters:
+        waiters.remove(waiter)
+    if not still_blocked and not waiter.cancelled():
+        _wake_first(waiters)
+
+
 class Channel:
     """A FIFO of at most ``maxsize`` items (0: unbounded); ``put`` waits while full, ``get`` while empty."""
 
@@ -60,14 +69,32 @@ class Channel:
     async def put(self, item: Any) -> None:
         """Add ``item``, waiting for room first."""
         while 0 < self.maxsize <= len(self._items):
-            await self._wait(self._putters, self.full)
-        self.put_nowait(item)
+            waiter = asyncio.get_running_loop().create_future()
+            self._putters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                _abandon(waiter, self._putters, self.full())
+                raise
+        self._items.append(item)
+        if self._getters:
+            _wake_first(self._getters)
 
     async def get(self) -> Any:
         """Take the oldest item, waiting for one first."""
-        while not self._items:
-            await self._wait(self._getters, self.empty)
-        return self.get_nowait()
+        items = self._items
+        while not items:
+            waiter = asyncio.get_running_loop().create_future()
+            self._getters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                _abandon(waiter, self._getters, not items)
+                raise
+        item = items.popleft()
+        if self._putters:
+            _wake_first(self._putters)
+        return item
 
     def clear(self) -> list[Any]:
         """Drop every waiting item (for example when the caller interrupts) and return them."""
@@ -76,17 +103,3 @@ class Channel:
         while self._putters and not self.full():
             _wake_first(self._putters)
         return dropped
-
-    @staticmethod
-    async def _wait(waiters: deque[asyncio.Future], blocked: Any) -> None:
-        waiter = asyncio.get_running_loop().create_future()
-        waiters.append(waiter)
-        try:
-            await waiter
-        except BaseException:
-            waiter.cancel()
-            if waiter in waiters:
-                waiters.remove(waiter)
-            if not blocked() and not waiter.cancelled():
-                _wake_first(waiters)  # woken but cancelled: pass the turn to the next waiter
-            raise

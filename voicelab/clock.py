@@ -122,14 +122,15 @@ class Clock:
         self.mode = mode
         self._loop = loop
         self._t0 = loop.time()
+        self._virtual = isinstance(loop, VirtualEventLoop)
         # A virtual loop starting at 0 keeps its time on the nanosecond grid already.
-        self._on_grid = isinstance(loop, VirtualEventLoop) and self._t0 == 0.0
+        self._on_grid = self._virtual and self._t0 == 0.0
 
     def now(self) -> float:
         """Seconds since the run started (nanosecond grid, so no float noise)."""
         if self._on_grid:
             return self._loop._now
-        return round(self._loop.time() - self._t0, _DIGITS)
+        return round((self._loop._now if self._virtual else self._loop.time()) - self._t0, _DIGITS)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep ``seconds``; in real time, counted from this task's previous deadline when it just woke from it.
@@ -138,10 +139,20 @@ class Clock:
         exact in real time: each sleep's overshoot is absorbed by the next.
         Virtual sleeps are exact, so there "now" is always the base.
         """
-        now = self._loop.time()
-        if self.mode == "virtual":
-            await self._sleep_to(now + max(0.0, seconds))
+        loop = self._loop
+        if self._virtual:  # the common case, inlined: one future woken by one timer
+            if seconds > 0:
+                future = loop.create_future()
+                timer = loop.call_at(loop._now + seconds, _wake, future)
+                try:
+                    await future
+                except BaseException:
+                    timer.cancel()
+                    raise
+            else:
+                await asyncio.sleep(0)
             return
+        now = loop.time()
         anchor = _anchor.get()
         base = anchor[0] if anchor is not None and 0.0 <= now - anchor[1] <= _ANCHOR_SLACK_S else now
         await self._sleep_to(base + max(0.0, seconds))
