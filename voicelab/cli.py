@@ -179,6 +179,9 @@ def run_demo(args: argparse.Namespace) -> int:
     gantt_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     trace_path = _output_path("--trace", args.trace, (".json",))
     pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock)
+    if clock == "realtime":
+        print(f"running {len(scenario.texts)} turn(s) on the real-time clock: this takes as long as the "
+              "conversation ...", file=sys.stderr, flush=True)
     result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
                       stages=scenario.stages, seed=scenario.seed, clock=clock)
     if args.json:
