@@ -106,7 +106,7 @@ class MonteCarloResult:
         return {
             "turns": self.turns, "seed": self.seed, "preset": self.preset, "tail": self.stages.tail,
             "jitter": {name: getattr(self.stages, name).jitter for name in ("asr", "llm", "tts")},
-            "wall_s": self.wall_s, "turns_per_s": self.turns_per_s,
+            "wall_s": self.wall_s, "turns_per_s": self.turns_per_s if math.isfinite(self.turns_per_s) else None,
             "percentiles": self.percentiles(), "budgets": self.budgets.as_dict(), "miss_rates": self.miss_rates(),
         }
 
