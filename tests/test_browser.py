@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # The slider moved and what it must change: the voice-to-voice budget, from the preset's value to its maximum.
 BUDGET_SLIDER = "budget voice to voice (s)"
 TIMING_TAB, TIMING_SLIDER = "LLM", "LLM first token (s)"
-PROJECTOR = {"width": 1920, "height": 1200}
+PROJECTOR = {"width": 1920, "height": 1080}
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,7 @@ def _move_and_check(page: Any, scope: Any, tab: str | None, description: str, ke
 
 def _exercise_dashboard(page: Any, scope: Any) -> None:
     scope.wait_for(state="visible", timeout=30_000)
+    scope.scroll_into_view_if_needed()
     _assert_no_widget_errors(page)
     assert any(v.endswith(("PASS", "MISS")) for v in browser.verdicts(scope)), "no PASS / MISS verdicts shown"
     _move_and_check(page, scope, None, BUDGET_SLIDER, "End")

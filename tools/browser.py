@@ -164,11 +164,20 @@ def _copy_notebook(notebook: Path, home: Path) -> Path:
     return served
 
 
+_LAB_SETTINGS = {
+    # No toast asking about news over the screenshots.
+    "apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    # Render every cell: with windowing, cells out of view have no (or no readable) DOM.
+    "notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+
 def _quiet_lab_settings(settings_dir: Path) -> None:
-    """User settings that keep JupyterLab from asking about news (a toast over the screenshot)."""
-    notification = settings_dir / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True)
-    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    """JupyterLab user settings for a test run (see ``_LAB_SETTINGS``)."""
+    for plugin, values in _LAB_SETTINGS.items():
+        path = settings_dir / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
 
 
 @contextmanager
