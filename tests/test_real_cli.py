@@ -35,3 +35,17 @@ def test_demo_real_json_transcript_is_the_recognizers_final(capsys):
 def test_real_flags_are_checked(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_unreachable_endpoint_is_one_line_without_the_key(capsys, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    monkeypatch.setenv("VOICELAB_LLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("VOICELAB_LLM_API_KEY", "sk-cli-secret-123")
+    assert main(["demo", "--real", "--vocabulary", "grammar", "--text", "Hello there"]) == 1
+    out, err = capsys.readouterr()
+    assert "cannot connect to" in err and len(err.strip().splitlines()) <= 2
+    assert "sk-cli-secret-123" not in out + err

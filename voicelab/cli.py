@@ -182,8 +182,12 @@ def run_demo(args: argparse.Namespace) -> int:
     if clock == "realtime":
         print(f"running {len(scenario.texts)} turn(s) on the real-time clock: this takes as long as the "
               "conversation ...", file=sys.stderr, flush=True)
-    result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
-                      stages=scenario.stages, seed=scenario.seed, clock=clock)
+    try:
+        result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
+                          stages=scenario.stages, seed=scenario.seed, clock=clock)
+    except _endpoint_errors(args.real) as exc:  # the LLM endpoint failed: one line, exit status 1
+        print(f"python -m voicelab demo: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(result.summary(), indent=2))
     else:
@@ -199,6 +203,15 @@ def run_demo(args: argparse.Namespace) -> int:
         write_perfetto(result.trace, trace_path)
         print(f"wrote Perfetto trace to {trace_path} (open it in ui.perfetto.dev)", file=sys.stderr)
     return 0
+
+
+def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
+    """What a failing LLM endpoint raises in a ``--real`` run (nothing to catch otherwise)."""
+    if not real:
+        return ()
+    from .real import LlmError
+
+    return (LlmError,)
 
 
 def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, str]:
