@@ -229,7 +229,6 @@ class Scenario:
         return made
 
 
-
 @dataclass(frozen=True)
 class Row:
     """One line of a dashboard's table: what is measured, its value, the target and the verdict."""
@@ -346,7 +345,7 @@ class Dashboard:
         self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
         self.table = w.HTML()
         self.status = w.HTML()
-        tabs = w.Tab(children=[w.VBox([self.sliders[c.key] for c in scenario.controls(keys)])
+        tabs = w.Tab(children=[w.VBox([self.sliders[key] for key in keys])
                                for keys in groups.values()], titles=list(groups))
         reset = w.Button(description="reset", tooltip="every slider back to its starting value",
                          layout=w.Layout(width="80px"))
