@@ -48,37 +48,44 @@ class CallerEngine(ABC):
         """The caller's utterance of ``text`` at ``sample_rate`` Hz."""
 
 
+GRID_S = 0.01  # the simulated voice switches between speech and silence on the VAD's 10 ms frame grid
+
+
+def _on_grid(t: float) -> float:
+    return round(round(t / GRID_S) * GRID_S, 9)
+
+
 class SimulatedCaller(CallerEngine):
     """Speech-like energy for each word at the tutorial's speaking rate, silence in pauses.
 
     Each character takes 1 / chars_per_second seconds (150 words/min = 12.5 chars/s);
-    punctuation inside the sentence adds ``pause_s`` of near-silence.
+    punctuation inside the sentence adds ``pause_s`` of near-silence. Boundaries
+    between speech and silence fall on a 10 ms grid.
     """
 
     def speak(self, text: str, config: CallerConfig, rng: np.random.Generator) -> Utterance:
         char_s = 1.0 / config.chars_per_second
         words = text.split()
-        pieces: list[tuple[float, bool]] = []  # (seconds, is_speech)
+        segments: list[tuple[float, float, bool]] = []  # (start, end, is_speech)
         word_ends: list[tuple[str, float]] = []
         t = 0.0
         for i, word in enumerate(words):
             last = i == len(words) - 1
-            seconds = (len(word) + (0 if last else 1)) * char_s
-            pieces.append((seconds, True))
-            t += seconds
-            word_ends.append((word, round(t - (0 if last else char_s), 9)))
+            start, t = t, t + (len(word) + (0 if last else 1)) * char_s
+            segments.append((_on_grid(start), _on_grid(t), True))
+            word_ends.append((word, _on_grid(t - (0 if last else char_s))))
             if not last and word[-1] in _PAUSE_AFTER and config.pause_s > 0:
-                pieces.append((config.pause_s, False))
+                segments.append((_on_grid(t), _on_grid(t + config.pause_s), False))
                 t += config.pause_s
-        samples = self._render(pieces, rng)
-        return Utterance(text, samples, self.sample_rate, tuple(word_ends))
+        return Utterance(text, self._render(segments, rng), self.sample_rate, tuple(word_ends))
 
-    def _render(self, pieces: list[tuple[float, bool]], rng: np.random.Generator) -> np.ndarray:
-        bounds = np.round(np.cumsum([0.0] + [s for s, _ in pieces]) * self.sample_rate).astype(int)
-        levels = np.empty(bounds[-1], dtype=np.float32)
-        for (_, speech), a, b in zip(pieces, bounds[:-1], bounds[1:], strict=True):
-            levels[a:b] = SPEECH_LEVEL if speech else SILENCE_LEVEL
-        return noise(int(bounds[-1]), rng) * levels
+    def _render(self, segments: list[tuple[float, float, bool]], rng: np.random.Generator) -> np.ndarray:
+        total = round(segments[-1][1] * self.sample_rate) if segments else 0
+        levels = np.empty(total, dtype=np.float32)
+        for start, end, speech in segments:
+            levels[round(start * self.sample_rate):round(end * self.sample_rate)] = (
+                SPEECH_LEVEL if speech else SILENCE_LEVEL)
+        return noise(total, rng) * levels
 
 
 def silence(n: int, rng: np.random.Generator) -> np.ndarray:

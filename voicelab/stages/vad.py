@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -11,9 +12,29 @@ from ..context import RunContext
 from ..frames import AudioFrame, EndOfUtterance
 from ..trace import AgentState
 
+FRAME_S = 0.01  # the VAD judges 10 ms frames, like WebRTC's VAD, whatever the chunk size
+
+
+@lru_cache(maxsize=256)
+def _frame_layout(n: int, first: int, size: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    starts = np.arange(first, n, size)
+    if first:
+        starts = np.concatenate(([0], starts))
+    lengths = np.diff(np.append(starts, n))
+    return starts, lengths, lengths / sample_rate
+
+
+def frame_energies(frame: AudioFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mean |amplitude| and duration of each 10 ms frame of a chunk, frames aligned to the stream's 10 ms grid."""
+    size = max(1, round(FRAME_S * frame.sample_rate))
+    first = -round(frame.start * frame.sample_rate) % size
+    starts, lengths, seconds = _frame_layout(len(frame.samples), first, size, frame.sample_rate)
+    return np.add.reduceat(np.abs(frame.samples), starts) / lengths, seconds
+
 
 class EnergyVAD:
-    """Mean |amplitude| against a threshold; the turn ends after ``endpoint_silence_s`` of silence.
+    """Mean |amplitude| of each 10 ms frame against a threshold; the turn ends after
+    ``endpoint_silence_s`` of silence counted from the last speech frame.
 
     Speech counts only once it has lasted ``min_speech_s`` (so a cough does not open a turn).
     """
@@ -25,27 +46,36 @@ class EnergyVAD:
         self.speech_s = 0.0
         self.silence_s = 0.0
         self.in_speech = False
+        self.chunk_had_speech = False
 
     def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
                endpoint_silence_s: float) -> str | None:
         """Feed one chunk; return ``"speech_started"``, ``"end_of_utterance"`` or None."""
-        if float(np.abs(frame.samples).sum()) / len(frame.samples) > threshold:
-            self.speech_s += frame.duration
-            self.silence_s = 0.0
-            if not self.in_speech and self.speech_s >= min_speech_s - 1e-9:
+        energies, durations = frame_energies(frame)
+        speech = np.flatnonzero(energies > threshold)
+        self.chunk_had_speech = bool(len(speech))
+        if not len(speech):
+            if not self.in_speech:
+                self.speech_s = 0.0
+                return None
+            self.silence_s += frame.duration
+        else:
+            self.speech_s += float(durations[speech].sum())
+            self.silence_s = float(durations[speech[-1] + 1:].sum())
+            if not self.in_speech:
+                if self.speech_s < min_speech_s - 1e-9:
+                    return None
                 self.in_speech = True
                 return "speech_started"
-            return None
-        if not self.in_speech:
-            self.speech_s = 0.0
-            return None
-        self.silence_s += frame.duration
         return "end_of_utterance" if self.silence_s >= endpoint_silence_s - 1e-9 else None
 
 
 async def run_vad(inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext,
                   on_endpoint: Callable[[int], None]) -> None:
     """Stage loop: forward the turn's audio to the ASR until the endpoint, then end the utterance.
+
+    The chunk that completes the endpoint silence is not forwarded when it holds no speech:
+    the recognizer has nothing left to hear and can finalize at once.
 
     ``None`` from the caller means its audio stream ended: that ends the utterance too.
     ``on_endpoint(turn)`` is called when the turn's utterance has ended.
@@ -69,8 +99,9 @@ async def run_vad(inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext,
             trace.mark("vad", "audio_chunk_received", turn)
         if ended:
             continue
-        await outbox.put(frame)
         event = vad.update(frame, config.threshold, config.min_speech_s, config.endpoint_silence_s)
+        if event != "end_of_utterance" or vad.chunk_had_speech:
+            await outbox.put(frame)
         if event == "speech_started":
             trace.mark("vad", "speech_started", turn)
             trace.set_state(AgentState.PROCESSING_SPEECH, turn)
