@@ -14,7 +14,7 @@ NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
 LAB_FLAGS  := $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install lab test lint unit nbval bench nav dashboard
+.PHONY: help install lab test lint unit nbval bench nav dashboard notebooks
 
 help:
 	@echo "make lab      install, register the 'voicelab' kernel, open JupyterLab on notebooks/"
@@ -23,6 +23,7 @@ help:
 	@echo "make dashboard  presenter view for workshops: the budget dashboard alone in Voila, large type"
 	@echo "make lint     ruff check"
 	@echo "make nav      regenerate notebook navigation bars and the README contents table"
+	@echo "make notebooks  re-execute every notebook in place from a fresh kernel (after changing voicelab)"
 	@echo "make install  create $(VENV) and install voicelab[$(EXTRAS)] (fast when nothing changed)"
 
 install: $(STAMP)
@@ -68,4 +69,11 @@ dashboard: install
 		$(if $(DISPLAY),,--no-browser)
 
 nav: install
+	$(PY) tools/nav.py
+
+# Outputs are what nbval compares: re-run after any change to voicelab that a notebook shows.
+notebooks: install
+	@set -e; for nb in $(NOTEBOOKS); do echo "== $$nb"; \
+		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.record_timing=False $$nb; done
 	$(PY) tools/nav.py
