@@ -2,7 +2,8 @@
 
 caller -> vad -> asr -> llm -> tts -> playback. ASR keeps up with the audio as it
 arrives, the endpointer ends the turn, the LLM starts on the final transcript and
-TTS starts on the first clause while the LLM is still generating.
+TTS starts on the first clause while the LLM is still generating. With ``barge_in``
+the caller talks over the agent and the agent stops (see :mod:`.interruptible`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..channel import Channel
 from ..context import RunContext
+from ..interruptions import BargeIn
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
 from ..stages.caller import CallerEngine, SimulatedCaller, Utterance, stream_utterance
 from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
@@ -35,10 +37,19 @@ class StreamingPipeline:
     llm: LlmEngine = field(default_factory=ScriptedLLM)
     tts: TtsEngine = field(default_factory=SimulatedTTS)
     name: str = "streaming"
+    barge_in: BargeIn | None = None
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
-        """Play a conversation: each text is one caller turn, the next starts after the agent finishes."""
+        """Play a conversation: each text is one caller turn, the next starts after the agent finishes
+        (with ``barge_in``: while the agent is still talking)."""
         audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
+        if self.barge_in is not None:
+            from .interruptible import InterruptibleConversation
+
+            ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
+            await InterruptibleConversation(self, self.barge_in, texts, ctx, audio_size, TEXT_QUEUE_SIZE,
+                                            SPEECH_QUEUE_SIZE).run()
+            return
         mic: Channel = Channel(audio_size)
         to_asr: Channel = Channel(audio_size)
         transcripts: Channel = Channel(TEXT_QUEUE_SIZE)

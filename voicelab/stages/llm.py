@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 from ..context import RunContext
 from ..frames import EndOfResponse, Token, Transcript
@@ -44,7 +45,10 @@ class ScriptedLLM(LlmEngine):
 
 
 async def run_llm(engine: LlmEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
-    """Stage loop: on each final transcript, stream the reply's tokens to the TTS stage."""
+    """Stage loop: on each final transcript, stream the reply's tokens to the TTS stage.
+
+    Cancelled mid-reply (barge-in), it records the cut-short span with ``cancelled=True`` and closes the stream.
+    """
     trace = ctx.trace
     while True:
         frame = await inbox.get()
@@ -55,12 +59,21 @@ async def run_llm(engine: LlmEngine, inbox: asyncio.Queue, outbox: asyncio.Queue
         started = trace.mark("llm", "llm_started", turn)
         first: float | None = None
         tokens: list[str] = []
-        async for token in engine.stream(frame.text, ctx):
+        try:
+            async with aclosing(engine.stream(frame.text, ctx)) as stream:
+                async for token in stream:
+                    if first is None:
+                        first = trace.mark("llm", "llm_first_token", turn)
+                        trace.add_span("llm", "ttft", started, first, turn)
+                    tokens.append(token)
+                    await outbox.put(Token(token, turn))
+        except asyncio.CancelledError:  # the caller barged in: keep what was generated, marked as cut short
             if first is None:
-                first = trace.mark("llm", "llm_first_token", turn)
-                trace.add_span("llm", "ttft", started, first, turn)
-            tokens.append(token)
-            await outbox.put(Token(token, turn))
+                trace.add_span("llm", "ttft", started, ctx.clock.now(), turn, cancelled=True)
+            else:
+                trace.add_span("llm", "generate", first, ctx.clock.now(), turn, tokens=len(tokens), cancelled=True)
+            trace.turns[turn].response = "".join(tokens).strip()
+            raise
         done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
         trace.add_span("llm", "generate", first if first is not None else started, done, turn, tokens=len(tokens))
         trace.turns[turn].response = "".join(tokens).strip()

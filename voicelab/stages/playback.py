@@ -13,10 +13,12 @@ from ..trace import AgentState
 UNDERRUN_MIN_S = 0.002
 
 
-async def run_playback(inbox: asyncio.Queue, ctx: RunContext, on_finished: Callable[[int], None]) -> None:
+async def run_playback(inbox: asyncio.Queue, ctx: RunContext, on_finished: Callable[[int], None],
+                       on_started: Callable[[int], None] | None = None) -> None:
     """Stage loop: play each chunk for its duration; record underruns when the next is late.
 
-    ``on_finished(turn)`` is called when the turn's last chunk has been played.
+    ``on_started(turn)`` is called when the turn's first chunk starts playing and
+    ``on_finished(turn)`` when its last chunk has been played.
     """
     trace = ctx.trace
     turn = -1
@@ -29,6 +31,8 @@ async def run_playback(inbox: asyncio.Queue, ctx: RunContext, on_finished: Calla
                 turn = frame.turn
                 trace.mark("playback", "playback_started", turn)
                 trace.set_state(AgentState.SPEAKING, turn)
+                if on_started is not None:
+                    on_started(turn)
             elif idle_since is not None and now > idle_since + UNDERRUN_MIN_S:
                 trace.add_span("playback", "underrun", idle_since, now, turn)
             with trace.span("playback", "play", turn, text=frame.text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import numpy as np
 
@@ -56,13 +57,22 @@ async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: a
     trace = ctx.trace
     requested = ctx.clock.now()
     got_first: float | None = None
-    async for samples in engine.synthesize(text, ctx):
+    try:
+        async with aclosing(engine.synthesize(text, ctx)) as chunks:
+            async for samples in chunks:
+                if got_first is None:
+                    got_first = ctx.clock.now()
+                    trace.add_span("tts", "ttfb", requested, got_first, turn, text=text)
+                    if first:
+                        trace.mark("tts", "tts_first_chunk", turn)
+                await outbox.put(SpeechAudio(samples, engine.sample_rate, text, turn))
+    except asyncio.CancelledError:  # the caller barged in: record the cut-short request
         if got_first is None:
-            got_first = ctx.clock.now()
-            trace.add_span("tts", "ttfb", requested, got_first, turn, text=text)
-            if first:
-                trace.mark("tts", "tts_first_chunk", turn)
-        await outbox.put(SpeechAudio(samples, engine.sample_rate, text, turn))
+            trace.add_span("tts", "ttfb", requested, ctx.clock.now(), turn, text=text, cancelled=True)
+        else:
+            trace.add_span("tts", "synthesize", got_first, ctx.clock.now(), turn, chars=len(text), text=text,
+                           cancelled=True)
+        raise
     if got_first is not None:
         trace.add_span("tts", "synthesize", got_first, ctx.clock.now(), turn, chars=len(text), text=text)
 
