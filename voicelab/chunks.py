@@ -1,8 +1,10 @@
-"""The caller's audio as the agent receives it: fixed-size chunks, and the energy the VAD measures in each.
+"""The caller's audio as the agent receives it: fixed-size windows, and the energy measured in each.
 
-:func:`chunk_energies` computes exactly what :class:`voicelab.stages.EnergyVAD` compares with its
-threshold (mean absolute amplitude per chunk); :func:`energy_chart` draws the waveform above the
-chunk energies for one or more chunk sizes, with the threshold and any event lines.
+:func:`chunk_energies` computes the mean absolute amplitude per window: with 10 ms windows
+(:data:`voicelab.stages.vad.FRAME_S`) it is exactly what :class:`voicelab.stages.EnergyVAD` compares
+with its threshold; with the chunk size it is the coarse view of whole chunks.
+:func:`energy_chart` draws the waveform above the energies for one or more window sizes, with the
+threshold and any event lines.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _ENERGY_RANGE = (3e-4, 0.3)  # room noise (~0.0008) to speech (~0.08), with marg
 
 
 def chunk_energies(samples: np.ndarray, sample_rate: int, chunk_ms: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start time (s) and mean |amplitude| of each ``chunk_ms`` chunk (the last one may be shorter)."""
+    """Start time (s) and mean |amplitude| of each ``chunk_ms`` window (the last one may be shorter)."""
     chunk_ms = check_number("chunk_ms", chunk_ms, 1.0, 10_000.0, unit="ms")
     chunk = max(1, round(chunk_ms * sample_rate / 1000))
     starts = np.arange(0, len(samples), chunk)
@@ -32,8 +34,8 @@ def chunk_energies(samples: np.ndarray, sample_rate: int, chunk_ms: float) -> tu
 def energy_chart(samples: np.ndarray, sample_rate: int, chunk_ms: float | Sequence[float],
                  threshold: float | None = None, events: Mapping[str, float] | None = None,
                  title: str = "caller audio") -> Figure:
-    """The waveform, then a panel of chunk energies per chunk size (log scale), the VAD threshold
-    dashed; chunks above it are drawn in the VAD's colour. ``events`` maps a label to a time (s) drawn
+    """The waveform, then a panel of energies per window size (log scale), the VAD threshold
+    dashed; windows above it are drawn in the VAD's colour. ``events`` maps a label to a time (s) drawn
     as a vertical line on every panel (e.g. ``{"speech ends": 2.0}``)."""
     sizes = [chunk_ms] if isinstance(chunk_ms, (int, float)) else list(chunk_ms)
     fig = Figure(figsize=(plots.FIGURE_WIDTH, 1.5 + 1.5 * len(sizes)), dpi=plots.FIGURE_DPI, layout="constrained")
@@ -49,13 +51,13 @@ def energy_chart(samples: np.ndarray, sample_rate: int, chunk_ms: float | Sequen
         starts, energy = chunk_energies(samples, sample_rate, size)
         loud = energy > threshold if threshold is not None else np.ones(len(energy), dtype=bool)
         ax.bar(starts, energy, width=size / 1000, align="edge", color=np.where(loud, speech_colour, quiet_colour),
-               edgecolor="white", linewidth=0.4)
+               edgecolor="white" if size >= 50 else "none", linewidth=0.4)
         ax.set_yscale("log")
         ax.set_ylim(_ENERGY_RANGE)
         ax.yaxis.set_major_locator(FixedLocator([0.001, 0.01, 0.1]))
         ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:g}")
         ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel(f"mean |x|\n{size:g} ms chunks", fontsize=plots.FONT_SIZE)
+        ax.set_ylabel(f"mean |x|\n{size:g} ms " + ("frames" if size < 50 else "chunks"), fontsize=plots.FONT_SIZE)
         if threshold is not None:
             ax.axhline(threshold, color="#222222", linestyle=(0, (4, 3)), linewidth=1.2)
             ax.text(1.0, threshold, f" threshold\n {threshold:g}", transform=blended_transform_factory(
