@@ -299,3 +299,13 @@ def test_random_slider_settings_never_raise(name):
         assert set(d.verdicts.values()) <= {"PASS", "MISS", "n/a"}
 
     check()
+
+
+def test_snapshot_names_the_changed_settings_and_holds_the_current_chart(budget):
+    _reset(budget)
+    assert "starting values" in budget.snapshot().text
+    budget.set({"llm.ttft_s": 1.0})
+    shot = budget.snapshot()
+    assert shot.png == budget.png and "llm.ttft_s = 1" in shot.text and "llm_first_token" in shot.text
+    assert base64.b64decode(shot._repr_mimebundle_()["image/png"]) == budget.png
+    _reset(budget)
