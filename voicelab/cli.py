@@ -1,4 +1,4 @@
-"""Command line: ``python -m voicelab demo`` and ``python -m voicelab montecarlo``.
+"""Command line: ``python -m voicelab demo``, ``montecarlo`` and ``sweep``.
 
 Every argument is validated (with voicelab's own checks) before anything runs; a bad
 one exits with status 2 and a single line on stderr naming the problem.
@@ -14,7 +14,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -145,7 +145,13 @@ def _print_demo(result: RunResult) -> None:
         print(f"\nturn {turn.index}: “{turn.input}”")
         print(f"  heard:   {turn.transcript or '—'}")
         print(f"  replied: {turn.response or '—'}\n")
-        print(_table(("metric", "time (s)"), [(name, _fmt(metrics[name])) for name in METRIC_NAMES]))
+        rows = [(name, _fmt(metrics[name])) for name in METRIC_NAMES]
+        if "barge_in" in result.trace.meta:
+            cut = result.interruption(turn.index)
+            rows += [("interruption_latency", _fmt(cut["interruption_latency"])), ("reply heard", _fmt(cut["heard_s"]))]
+            print(f"  {'interrupted' if cut['interrupted'] else 'not interrupted'}: the caller heard "
+                  f"{_fmt(cut['heard_s'], 2)} s of the reply ({_fmt(100 * (cut['heard_fraction'] or 0), 0)} %)\n")
+        print(_table(("metric", "time (s)"), rows))
         print()
         print(budget_table(result, turn.index, title=""))
     n = len(result.trace.turns)
@@ -160,6 +166,12 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock", choices=list(CLOCK_MODES), default="virtual",
                         help="virtual (instant, deterministic; default) or realtime")
     add_scenario_options(parser)
+    parser.add_argument("--barge-in", metavar="SECONDS",
+                        help="the caller speaks the next turn this long after the agent's first audio, "
+                             "interrupting it (streaming pipeline)")
+    parser.add_argument("--burst", metavar="SECONDS",
+                        help="with --barge-in: the caller makes a noise burst this long instead of speaking "
+                             "(it interrupts only if at least vad.min_speech_s)")
     parser.add_argument("--gantt", metavar="FILE.png", help="save a Gantt chart of the run")
     parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
     parser.add_argument("--real", action="store_true",
@@ -178,7 +190,12 @@ def run_demo(args: argparse.Namespace) -> int:
         raise UsageError("--asr and --vocabulary choose the real recognizer: add --real")
     gantt_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     trace_path = _output_path("--trace", args.trace, (".json",))
+    barge_in = _barge_in(args)
     pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock)
+    if barge_in is not None:
+        if pipeline == "original":
+            raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it talks")
+        pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline, barge_in=barge_in)
     if clock == "realtime":
         print(f"running {len(scenario.texts)} turn(s) on the real-time clock: this takes as long as the "
               "conversation ...", file=sys.stderr, flush=True)
@@ -212,6 +229,21 @@ def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
     from .real import LlmError
 
     return (LlmError,)
+
+
+def _barge_in(args: argparse.Namespace) -> Any:
+    """The ``--barge-in`` / ``--burst`` behaviour, validated (None without ``--barge-in``)."""
+    from .interruptions import BargeIn
+
+    if args.barge_in is None:
+        if args.burst is not None:
+            raise UsageError("--burst sets the noise of a barge-in: add --barge-in SECONDS")
+        return None
+    after = parse_number("--barge-in", args.barge_in)
+    burst = 0.0 if args.burst is None else parse_number("--burst", args.burst)
+    if args.burst is not None and not burst > 0:
+        raise UsageError(f"--burst must be a number of seconds above 0; got {args.burst!r}")
+    return BargeIn(after, burst_s=burst)
 
 
 def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, str]:
@@ -259,7 +291,71 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     print(_table(("budget", "budget (s)", "missed by"),
                  [(name, _fmt(getattr(result.budgets, name)),
                    "—" if rate is None else f"{rate * 100:.1f} % of turns") for name, rate in misses.items()]))
+    _print_tail(result)
     print(f"\n{result.turns} turns in {_fmt(result.wall_s, 2)} s of wall time ({result.turns_per_s:,.0f} turns/s)")
+    return 0
+
+
+def _print_tail(result: Any) -> None:
+    from .experiments import COMPONENT_LABELS
+
+    tail = result.tail_attribution()
+    print(f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice >= "
+          f"{_fmt(tail.threshold)} s) are {_fmt(tail.total_excess)} s slower than the median; "
+          f"{COMPONENT_LABELS[tail.dominant].split(' (')[0]} explains most of it\n")
+    print(_table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
+                 [(COMPONENT_LABELS[name], _fmt(tail.median[name]), _fmt(tail.tail_mean[name]),
+                   _fmt(tail.excess[name]), f"{tail.share[name] * 100:.0f} %") for name in tail.median]))
+
+
+# -- sweep ----------------------------------------------------------------------------------------
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--param", required=True, metavar="STAGE.PARAM",
+                        help="the knob to turn, e.g. vad.endpoint_silence_s, caller.chunk_ms, llm.ttft_s, "
+                             "tts.first_chunk_s")
+    parser.add_argument("--values", required=True, metavar="A,B,C", help="comma-separated values of the knob")
+    parser.add_argument("--turns", default="300", metavar="N", help="jittered turns per value (default 300)")
+    add_scenario_options(parser)
+    parser.add_argument("--jitter", metavar="RATIO",
+                        help="p95 / median of every stage's durations, 1 to 20 (default: the preset's, else 1.5)")
+    parser.add_argument("--tail", choices=list(TAILS), help="shape of the spread (default lognormal)")
+    parser.add_argument("--chart", metavar="FILE.png", help="save the p50/p95 chart")
+
+
+def _values(option: str, text: str) -> list[float]:
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise UsageError(f"{option} expects comma-separated numbers like 0.2,0.4,0.6; got {text!r}")
+    return [parse_number(option, item) for item in items]
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from .config import split_param
+    from .experiments import MAX_TURNS, sweep
+
+    scenario = scenario_from_args(args)
+    split_param(args.param)
+    values = _values("--values", args.values)
+    for value in values:  # each value validated before anything runs
+        scenario.stages.with_params({args.param: value})
+    turns = int(check_number("--turns", _integer("--turns", args.turns), 1, MAX_TURNS, integer=True))
+    jitter = None if args.jitter is None else parse_number("--jitter", args.jitter)
+    if jitter is not None:
+        check_number("--jitter", jitter, 1.0, 20.0, unit="x (p95 / median)")
+    chart_path = _output_path("--chart", args.chart, FIGURE_SUFFIXES)
+    result = sweep(args.param, values, turns, preset=scenario.preset, stages=scenario.stages, seed=scenario.seed,
+                   texts=scenario.texts, budgets=scenario.budgets, jitter=jitter, tail=args.tail)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(f"voicelab sweep: {args.param} over {len(values)} values, {turns} jittered turns each, "
+              f"{scenario.preset} preset, seed {scenario.seed}\n")
+        print(_table((args.param, "p50 voice-to-voice (s)", "p95 voice-to-voice (s)"),
+                     [(f"{v:g}", _fmt(a), _fmt(b)) for v, a, b in zip(result.values, result.p50, result.p95,
+                                                                     strict=True)]))
+    if chart_path is not None:
+        result.chart().savefig(chart_path)
+        print(f"wrote sweep chart to {chart_path}", file=sys.stderr)
     return 0
 
 
@@ -274,8 +370,10 @@ class Command:
 COMMANDS: dict[str, Command] = {
     "demo": Command("run the tutorial's turns through a pipeline and judge them against the budgets",
                     add_demo_arguments, run_demo),
-    "montecarlo": Command("many jittered streaming turns: latency percentiles and budget-miss rates",
+    "montecarlo": Command("many jittered streaming turns: latency percentiles, budget-miss rates, tail attribution",
                           add_montecarlo_arguments, run_montecarlo),
+    "sweep": Command("turn one knob over several values: p50 and p95 voice-to-voice at each",
+                     add_sweep_arguments, run_sweep),
 }
 
 

@@ -1,11 +1,13 @@
-"""Experiments over many turns: Monte Carlo of jittered streaming turns, percentiles, budget-miss rates.
+"""Experiments over many turns: Monte Carlo of jittered streaming turns, percentiles, budget-miss rates,
+tail attribution (which stage makes the slow turns slow) and one-knob sweeps.
 
 Every turn is an independent single-turn conversation with its own seed, run on
 its own clock and trace, so turn ``i`` of a Monte Carlo run is exactly
 ``simulate([text], stages=..., seed=result.seeds[i])``. All turns share one
 virtual event loop (one ``run`` call), which keeps the cost per turn low; only
 the metrics and budget values of each turn are kept (``keep_traces=True`` keeps
-the traces too, to draw or inspect the slow ones).
+the traces too, to draw or inspect the slow ones). With ``barge_in`` every turn is
+interrupted by the next sentence (or a noise burst) and its interruption metrics are kept.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,14 +25,15 @@ from tqdm.auto import tqdm
 
 from .budgets import LatencyBudgets, budget_names
 from .clock import Clock, run
-from .config import StageConfigs, param_info
+from .config import StageConfigs, param_info, split_param
 from .context import RunContext
+from .interruptions import BargeIn, interruption_metrics
 from .metrics import METRIC_NAMES, budget_report, turn_metrics
 from .pipelines import StreamingPipeline
 from .presets import get_preset
 from .simulate import MAX_SEED, Pipeline, check_texts
 from .trace import Trace
-from .validation import check_number
+from .validation import ConfigError, check_number
 
 PERCENTILES: tuple[int, ...] = (50, 90, 95, 99)
 DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitter of its own
@@ -38,6 +42,35 @@ PROGRESS_MIN_TURNS = 2_000  # below this a run takes about a second or less: no 
 _PROGRESS_STEP = 100
 
 Extractor = Callable[[Trace, int], dict[str, float | None]]
+
+
+# Voice-to-voice, cut into consecutive parts that add up to it exactly (see stage_components).
+COMPONENTS: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_ttft", "first_clause", "tts_first_chunk")
+COMPONENT_LABELS: dict[str, str] = {
+    "endpoint_wait": "endpoint wait (speech end -> end of utterance)",
+    "asr_final": "ASR final (end of utterance -> final transcript)",
+    "llm_ttft": "LLM TTFT (final transcript -> first token)",
+    "first_clause": "first clause (first token -> first TTS request)",
+    "tts_first_chunk": "TTS first chunk (request -> first audio)",
+}
+
+
+def stage_components(trace: Trace, turn: int) -> dict[str, float | None]:
+    """Voice-to-voice of ``turn`` split at the trace's events into :data:`COMPONENTS` (seconds; they sum to it).
+
+    speech end -> end of utterance (the endpointer's wait) -> final transcript (ASR backlog and
+    finalization) -> first LLM token -> first TTS request (waiting for a whole clause) -> first audio.
+    """
+    names = {"speech_end": None, "end_of_utterance": None, "asr_complete": None, "llm_first_token": None,
+             "tts_first_chunk": None}
+    for m in trace.marks:
+        if m.turn == turn and m.name in names and names[m.name] is None:
+            names[m.name] = m.t
+    request = next((s.start for s in trace.spans if s.turn == turn and s.stage == "tts" and s.name == "ttfb"), None)
+    points = [names["speech_end"], names["end_of_utterance"], names["asr_complete"], names["llm_first_token"],
+              request, names["tts_first_chunk"]]
+    return {name: None if a is None or b is None else round(b - a, 9)
+            for name, a, b in zip(COMPONENTS, points, points[1:], strict=False)}
 
 
 def turn_seeds(seed: int, turns: int) -> np.ndarray:
@@ -74,6 +107,7 @@ class MonteCarloResult:
     extra: dict[str, np.ndarray] = field(default_factory=dict)
     traces: list[Trace] | None = None
     wall_s: float = 0.0
+    components: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def turns_per_s(self) -> float:
@@ -108,7 +142,12 @@ class MonteCarloResult:
             "jitter": {name: getattr(self.stages, name).jitter for name in ("asr", "llm", "tts")},
             "wall_s": self.wall_s, "turns_per_s": self.turns_per_s if math.isfinite(self.turns_per_s) else None,
             "percentiles": self.percentiles(), "budgets": self.budgets.as_dict(), "miss_rates": self.miss_rates(),
+            "tail_attribution": self.tail_attribution().as_dict() if self.components else None,
         }
+
+    def tail_attribution(self, tail: float = 0.05) -> TailAttribution:
+        """Which part of voice-to-voice makes the slowest ``tail`` share of turns slow (:func:`tail_attribution`)."""
+        return tail_attribution(self, tail)
 
 
 def _progress(turns: int, progress: bool | None) -> Any:
@@ -120,7 +159,8 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
                 stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None,
                 jitter: float | None = None, tail: str | None = None,
                 pipeline: Callable[[], Pipeline] = StreamingPipeline, extract: Extractor | None = None,
-                keep_traces: bool = False, progress: bool | None = None) -> MonteCarloResult:
+                keep_traces: bool = False, progress: bool | None = None,
+                barge_in: BargeIn | None = None) -> MonteCarloResult:
     """Run ``turns`` independent jittered turns and keep each one's metrics and budget values.
 
     Stage timings come from ``stages`` (default: the preset's). ``jitter`` (p95 / median)
@@ -128,6 +168,8 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     give any spread, :data:`DEFAULT_JITTER` is used. Turn ``i`` speaks ``texts[i % len(texts)]``
     (default: the preset's inputs). ``extract(trace, 0)`` may return more per-turn values
     to keep (in ``result.extra``). A progress bar shows for long runs (``progress=None``).
+    ``barge_in``: turn ``i`` is interrupted by ``texts[i + 1]`` (or a noise burst) and the
+    interruption metrics (:data:`~voicelab.interruptions.INTERRUPTION_NAMES`) go to ``extra``.
     """
     chosen = get_preset(preset)
     turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
@@ -143,7 +185,14 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     elif tail is not None:
         stages = replace(stages, tail=tail)  # validated like any StageConfigs
     seeds = turn_seeds(seed, turns)
+    if barge_in is not None:
+        if not isinstance(barge_in, BargeIn):
+            raise ConfigError(f"barge_in must be a BargeIn; got {barge_in!r}")
+        pipeline = partial(StreamingPipeline, barge_in=barge_in)
+    second = barge_in is not None and barge_in.kind == "speech"
+    chars_per_second = stages.tts.chars_per_second
     metric_rows: dict[str, list[float | None]] = {name: [] for name in METRIC_NAMES}
+    component_rows: dict[str, list[float | None]] = {name: [] for name in COMPONENTS}
     budget_rows: dict[str, list[float | None]] = {name: [] for name in budget_names()}
     extra_rows: dict[str, list[float | None]] = {}
     kept: list[Trace] = []
@@ -154,11 +203,17 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
             for i in range(turns):
                 turn_clock = Clock(clock.mode, loop)  # every turn's times start at 0, as in simulate()
                 trace = Trace(turn_clock, pipeline="streaming", clock_mode=clock.mode, seed=int(seeds[i]))
-                await pipeline().run([texts[i % len(texts)]], RunContext(turn_clock, trace, stages, int(seeds[i])))
+                spoken = [texts[i % len(texts)], texts[(i + 1) % len(texts)]] if second else [texts[i % len(texts)]]
+                await pipeline().run(spoken, RunContext(turn_clock, trace, stages, int(seeds[i])))
                 for name, value in turn_metrics(trace, 0).items():
                     metric_rows[name].append(value)
                 for name, verdict in budget_report(trace, 0, budgets).items():
                     budget_rows[name].append(verdict.value)
+                for name, value in stage_components(trace, 0).items():
+                    component_rows[name].append(value)
+                if barge_in is not None:
+                    for name, value in interruption_metrics(trace, 0, chars_per_second).items():
+                        extra_rows.setdefault(name, []).append(value)
                 if extract is not None:
                     for name, value in extract(trace, 0).items():
                         extra_rows.setdefault(name, [None] * i).append(value)
@@ -178,4 +233,156 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
         budget_values={k: _as_array(v) for k, v in budget_rows.items()},
         extra={k: _as_array(v) for k, v in extra_rows.items()},
         traces=kept if keep_traces else None, wall_s=wall,
+        components={k: _as_array(v) for k, v in component_rows.items()},
     )
+
+
+@dataclass(frozen=True)
+class TailAttribution:
+    """How the slowest turns' voice-to-voice excess splits over the :data:`COMPONENTS`.
+
+    ``excess[c]``: mean of component ``c`` over the tail turns minus its median over all turns
+    (seconds); ``share[c]``: that excess over the sum of the excesses. ``total_excess``: mean
+    voice-to-voice of the tail minus its median. ``dominant``: the component with the largest excess.
+    """
+
+    tail: float
+    turns: int
+    threshold: float
+    total_excess: float
+    median: dict[str, float]
+    tail_mean: dict[str, float]
+    excess: dict[str, float]
+    share: dict[str, float]
+
+    @property
+    def dominant(self) -> str:
+        return max(self.excess, key=lambda name: self.excess[name])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tail": self.tail, "turns": self.turns, "threshold": self.threshold,
+                "total_excess": self.total_excess, "dominant": self.dominant, "median": self.median,
+                "tail_mean": self.tail_mean, "excess": self.excess, "share": self.share}
+
+
+def tail_attribution(result: MonteCarloResult, tail: float = 0.05) -> TailAttribution:
+    """In the slowest ``tail`` share of turns by voice-to-voice, each component's excess over its median.
+
+    The components add up to voice-to-voice turn by turn, so their excesses explain the tail's
+    excess (up to the difference between the median of a sum and the sum of medians).
+    """
+    tail = check_number("tail", tail, 0.0, 0.5, unit="(share of turns)", lo_open=True)
+    v2v = result.metrics["voice_to_voice"]
+    ok = ~np.isnan(v2v)
+    for values in result.components.values():
+        ok &= ~np.isnan(values)
+    if not ok.any():
+        raise ValueError("tail_attribution: no turn has every voice-to-voice component")
+    threshold = float(np.percentile(v2v[ok], 100 * (1 - tail)))
+    slow = ok & (v2v >= threshold)
+    median = {n: round(float(np.median(result.components[n][ok])), 9) for n in COMPONENTS}
+    tail_mean = {n: round(float(np.mean(result.components[n][slow])), 9) for n in COMPONENTS}
+    excess = {n: round(tail_mean[n] - median[n], 9) for n in COMPONENTS}
+    total = sum(max(0.0, e) for e in excess.values())
+    share = {n: round(max(0.0, e) / total, 9) if total > 0 else 0.0 for n, e in excess.items()}
+    return TailAttribution(tail=tail, turns=int(slow.sum()), threshold=round(threshold, 9),
+                           total_excess=round(float(np.mean(v2v[slow]) - np.median(v2v[ok])), 9),
+                           median=median, tail_mean=tail_mean, excess=excess, share=share)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """One knob over several values: the p50 and p95 of ``metric`` at each (seconds)."""
+
+    param: str
+    values: tuple[float, ...]
+    p50: tuple[float, ...]
+    p95: tuple[float, ...]
+    turns: int
+    metric: str = "voice_to_voice"
+    budget: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"param": self.param, "metric": self.metric, "turns": self.turns, "budget": self.budget,
+                "points": [{"value": v, "p50": a, "p95": b} for v, a, b in zip(self.values, self.p50, self.p95,
+                                                                              strict=True)]}
+
+    def chart(self) -> Any:
+        """:func:`voicelab.plots.sweep_chart` of this sweep."""
+        from .plots import sweep_chart
+
+        return sweep_chart(self.param, self.values, self.p50, self.p95, budget=self.budget, metric=self.metric)
+
+
+def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str = "seed",
+          stages: StageConfigs | None = None, metric: str = "voice_to_voice",
+          progress: bool | None = None, **options: Any) -> SweepResult:
+    """Monte Carlo at each value of one knob ``param`` ("STAGE.PARAM"): p50 and p95 of ``metric`` against it.
+
+    Every value is validated before anything runs. ``options`` go to :func:`monte_carlo`
+    (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds.
+    """
+    split_param(param)
+    values = tuple(float(v) for v in values)
+    if not values:
+        raise ConfigError(f"{param}: give at least one value to sweep")
+    if metric not in METRIC_NAMES:
+        raise ConfigError(f"metric must be one of {', '.join(METRIC_NAMES)}; got {metric!r}")
+    base = get_preset(preset).stages if stages is None else stages
+    variants = [base.with_params({param: v}) for v in values]
+    turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
+    show = len(values) * turns >= PROGRESS_MIN_TURNS if progress is None else progress
+    p50: list[float] = []
+    p95: list[float] = []
+    for variant in tqdm(variants, desc=f"sweep {param}", unit="value", disable=not show, leave=False):
+        result = monte_carlo(turns, preset=preset, stages=variant, progress=False, **options)
+        pct = result.percentiles((50, 95))[metric]
+        p50.append(pct["p50"])
+        p95.append(pct["p95"])
+    budgets = options.get("budgets") or get_preset(preset).budgets
+    budget = getattr(budgets, metric, None)
+    return SweepResult(param, values, tuple(p50), tuple(p95), turns, metric, budget)
+
+
+@dataclass(frozen=True)
+class FalseInterruptions:
+    """Per ``vad.min_speech_s``: the share of noise bursts (lengths in ``bursts``) that stopped the agent."""
+
+    min_speech: tuple[float, ...]
+    bursts: tuple[float, ...]
+    rates: tuple[float, ...]
+    latency: tuple[float | None, ...]  # median interruption latency of real speech at each setting (s)
+
+    def chart(self, current: float | None = None) -> Any:
+        from .plots import false_interruption_chart
+
+        return false_interruption_chart(self.min_speech, self.rates, self.bursts, current, self.latency)
+
+
+def false_interruptions(min_speech: Sequence[float], bursts: Sequence[float], *, after_s: float = 0.3,
+                        preset: str = "seed", stages: StageConfigs | None = None, text: str = "Hello there.",
+                        seed: int = 0) -> FalseInterruptions:
+    """Noise bursts during the agent's reply at each minimum speech duration: how many interrupt it.
+
+    Each burst starts ``after_s`` after the agent's first audio; a burst that interrupts is a false
+    interruption. ``latency`` is the price of a longer minimum: the interruption latency when the
+    caller really speaks (the next sentence) at that setting.
+    """
+    from .simulate import simulate
+
+    base = get_preset(preset).stages if stages is None else stages
+    settings = [base.with_params({"vad.min_speech_s": v}) for v in min_speech]
+    checks = [BargeIn(after_s, burst_s=b) for b in bursts]
+    rates: list[float] = []
+    latency: list[float | None] = []
+    for variant in settings:
+        hits = 0
+        for barge_in in checks:
+            result = simulate([text], pipeline=StreamingPipeline(barge_in=barge_in), stages=variant, seed=seed)
+            hits += result.interruption(0)["interrupted"]
+        rates.append(round(hits / len(checks), 9))
+        speech = simulate([text, text], pipeline=StreamingPipeline(barge_in=BargeIn(after_s)), stages=variant,
+                          seed=seed)
+        latency.append(speech.interruption(0)["interruption_latency"])
+    return FalseInterruptions(tuple(float(v) for v in min_speech), tuple(float(b) for b in bursts), tuple(rates),
+                              tuple(latency))

@@ -516,3 +516,92 @@ def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float], p95: 
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig
+
+
+_COMPONENT_STAGES: dict[str, str] = {"endpoint_wait": "vad", "asr_final": "asr", "llm_ttft": "llm",
+                                     "first_clause": "llm", "tts_first_chunk": "tts"}
+
+
+def tail_chart(attribution: Any) -> Figure:
+    """Voice-to-voice of the median turn against the slowest turns, cut into its parts (a TailAttribution).
+
+    Two stacked bars, one segment per component (medians; means over the tail), each
+    tail segment labelled with its excess over the median, so the part that grows is obvious.
+    """
+    from .experiments import COMPONENT_LABELS, COMPONENTS
+
+    fig = _figure(FIGURE_WIDTH, 2.9)
+    ax = fig.add_subplot()
+    rows = [("median turn", attribution.median),
+            (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]
+    for y, (_, parts) in enumerate(rows):
+        left = 0.0
+        for k, name in enumerate(COMPONENTS):
+            width = parts[name]
+            color = palette.stage_color(_COMPONENT_STAGES[name])
+            ax.barh(y, width, left=left, height=0.55, color=color, alpha=0.55 if k % 2 else 0.9, edgecolor="white",
+                    label=COMPONENT_LABELS[name] if y == 0 else None, gid=f"part:{y}:{name}")
+            excess = attribution.excess[name]
+            if y == 1 and excess >= 0.01 and width > 0.06:
+                ax.text(left + width / 2, y, f"+{excess * 1000:.0f} ms", ha="center", va="center",
+                        fontsize=LEGEND_FONT_SIZE, color="black")
+            left += width
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+    ax.set_ylim(len(rows) - 0.4, -0.6)
+    ax.set_xlabel("voice-to-voice (s)", fontsize=FONT_SIZE)
+    dominant = COMPONENT_LABELS[attribution.dominant].split(" (")[0]
+    ax.set_title(f"Where the slowest {attribution.tail:.0%} of turns lose time: {dominant} explains "
+                 f"{attribution.share[attribution.dominant]:.0%} of the excess", fontsize=FONT_SIZE + 1, loc="left")
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def false_interruption_chart(min_speech: Sequence[float], rates: Sequence[float], bursts: Sequence[float],
+                             current: float | None = None, latency: Sequence[float | None] | None = None) -> Figure:
+    """Share of noise bursts that interrupted the agent against ``vad.min_speech_s``.
+
+    ``bursts`` are the burst durations tried at each value (s); ``current`` marks a chosen setting;
+    ``latency`` (s, one per value), the interruption latency of real speech, is drawn on a second axis:
+    the price of a longer minimum.
+    """
+    x, y = np.asarray(min_speech, dtype=float), np.asarray(rates, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or x.size == 0:
+        raise ValueError(f"false_interruption_chart: min_speech and rates must be 1-D and the same length; "
+                         f"got {x.size}, {y.size}")
+    fig = _figure(FIGURE_WIDTH, 3.2)
+    ax = fig.add_subplot()
+    ax.step(x, 100 * y, where="post", color=palette.P95_COLOR, linewidth=1.8, gid="rate")
+    ax.plot(x, 100 * y, "o", color=palette.P95_COLOR, markersize=4)
+    if current is not None:
+        ax.axvline(current, gid="current", **palette.BUDGET_LINE)
+    lo, hi = min(bursts), max(bursts)
+    ax.set_title(f"False interruptions: noise bursts of {lo * 1000:.0f}–{hi * 1000:.0f} ms "
+                 f"({len(bursts)} lengths) that stopped the agent", fontsize=FONT_SIZE + 1, loc="left")
+    ax.set_xlabel(_param_label("vad.min_speech_s"), fontsize=FONT_SIZE)
+    ax.set_ylabel("bursts that interrupted (%)", fontsize=FONT_SIZE)
+    ax.set_ylim(-3, 103)
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.grid(color="#E5E5E5", linewidth=0.8)
+    handles = [Line2D([], [], color=palette.P95_COLOR, marker="o", label="false interruptions (left axis)")]
+    if latency is not None:
+        other = ax.twinx()
+        lat = np.array([np.nan if v is None else v for v in latency], dtype=float)
+        other.plot(x, 1000 * lat, marker="s", color=palette.P50_COLOR, linewidth=1.5, gid="latency")
+        other.set_ylabel("interruption latency of speech (ms)", fontsize=FONT_SIZE, color=palette.P50_COLOR)
+        other.set_ylim(bottom=0)
+        other.tick_params(labelsize=FONT_SIZE)
+        other.spines["top"].set_visible(False)
+        handles.append(Line2D([], [], color=palette.P50_COLOR, marker="s", label="interruption latency (right axis)"))
+    if current is not None:
+        handles.append(Line2D([], [], label=f"chosen {current:g} s", **palette.BUDGET_LINE))
+    ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",
+              bbox_to_anchor=(0.5, -0.2), ncols=len(handles))
+    ax.spines["top"].set_visible(False)
+    if latency is None:
+        ax.spines["right"].set_visible(False)
+    return fig

@@ -44,14 +44,24 @@ class RunResult:
     def report(self, turn: int = 0) -> dict[str, Verdict]:
         return budget_report(self.trace, turn, self.budgets)
 
+    def interruption(self, turn: int = 0) -> dict[str, Any]:
+        """Whether the caller's barge-in cut ``turn``'s reply short, the interruption latency and how much was heard."""
+        from .interruptions import interruption_metrics
+
+        values = interruption_metrics(self.trace, turn, self.stages.tts.chars_per_second)
+        return {**values, "interrupted": bool(values["interrupted"])}
+
     def summary(self) -> dict[str, Any]:
-        """The JSON document of ``python -m voicelab demo --json``."""
+        """The JSON document of ``python -m voicelab demo --json`` (with barge-in, each turn's interruption too)."""
+        barge_in = "barge_in" in self.trace.meta
         return {
             "pipeline": self.pipeline, "clock": self.clock, "seed": self.seed, "wall_s": self.wall_s,
+            **({"barge_in": self.trace.meta["barge_in"]} if barge_in else {}),
             "turns": [{
                 "input": t.input, "transcript": t.transcript, "response": t.response,
                 "metrics": self.metrics(t.index),
                 "budgets": {name: v.as_dict() for name, v in self.report(t.index).items()},
+                **(self.interruption(t.index) if barge_in else {}),
             } for t in self.trace.turns],
         }
 
