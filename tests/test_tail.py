@@ -115,3 +115,29 @@ def test_demo_barge_in_json_has_interruption_latency():
     assert all(t["interruption_latency"] > 0 for t in turns[:2]) and turns[2]["interruption_latency"] is None
     plain = json.loads(_cli("demo", "--json").stdout)["turns"]
     assert "interruption_latency" not in plain[0]
+
+
+def test_interruption_dashboard_flags_a_false_interruption_and_recovers():
+    from voicelab.tail_widgets import interruption_dashboard
+
+    dash = interruption_dashboard()
+    assert dash.verdicts["interruption latency"] == "PASS" and dash.png
+    dash.set({"barge_in.burst_s": 0.15})
+    assert dash.verdicts["false interruption"] == "PASS"
+    dash.set({"vad.min_speech_s": 0.1})
+    assert dash.verdicts["false interruption"] == "MISS"
+    with pytest.raises(ConfigError):
+        dash.set({"barge_in.after_s": 99})
+
+
+def test_tail_dashboard_reruns_on_every_change():
+    from voicelab.tail_widgets import tail_dashboard
+
+    dash = tail_dashboard(turns=100)
+    before = dash.result.percentiles()["voice_to_voice"]["p95"]
+    dash.set({"jitter": 3.0, "tail": "pareto"})
+    assert dash.result.stages.tail == "pareto"
+    assert dash.result.percentiles()["voice_to_voice"]["p95"] > before
+    assert "tail explained by" in dash.text()
+    with pytest.raises(ConfigError):
+        dash.set({"tail": "gaussian"})
