@@ -9,21 +9,19 @@ header and nowhere else: never in a repr, an error message or the trace.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import os
-import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from urllib.parse import urlsplit
 
 from ..context import RunContext
 from ..stages.llm import LlmEngine
 from ..validation import ConfigError, check_number
+from .threaded import stream_from_thread
 
 ENV_BASE_URL, ENV_MODEL, ENV_API_KEY = "VOICELAB_LLM_BASE_URL", "VOICELAB_LLM_MODEL", "VOICELAB_LLM_API_KEY"
 SYSTEM_PROMPT = "You are a voice assistant on a phone call. Answer in one or two short spoken sentences."
-_DONE = object()
 
 
 class LlmError(RuntimeError):
@@ -139,32 +137,10 @@ class OpenAIChatLLM(LlmEngine):
 
         On failure an ``llm_error`` mark goes into the trace and LlmError (carrying the trace) is raised.
         """
-        loop = asyncio.get_running_loop()
-        pieces: asyncio.Queue = asyncio.Queue()
-        stop = threading.Event()
-
-        def on_token(piece: str) -> bool:
-            loop.call_soon_threadsafe(pieces.put_nowait, piece)
-            return not stop.is_set()
-
-        def work() -> None:
-            try:
-                self.stream_blocking(prompt, on_token)
-            except BaseException as exc:  # handed to the event loop, raised there
-                loop.call_soon_threadsafe(pieces.put_nowait, exc)
-            else:
-                loop.call_soon_threadsafe(pieces.put_nowait, _DONE)
-
-        worker = loop.run_in_executor(None, work)
         try:
-            while (item := await pieces.get()) is not _DONE:
-                if isinstance(item, LlmError):
-                    ctx.trace.mark("llm", "llm_error", error=str(item))
-                    item.trace = ctx.trace
-                    raise item
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            await asyncio.shield(worker)
+            async for piece in stream_from_thread(lambda emit: self.stream_blocking(prompt, emit)):
+                yield piece
+        except LlmError as error:
+            ctx.trace.mark("llm", "llm_error", error=str(error))
+            error.trace = ctx.trace
+            raise

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
 from ..context import RunContext
 from ..stages.tts import TtsEngine
 from . import espeak
-
-_DONE = object()
+from .threaded import stream_from_thread
 
 
 class EspeakTTS(TtsEngine):
@@ -31,28 +28,8 @@ class EspeakTTS(TtsEngine):
         return f"EspeakTTS(voice={self.voice!r}, words_per_minute={self.words_per_minute:g})"
 
     async def synthesize(self, text: str, ctx: RunContext) -> AsyncIterator[np.ndarray]:
-        loop = asyncio.get_running_loop()
-        chunks: asyncio.Queue = asyncio.Queue()
-        stop = threading.Event()
+        def produce(emit: Callable[[np.ndarray], bool]) -> None:
+            espeak.engine().synthesize(text, self.voice, self.words_per_minute, emit)
 
-        def on_chunk(chunk: np.ndarray) -> bool:
-            loop.call_soon_threadsafe(chunks.put_nowait, chunk)
-            return not stop.is_set()
-
-        def work() -> None:
-            try:
-                espeak.engine().synthesize(text, self.voice, self.words_per_minute, on_chunk)
-            except BaseException as exc:  # handed to the event loop, raised there
-                loop.call_soon_threadsafe(chunks.put_nowait, exc)
-            else:
-                loop.call_soon_threadsafe(chunks.put_nowait, _DONE)
-
-        worker = loop.run_in_executor(None, work)
-        try:
-            while (item := await chunks.get()) is not _DONE:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            await asyncio.shield(worker)
+        async for chunk in stream_from_thread(produce):
+            yield chunk
