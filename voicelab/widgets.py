@@ -9,7 +9,8 @@ function that turns a run into verdict rows. The one-line entry points are
 
 A dashboard is drivable from code, for tests and browser checks: ``dash.set({"llm.ttft_s": 2.0})``,
 then read ``dash.png`` (the chart's PNG bytes), ``dash.verdicts`` (``{"voice_to_voice": "MISS", ...}``)
-and ``dash.error``. Displayed in a notebook it is the live widget; viewers without a kernel (GitHub,
+and ``dash.error``; ``dash.reset()`` restores the starting values and ``dash.snapshot()`` shows the chart and
+table as a static output. Displayed in a notebook it is the live widget; viewers without a kernel (GitHub,
 nbviewer) show a static PNG of the chart and a plain-text verdict table instead.
 """
 
