@@ -16,7 +16,8 @@ __all__ = [
 ]
 
 # Heavier submodules load on first use: ``vl.notebook``, ``vl.plots``, ``vl.widgets``, ...
-_LAZY_SUBMODULES = ("audio", "chunks", "experiments", "notebook", "palette", "plots", "real", "report", "widgets")
+_LAZY_SUBMODULES = ("audio", "chunks", "experiments", "export", "interruptions", "notebook", "palette", "plots", "real",
+                    "report", "tail_widgets", "widgets")
 
 
 def __getattr__(name: str) -> Any:

@@ -530,7 +530,7 @@ def tail_chart(attribution: Any) -> Figure:
     """
     from .experiments import COMPONENT_LABELS, COMPONENTS
 
-    fig = _figure(FIGURE_WIDTH, 2.9)
+    fig = _figure(FIGURE_WIDTH, 3.1)
     ax = fig.add_subplot()
     rows = [("median turn", attribution.median),
             (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]

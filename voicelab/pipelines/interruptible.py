@@ -196,6 +196,9 @@ class InterruptibleConversation:
                     burst += [onset, onset + barge_in.burst_s]
                     trace.add_span("caller", "noise", onset, round(onset + barge_in.burst_s, 9), turn.index)
                 await self._wait(lambda: self.reply_over)
+                if burst and trace.states[-1].state is AgentState.INTERRUPTED:  # a false interruption
+                    await ctx.clock.sleep_until(burst[1])
+                    trace.set_state(AgentState.LISTENING, turn.index)  # the noise is over: listening again
             finally:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)
