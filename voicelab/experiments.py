@@ -386,3 +386,43 @@ def false_interruptions(min_speech: Sequence[float], bursts: Sequence[float], *,
         latency.append(speech.interruption(0)["interruption_latency"])
     return FalseInterruptions(tuple(float(v) for v in min_speech), tuple(float(b) for b in bursts), tuple(rates),
                               tuple(latency))
+
+
+@dataclass(frozen=True)
+class SpeculationTradeoff:
+    """Per ``stable_s``: median voice-to-voice saved against no speculation, and how much LLM work was thrown away."""
+
+    stable_s: tuple[float, ...]
+    saved_p50: tuple[float, ...]  # s: p50 voice-to-voice without speculation minus with it
+    discard_rate: tuple[float, ...]  # discarded speculations / speculations started
+    used_rate: tuple[float, ...]  # share of turns whose reply came from a speculation
+    baseline_p50: float
+    turns: int
+
+    def chart(self) -> Any:
+        from .plots import speculation_chart
+
+        return speculation_chart(self.stable_s, self.saved_p50, self.discard_rate, self.used_rate)
+
+
+def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset: str = "production",
+                         stages: StageConfigs | None = None, seed: int = 0, **options: Any) -> SpeculationTradeoff:
+    """Monte Carlo with the LLM speculating on partials stable for each ``stable_s``, against none (same seeds)."""
+    from .stages.speculative import Speculation, speculation_metrics
+
+    settings = [Speculation(s) for s in stable_s]
+    if not settings:
+        raise ConfigError("stable_s: give at least one value")
+    base = monte_carlo(turns, preset=preset, stages=stages, seed=seed, progress=False, **options)
+    baseline = float(np.median(base.metrics["voice_to_voice"]))
+    saved, discards, used = [], [], []
+    for setting in settings:
+        result = monte_carlo(turns, preset=preset, stages=stages, seed=seed, progress=False,
+                             extract=speculation_metrics, pipeline=partial(StreamingPipeline, speculation=setting),
+                             **options)
+        saved.append(round(baseline - float(np.median(result.metrics["voice_to_voice"])), 9))
+        started = float(np.nansum(result.extra["speculations"]))
+        discards.append(round(float(np.nansum(result.extra["discarded"])) / started, 9) if started else 0.0)
+        used.append(round(float(np.nanmean(result.extra["used"])), 9))
+    return SpeculationTradeoff(tuple(s.stable_s for s in settings), tuple(saved), tuple(discards), tuple(used),
+                               round(baseline, 9), turns)

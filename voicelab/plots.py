@@ -605,3 +605,36 @@ def false_interruption_chart(min_speech: Sequence[float], rates: Sequence[float]
     if latency is None:
         ax.spines["right"].set_visible(False)
     return fig
+
+
+def speculation_chart(stable_s: Sequence[float], saved_p50: Sequence[float], discard_rate: Sequence[float],
+                      used_rate: Sequence[float]) -> Figure:
+    """Speculative generation's trade-off against the stability wait: median latency saved (ms, left axis)
+    and the share of speculations discarded and of turns that used one (%, right axis)."""
+    x = np.asarray(stable_s, dtype=float)
+    fig = _figure(FIGURE_WIDTH, 3.3)
+    ax = fig.add_subplot()
+    ax.plot(x, 1000 * np.asarray(saved_p50, dtype=float), marker="o", color=palette.P50_COLOR, linewidth=1.8,
+            gid="saved")
+    ax.axhline(0, color="#888888", linewidth=0.8)
+    ax.set_xlabel("partial transcript unchanged for (s) before the LLM starts", fontsize=FONT_SIZE)
+    ax.set_ylabel("p50 voice-to-voice saved (ms)", fontsize=FONT_SIZE, color=palette.P50_COLOR)
+    other = ax.twinx()
+    other.plot(x, 100 * np.asarray(discard_rate, dtype=float), marker="s", color=palette.P95_COLOR, linewidth=1.5,
+               gid="discarded")
+    other.plot(x, 100 * np.asarray(used_rate, dtype=float), marker="^", color=palette.P95_COLOR, linewidth=1.2,
+               linestyle="--", gid="used")
+    other.set_ylabel("share (%)", fontsize=FONT_SIZE, color=palette.P95_COLOR)
+    other.set_ylim(-3, 103)
+    for axis in (ax, other):
+        axis.tick_params(labelsize=FONT_SIZE)
+        axis.spines["top"].set_visible(False)
+    ax.grid(color="#E5E5E5", linewidth=0.8)
+    ax.set_title("Speculative LLM start: latency saved against wasted generations", fontsize=FONT_SIZE + 1,
+                 loc="left")
+    handles = [Line2D([], [], color=palette.P50_COLOR, marker="o", label="p50 saved (left)"),
+               Line2D([], [], color=palette.P95_COLOR, marker="s", label="speculations discarded (right)"),
+               Line2D([], [], color=palette.P95_COLOR, marker="^", linestyle="--", label="turns using one (right)")]
+    ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",
+              bbox_to_anchor=(0.5, -0.2), ncols=3)
+    return fig

@@ -24,7 +24,6 @@ from ..interruptions import BargeIn
 from ..noise import noise
 from ..stages.asr import run_asr
 from ..stages.caller import SPEECH_LEVEL, Utterance, silence
-from ..stages.llm import run_llm
 from ..stages.playback import run_playback
 from ..stages.tts import run_tts
 from ..stages.vad import EnergyVAD, run_vad
@@ -59,7 +58,7 @@ class InterruptibleConversation:
     def _start_agent(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx
         self.agent = [
-            asyncio.create_task(run_llm(pipeline.llm, self.transcripts, self.tokens, ctx)),
+            asyncio.create_task(pipeline.llm_stage(self.transcripts, self.tokens, ctx)),
             asyncio.create_task(run_tts(pipeline.tts, self.tokens, self.speech, ctx)),
             asyncio.create_task(run_playback(self.speech, ctx, self._on_finished, self._on_started)),
         ]

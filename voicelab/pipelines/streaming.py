@@ -3,14 +3,16 @@
 caller -> vad -> asr -> llm -> tts -> playback. ASR keeps up with the audio as it
 arrives, the endpointer ends the turn, the LLM starts on the final transcript and
 TTS starts on the first clause while the LLM is still generating. With ``barge_in``
-the caller talks over the agent and the agent stops (see :mod:`.interruptible`).
+the caller talks over the agent and the agent stops (see :mod:`.interruptible`); with
+``speculation`` the LLM starts on a stable partial transcript (see :mod:`voicelab.stages.speculative`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..channel import Channel
 from ..context import RunContext
@@ -19,6 +21,7 @@ from ..stages.asr import AsrEngine, SimulatedASR, run_asr
 from ..stages.caller import CallerEngine, SimulatedCaller, Utterance, stream_utterance
 from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
 from ..stages.playback import run_playback
+from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import run_vad
 from ..trace import AgentState
@@ -38,6 +41,13 @@ class StreamingPipeline:
     tts: TtsEngine = field(default_factory=SimulatedTTS)
     name: str = "streaming"
     barge_in: BargeIn | None = None
+    speculation: Speculation | None = None
+
+    def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext) -> Coroutine[Any, Any, None]:
+        """The LLM stage loop: plain, or speculating on stable partials when ``speculation`` is set."""
+        if self.speculation is None:
+            return run_llm(self.llm, inbox, outbox, ctx)
+        return run_speculative_llm(self.llm, inbox, outbox, ctx, self.speculation)
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
@@ -66,7 +76,7 @@ class StreamingPipeline:
         stages = [
             run_vad(mic, to_asr, ctx, lambda turn: endpointed.set()),
             run_asr(self.asr, to_asr, transcripts, ctx, utterances),
-            run_llm(self.llm, transcripts, tokens, ctx),
+            self.llm_stage(transcripts, tokens, ctx),
             run_tts(self.tts, tokens, speech, ctx),
             run_playback(speech, ctx, on_finished),
         ]

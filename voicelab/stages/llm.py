@@ -45,36 +45,39 @@ class ScriptedLLM(LlmEngine):
 
 
 async def run_llm(engine: LlmEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
-    """Stage loop: on each final transcript, stream the reply's tokens to the TTS stage.
+    """Stage loop: on each final transcript, stream the reply's tokens to the TTS stage."""
+    while True:
+        frame = await inbox.get()
+        if isinstance(frame, Transcript) and frame.final:
+            ctx.trace.turns[frame.turn].transcript = frame.text
+            await respond(engine, frame.text, frame.turn, outbox, ctx)
+
+
+async def respond(engine: LlmEngine, text: str, turn: int, outbox: asyncio.Queue, ctx: RunContext) -> None:
+    """Generate the reply to ``text`` and stream its tokens to ``outbox``, then :class:`EndOfResponse`.
 
     Cancelled mid-reply (barge-in), it records the cut-short span with ``cancelled=True`` and closes the stream.
     """
     trace = ctx.trace
-    while True:
-        frame = await inbox.get()
-        if not (isinstance(frame, Transcript) and frame.final):
-            continue
-        turn = frame.turn
-        trace.turns[turn].transcript = frame.text
-        started = trace.mark("llm", "llm_started", turn)
-        first: float | None = None
-        tokens: list[str] = []
-        try:
-            async with aclosing(engine.stream(frame.text, ctx)) as stream:
-                async for token in stream:
-                    if first is None:
-                        first = trace.mark("llm", "llm_first_token", turn)
-                        trace.add_span("llm", "ttft", started, first, turn)
-                    tokens.append(token)
-                    await outbox.put(Token(token, turn))
-        except asyncio.CancelledError:  # the caller barged in: keep what was generated, marked as cut short
-            if first is None:
-                trace.add_span("llm", "ttft", started, ctx.clock.now(), turn, cancelled=True)
-            else:
-                trace.add_span("llm", "generate", first, ctx.clock.now(), turn, tokens=len(tokens), cancelled=True)
-            trace.turns[turn].response = "".join(tokens).strip()
-            raise
-        done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
-        trace.add_span("llm", "generate", first if first is not None else started, done, turn, tokens=len(tokens))
+    started = trace.mark("llm", "llm_started", turn)
+    first: float | None = None
+    tokens: list[str] = []
+    try:
+        async with aclosing(engine.stream(text, ctx)) as stream:
+            async for token in stream:
+                if first is None:
+                    first = trace.mark("llm", "llm_first_token", turn)
+                    trace.add_span("llm", "ttft", started, first, turn)
+                tokens.append(token)
+                await outbox.put(Token(token, turn))
+    except asyncio.CancelledError:  # the caller barged in: keep what was generated, marked as cut short
+        if first is None:
+            trace.add_span("llm", "ttft", started, ctx.clock.now(), turn, cancelled=True)
+        else:
+            trace.add_span("llm", "generate", first, ctx.clock.now(), turn, tokens=len(tokens), cancelled=True)
         trace.turns[turn].response = "".join(tokens).strip()
-        await outbox.put(EndOfResponse(turn))
+        raise
+    done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
+    trace.add_span("llm", "generate", first if first is not None else started, done, turn, tokens=len(tokens))
+    trace.turns[turn].response = "".join(tokens).strip()
+    await outbox.put(EndOfResponse(turn))
