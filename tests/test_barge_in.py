@@ -135,3 +135,16 @@ def test_ten_thousand_interruptions_leave_no_task_queue_item_or_generator_behind
     streams = llm.streams + tts.streams
     assert len(llm.streams) == turns + 1
     assert all(s.ag_frame is None for s in streams)  # every generator finished or was closed
+
+
+def test_an_interrupted_conversation_exports_to_perfetto_with_cancelled_spans_and_the_state():
+    from voicelab.export import STATE_TRACK, to_perfetto
+
+    result = _run(BargeIn(0.5))
+    events = to_perfetto(result.trace)["traceEvents"]
+    cancelled = [e for e in events if e["ph"] == "X" and e.get("args", {}).get("cancelled")]
+    assert len(cancelled) == sum(1 for s in result.trace.spans if s.attrs.get("cancelled"))
+    assert {e["cat"] for e in cancelled} <= {"llm", "tts", "playback"} and cancelled
+    tracks = {e["tid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}
+    interrupted = [e for e in events if e["ph"] == "i" and e["name"] == "interrupted"]
+    assert len(interrupted) == 2 and all(tracks[e["tid"]] == STATE_TRACK for e in interrupted)
