@@ -84,6 +84,7 @@ BAD = [
     "sweep --param asr.rtf --values 1 --chart out.txt", "sweep --param asr.rtf --values 1 --preset fast",
     "demo --barge-in x", "demo --barge-in -1", "demo --barge-in 99", "demo --burst 0.2",
     "demo --barge-in 0.5 --burst 0", "demo --barge-in 0.5 --burst 9", "demo --barge-in 0.5 --pipeline original",
+    "montecarlo --burst 0.1", "montecarlo --barge-in nan", "montecarlo --barge-in 0.5 --burst -1",
 ]
 
 
@@ -141,3 +142,12 @@ def test_tail_dashboard_reruns_on_every_change():
     assert "tail explained by" in dash.text()
     with pytest.raises(ConfigError):
         dash.set({"tail": "gaussian"})
+
+
+def test_montecarlo_with_barge_in_reports_interruption_percentiles():
+    done = _cli("montecarlo", "--turns", "50", "--barge-in", "0.5", "--json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["percentiles"]["interrupted"]["p50"] == 1.0
+    assert doc["percentiles"]["interruption_latency"]["p99"] > 0
+    assert doc["tail_attribution"]["dominant"] in COMPONENTS

@@ -265,6 +265,9 @@ def add_montecarlo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jitter", metavar="RATIO",
                         help="p95 / median of every stage's durations, 1 to 20 (default: the preset's, else 1.5)")
     parser.add_argument("--tail", choices=list(TAILS), help="shape of the spread (default lognormal)")
+    parser.add_argument("--barge-in", metavar="SECONDS",
+                        help="every turn is interrupted by the next sentence this long after the agent's first audio")
+    parser.add_argument("--burst", metavar="SECONDS", help="with --barge-in: a noise burst this long instead")
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
@@ -274,8 +277,10 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     turns = _integer("--turns", args.turns)
     jitter = None if args.jitter is None else parse_number("--jitter", args.jitter)
     # monte_carlo validates turns, jitter and tail before it runs anything
+    barge_in = _barge_in(args)
     result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,
-                         stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail)
+                         stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail,
+                         barge_in=barge_in)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
         return 0
@@ -285,7 +290,8 @@ def run_montecarlo(args: argparse.Namespace) -> int:
           f"jitter (p95/median) {spread}, {stages.tail} tail\n")
     pct = result.percentiles()
     keys = [f"p{q}" for q in PERCENTILES]
-    print(_table(("metric (s)", *keys), [(name, *(_fmt(pct[name][k]) for k in keys)) for name in METRIC_NAMES]))
+    print(_table(("metric (s)", *keys), [(name, *(_fmt(pct[name][k]) for k in keys))
+                                         for name in (*METRIC_NAMES, *result.extra)]))
     print()
     misses = result.miss_rates()
     print(_table(("budget", "budget (s)", "missed by"),
