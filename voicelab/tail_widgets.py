@@ -9,7 +9,6 @@ Both are drivable from code with ``set`` and read back through ``png``, ``rows``
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -35,6 +34,7 @@ from .widgets import (
     Control,
     Dashboard,
     GanttCanvas,
+    LiveView,
     Row,
     Scenario,
     jitter_control,
@@ -141,7 +141,7 @@ def _png(figure: Any) -> bytes:
     return out.getvalue()
 
 
-class TailDashboard:
+class TailDashboard(LiveView):
     """Sliders over jitter, tail shape, N and one stage timing; each change reruns the Monte Carlo and redraws
     the tail attribution chart and a percentile table."""
 
@@ -217,14 +217,6 @@ class TailDashboard:
         lines = [f"{r.name}: {r.value}" + (f" ({r.target})" if r.target else "") for r in self.rows]
         return "The slow tail (live sliders need a running kernel) · " + settings + "\n" + "\n".join(lines)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
-        bundle["text/plain"] = self.text()
-        return bundle
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def tail_dashboard(preset: str = "seed", jitter: float = 1.5, turns: int = 300, tail: str = "lognormal",

@@ -323,7 +323,27 @@ _TABLE_CSS = ("border-collapse:collapse;font-size:13px;font-family:var(--jp-ui-f
               "margin:4px 0 0 8px")
 
 
-class Dashboard:
+class LiveView:
+    """A live widget that still reads without a kernel: its output also carries a static PNG of the
+    current chart and a text version (what GitHub, nbviewer and nbval see)."""
+
+    widget: w.Widget
+    png: bytes
+
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+        bundle["text/plain"] = self.text()
+        return bundle
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+class Dashboard(LiveView):
     """Sliders in tabs, a Gantt chart and a verdict table; every slider change re-simulates and redraws.
 
     Drive it from code with :meth:`set`; read :attr:`png`, :attr:`verdicts`, :attr:`rows` and :attr:`error`.
@@ -452,14 +472,6 @@ class Dashboard:
         settings = ", ".join(f"{k} = {v:g}" for k, v in changed.items()) or "starting values"
         return Snapshot(self.png, f"{self.title} · {settings}\n{self.table_text()}")
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
-        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
-        bundle["text/plain"] = self.text()
-        return bundle
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 # -- the dashboards of the series ------------------------------------------------------------------------
