@@ -17,7 +17,8 @@ from typing import Any
 import matplotlib as mpl
 from IPython.display import HTML, Code, display
 
-FIGURE_DPI = 80
+from .plots import FIGURE_DPI
+
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 # Compact, reproducible PNGs: modest size and resolution, no timestamps or random ids in the files.
