@@ -19,7 +19,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from voicelab import widgets  # noqa: E402
+from voicelab import dashboards as widgets  # noqa: E402
 
 TARGET_MEDIAN_MS = 100.0
 

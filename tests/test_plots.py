@@ -13,7 +13,8 @@ from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import voicelab as vl  # noqa: E402
-from voicelab import palette, plots  # noqa: E402
+from voicelab import palette  # noqa: E402
+from voicelab import viz as plots  # noqa: E402
 from voicelab.report import budget_table  # noqa: E402
 
 

@@ -9,6 +9,7 @@ from voicelab.experiments import speculation_tradeoff
 from voicelab.pipelines import StreamingPipeline
 from voicelab.stages.speculative import Speculation, speculation_metrics
 from voicelab.validation import ConfigError
+from voicelab.viz import chart
 
 
 def _run(stable_s: float | None, preset: str = "seed"):
@@ -59,4 +60,4 @@ def test_tradeoff_saves_less_as_the_wait_grows():
     found = speculation_tradeoff([0.05, 0.2, 0.35], 60)
     assert found.saved_p50[0] > found.saved_p50[1] > found.saved_p50[2]
     assert found.used_rate[0] == 1.0 and 0 < found.discard_rate[0] < 1
-    assert found.chart().axes
+    assert chart(found).axes

@@ -14,8 +14,8 @@ import pytest
 from voicelab.config import StageConfigs
 from voicelab.experiments import COMPONENTS, false_interruptions, monte_carlo, stage_components, sweep
 from voicelab.interruptions import BargeIn
-from voicelab.plots import tail_chart
 from voicelab.validation import ConfigError
+from voicelab.viz import chart, tail_chart
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +47,7 @@ def test_sweep_gives_p50_and_p95_at_each_value():
     assert result.values == (0.2, 0.5, 0.8)
     assert all(b >= a for a, b in zip(result.p50, result.p95, strict=True))
     assert result.p50[0] < result.p50[1] < result.p50[2]
-    assert result.chart().axes
+    assert chart(result).axes
 
 
 @pytest.mark.parametrize(("param", "values"), [("vad.nope", [1]), ("vad.endpoint_silence_s", [0.2, -1]),
@@ -72,7 +72,7 @@ def test_false_interruptions_fall_as_the_minimum_speech_grows():
     assert found.rates[0] == 1.0 and found.rates[-1] == 0.0
     assert all(a >= b for a, b in zip(found.rates, found.rates[1:], strict=False))
     assert all(a <= b for a, b in zip(found.latency, found.latency[1:], strict=False))
-    assert found.chart(0.2).axes
+    assert chart(found, current=0.2).axes
 
 
 BAD = [
@@ -119,7 +119,7 @@ def test_demo_barge_in_json_has_interruption_latency():
 
 
 def test_interruption_dashboard_flags_a_false_interruption_and_recovers():
-    from voicelab.tail_widgets import interruption_dashboard
+    from voicelab.dashboards import interruption_dashboard
 
     dash = interruption_dashboard()
     assert dash.verdicts["interruption latency"] == "PASS" and dash.png
@@ -132,7 +132,7 @@ def test_interruption_dashboard_flags_a_false_interruption_and_recovers():
 
 
 def test_tail_dashboard_reruns_on_every_change():
-    from voicelab.tail_widgets import tail_dashboard
+    from voicelab.dashboards import tail_dashboard
 
     dash = tail_dashboard(turns=100)
     before = dash.result.percentiles()["voice_to_voice"]["p95"]

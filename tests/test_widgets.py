@@ -15,7 +15,7 @@ from hypothesis import strategies as st  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import voicelab as vl  # noqa: E402
-from voicelab import widgets  # noqa: E402
+from voicelab import dashboards as widgets  # noqa: E402
 from voicelab.validation import ConfigError  # noqa: E402
 
 DASHBOARDS = {

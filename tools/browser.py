@@ -339,7 +339,7 @@ def timed_key_move(page: Any, handle: Any, image: Any, key: str, timeout_ms: flo
     )
 
 
-# --- the budget dashboard on a page (voicelab.widgets.Dashboard) ----------------------------------------
+# --- the budget dashboard on a page (voicelab.dashboards.Dashboard) ----------------------------------------
 
 
 def dashboard(page: Any, title: str = "Budget dashboard") -> Any:

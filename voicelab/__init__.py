@@ -15,12 +15,14 @@ __all__ = [
     "budget_report", "run", "simulate", "turn_metrics",
 ]
 
-# Heavier submodules load on first use: ``vl.notebook``, ``vl.plots``, ``vl.widgets``, ...
-_LAZY_SUBMODULES = ("audio", "chunks", "experiments", "export", "interruptions", "notebook", "palette", "plots", "real",
-                    "report", "tail_widgets", "widgets")
+# Heavier submodules load on first use: ``vl.notebook``, ``vl.viz``, ``vl.dashboards``, ...
+_LAZY_SUBMODULES = ("audio", "dashboards", "experiments", "export", "interruptions", "notebook", "palette", "real",
+                    "report", "viz")
+# The presentation layer's older names, which notebooks use: ``vl.plots.gantt`` is ``vl.viz.gantt``.
+_ALIASES = {"plots": "viz", "chunks": "viz", "widgets": "dashboards", "tail_widgets": "dashboards"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_SUBMODULES or name in _ALIASES:
+        return importlib.import_module(f".{_ALIASES.get(name, name)}", __name__)
     raise AttributeError(f"module 'voicelab' has no attribute {name!r}")

@@ -210,7 +210,7 @@ def run_demo(args: argparse.Namespace) -> int:
     else:
         _print_demo(result)
     if gantt_path is not None:
-        from .plots import gantt
+        from .viz import gantt
 
         gantt(result).savefig(gantt_path)
         print(f"wrote Gantt chart to {gantt_path}", file=sys.stderr)
@@ -360,7 +360,9 @@ def run_sweep(args: argparse.Namespace) -> int:
                      [(f"{v:g}", _fmt(a), _fmt(b)) for v, a, b in zip(result.values, result.p50, result.p95,
                                                                      strict=True)]))
     if chart_path is not None:
-        result.chart().savefig(chart_path)
+        from .viz import chart
+
+        chart(result).savefig(chart_path)
         print(f"wrote sweep chart to {chart_path}", file=sys.stderr)
     return 0
 

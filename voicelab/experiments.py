@@ -307,12 +307,6 @@ class SweepResult:
                 "points": [{"value": v, "p50": a, "p95": b} for v, a, b in zip(self.values, self.p50, self.p95,
                                                                               strict=True)]}
 
-    def chart(self) -> Any:
-        """:func:`voicelab.plots.sweep_chart` of this sweep."""
-        from .plots import sweep_chart
-
-        return sweep_chart(self.param, self.values, self.p50, self.p95, budget=self.budget, metric=self.metric)
-
 
 def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str = "seed",
           stages: StageConfigs | None = None, metric: str = "voice_to_voice",
@@ -352,11 +346,6 @@ class FalseInterruptions:
     bursts: tuple[float, ...]
     rates: tuple[float, ...]
     latency: tuple[float | None, ...]  # median interruption latency of real speech at each setting (s)
-
-    def chart(self, current: float | None = None) -> Any:
-        from .plots import false_interruption_chart
-
-        return false_interruption_chart(self.min_speech, self.rates, self.bursts, current, self.latency)
 
 
 def false_interruptions(min_speech: Sequence[float], bursts: Sequence[float], *, after_s: float = 0.3,
@@ -398,11 +387,6 @@ class SpeculationTradeoff:
     used_rate: tuple[float, ...]  # share of turns whose reply came from a speculation
     baseline_p50: float
     turns: int
-
-    def chart(self) -> Any:
-        from .plots import speculation_chart
-
-        return speculation_chart(self.stable_s, self.saved_p50, self.discard_rate, self.used_rate)
 
 
 def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset: str = "production",

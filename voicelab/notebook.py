@@ -17,7 +17,7 @@ from typing import Any
 import matplotlib as mpl
 from IPython.display import HTML, Code, display
 
-from .plots import FIGURE_DPI
+from .viz import FIGURE_DPI
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 

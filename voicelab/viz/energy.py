@@ -16,8 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
-from . import palette, plots
-from .validation import check_number
+from .. import palette
+from ..validation import check_number
+from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 _ENERGY_RANGE = (3e-4, 0.3)  # room noise (~0.0008) to speech (~0.08), with margin
 
@@ -38,14 +39,14 @@ def energy_chart(samples: np.ndarray, sample_rate: int, chunk_ms: float | Sequen
     dashed; windows above it are drawn in the VAD's colour. ``events`` maps a label to a time (s) drawn
     as a vertical line on every panel (e.g. ``{"speech ends": 2.0}``)."""
     sizes = [chunk_ms] if isinstance(chunk_ms, (int, float)) else list(chunk_ms)
-    fig = Figure(figsize=(plots.FIGURE_WIDTH, 1.5 + 1.5 * len(sizes)), dpi=plots.FIGURE_DPI, layout="constrained")
+    fig = Figure(figsize=(FIGURE_WIDTH, 1.5 + 1.5 * len(sizes)), dpi=FIGURE_DPI, layout="constrained")
     axes = fig.subplots(1 + len(sizes), 1, sharex=True, height_ratios=[1.0] + [1.3] * len(sizes))
     t = np.arange(len(samples)) / sample_rate
     step = max(1, len(samples) // 4000)
     wave = axes[0]
     wave.plot(t[::step], samples[::step], color=palette.stage_color("caller"), linewidth=0.5)
-    wave.set_ylabel("amplitude", fontsize=plots.FONT_SIZE)
-    wave.set_title(title, fontsize=plots.FONT_SIZE + 1, loc="left")
+    wave.set_ylabel("amplitude", fontsize=FONT_SIZE)
+    wave.set_title(title, fontsize=FONT_SIZE + 1, loc="left")
     speech_colour, quiet_colour = palette.stage_color("vad"), "#C8C8C8"
     for ax, size in zip(axes[1:], sizes, strict=True):
         starts, energy = chunk_energies(samples, sample_rate, size)
@@ -57,20 +58,20 @@ def energy_chart(samples: np.ndarray, sample_rate: int, chunk_ms: float | Sequen
         ax.yaxis.set_major_locator(FixedLocator([0.001, 0.01, 0.1]))
         ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:g}")
         ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel(f"mean |x|\n{size:g} ms " + ("frames" if size < 50 else "chunks"), fontsize=plots.FONT_SIZE)
+        ax.set_ylabel(f"mean |x|\n{size:g} ms " + ("frames" if size < 50 else "chunks"), fontsize=FONT_SIZE)
         if threshold is not None:
             ax.axhline(threshold, color="#222222", linestyle=(0, (4, 3)), linewidth=1.2)
             ax.text(1.0, threshold, f" threshold\n {threshold:g}", transform=blended_transform_factory(
-                ax.transAxes, ax.transData), va="center", ha="left", fontsize=plots.LEGEND_FONT_SIZE)
+                ax.transAxes, ax.transData), va="center", ha="left", fontsize=LEGEND_FONT_SIZE)
     for label, at in (events or {}).items():
         for k, ax in enumerate(axes):
             ax.axvline(at, **palette.SPEECH_END_LINE)
             if k == 0:
                 ax.annotate(f" {label}", (at, 1.0), xycoords=("data", "axes fraction"), va="top",
-                            fontsize=plots.LEGEND_FONT_SIZE)
-    axes[-1].set_xlabel("time in the caller's audio (s)", fontsize=plots.FONT_SIZE)
+                            fontsize=LEGEND_FONT_SIZE)
+    axes[-1].set_xlabel("time in the caller's audio (s)", fontsize=FONT_SIZE)
     for ax in axes:
-        ax.tick_params(labelsize=plots.FONT_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
     return fig

@@ -1,38 +1,30 @@
-"""Charts of a run, drawn from its trace: Gantt of a turn or a conversation, comparisons, distributions, sweeps.
+"""Gantt charts of a run, drawn from its trace: one turn, a whole conversation, or several runs compared.
 
-Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API
-(no pyplot, no ``show``, no global rcParams), so notebooks display it and scripts ``savefig`` it.
-Sizes: every figure is ``FIGURE_WIDTH`` = 9 inches wide at ``FIGURE_DPI`` = 80 dots per inch (720 px),
-the same as :func:`voicelab.notebook.setup`. A Gantt chart is ``ROW_HEIGHT`` per row plus 1 inch of
-margins (3.2-4 in for one turn, ~6.8 in for a two-run comparison) and its PNG weighs 40-60 kB, so a
-notebook with a dozen charts stays well under 1 MB. Gantt charts use fixed margins instead of a
-layout engine: the same layout every time and faster redraws. Colours come from :mod:`voicelab.palette`.
+A row per stage with data, bars for spans, markers for instant events, the caller's speech end, the
+voice-to-voice gap, budget lines and the agent's state band. Every function returns a
+:class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot, no ``show``, no global
+rcParams). A Gantt chart is ``ROW_HEIGHT`` per row plus 1 inch of margins (3.2-4 in for one turn, ~6.8 in
+for a two-run comparison) and its PNG weighs 40-60 kB, so a notebook with a dozen charts stays well under
+1 MB. Gantt charts use fixed margins instead of a layout engine: the same layout every time and faster redraws.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
-from . import palette
-from .budgets import LatencyBudgets
-from .metrics import turn_metrics
-from .trace import AgentState, Trace
-
-FIGURE_WIDTH = 9.0  # inches
-FIGURE_DPI = 80  # 9 in x 80 dpi = 720 px wide; a Gantt PNG is about 30-60 kB
-ROW_HEIGHT = 0.42  # inches per stage row
-FONT_SIZE = 9.0
-LEGEND_FONT_SIZE = 8.0
+from .. import palette
+from ..budgets import LatencyBudgets
+from ..metrics import turn_metrics
+from ..trace import AgentState, Trace
+from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, ROW_HEIGHT, Legend
 
 _BAR = 0.62  # bar height, in rows
 _STATE_BAR = 0.5
@@ -50,20 +42,6 @@ def _trace_and_budgets(run: Any, budgets: LatencyBudgets | None) -> tuple[Trace,
     if not isinstance(trace, Trace):
         raise TypeError(f"expected a RunResult or a Trace; got {type(run).__name__}")
     return trace, budgets if budgets is not None else getattr(run, "budgets", None)
-
-
-@dataclass
-class _Legend:
-    """Legend entries in insertion order, one per label."""
-
-    handles: dict[str, Artist] = field(default_factory=dict)
-
-    def add(self, label: str, handle: Artist) -> None:
-        self.handles.setdefault(label, handle)
-
-    def merge(self, other: _Legend) -> None:
-        for label, handle in other.handles.items():
-            self.add(label, handle)
 
 
 @dataclass
@@ -108,7 +86,7 @@ def _bar(y: float, height: float = _BAR) -> tuple[float, float]:
     return (y - height / 2, height)
 
 
-def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) -> None:
+def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> None:
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for span in view.trace.spans_of(view.turn):
         if span.stage not in rows:
@@ -138,7 +116,7 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) ->
             legend.add("cancelled", Patch(facecolor="#888888", **palette.CANCELLED_STYLE))
 
 
-def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) -> None:
+def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> None:
     """The VAD row: listening while audio arrives, then the silence it waits for before ending the turn."""
     if "vad" not in rows:
         return
@@ -157,7 +135,7 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: _Lege
             legend.add(_ENDPOINT_LABEL, Patch(facecolor=color))
 
 
-def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) -> None:
+def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> None:
     points: dict[str, list[tuple[float, int]]] = {}
     for m in view.trace.marks:
         if (view.turn is None or m.turn == view.turn) and m.name in palette.MARKERS and m.stage in rows:
@@ -169,7 +147,7 @@ def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: _Legend) ->
         legend.add(label, Line2D([], [], linestyle="none", **style))
 
 
-def _draw_states(ax: Axes, view: _View, y: int, legend: _Legend) -> None:
+def _draw_states(ax: Axes, view: _View, y: int, legend: Legend) -> None:
     states = view.trace.states
     for k, change in enumerate(states):
         start = max(change.t, view.start)
@@ -210,7 +188,7 @@ def _gap_label(v2v: float, room_in: float, fontsize: float) -> str:
 
 
 def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets: LatencyBudgets | None,
-                           seconds_per_inch: float, legend: _Legend) -> list[float]:
+                           seconds_per_inch: float, legend: Legend) -> list[float]:
     """Speech end, the voice-to-voice gap and its value, budget lines; returns the x of every line drawn."""
     xs: list[float] = []
     top = 0 if "caller" not in rows else rows["caller"]
@@ -273,9 +251,9 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
     return xs
 
 
-def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_width_in: float) -> _Legend:
+def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_width_in: float) -> Legend:
     """Draw one Gantt chart on ``ax``; returns its legend entries."""
-    legend = _Legend()
+    legend = Legend()
     stages = _rows(view)
     rows = {stage: k for k, stage in enumerate(stages)}
     seconds_per_inch = max(view.end - view.start, 1e-3) * 1.1 / axes_width_in
@@ -310,10 +288,6 @@ def _default_title(trace: Trace, turn: int | None, prefix: str | None = None) ->
         n = len(trace.turns)
         return f"{prefix}: {n} turn{'s' if n != 1 else ''}"
     return f"{prefix}, turn {turn}: “{trace.turns[turn].input}”"
-
-
-def _figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), dpi=FIGURE_DPI, layout="constrained")
 
 
 # Gantt figures use fixed margins (inches) instead of a layout engine: the same layout every time,
@@ -402,7 +376,7 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
     axes = [fig.add_subplot(len(items), 1, k + 1) for k in range(len(items))]
     for ax in axes[1:]:
         ax.sharex(axes[0])
-    legend = _Legend()
+    legend = Legend()
     span = max(v.end - v.start for v in views)
     limits = []
     for ax, (name, trace, run_budgets), view in zip(axes, items, views, strict=True):
@@ -418,223 +392,4 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
     _arrange(fig, axes, [_row_count(v) for v in views], len(legend.handles))
     axes[0].legend(list(legend.handles.values()), list(legend.handles), bbox_to_anchor=(1.02, 1.0),
                    **_legend_kwargs())
-    return fig
-
-
-def _metric_color(metric: str) -> str:
-    """Histogram colour of a metric: its stage's colour, neutral grey for whole-turn metrics."""
-    stage = metric.split("_", 1)[0]
-    return palette.STAGE_COLORS.get(stage, palette.OTHER_STAGE_COLOR)
-
-
-def _budget_style(metric: str) -> dict[str, Any]:
-    return palette.BUDGET_LINES.get(metric, palette.BUDGET_LINE)
-
-
-def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
-                 budgets: Mapping[str, float] | LatencyBudgets | None = None, bins: int = 40) -> Figure:
-    """Histogram per metric (seconds) with its p50 and p95 marked and its budget line, if any.
-
-    ``samples`` maps a metric name to its values over many turns (NaN values are ignored);
-    ``budgets`` maps metric names to targets (a LatencyBudgets works too). A budget line is drawn
-    for every sample name that has a budget, so pass the values the budgets judge (a Monte Carlo's
-    ``budget_values``: TTFT as a duration, not ``llm_first_token`` from the turn's start). Each
-    panel's title gives p50, p95 and, with a budget, the share of turns over it.
-    """
-    if not samples:
-        raise ValueError("distribution needs at least one metric")
-    limits = budgets.as_dict() if isinstance(budgets, LatencyBudgets) else dict(budgets or {})
-    n = len(samples)
-    cols = min(n, 2)
-    rows = -(-n // cols)
-    fig = _figure(FIGURE_WIDTH, 0.7 + 2.4 * rows)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    legend = _Legend()
-    for ax, (metric, values) in zip(axes, samples.items(), strict=False):
-        data = np.asarray(values, dtype=float)
-        data = data[np.isfinite(data)]
-        if data.size == 0:
-            raise ValueError(f"distribution: metric {metric!r} has no finite samples")
-        ax.hist(data, bins=bins, color=_metric_color(metric), alpha=0.5, edgecolor="white", linewidth=0.4)
-        p50, p95 = np.percentile(data, [50, 95])
-        legend.add("p50", ax.axvline(p50, color=palette.P50_COLOR, linewidth=1.8, gid=f"p50:{metric}"))
-        legend.add("p95", ax.axvline(p95, color=palette.P95_COLOR, linewidth=1.8, gid=f"p95:{metric}"))
-        stats = f"p50 {p50:.3f} s · p95 {p95:.3f} s"
-        if metric in limits:
-            budget = float(limits[metric])
-            miss = float(np.mean(data > budget + 1e-9))
-            legend.add("budget", ax.axvline(budget, gid=f"budget:{metric}", **palette.BUDGET_LINE))
-            stats += f" · {miss:.0%} over {budget:g} s"
-        ax.set_title(f"{metric.replace('_', ' ')} (n={data.size})\n{stats}", fontsize=FONT_SIZE, loc="left")
-        ax.set_xlabel("seconds", fontsize=FONT_SIZE)
-        ax.set_ylabel("turns", fontsize=FONT_SIZE)
-        ax.tick_params(labelsize=FONT_SIZE)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    fig.legend(list(legend.handles.values()), list(legend.handles), loc="outside lower center",
-               ncols=len(legend.handles), fontsize=LEGEND_FONT_SIZE, frameon=False)
-    return fig
-
-
-def _param_label(param: str) -> str:
-    from .config import param_info
-    from .validation import ConfigError
-
-    try:
-        info = param_info(param)
-    except (ConfigError, StopIteration):
-        return param
-    unit = info.get("unit")
-    return f"{param} ({unit})" if unit else param
-
-
-def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float], p95: Sequence[float],
-                budget: float | None = None, metric: str = "voice_to_voice") -> Figure:
-    """p50 and p95 of ``metric`` (default voice-to-voice) against one knob's ``values``, with its budget line."""
-    x = np.asarray(values, dtype=float)
-    y50, y95 = np.asarray(p50, dtype=float), np.asarray(p95, dtype=float)
-    if not (x.shape == y50.shape == y95.shape) or x.ndim != 1 or x.size == 0:
-        raise ValueError(f"sweep_chart: values, p50 and p95 must be 1-D and the same length; "
-                         f"got {x.size}, {y50.size}, {y95.size}")
-    fig = _figure(FIGURE_WIDTH, 3.6)
-    ax = fig.add_subplot()
-    ax.fill_between(x, y50, y95, color=palette.P95_COLOR, alpha=0.12, linewidth=0, label="p50–p95")
-    ax.plot(x, y50, marker="o", color=palette.P50_COLOR, linewidth=1.8, label="p50", gid="p50")
-    ax.plot(x, y95, marker="s", color=palette.P95_COLOR, linewidth=1.8, label="p95", gid="p95")
-    if budget is not None:
-        ax.axhline(budget, label=f"budget {budget:g} s", gid="budget", **_budget_style(metric))
-    name = metric.replace("_", " ")
-    ax.set_title(f"{name} against {param}", fontsize=FONT_SIZE + 1, loc="left")
-    ax.set_xlabel(_param_label(param), fontsize=FONT_SIZE)
-    ax.set_ylabel(f"{name} (s)", fontsize=FONT_SIZE)
-    ax.set_ylim(bottom=0)
-    ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
-    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig
-
-
-_COMPONENT_STAGES: dict[str, str] = {"endpoint_wait": "vad", "asr_final": "asr", "llm_ttft": "llm",
-                                     "first_clause": "llm", "tts_first_chunk": "tts"}
-
-
-def tail_chart(attribution: Any) -> Figure:
-    """Voice-to-voice of the median turn against the slowest turns, cut into its parts (a TailAttribution).
-
-    Two stacked bars, one segment per component (medians; means over the tail), each
-    tail segment labelled with its excess over the median, so the part that grows is obvious.
-    """
-    from .experiments import COMPONENT_LABELS, COMPONENTS
-
-    fig = _figure(FIGURE_WIDTH, 3.1)
-    ax = fig.add_subplot()
-    rows = [("median turn", attribution.median),
-            (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]
-    for y, (_, parts) in enumerate(rows):
-        left = 0.0
-        for k, name in enumerate(COMPONENTS):
-            width = parts[name]
-            color = palette.stage_color(_COMPONENT_STAGES[name])
-            ax.barh(y, width, left=left, height=0.55, color=color, alpha=0.55 if k % 2 else 0.9, edgecolor="white",
-                    label=COMPONENT_LABELS[name] if y == 0 else None, gid=f"part:{y}:{name}")
-            excess = attribution.excess[name]
-            if y == 1 and excess >= 0.01 and width > 0.06:
-                ax.text(left + width / 2, y, f"+{excess * 1000:.0f} ms", ha="center", va="center",
-                        fontsize=LEGEND_FONT_SIZE, color="black")
-            left += width
-    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
-    ax.set_ylim(len(rows) - 0.4, -0.6)
-    ax.set_xlabel("voice-to-voice (s)", fontsize=FONT_SIZE)
-    dominant = COMPONENT_LABELS[attribution.dominant].split(" (")[0]
-    ax.set_title(f"Where the slowest {attribution.tail:.0%} of turns lose time: {dominant} explains "
-                 f"{attribution.share[attribution.dominant]:.0%} of the excess", fontsize=FONT_SIZE + 1, loc="left")
-    ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig
-
-
-def false_interruption_chart(min_speech: Sequence[float], rates: Sequence[float], bursts: Sequence[float],
-                             current: float | None = None, latency: Sequence[float | None] | None = None) -> Figure:
-    """Share of noise bursts that interrupted the agent against ``vad.min_speech_s``.
-
-    ``bursts`` are the burst durations tried at each value (s); ``current`` marks a chosen setting;
-    ``latency`` (s, one per value), the interruption latency of real speech, is drawn on a second axis:
-    the price of a longer minimum.
-    """
-    x, y = np.asarray(min_speech, dtype=float), np.asarray(rates, dtype=float)
-    if x.shape != y.shape or x.ndim != 1 or x.size == 0:
-        raise ValueError(f"false_interruption_chart: min_speech and rates must be 1-D and the same length; "
-                         f"got {x.size}, {y.size}")
-    fig = _figure(FIGURE_WIDTH, 3.2)
-    ax = fig.add_subplot()
-    ax.step(x, 100 * y, where="post", color=palette.P95_COLOR, linewidth=1.8, gid="rate")
-    ax.plot(x, 100 * y, "o", color=palette.P95_COLOR, markersize=4)
-    if current is not None:
-        ax.axvline(current, gid="current", **palette.BUDGET_LINE)
-    lo, hi = min(bursts), max(bursts)
-    ax.set_title(f"False interruptions: noise bursts of {lo * 1000:.0f}–{hi * 1000:.0f} ms "
-                 f"({len(bursts)} lengths) that stopped the agent", fontsize=FONT_SIZE + 1, loc="left")
-    ax.set_xlabel(_param_label("vad.min_speech_s"), fontsize=FONT_SIZE)
-    ax.set_ylabel("bursts that interrupted (%)", fontsize=FONT_SIZE)
-    ax.set_ylim(-3, 103)
-    ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
-    handles = [Line2D([], [], color=palette.P95_COLOR, marker="o", label="false interruptions (left axis)")]
-    if latency is not None:
-        other = ax.twinx()
-        lat = np.array([np.nan if v is None else v for v in latency], dtype=float)
-        other.plot(x, 1000 * lat, marker="s", color=palette.P50_COLOR, linewidth=1.5, gid="latency")
-        other.set_ylabel("interruption latency of speech (ms)", fontsize=FONT_SIZE, color=palette.P50_COLOR)
-        other.set_ylim(bottom=0)
-        other.tick_params(labelsize=FONT_SIZE)
-        other.spines["top"].set_visible(False)
-        handles.append(Line2D([], [], color=palette.P50_COLOR, marker="s", label="interruption latency (right axis)"))
-    if current is not None:
-        handles.append(Line2D([], [], label=f"chosen {current:g} s", **palette.BUDGET_LINE))
-    ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, -0.2), ncols=len(handles))
-    ax.spines["top"].set_visible(False)
-    if latency is None:
-        ax.spines["right"].set_visible(False)
-    return fig
-
-
-def speculation_chart(stable_s: Sequence[float], saved_p50: Sequence[float], discard_rate: Sequence[float],
-                      used_rate: Sequence[float]) -> Figure:
-    """Speculative generation's trade-off against the stability wait: median latency saved (ms, left axis)
-    and the share of speculations discarded and of turns that used one (%, right axis)."""
-    x = np.asarray(stable_s, dtype=float)
-    fig = _figure(FIGURE_WIDTH, 3.3)
-    ax = fig.add_subplot()
-    ax.plot(x, 1000 * np.asarray(saved_p50, dtype=float), marker="o", color=palette.P50_COLOR, linewidth=1.8,
-            gid="saved")
-    ax.axhline(0, color="#888888", linewidth=0.8)
-    ax.set_xlabel("partial transcript unchanged for (s) before the LLM starts", fontsize=FONT_SIZE)
-    ax.set_ylabel("p50 voice-to-voice saved (ms)", fontsize=FONT_SIZE, color=palette.P50_COLOR)
-    other = ax.twinx()
-    other.plot(x, 100 * np.asarray(discard_rate, dtype=float), marker="s", color=palette.P95_COLOR, linewidth=1.5,
-               gid="discarded")
-    other.plot(x, 100 * np.asarray(used_rate, dtype=float), marker="^", color=palette.P95_COLOR, linewidth=1.2,
-               linestyle="--", gid="used")
-    other.set_ylabel("share (%)", fontsize=FONT_SIZE, color=palette.P95_COLOR)
-    other.set_ylim(-3, 103)
-    for axis in (ax, other):
-        axis.tick_params(labelsize=FONT_SIZE)
-        axis.spines["top"].set_visible(False)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
-    ax.set_title("Speculative LLM start: latency saved against wasted generations", fontsize=FONT_SIZE + 1,
-                 loc="left")
-    handles = [Line2D([], [], color=palette.P50_COLOR, marker="o", label="p50 saved (left)"),
-               Line2D([], [], color=palette.P95_COLOR, marker="s", label="speculations discarded (right)"),
-               Line2D([], [], color=palette.P95_COLOR, marker="^", linestyle="--", label="turns using one (right)")]
-    ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, -0.2), ncols=3)
     return fig

@@ -1,0 +1,163 @@
+"""The sliders of every dashboard: what each drives, its span, step, units and starting value.
+
+A :class:`Control` is built from :func:`voicelab.config.param_info` (stage timings), the budget ranges
+(:class:`~voicelab.budgets.LatencyBudgets`) or a dashboard's own settings (jitter, seed, the turn shown,
+barge-in, Monte Carlo size), and makes its ipywidgets slider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import ipywidgets as w
+
+from ..budgets import LatencyBudgets, budget_names
+from ..config import param_info
+from ..simulate import MAX_SEED
+from ..validation import ConfigError, check_number
+
+BUDGET_PREFIX = "budget."
+JITTER, SEED, TURN = "jitter", "seed", "turn"
+AFTER, BURST, TURNS = "barge_in.after_s", "barge_in.burst_s", "turns"
+
+SPANS: dict[str, tuple[float, float, float]] = {
+    "caller.chunk_ms": (10.0, 1000.0, 10.0),
+    "caller.pause_s": (0.0, 1.5, 0.05),
+    "vad.endpoint_silence_s": (0.05, 2.0, 0.05),
+    "asr.overhead_s": (0.0, 0.05, 0.001),
+    "asr.rtf": (0.0, 2.0, 0.05),
+    "asr.finalization_s": (0.0, 1.5, 0.01),
+    "llm.ttft_s": (0.0, 3.0, 0.01),
+    "llm.token_s": (0.0, 0.2, 0.005),
+    "tts.first_chunk_s": (0.0, 1.5, 0.01),
+    "tts.rtf": (0.0, 3.0, 0.05),
+    "tts.chunk_ms": (20.0, 1000.0, 10.0),
+    "tts.clause_chars": (1, 120, 1),
+    JITTER: (1.0, 4.0, 0.1),
+    SEED: (0, 99, 1),
+    "budget.asr_processing": (0.0, 0.5, 0.005),
+    "budget.asr_finalization": (0.0, 1.5, 0.01),
+    "budget.llm_first_token": (0.0, 3.0, 0.01),
+    "budget.llm_token_generation": (0.0, 0.2, 0.005),
+    "budget.tts_first_chunk": (0.0, 1.5, 0.01),
+    "budget.tts_chunk_generation": (0.0, 0.2, 0.005),
+    "budget.time_to_first_audio": (0.0, 3.0, 0.01),
+    "budget.voice_to_voice": (0.0, 3.0, 0.01),
+}
+
+#: Slider descriptions: stable texts a reader (or a browser test) finds the slider by.
+
+
+LABELS: dict[str, str] = {
+    "caller.chunk_ms": "audio chunk",
+    "caller.pause_s": "caller pause at commas",
+    "vad.endpoint_silence_s": "endpoint silence",
+    "asr.overhead_s": "ASR cost per chunk",
+    "asr.rtf": "ASR real-time factor",
+    "asr.finalization_s": "ASR finalization",
+    "llm.ttft_s": "LLM first token",
+    "llm.token_s": "LLM time per token",
+    "tts.first_chunk_s": "TTS first chunk",
+    "tts.rtf": "TTS real-time factor",
+    "tts.chunk_ms": "TTS audio chunk",
+    "tts.clause_chars": "TTS clause length",
+    JITTER: "jitter (p95 / median)",
+    SEED: "seed",
+    TURN: "turn",
+}
+
+
+@dataclass(frozen=True)
+class Control:
+    """One slider: the setting it drives (``llm.ttft_s``, ``budget.voice_to_voice``, ``jitter``, ``seed``,
+    ``turn``), its description, span, step and starting value."""
+
+    key: str
+    label: str
+    lo: float
+    hi: float
+    step: float
+    value: float
+    unit: str = ""
+    help: str = ""
+    integer: bool = False
+
+    @property
+    def description(self) -> str:
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    def check(self, value: Any) -> float:
+        """``value`` if it is inside the slider's span; ConfigError naming the setting otherwise."""
+        return check_number(self.key, value, self.lo, self.hi, unit=self.unit, integer=self.integer)
+
+    def slider(self) -> w.FloatSlider | w.IntSlider:
+        """The ipywidgets slider; it reports only on release (``continuous_update=False``), so dragging stays smooth."""
+        common = {"description": self.description, "tooltip": f"{self.key}: {self.help}",
+                  "continuous_update": False, "style": {"description_width": "170px"},
+                  "layout": w.Layout(width="440px")}
+        if self.integer:
+            return w.IntSlider(value=int(self.value), min=int(self.lo), max=int(self.hi), step=int(self.step),
+                               **common)
+        decimals = max(0, len(f"{self.step:g}".partition(".")[2]))
+        return w.FloatSlider(value=self.value, min=self.lo, max=self.hi, step=self.step,
+                             readout_format=f".{decimals}f", **common)
+
+
+def _span(key: str, accepted: tuple[float, float], value: float) -> tuple[float, float, float]:
+    """The slider span of ``key``: its teaching span widened to include ``value``, clipped to ``accepted``."""
+    lo, hi = accepted
+    span_lo, span_hi, step = SPANS.get(key, (lo, hi, (hi - lo) / 100))
+    return max(lo, min(span_lo, value)), min(hi, max(span_hi, value)), step
+
+
+def stage_control(key: str, value: float | None = None) -> Control:
+    """A slider for a stage timing ``STAGE.PARAM``; span and units from :func:`voicelab.config.param_info`."""
+    info = param_info(key)
+    value = info["default"] if value is None else value
+    lo, hi, step = _span(key, info["range"], value)
+    return Control(key, LABELS.get(key, key), lo, hi, step, value, info["unit"], info["help"], info["integer"])
+
+
+def budget_control(name: str, value: float | None = None) -> Control:
+    """A slider for the budget ``name`` (a :class:`~voicelab.budgets.LatencyBudgets` field)."""
+    meta = {f.name: f for f in fields(LatencyBudgets)}
+    if name not in meta:
+        raise ConfigError(f"unknown budget {name!r}; known budgets: {', '.join(budget_names())}")
+    f = meta[name]
+    value = f.default if value is None else value
+    key = BUDGET_PREFIX + name
+    lo, hi, step = _span(key, f.metadata["range"], value)
+    return Control(key, f"budget {name.replace('_', ' ')}", lo, hi, step, value, f.metadata["unit"], f.metadata["help"])
+
+
+def jitter_control(value: float = 1.0) -> Control:
+    """Jitter of every stage at once (p95 / median of each drawn duration; 1 = fixed timings)."""
+    info = param_info("llm.jitter")
+    lo, hi, step = _span(JITTER, info["range"], value)
+    return Control(JITTER, LABELS[JITTER], lo, hi, step, value, "x", "p95 / median of every stage's durations")
+
+
+def seed_control(value: int = 0) -> Control:
+    """The random seed (only matters when jitter is above 1)."""
+    lo, hi, step = _span(SEED, (0, MAX_SEED), value)
+    return Control(SEED, LABELS[SEED], lo, hi, step, value, "", "seed of the jittered durations", integer=True)
+
+
+def turn_control(n_turns: int, value: int = 0) -> Control:
+    """Which caller turn the chart and the verdicts show."""
+    return Control(TURN, LABELS[TURN], 0, max(n_turns - 1, 0), 1, value, "", "caller turn shown", integer=True)
+
+
+def after_control(value: float = 0.8) -> Control:
+    return Control(AFTER, "caller speaks again after", 0.0, 3.0, 0.05, value, "s",
+                   "seconds after the agent's first audio", integer=False)
+
+
+def burst_control(value: float = 0.0) -> Control:
+    return Control(BURST, "noise burst instead (0 = speech)", 0.0, 1.0, 0.05, value, "s",
+                   "a cough-like burst of this length instead of the next sentence")
+
+
+def turns_control(value: int = 300) -> Control:
+    return Control(TURNS, "turns (N)", 100, 2000, 100, value, "", "jittered turns in the Monte Carlo", integer=True)

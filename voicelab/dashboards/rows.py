@@ -1,0 +1,42 @@
+"""The verdict table of a dashboard: a :class:`Row` per check, and the budget rows every dashboard shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..budgets import budget_names
+from ..simulate import RunResult
+
+PASS, MISS, NA = "PASS", "MISS", "n/a"
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a dashboard's table: what is measured, its value, the target and the verdict."""
+
+    name: str
+    value: str
+    target: str = ""
+    verdict: str = ""  # PASS, MISS, n/a, or "" for a plain measurement
+
+
+def seconds(value: float | None) -> str:
+    return NA if value is None else f"{value:.3f} s"
+
+
+def verdict(ok: bool | None) -> str:
+    return NA if ok is None else PASS if ok else MISS
+
+
+def budget_rows(result: RunResult, turn: int, names: Sequence[str] | None = None) -> list[Row]:
+    """A row per budget (all of them by default): measured value, target and PASS / MISS."""
+    report = result.report(turn)
+    return [Row(name, seconds(report[name].value), f"≤ {report[name].budget:.3f} s", verdict(report[name].ok))
+            for name in (names or budget_names())]
+
+
+def voice_to_voice_row(result: RunResult, turn: int) -> Row:
+    """Voice-to-voice against its budget; negative (the agent talking over the caller) misses too."""
+    value, budget = result.metrics(turn)["voice_to_voice"], result.budgets.voice_to_voice
+    ok = None if value is None else 0 <= value <= budget + 1e-9
+    return Row("voice_to_voice", seconds(value), f"0 to {budget:.3f} s", verdict(ok))
