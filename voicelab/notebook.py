@@ -1,8 +1,13 @@
-"""Notebook helpers: compact deterministic figures, showing library source, checking exercise answers.
+"""Notebook helpers: compact deterministic figures, showing library source, checking exercises, prose from values.
 
 The code a notebook teaches lives in voicelab; a notebook shows it with
 :func:`show_source` instead of pasting a copy, and readers check exercise
-answers with :func:`check`.
+answers with :func:`check` (build-it and value exercises live in :mod:`voicelab.exercises`).
+
+Prose never drifts from outputs: a figure the notebook computes is either written by :func:`say` (the
+sentence is an output, rendered from the computed value, so nbval re-checks it on every run) or quoted in a
+markdown cell where ``tests/test_prose.py`` finds it among the notebook's outputs. A figure from outside the
+notebook names its source next to it, in parentheses.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
-from IPython.display import HTML, Code, display
+from IPython.display import HTML, Code, Markdown, display
 
 from .viz import FIGURE_DPI
 
@@ -107,14 +112,19 @@ def _same(answer: Any, expected: Any, tol: float) -> bool:
 
 
 def check(answer: Any, expected: Any | Callable[[Any], bool], *, tol: float = 0.01, what: str = "answer",
-          hint: str = "") -> Check:
-    """Check an exercise answer against ``expected`` (a value, or a predicate returning True when right).
+          hint: str = "") -> Any:
+    """Check an exercise answer against ``expected``: an exercise of :mod:`voicelab.exercises` (the function the
+    learner wrote is run in the simulator next to the reference), a value, or a predicate returning True when right.
 
     Numbers match within ``tol`` (absolute); strings ignore case and surrounding space; lists and tuples
     match item by item. An answer left as ``...`` is reported as not answered yet; a predicate that raises
     ValueError, TypeError or KeyError counts as wrong. The expected value is never revealed: a wrong answer
     gets ``hint`` instead.
     """
+    from .exercises import Exercise
+
+    if isinstance(expected, Exercise):
+        return expected.check(answer)
     if answer is Ellipsis:
         return Check(False, f"✗ {what}: no answer yet — replace ... with your answer")
     if callable(expected):
@@ -127,6 +137,20 @@ def check(answer: Any, expected: Any | Callable[[Any], bool], *, tol: float = 0.
     if ok:
         return Check(True, f"✓ {what}: {answer!r} is right")
     return Check(False, f"✗ {what}: {answer!r} is not it" + (f" — hint: {hint}" if hint else ""))
+
+
+class _Say(Markdown):
+    def __repr__(self) -> str:
+        return str(self.data)
+
+
+def say(template: str, **values: Any) -> Markdown:
+    """Prose rendered from computed values: ``say("The caller waits {v2v:.2f} s.", v2v=m["voice_to_voice"])``.
+
+    Use it wherever prose quotes a figure the notebook computes: the sentence is the cell's output, so it
+    always matches the run, and nbval checks it like any other output. Formatting follows ``str.format``.
+    """
+    return _Say(template.format(**values))
 
 
 def table(rows: Sequence[dict[str, Any]], *, digits: int = 3) -> HTML:

@@ -1,0 +1,119 @@
+"""Prose cannot drift from outputs: every figure a notebook's markdown quotes (a number with a unit: s, ms, %)
+must be found among that notebook's outputs (rounded the way the prose rounds it), be an input (written in one
+of its code cells, or a stage timing or budget of a preset), or name its source in the same sentence.
+
+Figures the notebook computes are best written by ``vl.notebook.say`` (the sentence is an output). To bring a
+notebook under this test, add its name to CHECKED and fix what the test reports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+CHECKED = ["08_real_speech"]
+
+FIGURE = re.compile(r"(?<![\w.−-])(\d+(?:\.\d+)?)\s?(ms|s|%)(?![\w])")
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
+CITATION = re.compile(r"\b[\w-]+\.(?:ai|com|io|org|dev|net|md|py)\b|et al\.|PNAS|PyPI|README")
+SENTENCE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z(*\-])|\n\s*[-*] |\n\n|\|")
+
+
+def _preset_values() -> set[float]:
+    """Every stage timing and budget of every preset, in seconds: inputs the prose may quote."""
+    from dataclasses import asdict
+
+    from voicelab.presets import PRESETS
+
+    values: set[float] = set()
+    for preset in PRESETS.values():
+        for group in asdict(preset.stages).values():
+            values.update(float(v) for v in (group.values() if isinstance(group, dict) else [group])
+                          if isinstance(v, (int, float)) and not isinstance(v, bool))
+        values.update(float(v) for v in asdict(preset.budgets).values() if isinstance(v, (int, float)))
+    return values
+
+
+def _answers(name: str) -> set[float]:
+    """The right answers of the notebook's exercises (its hidden answer blocks may quote them)."""
+    from voicelab.exercises import NOTEBOOKS, Question, all_exercises
+
+    module = f"nb{name[:2]}"
+    if module not in NOTEBOOKS:
+        return set()
+    return {float(e.expected) for key, e in all_exercises().items() if key.startswith(module + ".")
+            and isinstance(e, Question) and e.solve is not None and isinstance(e.expected, (int, float))}
+
+
+def _cells(name: str) -> list[dict]:
+    return json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())["cells"]
+
+
+def _output_text(cell: dict) -> str:
+    parts = []
+    for output in cell.get("outputs", []):
+        parts.append("".join(output.get("text", "")))
+        data = output.get("data", {})
+        for kind in ("text/plain", "text/markdown"):
+            parts.append("".join(data.get(kind, "")))
+    return "\n".join(parts)
+
+
+def _prose(source: str) -> str:
+    """Markdown without navigation bars, links' targets and inline code."""
+    source = re.sub(r"<!-- nav:start -->.*?<!-- nav:end -->", "", source, flags=re.S)
+    source = re.sub(r"\]\([^)]*\)", "]", source)
+    return re.sub(r"`[^`]*`", "", source)
+
+
+def _matches(value: str, unit: str, numbers: set[float], inputs: str) -> bool:
+    if re.search(rf"(?<![\w.]){re.escape(value)}(?![\d])", inputs):
+        return True
+    decimals = len(value.split(".")[1]) if "." in value else 0
+    target = float(value)
+    scales = {"s": (1.0, 1000.0), "ms": (1000.0, 1.0), "%": (100.0, 1.0)}[unit]
+    return any(round(abs(x) * scale, decimals) == target for x in numbers for scale in scales)
+
+
+def _is_preset_value(value: str, unit: str, presets: set[float]) -> bool:
+    seconds = float(value) / {"s": 1.0, "ms": 1000.0, "%": float("inf")}[unit]
+    return any(abs(seconds - v) < 1e-9 for v in presets) or (unit == "ms" and float(value) in presets)
+
+
+def unchecked_figures(name: str) -> list[str]:
+    """The figures of a notebook's prose that no output, exercise answer, input or citation backs."""
+    cells = _cells(name)
+    outputs = "\n".join(_output_text(c) for c in cells if c["cell_type"] == "code")
+    inputs = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    numbers = {float(n) for n in NUMBER.findall(outputs)} | _answers(name)
+    presets = _preset_values()
+    missing = []
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        for sentence in SENTENCE.split(_prose("".join(cell["source"]))):
+            if CITATION.search(sentence):
+                continue
+            for value, unit in FIGURE.findall(sentence):
+                if not _matches(value, unit, numbers, inputs) and not _is_preset_value(value, unit, presets):
+                    missing.append(f"{value} {unit} in: {' '.join(sentence.split())[:140]}")
+    return missing
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_every_quoted_figure_is_backed_by_an_output_an_input_or_a_source(name: str) -> None:
+    missing = unchecked_figures(name)
+    assert not missing, f"{name}: figures in prose that no output shows:\n" + "\n".join(missing)
+
+
+def test_the_check_can_fail() -> None:
+    numbers = {2.19, 0.59}
+    assert _matches("2.19", "s", numbers, "") and _matches("2.2", "s", numbers, "")
+    assert _matches("590", "ms", numbers, "") and not _matches("2.31", "s", numbers, "")
+    assert _matches("0.4", "s", set(), 'with_params({"caller.pause_s": 0.4})')
+    assert CITATION.search("about 200 ms (Stivers et al., PNAS 2009)")
+    assert _is_preset_value("80", "ms", _preset_values()) and not _is_preset_value("4.19", "s", _preset_values())

@@ -1,0 +1,107 @@
+"""Notebook 01's exercises: build the voice-to-voice measurement; the final transcript with a faster ASR;
+the largest silent sigma; a TTS setting that drops no text."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from functools import cache
+
+from ..simulate import RunResult, simulate
+from .grading import BuildIt, Question, Trial
+
+Measure = Callable[[Mapping[str, float]], float]
+
+
+def voice_to_voice(marks: Mapping[str, float]) -> float:
+    """The reference: from the end of the caller's speech to the agent's first audio."""
+    return marks["tts_first_chunk"] - marks["speech_end"]
+
+
+def _tutorial_ttfa(marks: Mapping[str, float]) -> float:
+    return marks["tts_first_chunk"] - marks["asr_complete"]
+
+
+def _from_the_endpoint(marks: Mapping[str, float]) -> float:
+    return marks["tts_first_chunk"] - marks["end_of_utterance"]
+
+
+def _to_the_first_token(marks: Mapping[str, float]) -> float:
+    return marks["llm_first_token"] - marks["speech_end"]
+
+
+def turn_marks(run: RunResult, turn: int) -> dict[str, float]:
+    """The first time of each mark of ``turn``, in seconds from the turn's start."""
+    start, found = run.trace.turns[turn].start, {}
+    for mark in run.trace.marks_of(turn):
+        found.setdefault(mark.name, round(mark.t - start, 9))
+    return found
+
+
+@cache
+def _runs() -> dict[str, RunResult]:
+    return {"original": simulate(pipeline="original", preset="seed"),
+            "streaming": simulate(pipeline="streaming", preset="production")}
+
+
+class VoiceToVoiceExercise(BuildIt):
+    """Write ``voice_to_voice(marks)``: the caller's wait, from a turn's marks (name → seconds from its start)."""
+
+    what = "your voice-to-voice"
+    reference = staticmethod(voice_to_voice)
+    wrong = (_tutorial_ttfa, _from_the_endpoint, _to_the_first_token)
+
+    def trial(self, solution: Measure) -> Trial:
+        values = {}
+        for name, run in _runs().items():
+            for turn in run.trace.turns:
+                values[f"{name}, turn {turn.index} (s)"] = round(float(solution(turn_marks(run, turn.index))), 3)
+        return Trial(None, values)
+
+    def failed(self, exc: BaseException) -> str:
+        if isinstance(exc, KeyError):
+            return (f"your code asked for the mark {exc}, which a turn does not have: use names from "
+                    f"{sorted(turn_marks(_runs()['original'], 0))}")
+        return super().failed(exc)
+
+    def judge(self, yours: Trial, reference: Trial) -> str | None:
+        y, r = yours.values["original, turn 0 (s)"], reference.values["original, turn 0 (s)"]
+        marks = turn_marks(_runs()["original"], 0)
+        if all(math.isclose(yours.values[k], reference.values[k], abs_tol=1e-3) for k in reference.values):
+            return None
+        if math.isclose(y, marks["tts_first_chunk"] - marks["asr_complete"], abs_tol=1e-3):
+            return (f"you measured {y:.2f} s from the final transcript: that is the tutorial's TTFA. The caller "
+                    "never sees the transcript; they hear their own voice stop (speech_end)")
+        if math.isclose(y, marks["tts_first_chunk"] - marks["end_of_utterance"], abs_tol=1e-3):
+            return (f"you measured {y:.2f} s from the endpoint: the caller stopped talking before the agent decided "
+                    "they had (speech_end)")
+        return (f"for the original pipeline's first turn you measured {y:.2f} s; the caller waits {r:.2f} s, "
+                "from the end of their speech (speech_end) to the agent's first audio (tts_first_chunk)")
+
+
+voice_to_voice_measure = VoiceToVoiceExercise()
+
+
+def _asr_complete(rtf: float) -> float:
+    stages = _runs()["original"].stages.with_params({"asr.rtf": rtf})
+    return simulate(pipeline="original", stages=stages).metrics(0)["asr_complete"]
+
+
+faster_asr = Question(
+    what="final transcript time", kind="number", unit="seconds", solve=lambda: _asr_complete(0.4),
+    hint="20 chunks; each waits 100 ms for audio, then takes rtf × 100 ms", wrong=(2.0, 3.6, 0.8, "2.8"))
+
+largest_sigma = Question(
+    what="largest sigma", kind="number", tol=0.0005, solve=lambda: 0.05 / math.sqrt(2 / math.pi),
+    hint="solve sigma * sqrt(2 / pi) = 0.05", wrong=(0.05, 0.1, "0.06"))
+
+
+def _drops_nothing(change: dict) -> bool:
+    run = simulate(pipeline="original", stages=_runs()["original"].stages.with_params(change))
+    return not any(mark.name == "tts_text_dropped" for mark in run.trace.marks)
+
+
+tts_change = Question(
+    what="TTS change", kind="dict", accept=_drops_nothing, example={"tts.clause_chars": 1},
+    hint="the buffer is flushed only once it holds clause_chars characters",
+    wrong=({"tts.rtf": 0.5}, {"tts.clause_chars": 40}, "tts.clause_chars=1"))

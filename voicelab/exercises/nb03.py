@@ -1,0 +1,123 @@
+"""Notebook 03's exercises: build an endpointer over 10 ms frames; the shortest safe endpoint; a deaf threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from unittest import mock
+
+from ..config import StageConfigs
+from ..simulate import simulate
+from ..stages import vad as vad_stage
+from ..stages.vad import FRAME_S, EnergyVAD, frame_energies
+from .grading import BuildIt, Question, Trial
+
+TEXT = "I'd like to book a table, for two people, tomorrow at eight."
+Endpointer = Callable[[Sequence[float], float, float], bool]
+
+
+def end_of_turn(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+    """The reference endpointer: the turn is over once ``silence_s`` of 10 ms frames at or below ``threshold``
+    follow the last frame above it."""
+    speech = [i for i, energy in enumerate(energies) if energy > threshold]
+    if not speech:
+        return False
+    quiet_frames = len(energies) - 1 - speech[-1]
+    return quiet_frames * 0.01 >= silence_s - 1e-9
+
+
+def _never(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+    return False
+
+
+def _first_quiet_frame(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+    return energies[-1] <= threshold
+
+
+def _all_quiet_frames(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+    return sum(0.01 for energy in energies if energy <= threshold) >= silence_s
+
+
+def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
+    """An EnergyVAD whose end-of-turn decision is the learner's: it hears speech start as usual, and after each
+    chunk asks ``endpointer(all the turn's frame energies so far, threshold, endpoint silence)``."""
+
+    class LearnerVAD(EnergyVAD):
+        def reset(self) -> None:
+            super().reset()
+            self.energies: list[float] = []
+
+        def update(self, frame, threshold, min_speech_s, endpoint_silence_s):  # type: ignore[no-untyped-def]
+            event = super().update(frame, threshold, min_speech_s, endpoint_silence_s)
+            self.energies.extend(float(e) for e in frame_energies(frame)[0])
+            if not self.in_speech or event == "speech_started":
+                return event
+            return "end_of_utterance" if endpointer(list(self.energies), threshold, endpoint_silence_s) else None
+
+    return LearnerVAD
+
+
+class EndpointerExercise(BuildIt):
+    """Write ``end_of_turn(energies, threshold, silence_s)``: the turn's 10 ms frame energies so far → over?"""
+
+    what = "your endpointer"
+    reference = staticmethod(end_of_turn)
+    wrong = (_never, _first_quiet_frame, _all_quiet_frames)
+    stages = StageConfigs().with_params({"caller.pause_s": 0.3, "vad.endpoint_silence_s": 0.5})
+
+    def trial(self, solution: Endpointer) -> Trial:
+        with mock.patch.object(vad_stage, "EnergyVAD", _learner_vad(solution)):
+            run = simulate(texts=[TEXT], stages=self.stages)
+        turn = run.trace.turns[0]
+        m = run.metrics(0)
+        eou = next(mark for mark in run.trace.marks if mark.name == "end_of_utterance")
+        return Trial(run, {
+            "turn ended because": eou.attrs["reason"],
+            "turn ended at (s)": round(eou.t - turn.start, 3),
+            "caller stopped at (s)": m["speech_end"],
+            "transcript": turn.transcript,
+            "voice-to-voice (s)": m["voice_to_voice"],
+        })
+
+    def judge(self, yours: Trial, reference: Trial) -> str | None:
+        y, r = yours.values, reference.values
+        if y["turn ended because"] == "audio ended":
+            return ("your endpointer never fired: the turn ended only when the audio stopped "
+                    f"({y['turn ended at (s)']:.2f} s, {y['turn ended at (s)'] - r['turn ended at (s)']:.2f} s "
+                    "after the reference). Return True once silence_s of quiet frames follow the last loud one.")
+        if y["transcript"] != r["transcript"]:
+            return (f"your endpointer ended the turn at {y['turn ended at (s)']:.2f} s, while the caller was still "
+                    f"talking (they had said only {y['transcript']!r}). Count the quiet frames since the *last* "
+                    "loud frame, and wait for silence_s of them.")
+        late = y["turn ended at (s)"] - r["turn ended at (s)"]
+        if abs(late) > FRAME_S / 2:
+            return (f"your endpointer ended the turn {abs(late):.2f} s {'later' if late > 0 else 'earlier'} than the "
+                    "reference, after the caller had finished: the turn is over exactly silence_s after the last "
+                    "loud frame.")
+        return None
+
+
+endpointer = EndpointerExercise()
+
+
+def _heard_out(silence: float) -> bool:
+    stages = StageConfigs().with_params({"caller.pause_s": 0.4, "vad.endpoint_silence_s": silence})
+    return simulate(texts=[TEXT], stages=stages).trace.turns[0].transcript == TEXT
+
+
+def _shortest_endpoint() -> float:
+    return next(s / 10 for s in range(1, 31) if _heard_out(s / 10))
+
+
+shortest_endpoint = Question(
+    what="shortest endpoint", kind="number", unit="seconds", solve=_shortest_endpoint,
+    hint="compare the endpoint silence with the caller's pause", wrong=(0.3, 0.8, "0.4"))
+
+
+def _end_reason(threshold: float) -> str:
+    run = simulate(texts=[TEXT], stages=StageConfigs().with_params({"vad.threshold": threshold}))
+    return next(m.attrs["reason"] for m in run.trace.marks if m.name == "end_of_utterance")
+
+
+deaf_threshold = Question(
+    what="threshold", kind="number", accept=lambda t: 0 <= t <= 1 and _end_reason(t) == "audio ended",
+    example=0.0005, hint="the mean |x| of Gaussian noise is σ·√(2/π); go below it", wrong=(0.02, 0.01, "low"))

@@ -1,0 +1,90 @@
+"""Notebook 05's exercises: build the clause aggregator that decides when text goes to TTS; the largest RTF."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from unittest import mock
+
+from ..config import StageConfigs
+from ..simulate import simulate
+from ..stages import tts as tts_stage
+from .grading import BuildIt, Question, Trial
+
+TEXTS = ("Hello, how are you today?", "What's the weather like?")
+ClauseRule = Callable[[str, int], bool]
+
+
+def _never(buffer: str, max_chars: int) -> bool:
+    return False
+
+
+def _last_character(buffer: str, max_chars: int) -> bool:
+    return buffer[-1] in ",.;:!?" or len(buffer) >= max_chars
+
+
+def _punctuation_only(buffer: str, max_chars: int) -> bool:
+    return buffer.rstrip()[-1:] in tuple(",.;:!?")
+
+
+class ClauseExercise(BuildIt):
+    """Write ``clause_ready(buffer, max_chars)``: should the text gathered so far go to TTS now?"""
+
+    what = "your clause aggregator"
+    reference = staticmethod(tts_stage.clause_ready)
+    wrong = (_never, _last_character, _punctuation_only)
+    chart_turn = 1
+
+    def trial(self, solution: ClauseRule) -> Trial:
+        with mock.patch.object(tts_stage, "clause_ready", solution):
+            run = simulate(texts=list(TEXTS), stages=StageConfigs())
+        values: dict[str, object] = {}
+        for turn in run.trace.turns:
+            clauses = [s.attrs["text"] for s in run.trace.spans_of(turn.index, "tts") if s.name == "ttfb"]
+            m = run.metrics(turn.index)
+            values[f"turn {turn.index}: clauses sent to TTS"] = " | ".join(clauses)
+            values[f"turn {turn.index}: last LLM token (s)"] = m["llm_complete"]
+            values[f"turn {turn.index}: first audio (s)"] = m["tts_first_chunk"]
+        return Trial(run, values)
+
+    def judge(self, yours: Trial, reference: Trial) -> str | None:
+        for turn in range(len(TEXTS)):
+            mine = str(yours.values[f"turn {turn}: clauses sent to TTS"]).split(" | ")
+            ref = str(reference.values[f"turn {turn}: clauses sent to TTS"]).split(" | ")
+            first, ref_first = yours.values[f"turn {turn}: first audio (s)"], reference.values[
+                f"turn {turn}: first audio (s)"]
+            if len(mine) == 1 and len(ref) > 1:
+                return (f"your aggregator never sent a clause while the LLM was writing (turn {turn}): TTS got the "
+                        f"whole reply only when it ended, and the first audio came at {first:.2f} s instead of "
+                        f"{ref_first:.2f} s. Return True as soon as a clause is complete.")
+            if mine != ref:
+                return (f"in turn {turn} your aggregator sent {mine[0]!r} first, the reference {ref[0]!r} "
+                        f"(first audio at {first:.2f} s against {ref_first:.2f} s). A clause is ready when its last "
+                        "character that is not a space is a punctuation mark, or the buffer holds max_chars "
+                        "characters.")
+        return None
+
+
+clause_aggregator = ClauseExercise()
+
+
+def _gaps(rtf: float) -> int:
+    from ..dashboards import underruns
+
+    return underruns(simulate(texts=[TEXTS[1]], stages=StageConfigs().with_params({"tts.rtf": rtf})), 0)[0]
+
+
+largest_rtf = Question(
+    what="largest RTF", kind="number", solve=lambda: max(r / 10 for r in range(1, 31) if _gaps(r / 10) == 0),
+    hint="the synthesizer must produce a second of audio in at most a second", wrong=(0.5, 1.5, "1"))
+
+
+def _first_audio(clause_chars: int) -> float:
+    run = simulate(texts=[TEXTS[1]], stages=StageConfigs().with_params({"tts.clause_chars": clause_chars}))
+    return run.metrics(0)["tts_first_chunk"]
+
+
+CLAUSE_CHOICES = (1, 5, 10, 20, 40, 200)
+earliest_clause_chars = Question(
+    what="earliest clause_chars", kind="number", tol=0.0,
+    solve=lambda: min(CLAUSE_CHOICES, key=_first_audio),
+    hint="fewer characters per clause means the first clause is complete sooner", wrong=(20, 200, "1"))
