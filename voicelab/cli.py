@@ -12,6 +12,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -26,6 +27,7 @@ from .pipelines import PIPELINES
 from .presets import PRESETS, get_preset
 from .simulate import MAX_SEED, RunResult, check_texts, simulate
 from .timing import TAILS
+from .untrusted import escape_controls
 from .validation import ConfigError, check_number, parse_number
 
 FIGURE_SUFFIXES: tuple[str, ...] = (".png", ".svg", ".pdf")
@@ -35,6 +37,10 @@ class UsageError(ConfigError):
     """A command-line argument is malformed or out of range."""
 
 
+class OutputError(Exception):
+    """An output file could not be written after the run (exit status 1)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit status 2), never the usage block."""
 
@@ -42,8 +48,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
 
 
-def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+def _one_line(message: object) -> str:
+    """A message on one line, with any control character escaped (it may quote what a server sent)."""
+    return escape_controls(" ".join(str(message).split()))
 
 
 # -- shared options -------------------------------------------------------------------------------
@@ -69,7 +76,10 @@ def _assignments(option: str, items: Sequence[str]) -> dict[str, float]:
         name, eq, text = item.partition("=")
         if not eq or not name.strip() or not text.strip():
             raise UsageError(f"{option} expects NAME=VALUE; got {item!r}")
-        values[name.strip()] = parse_number(name.strip(), text.strip())
+        value = parse_number(name.strip(), text.strip())
+        if values.get(name.strip(), value) != value:
+            raise UsageError(f"{option} {name.strip()} is given twice with different values; give it once")
+        values[name.strip()] = value
     return values
 
 
@@ -92,6 +102,8 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     budgets = preset.budgets.replace(**_assignments("--budget", args.budget))
     params = _assignments("--set", args.params)
     if args.chunk_ms is not None:
+        if "caller.chunk_ms" in params:
+            raise UsageError("--chunk-ms and --set caller.chunk_ms set the same thing: give one of them")
         params["caller.chunk_ms"] = parse_number("--chunk-ms", args.chunk_ms)
     stages = preset.stages.with_params(params)
     return Scenario(preset.name, texts, seed, budgets, stages)
@@ -105,18 +117,39 @@ def _integer(option: str, text: str) -> float:
 
 
 def _output_path(option: str, path: str | None, suffixes: Sequence[str]) -> Path | None:
-    """Check an output file can be written (its folder exists, its suffix is known) before running."""
+    """Check before running that an output file can be written: known suffix, existing folder, a regular
+    file (or none yet), and the system lets us open it for writing (tried, leaving nothing behind)."""
     if path is None:
         return None
     target = Path(path)
     if target.suffix.lower() not in suffixes:
         raise UsageError(f"{option} needs a file name ending in {' or '.join(suffixes)}; got {path!r}")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"{option}: folder {str(folder)!r} does not exist")
-    if target.is_dir() or not os.access(folder, os.W_OK):
-        raise UsageError(f"{option}: cannot write {path!r}")
+    try:
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise UsageError(f"{option}: folder {str(folder)!r} does not exist")
+        if target.is_symlink() and not target.exists():
+            raise UsageError(f"{option}: {path!r} is a symbolic link to nothing")
+        existed = target.exists()
+        if existed and not target.is_file():
+            raise UsageError(f"{option}: {path!r} is not a regular file")
+        with open(target, "ab"):
+            pass
+        if not existed:
+            target.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None
     return target
+
+
+def _save(option: str, path: Path, write: Callable[[Path], None]) -> None:
+    """Write an output file after the run; OutputError names the file and the reason (no half-written file left)."""
+    try:
+        write(path)
+    except OSError as exc:
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+        raise OutputError(f"{option}: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 # -- formatting -----------------------------------------------------------------------------------
@@ -142,9 +175,9 @@ def _print_demo(result: RunResult) -> None:
     print(f"voicelab demo: {result.pipeline} pipeline, {result.clock} clock, seed {result.seed}")
     for turn in result.trace.turns:
         metrics = result.metrics(turn.index)
-        print(f"\nturn {turn.index}: “{turn.input}”")
-        print(f"  heard:   {turn.transcript or '—'}")
-        print(f"  replied: {turn.response or '—'}\n")
+        print(f"\nturn {turn.index}: “{escape_controls(turn.input)}”")
+        print(f"  heard:   {escape_controls(turn.transcript) or '—'}")
+        print(f"  replied: {escape_controls(turn.response) or '—'}\n")
         rows = [(name, _fmt(metrics[name])) for name in METRIC_NAMES]
         if "barge_in" in result.trace.meta:
             cut = result.interruption(turn.index)
@@ -163,8 +196,8 @@ def _print_demo(result: RunResult) -> None:
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pipeline", choices=list(PIPELINES), default="streaming",
                         help="original (the tutorial's sequential chain) or streaming (default)")
-    parser.add_argument("--clock", choices=list(CLOCK_MODES), default="virtual",
-                        help="virtual (instant, deterministic; default) or realtime")
+    parser.add_argument("--clock", choices=list(CLOCK_MODES),
+                        help="virtual (instant, deterministic; default) or realtime (--real: always realtime)")
     add_scenario_options(parser)
     parser.add_argument("--barge-in", metavar="SECONDS",
                         help="the caller speaks the next turn this long after the agent's first audio, "
@@ -188,10 +221,14 @@ def run_demo(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     if not args.real and (args.asr or args.vocabulary):
         raise UsageError("--asr and --vocabulary choose the real recognizer: add --real")
+    if args.real and args.clock == "virtual":
+        raise UsageError("--real runs real engines on the real-time clock: drop --clock virtual")
+    if args.asr == "whisper" and args.vocabulary:
+        raise UsageError("--vocabulary sets pocketsphinx's vocabulary: drop it with --asr whisper")
     gantt_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     trace_path = _output_path("--trace", args.trace, (".json",))
     barge_in = _barge_in(args)
-    pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock)
+    pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock or "virtual")
     if barge_in is not None:
         if pipeline == "original":
             raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it talks")
@@ -202,8 +239,10 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
                           stages=scenario.stages, seed=scenario.seed, clock=clock)
-    except _endpoint_errors(args.real) as exc:  # the LLM endpoint failed: one line, exit status 1
+    except _endpoint_errors(args.real) as exc:  # the LLM endpoint failed: one line (two with --trace), exit 1
         print(f"python -m voicelab demo: error: {_one_line(exc)}", file=sys.stderr)
+        if trace_path is not None and getattr(exc, "trace", None) is not None:
+            _save_trace(trace_path, exc.trace, "the trace of the failed run, up to the failure,")
         return 1
     if args.json:
         print(json.dumps(result.summary(), indent=2))
@@ -212,14 +251,18 @@ def run_demo(args: argparse.Namespace) -> int:
     if gantt_path is not None:
         from .viz import gantt
 
-        gantt(result).savefig(gantt_path)
+        _save("--gantt", gantt_path, gantt(result).savefig)
         print(f"wrote Gantt chart to {gantt_path}", file=sys.stderr)
     if trace_path is not None:
-        from .export import write_perfetto
-
-        write_perfetto(result.trace, trace_path)
-        print(f"wrote Perfetto trace to {trace_path} (open it in ui.perfetto.dev)", file=sys.stderr)
+        _save_trace(trace_path, result.trace, "Perfetto trace")
     return 0
+
+
+def _save_trace(path: Path, trace: Any, what: str) -> None:
+    from .export import write_perfetto
+
+    _save("--trace", path, lambda target: write_perfetto(trace, target))
+    print(f"wrote {what} to {path} (open it in ui.perfetto.dev)", file=sys.stderr)
 
 
 def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
@@ -250,12 +293,13 @@ def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, s
     """The real streaming pipeline for ``--real`` (run on the real-time clock)."""
     if args.pipeline != "streaming":
         raise UsageError("--real runs the streaming pipeline; drop --pipeline original")
-    try:
+    try:  # a missing extra (espeak-ng, pocketsphinx, faster-whisper) is one line with its install command
         from .real import real_pipeline
+
+        return real_pipeline(scenario.texts, asr=args.asr or "pocketsphinx",
+                             vocabulary=args.vocabulary or "lm"), "realtime"
     except ImportError as exc:
         raise UsageError(str(exc)) from None
-    return real_pipeline(scenario.texts, asr=args.asr or "pocketsphinx", vocabulary=args.vocabulary or "lm"), \
-        "realtime"
 
 
 # -- montecarlo -----------------------------------------------------------------------------------
@@ -275,7 +319,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
 
     scenario = scenario_from_args(args)
     turns = _integer("--turns", args.turns)
-    jitter = None if args.jitter is None else parse_number("--jitter", args.jitter)
+    jitter = _jitter(args)
     # monte_carlo validates turns, jitter and tail before it runs anything
     barge_in = _barge_in(args)
     result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,
@@ -328,6 +372,17 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chart", metavar="FILE.png", help="save the p50/p95 chart")
 
 
+def _jitter(args: argparse.Namespace) -> float | None:
+    """``--jitter`` as a number; refused next to ``--set STAGE.jitter`` (it would silently override it)."""
+    if args.jitter is None:
+        return None
+    stage_jitter = sorted(name for name in _assignments("--set", args.params) if name.endswith(".jitter"))
+    if stage_jitter:
+        raise UsageError(f"--jitter sets every stage's jitter, so it conflicts with --set {stage_jitter[0]}: "
+                         "give one of them")
+    return parse_number("--jitter", args.jitter)
+
+
 def _values(option: str, text: str) -> list[float]:
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
@@ -344,8 +399,10 @@ def run_sweep(args: argparse.Namespace) -> int:
     values = _values("--values", args.values)
     for value in values:  # each value validated before anything runs
         scenario.stages.with_params({args.param: value})
+    if args.param in _assignments("--set", args.params) or (args.param == "caller.chunk_ms" and args.chunk_ms):
+        raise UsageError(f"--param {args.param} is what the sweep turns: do not also set it with --set or --chunk-ms")
     turns = int(check_number("--turns", _integer("--turns", args.turns), 1, MAX_TURNS, integer=True))
-    jitter = None if args.jitter is None else parse_number("--jitter", args.jitter)
+    jitter = _jitter(args)
     if jitter is not None:
         check_number("--jitter", jitter, 1.0, 20.0, unit="x (p95 / median)")
     chart_path = _output_path("--chart", args.chart, FIGURE_SUFFIXES)
@@ -362,7 +419,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     if chart_path is not None:
         from .viz import chart
 
-        chart(result).savefig(chart_path)
+        _save("--chart", chart_path, chart(result).savefig)
         print(f"wrote sweep chart to {chart_path}", file=sys.stderr)
     return 0
 
@@ -394,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv``, run the command; 2 with one line on stderr for bad arguments."""
+    """Parse ``argv``, run the command; 2 with one line on stderr for bad arguments, 1 for an output file
+    that cannot be written, 130 when interrupted (Ctrl-C, or SIGTERM under :func:`entry`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -402,9 +460,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
-        return 130
+        _ignore_interrupts()  # a second Ctrl-C while we stop changes nothing
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr, flush=True)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
+
+
+def _ignore_interrupts() -> None:
+    if _in_main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _terminate_like_interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM does what Ctrl-C does, whoever handles SIGINT right now (Python, or an asyncio runner)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is signal.SIG_IGN:
+        return
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+        return
+    raise KeyboardInterrupt
 
 
 def _configure_output() -> None:
@@ -414,13 +501,46 @@ def _configure_output() -> None:
             reconfigure(errors="replace")
 
 
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so the interpreter's last flush of stdout cannot fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def entry() -> NoReturn:
-    """Console entry point."""
+    """Console entry point: exit status 0, 1 (run or output failed), 2 (bad arguments) or 130 (interrupted).
+
+    Stopped by Ctrl-C or SIGTERM, it prints one line and leaves at once (no waiting for library threads,
+    which were already told to stop); a closed or full stdout is one line too.
+    """
+    prog = "python -m voicelab"
+    if sys.stderr is None:
+        os._exit(1)
+    if sys.stdout is None:
+        print(f"{prog}: error: standard output is closed; give the command somewhere to write "
+              "(e.g. > file or > /dev/null)", file=sys.stderr)
+        sys.exit(1)
     _configure_output()
+    signal.signal(signal.SIGTERM, _terminate_like_interrupt)
     try:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         code = 1
+    except OSError as exc:
+        if exc.filename is not None:  # a file, not a stream: not ours to explain
+            raise
+        _silence_stdout()
+        print(f"{prog}: error: cannot write to standard output: {exc.strerror or exc}", file=sys.stderr)
+        code = 1
+    if code == INTERRUPTED:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except OSError:
+                pass
+        os._exit(code)
     sys.exit(code)

@@ -41,6 +41,10 @@ def make_llm() -> LlmEngine:
 
 def real_pipeline(phrases: Sequence[str] = (), asr: Literal["pocketsphinx", "whisper"] = "pocketsphinx",
                   vocabulary: Literal["generic", "lm", "grammar"] = "lm") -> StreamingPipeline:
-    """The streaming pipeline with every engine real; run it with ``clock="realtime"``."""
-    return StreamingPipeline(caller=EspeakCaller(), asr=make_asr(asr, phrases, vocabulary), llm=make_llm(),
+    """The streaming pipeline with every engine real; run it with ``clock="realtime"``.
+
+    The LLM endpoint is checked first (URL, key), so a bad setting fails before anything loads or speaks.
+    """
+    llm = make_llm()
+    return StreamingPipeline(caller=EspeakCaller(), asr=make_asr(asr, phrases, vocabulary), llm=llm,
                              tts=EspeakTTS(), name="streaming (real)")

@@ -11,12 +11,14 @@ T = TypeVar("T")
 _DONE = object()
 
 
-async def stream_from_thread(produce: Callable[[Callable[[T], bool]], None]) -> AsyncIterator[T]:
+async def stream_from_thread(produce: Callable[[Callable[[T], bool]], None],
+                             on_stop: Callable[[], None] | None = None) -> AsyncIterator[T]:
     """Call ``produce(emit)`` on a worker thread and yield each item it emits, as it emits it.
 
     ``emit(item)`` returns False once the consumer has stopped, so the producer can abort
-    early. An exception raised by ``produce`` is raised here, in the consumer; the event
-    loop keeps running meanwhile.
+    early; ``on_stop()`` is called then too, to unblock a producer waiting on I/O. An
+    exception raised by ``produce`` is raised here, in the consumer; the event loop keeps
+    running meanwhile.
     """
     loop = asyncio.get_running_loop()
     items: asyncio.Queue = asyncio.Queue()
@@ -42,4 +44,6 @@ async def stream_from_thread(produce: Callable[[Callable[[T], bool]], None]) -> 
             yield item
     finally:
         stop.set()
+        if on_stop is not None:
+            on_stop()
         await asyncio.shield(worker)
