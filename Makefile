@@ -14,13 +14,15 @@ NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
 LAB_FLAGS  := $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install lab test lint unit nbval bench nav dashboard notebooks
+.PHONY: help install lab test lint unit nbval bench nav dashboard notebooks lite
 
 help:
 	@echo "make lab      install, register the 'voicelab' kernel, open JupyterLab on notebooks/"
 	@echo "make test     install, lint, unit tests, then every notebook under nbval"
 	@echo "make bench    run each benchmarks/*.py and print its figures"
 	@echo "make dashboard  presenter view for workshops: the budget dashboard alone in Voila, large type"
+	@echo "make lite     build the JupyterLite site (notebooks in the browser, no server) into build/lite;"
+	@echo "              PYODIDE=path-or-url bundles a Pyodide release so the site needs no CDN"
 	@echo "make lint     ruff check"
 	@echo "make nav      regenerate notebook navigation bars and the README contents table"
 	@echo "make notebooks  re-execute every notebook in place from a fresh kernel (after changing voicelab)"
@@ -67,6 +69,10 @@ endif
 dashboard: install
 	$(VENV)/bin/voila presenter/dashboard.ipynb --strip_sources=True --show_tracebacks=True --theme=light \
 		$(if $(DISPLAY),,--no-browser)
+
+# A static site: serve build/lite from any web server (tools/lite.py says how); see README "Launch a workshop".
+lite: install
+	$(PY) tools/lite.py $(if $(PYODIDE),--pyodide '$(PYODIDE)')
 
 nav: install
 	$(PY) tools/nav.py

@@ -1,0 +1,107 @@
+"""Build the JupyterLite site (``make lite``): the notebooks that run in the browser, served as static files.
+
+The site holds the notebooks listed in ``LITE_NOTEBOOKS`` (and the notes beside them), the widget frontend and
+the Pyodide kernel (``LAB_EXTENSIONS``), and voicelab's own wheel, which the kernel installs with piplite from the
+site itself. Everything is built offline from the installed ``[lite]`` extra. The Pyodide runtime is not included
+unless given (``--pyodide``, a local path or URL of a Pyodide distribution): without it, the browser fetches it
+from its CDN when a notebook starts its kernel.
+
+    python tools/lite.py [--output build/lite] [--pyodide PATH_OR_URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "build" / "lite"
+# 08 (real speech) needs espeak-ng and pocketsphinx, native libraries Pyodide does not have.
+LITE_NOTEBOOKS = ("00", "01", "02", "03", "04", "05", "06", "07", "09", "10")
+# The Pyodide kernel and the ipywidgets frontend; nothing else installed beside JupyterLab (e.g. Voila's preview).
+LAB_EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
+
+
+def notebooks() -> list[Path]:
+    """The notebooks the site holds, in series order, plus the Markdown notes they link to."""
+    found = [nb for number in LITE_NOTEBOOKS for nb in sorted((ROOT / "notebooks").glob(f"{number}_*.ipynb"))]
+    missing = [n for n in LITE_NOTEBOOKS if not any(nb.name.startswith(f"{n}_") for nb in found)]
+    if missing:
+        raise FileNotFoundError(f"no notebook numbered {', '.join(missing)} in notebooks/")
+    return found + sorted((ROOT / "notebooks").glob("*.md"))
+
+
+def lab_extensions() -> list[Path]:
+    """The installed folders of ``LAB_EXTENSIONS`` (this Python's ``share/jupyter/labextensions``)."""
+    folders = [Path(sys.prefix) / "share" / "jupyter" / "labextensions" / name for name in LAB_EXTENSIONS]
+    missing = [str(f) for f in folders if not (f / "package.json").exists()]
+    if missing:
+        raise FileNotFoundError(f"not installed: {', '.join(missing)} (pip install -e '.[lab,lite]')")
+    return folders
+
+
+def build_wheel(dest: Path) -> Path:
+    """voicelab's wheel, built from this checkout without network access (no build isolation)."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
+                    "--no-build-isolation", "--wheel-dir", str(dest), str(ROOT)], check=True)
+    (wheel,) = dest.glob("voicelab-*.whl")
+    return wheel
+
+
+def stage_pyodide(work: Path, pyodide: str) -> list[str]:
+    """Arguments that bundle the Pyodide distribution ``pyodide`` (a release tarball or its URL, or a folder).
+
+    A tarball or URL goes to jupyterlite's ``--pyodide``; a folder (an unpacked release, holding ``pyodide.mjs``)
+    is copied to the build's ``static/pyodide``, the place jupyterlite takes a local Pyodide from.
+    """
+    folder = Path(pyodide)
+    if not folder.is_dir():
+        return [f"--pyodide={pyodide if '://' in pyodide else folder.resolve()}"]
+    if not (folder / "pyodide.mjs").exists():
+        raise FileNotFoundError(f"{folder} holds no pyodide.mjs: give an unpacked Pyodide release (or its tarball)")
+    shutil.copytree(folder, work / "static" / "pyodide")
+    return []
+
+
+def build(output: Path = OUTPUT, pyodide: str | None = None) -> Path:
+    """Build the site into ``output`` (replaced) and return it; ``pyodide`` bundles a local Pyodide distribution."""
+    with tempfile.TemporaryDirectory(prefix="voicelab-lite-") as tmp:
+        work = Path(tmp)
+        wheel = build_wheel(work / "wheels")
+        command = [str(Path(sys.executable).parent / "jupyter-lite"), "build", f"--lite-dir={work}",
+                   f"--output-dir={output.resolve()}", "--no-sourcemaps", "--ignore-sys-prefix",
+                   f"--piplite-wheels={wheel}"]
+        command += [f"--contents={path}" for path in notebooks()]
+        command += [f"--LiteBuildConfig.federated_extensions={folder}" for folder in lab_extensions()]
+        if pyodide:
+            command += stage_pyodide(work, pyodide)
+        done = subprocess.run(command, cwd=work, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"jupyter lite build failed ({done.returncode}):\n{done.stdout[-4000:]}{done.stderr}")
+    return output
+
+
+def size_mib(site: Path) -> float:
+    """The site's size on disk in MiB (all files)."""
+    return sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 2**20
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=OUTPUT, help="where the site goes (default: build/lite)")
+    parser.add_argument("--pyodide", help="a Pyodide distribution (path or URL) to serve from the site itself")
+    args = parser.parse_args(argv)
+    print(f"building the JupyterLite site ({len(LITE_NOTEBOOKS)} notebooks) ...", flush=True)
+    site = build(args.output, args.pyodide)
+    pyodide = "bundled" if (site / "static" / "pyodide").exists() else "from its CDN at first use"
+    print(f"{site}: {size_mib(site):.1f} MiB; Pyodide {pyodide}")
+    print(f"serve it with: {Path(sys.executable).name} -m http.server -d {site} -b 127.0.0.1 8000")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
