@@ -18,7 +18,7 @@ def test_here_is_not_the_browser_and_cells_run(capsys: pytest.CaptureFixture[str
 
 def test_in_pyodide_a_cell_says_why_it_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[object] = []
-    monkeypatch.setattr(vl.jupyterlite, "display", shown.append)  # what the notebook would show
+    monkeypatch.setattr("IPython.display.display", shown.append)  # what the notebook would show
     monkeypatch.setattr(sys, "platform", "emscripten")  # what sys.platform is in Pyodide
     assert vl.jupyterlite.in_browser()
     assert not vl.jupyterlite.runs_here("real audio output")

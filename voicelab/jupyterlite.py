@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import sys
 
-from IPython.display import Markdown, display
-
 from .validation import ConfigError
 
 
@@ -30,6 +28,8 @@ def runs_here(needs: str) -> bool:
         raise ConfigError(f"needs must name what the cell needs, e.g. 'the real-time clock'; got {needs!r}")
     if not in_browser():
         return True
+    from IPython.display import Markdown, display  # the notebook's display, only where there is one to skip
+
     display(Markdown(f"> **Skipped in the browser:** this cell needs {needs.strip()}, which JupyterLite does not "
                      "have. Run the notebook in JupyterLab (`make lab`) or on Binder to see it."))
     return False
