@@ -92,6 +92,18 @@ def test_the_site_holds_the_browser_notebooks(site: Path) -> None:
     assert not [n for n in expected_files() if n.startswith("08_")], "08 (real speech) cannot run in the browser"
 
 
+def test_each_notebook_installs_voicelab_before_its_first_code_cell(site: Path) -> None:
+    for name in expected_files():
+        if not name.endswith(".ipynb"):
+            continue
+        served = json.loads((site / "files" / name).read_text())["cells"]
+        committed = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+        first_code = next(i for i, c in enumerate(committed) if c["cell_type"] == "code")
+        assert served[first_code] == lite.INSTALL_CELL, name
+        assert served[:first_code] + served[first_code + 1:] == committed, f"{name}: other cells changed"
+        assert "%pip install -q voicelab" in "".join(served[first_code]["source"])
+
+
 def test_the_site_serves_voicelab_through_piplite(site: Path) -> None:
     index = json.loads((site / "pypi" / "all.json").read_text())
     (release,) = index["voicelab"]["releases"].values()

@@ -1,8 +1,8 @@
 """Build the JupyterLite site (``make lite``): the notebooks that run in the browser, served as static files.
 
-The site holds the notebooks listed in ``LITE_NOTEBOOKS`` (and the notes beside them), the widget frontend and
-the Pyodide kernel (``LAB_EXTENSIONS``), and voicelab's own wheel, which the kernel installs with piplite from the
-site itself. Everything is built offline from the installed ``[lite]`` extra. The Pyodide runtime is not included
+The site holds the notebooks listed in ``LITE_NOTEBOOKS`` (and the notes beside them), each opening with a cell
+that installs voicelab; the widget frontend and the Pyodide kernel (``LAB_EXTENSIONS``); and voicelab's own wheel,
+which that cell installs with piplite from the site itself. Everything is built offline from the installed ``[lite]`` extra. The Pyodide runtime is not included
 unless given (``--pyodide``, a local path or URL of a Pyodide distribution): without it, the browser fetches it
 from its CDN when a notebook starts its kernel.
 
@@ -12,6 +12,7 @@ from its CDN when a notebook starts its kernel.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,38 @@ def notebooks() -> list[Path]:
     if missing:
         raise FileNotFoundError(f"no notebook numbered {', '.join(missing)} in notebooks/")
     return found + sorted((ROOT / "notebooks").glob("*.md"))
+
+
+INSTALL_CELL = {
+    "cell_type": "code",
+    "execution_count": None,
+    "id": "jupyterlite-install",
+    "metadata": {},
+    "outputs": [],
+    "source": ["# In the browser, voicelab is installed from this site (run this cell first; it takes a few seconds).\n",
+               "%pip install -q voicelab"],
+}
+
+
+def stage_notebooks(dest: Path) -> list[Path]:
+    """Copies of ``notebooks()`` in ``dest``, each notebook with ``INSTALL_CELL`` before its first code cell.
+
+    The committed notebooks stay as they are: on a desktop kernel voicelab is installed already.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for source in notebooks():
+        target = dest / source.name
+        if source.suffix == ".ipynb":
+            notebook = json.loads(source.read_text(encoding="utf-8"))
+            cells = notebook["cells"]
+            first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
+            cells.insert(first_code, INSTALL_CELL)
+            target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        else:
+            shutil.copy2(source, target)
+        staged.append(target)
+    return staged
 
 
 def lab_extensions() -> list[Path]:
@@ -75,7 +108,7 @@ def build(output: Path = OUTPUT, pyodide: str | None = None) -> Path:
         command = [str(Path(sys.executable).parent / "jupyter-lite"), "build", f"--lite-dir={work}",
                    f"--output-dir={output.resolve()}", "--no-sourcemaps", "--ignore-sys-prefix",
                    f"--piplite-wheels={wheel}"]
-        command += [f"--contents={path}" for path in notebooks()]
+        command += [f"--contents={path}" for path in stage_notebooks(work / "notebooks")]
         command += [f"--LiteBuildConfig.federated_extensions={folder}" for folder in lab_extensions()]
         if pyodide:
             command += stage_pyodide(work, pyodide)
