@@ -2,9 +2,9 @@
 
 The site holds the notebooks listed in ``LITE_NOTEBOOKS`` (and the notes beside them), each opening with a cell
 that installs voicelab; the widget frontend and the Pyodide kernel (``LAB_EXTENSIONS``); and voicelab's own wheel,
-which that cell installs with piplite from the site itself. Everything is built offline from the installed ``[lite]`` extra. The Pyodide runtime is not included
-unless given (``--pyodide``, a local path or URL of a Pyodide distribution): without it, the browser fetches it
-from its CDN when a notebook starts its kernel.
+which that cell installs with piplite from the site itself. Everything is built offline from the installed
+``[lite]`` extra. The Pyodide runtime is not included unless given (``--pyodide``, a local path or URL of a Pyodide
+distribution): without it, the browser fetches it from its CDN when a notebook starts its kernel.
 
     python tools/lite.py [--output build/lite] [--pyodide PATH_OR_URL]
 """
@@ -42,7 +42,7 @@ INSTALL_CELL = {
     "id": "jupyterlite-install",
     "metadata": {},
     "outputs": [],
-    "source": ["# In the browser, voicelab is installed from this site (run this cell first; it takes a few seconds).\n",
+    "source": ["# In the browser, voicelab is installed from this site: run this cell first (a few seconds).\n",
                "%pip install -q voicelab"],
 }
 
