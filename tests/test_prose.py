@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-CHECKED = ["08_real_speech"]
+CHECKED = [
+    "00_welcome",
+    "01_original_pipeline",
+    "02_time_and_chunks",
+    "03_asr_and_endpointing",
+    "04_streaming_llm",
+    "05_streaming_tts",
+    "08_real_speech",
+]
 
 FIGURE = re.compile(r"(?<![\w.−-])(\d+(?:\.\d+)?)\s?(ms|s|%)(?![\w])")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
@@ -73,6 +81,9 @@ def _prose(source: str) -> str:
 def _matches(value: str, unit: str, numbers: set[float], inputs: str) -> bool:
     if re.search(rf"(?<![\w.]){re.escape(value)}(?![\d])", inputs):
         return True
+    per_second = {"s": 1.0, "ms": 1000.0, "%": 100.0}[unit]
+    if any(abs(float(n) * per_second - float(value)) < 1e-9 for n in NUMBER.findall(inputs)):
+        return True
     decimals = len(value.split(".")[1]) if "." in value else 0
     target = float(value)
     scales = {"s": (1.0, 1000.0), "ms": (1000.0, 1.0), "%": (100.0, 1.0)}[unit]
@@ -115,5 +126,14 @@ def test_the_check_can_fail() -> None:
     assert _matches("2.19", "s", numbers, "") and _matches("2.2", "s", numbers, "")
     assert _matches("590", "ms", numbers, "") and not _matches("2.31", "s", numbers, "")
     assert _matches("0.4", "s", set(), 'with_params({"caller.pause_s": 0.4})')
+    assert _matches("160", "ms", set(), "token_times = [0.005, 0.16]") and not _matches("150", "ms", set(), "0.16")
     assert CITATION.search("about 200 ms (Stivers et al., PNAS 2009)")
     assert _is_preset_value("80", "ms", _preset_values()) and not _is_preset_value("4.19", "s", _preset_values())
+
+
+def test_readme_and_notebook_01_list_the_same_flaws() -> None:
+    readme = (NOTEBOOKS.parent / "README.md").read_text()
+    listed = re.findall(r"^- \(([a-z])\) ", readme, flags=re.M)
+    notebook = "\n".join("".join(c["source"]) for c in _cells("01_original_pipeline"))
+    measured = re.findall(r"^## Flaw \(([a-z])\):", notebook, flags=re.M)
+    assert listed == measured == sorted(listed) and len(listed) >= 6

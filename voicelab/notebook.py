@@ -72,9 +72,35 @@ def _dedent(lines: Sequence[str]) -> str:
     return "".join(line[indent:] if line.strip() else line.lstrip(" ") for line in lines).rstrip() + "\n"
 
 
-def show_source(obj: Any) -> None:
-    """Display the source of ``obj`` (a voicelab function, class or method) as highlighted Python."""
-    display(Code(source_of(obj), language="python"))
+def excerpt_of(obj: Any, keep: Sequence[str]) -> str:
+    """``obj``'s source cut to its signature and the lines containing one of ``keep``; each gap shows as ``...``."""
+    header, *lines = source_of(obj).splitlines()
+    signature = next(i for i, line in enumerate(lines) if line.rstrip().endswith(":")) + 1
+    out, gap = [header, *lines[:signature]], False
+    for line in lines[signature:]:
+        if any(k in line for k in keep):
+            if gap:
+                out.append(" " * (len(line) - len(line.lstrip())) + "...")
+            out.append(line)
+            gap = False
+        else:
+            gap = True
+    if gap:
+        out.append("    ...")
+    return "\n".join(out) + "\n"
+
+
+def show_source(obj: Any, keep: Sequence[str] = ()) -> None:
+    """Display the source of ``obj`` (a voicelab function, class or method) as highlighted Python.
+
+    With ``keep``, only an excerpt (see :func:`excerpt_of`) and a link to the whole file: no code walls.
+    """
+    if not keep:
+        display(Code(source_of(obj), language="python"))
+        return
+    display(Code(excerpt_of(obj, keep), language="python"))
+    where = source_of(obj).splitlines()[0].removeprefix("# ")
+    display(Markdown(f"Excerpt; the whole of it is in [{where}](../{where})."))
 
 
 @dataclass(frozen=True)

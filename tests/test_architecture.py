@@ -1,0 +1,26 @@
+"""The architecture figure is read from the running pipeline: its tasks and queues are the code's own."""
+
+from __future__ import annotations
+
+import inspect
+
+from voicelab.architecture import architecture_chart, pipeline_graph
+from voicelab.pipelines import StreamingPipeline
+
+
+def test_the_graph_is_one_chain_of_the_pipelines_own_queues() -> None:
+    queues = pipeline_graph()
+    source = inspect.getsource(StreamingPipeline.run)
+    assert len(queues) >= 5
+    for q in queues:
+        assert f"{q.name}: Channel" in source or f"{q.name} = Channel" in source, q.name
+        assert len(q.writers) == 1 and len(q.readers) == 1, q
+    for before, after in zip(queues, queues[1:], strict=False):
+        assert before.readers == after.writers
+    assert [q.readers[0] for q in queues][-1] == "run_playback"
+
+
+def test_the_chart_draws_a_box_per_task() -> None:
+    fig = architecture_chart()
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "run_vad" in labels and "run_playback" in labels and any(t.startswith("speech") for t in labels)
