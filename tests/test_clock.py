@@ -24,16 +24,83 @@ def test_simulate_works_inside_a_running_event_loop():
     assert metrics == expected and same_loop
 
 
-def test_run_inside_a_running_loop_uses_another_thread_and_loop():
+def test_run_inside_a_running_loop_runs_inline_on_its_own_loop():
+    """Same thread, a loop of its own; afterwards the caller's loop and current task are as they were."""
     async def probe(clock: Clock) -> tuple[int, int]:
         await clock.sleep(1.0)
         return threading.get_ident(), id(asyncio.get_running_loop())
 
-    async def cell() -> tuple[tuple[int, int], int]:
-        return run(probe), id(asyncio.get_running_loop())
+    async def cell() -> tuple[tuple[int, int], int, bool]:
+        me = asyncio.current_task()
+        inner = run(probe)
+        return inner, id(asyncio.get_running_loop()), asyncio.current_task() is me
 
-    (thread, inner_loop), outer_loop = asyncio.run(cell())
-    assert thread != threading.get_ident() and inner_loop != outer_loop
+    (thread, inner_loop), outer_loop, same_task = asyncio.run(cell())
+    assert thread == threading.get_ident() and inner_loop != outer_loop and same_task
+
+
+def test_runs_nest_without_threads(monkeypatch):
+    """A simulation inside an ``extract`` of a Monte Carlo inside ``asyncio.run``, with thread creation disabled."""
+    from voicelab.experiments import monte_carlo
+
+    started = []
+
+    def no_threads(self):
+        started.append(self.name)
+        raise RuntimeError("can't start new thread")  # what Pyodide says
+
+    monkeypatch.setattr(threading.Thread, "start", no_threads)
+    alone = voicelab.simulate(["What time is it?"], seed=3).metrics(0)["voice_to_voice"]
+
+    def extract(trace, turn):
+        return {"nested_v2v": voicelab.simulate(["What time is it?"], seed=3).metrics(0)["voice_to_voice"]}
+
+    async def cell():
+        return monte_carlo(4, extract=extract, progress=False)
+
+    result = asyncio.run(cell())
+    assert list(result.extra["nested_v2v"]) == [alone] * 4 and started == []
+
+
+def test_a_run_cut_short_by_ctrl_c_leaves_nothing_pending(capsys):
+    """KeyboardInterrupt mid-run: every task is cancelled and awaited, async generators closed, the loop closed."""
+    import gc
+
+    seen: dict = {}
+
+    async def ticker(clock: Clock):
+        try:
+            while True:
+                await clock.sleep(0.1)
+                yield clock.now()
+        finally:
+            seen["generator closed"] = True
+
+    async def stage(clock: Clock) -> None:
+        try:
+            async for t in ticker(clock):
+                if t >= 1.0:
+                    raise KeyboardInterrupt
+        finally:
+            seen["stage finished"] = True
+
+    async def bystander(clock: Clock) -> None:
+        try:
+            await clock.sleep(100.0)
+        except asyncio.CancelledError:
+            seen["bystander cancelled"] = True
+            raise
+
+    async def main(clock: Clock) -> None:
+        seen["loop"] = asyncio.get_running_loop()
+        await asyncio.gather(stage(clock), bystander(clock))
+
+    with pytest.raises(KeyboardInterrupt):
+        run(main)
+    gc.collect()
+    assert seen["loop"].is_closed() and not asyncio.all_tasks(seen["loop"])
+    assert {"generator closed", "stage finished", "bystander cancelled"} <= seen.keys()
+    assert capsys.readouterr().err == ""
 
 
 def test_virtual_time_jumps_and_stays_on_the_nanosecond_grid():
@@ -93,3 +160,28 @@ def test_real_time_follows_the_virtual_timeline_on_a_short_run():
     worst = max(abs(v_marks[key] - r_marks[key]) for key in v_marks)
     assert worst < 0.05, f"an event is {worst * 1000:.1f} ms off its virtual time"
     assert real.trace.turns[0].response == virtual.trace.turns[0].response
+
+
+@pytest.mark.parametrize("code", [
+    "vl.simulate(clock='realtime', pipeline=StreamingPipeline(barge_in=BargeIn(0.5)))",
+    "sweep('asr.rtf', [0.1, 0.2, 0.3], 100_000, progress=False)",
+], ids=["realtime barge-in", "virtual sweep"])
+def test_sigint_mid_run_prints_only_the_interrupt(code):
+    """No 'Task was destroyed but it is pending', 'Event loop is closed' or 'never awaited' after Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    program = ("import voicelab as vl\nfrom voicelab.pipelines import StreamingPipeline\n"
+               "from voicelab.interruptions import BargeIn\nfrom voicelab.experiments import sweep\n"
+               f"print('go', flush=True)\n{code}\n")
+    child = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env={**os.environ, "PYTHONWARNINGS": "always"})
+    assert child.stdout.readline() == "go\n"
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=30)
+    noise = [line for line in err.splitlines() if not line.startswith((" ", "Traceback"))]
+    assert noise == ["KeyboardInterrupt"], err

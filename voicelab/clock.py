@@ -6,6 +6,10 @@ on an event loop whose clock jumps straight to the next timer when nothing is
 ready, so a 5 s turn takes about a millisecond of wall time and gives the same
 timeline every time. ``clock="realtime"`` runs on a normal loop and aims every
 sleep at an absolute deadline, so sleep overshoot does not accumulate.
+
+Both run inline, in the caller's thread, even inside a running event loop (a
+notebook cell, the browser's page loop, or another run): no worker thread and,
+for virtual time, no selector or self-pipe, so it also runs in Pyodide.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import heapq
 import threading
 from asyncio.events import Handle as _Handle
 from asyncio.events import TimerHandle as _TimerHandle
+from asyncio.events import _get_running_loop, _set_running_loop
+from asyncio.tasks import _enter_task, _leave_task
+from asyncio.tasks import current_task as _current_task
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, TypeVar
 
 T = TypeVar("T")
@@ -43,18 +49,20 @@ class DeadlockError(RuntimeError):
     """A virtual run in which every task waits for something that can never happen."""
 
 
-class VirtualEventLoop(asyncio.SelectorEventLoop):
+class VirtualEventLoop(asyncio.BaseEventLoop):
     """An asyncio loop on virtual time: when nothing is ready, its clock jumps to the next timer.
 
-    Idle waiting costs nothing and is exact. With no timer pending it waits for
-    work handed to threads; with none of that either, the run is deadlocked and
-    :class:`DeadlockError` says so instead of hanging.
+    Idle waiting costs nothing and is exact. It has no selector and no self-pipe (so it runs
+    where sockets and threads don't exist, such as Pyodide). With no timer pending it waits
+    for work handed to threads (``run_in_executor``); with none of that either, the run is
+    deadlocked and :class:`DeadlockError` says so instead of hanging.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._now = 0.0
         self._threads_running = 0
+        self._woken = threading.Event()  # set by call_soon_threadsafe: a thread handed work back
 
     def run_in_executor(self, executor, func, *args):
         future = super().run_in_executor(executor, func, *args)
@@ -64,6 +72,12 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
 
     def _thread_done(self, _future: asyncio.Future) -> None:
         self._threads_running -= 1
+
+    def _write_to_self(self) -> None:
+        self._woken.set()
+
+    def _process_events(self, event_list) -> None:
+        """No selector, so no I/O events: threads hand work back through ``call_soon_threadsafe``."""
 
     def time(self) -> float:
         return self._now
@@ -97,7 +111,9 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
                 if scheduled:
                     self._now = max(self._now, scheduled[0]._when)
                 elif self._threads_running:
-                    self._process_events(self._selector.select(None))
+                    self._woken.wait()
+                    self._woken.clear()
+                    continue
                 else:
                     raise DeadlockError(f"every task is waiting and nothing can wake them (virtual t={self._now:g} s)")
             while scheduled and scheduled[0]._when <= self._now:
@@ -178,47 +194,68 @@ class Clock:
             _anchor.set((deadline, loop.time()))
 
 
-_worker: ThreadPoolExecutor | None = None
-_worker_lock = threading.Lock()
-
-
-def _in_running_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-def _run_here(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
-    loop: asyncio.AbstractEventLoop = VirtualEventLoop() if mode == "virtual" else asyncio.new_event_loop()
-    try:
-        clock = Clock(mode, loop)
-        return loop.run_until_complete(_as_task(main, clock))
-    finally:
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+def _new_loop(mode: ClockMode) -> asyncio.AbstractEventLoop:
+    return VirtualEventLoop() if mode == "virtual" else asyncio.new_event_loop()
 
 
 async def _as_task(main: Callable[[Clock], Awaitable[T]], clock: Clock) -> T:
     return await main(clock)
 
 
+def _finish(loop: asyncio.AbstractEventLoop, main: asyncio.Task) -> None:
+    """Leave nothing behind, however the run ended (result, error, Ctrl-C): cancel and await every task
+    still pending, close the async generators, close the loop."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            try:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            except DeadlockError:  # a task that ignores its cancellation and waits forever: abandon it
+                pass
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        if main.done() and not main.cancelled():
+            main.exception()  # the caller gets it raised; never logged as "never retrieved"
+        loop.close()
+
+
+def _run_inline(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
+    """Run ``main`` on a fresh loop in this thread, to completion, even while another loop is running here.
+
+    The other loop (a notebook kernel's, Pyodide's, or an outer virtual run) is paused for the
+    duration: its running-loop marker and current task are set aside and restored afterwards,
+    so it is neither patched nor re-entered, and no thread is needed.
+    """
+    outer = _get_running_loop()
+    outer_task = _current_task(outer) if outer is not None else None
+    if outer_task is not None:
+        _leave_task(outer, outer_task)
+    _set_running_loop(None)
+    try:
+        loop = _new_loop(mode)
+        task = loop.create_task(_as_task(main, Clock(mode, loop)))
+        try:
+            return loop.run_until_complete(task)
+        finally:
+            _finish(loop, task)
+    finally:
+        _set_running_loop(outer)
+        if outer_task is not None:
+            _enter_task(outer, outer_task)
+
+
 def run(main: Callable[[Clock], Awaitable[T]], clock: ClockMode = "virtual") -> T:
     """Run ``main(clock)`` to completion on a fresh loop and return its result.
 
-    Works from plain code and from inside a running event loop (a notebook
-    cell): there, the run happens on a worker thread with a loop of its own, so
-    the caller's loop is never patched or re-entered.
+    Works from plain code and from inside a running event loop (a notebook cell,
+    the browser's page loop, another run's task): the run happens inline, in the
+    caller's thread, and the caller's loop simply waits until it is over. So runs
+    nest (a simulation inside a Monte Carlo's ``extract``), and no thread is started.
+    However the run ends (result, error, Ctrl-C), every task it started is cancelled
+    and awaited and its loop closed before ``run`` returns or raises.
     """
     if clock not in CLOCK_MODES:
         raise ValueError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {clock!r}")
-    if not _in_running_loop():
-        return _run_here(main, clock)
-    global _worker
-    with _worker_lock:
-        if _worker is None:
-            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voicelab-clock")
-    return _worker.submit(_run_here, main, clock).result()
+    return _run_inline(main, clock)

@@ -150,9 +150,24 @@ class MonteCarloResult:
         return tail_attribution(self, tail)
 
 
+class _NoBar:
+    """Stands in for a hidden progress bar (tqdm starts a monitor thread even when disabled)."""
+
+    n = 0
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        self.n += n
+
+
 def _progress(turns: int, progress: bool | None) -> Any:
     show = turns >= PROGRESS_MIN_TURNS if progress is None else progress
-    return tqdm(total=turns, unit="turn", desc="Monte Carlo", disable=not show, leave=False)
+    return tqdm(total=turns, unit="turn", desc="Monte Carlo", leave=False) if show else _NoBar()
 
 
 def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
@@ -328,7 +343,7 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     show = len(values) * turns >= PROGRESS_MIN_TURNS if progress is None else progress
     p50: list[float] = []
     p95: list[float] = []
-    for variant in tqdm(variants, desc=f"sweep {param}", unit="value", disable=not show, leave=False):
+    for variant in tqdm(variants, desc=f"sweep {param}", unit="value", leave=False) if show else variants:
         result = monte_carlo(turns, preset=preset, stages=variant, progress=False, **options)
         pct = result.percentiles((50, 95))[metric]
         p50.append(pct["p50"])
