@@ -1,9 +1,10 @@
 """The conda files (environment.yml, binder/environment.yml) must list the same packages and bounds as pyproject.toml.
 
 Compared: the core dependencies plus every run-time extra. The contributor and host-tool extras
-(`NOT_IN_CONDA_FILES`: tests, browser driving, the JupyterLite build) stay out, so Binder gets no test-only
-package, and a new run-time extra cannot be forgotten in either file. Names are normalized (case, `-`, `_`, `.`)
-and a conda-only name maps to its pip name (`CONDA_NAMES`: matplotlib-base is matplotlib without Qt).
+(`NOT_IN_CONDA_FILES`: tests, browser driving, the JupyterLite build, the import fixtures' generator) stay out, so
+Binder gets no test-only package, and a new run-time extra cannot be forgotten in either file. Names are normalized
+(case, `-`, `_`, `.`) and a conda-only name maps to its pip name (`CONDA_NAMES`: matplotlib-base is matplotlib
+without Qt).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 ENVIRONMENT = ROOT / "environment.yml"
 BINDER = ROOT / "binder" / "environment.yml"
-NOT_IN_CONDA_FILES = {"dev", "browser", "lite"}
+NOT_IN_CONDA_FILES = {"dev", "browser", "lite", "fixtures"}
 # conda-forge name -> the PyPI project it provides; the PyPI name itself is refused (see test_no_qt_matplotlib)
 CONDA_NAMES = {"matplotlib-base": "matplotlib"}
 LOCAL_INSTALLS = {".", "-e ."}

@@ -1,4 +1,4 @@
-"""Command line: ``python -m voicelab demo``, ``montecarlo`` and ``sweep``.
+"""Command line: ``python -m voicelab demo``, ``montecarlo``, ``sweep`` and ``analyze``.
 
 Every argument is validated (with voicelab's own checks) before anything runs; a bad
 one exits with status 2 and a single line on stderr naming the problem.
@@ -424,6 +424,13 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- analyze (voicelab.analyze) -------------------------------------------------------------------
+def _analyze_module() -> Any:
+    from . import analyze
+
+    return analyze
+
+
 # -- entry point ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Command:
@@ -439,6 +446,10 @@ COMMANDS: dict[str, Command] = {
                           add_montecarlo_arguments, run_montecarlo),
     "sweep": Command("turn one knob over several values: p50 and p95 voice-to-voice at each",
                      add_sweep_arguments, run_sweep),
+    "analyze": Command("import your own agent's trace (Pipecat, LiveKit, Deepgram, Vapi, voicelab): per-turn "
+                       "verdicts, percentiles, tail attribution",
+                       lambda parser: _analyze_module().add_arguments(parser),
+                       lambda args: _analyze_module().run(args)),
 }
 
 

@@ -284,7 +284,8 @@ def tail_attribution(result: MonteCarloResult, tail: float = 0.05) -> TailAttrib
     """In the slowest ``tail`` share of turns by voice-to-voice, each component's excess over its median.
 
     The components add up to voice-to-voice turn by turn, so their excesses explain the tail's
-    excess (up to the difference between the median of a sum and the sum of medians).
+    excess (up to the difference between the median of a sum and the sum of medians). ``result`` is
+    anything with ``metrics["voice_to_voice"]`` and ``components`` arrays (imported turns use their own parts).
     """
     tail = check_number("tail", tail, 0.0, 0.5, unit="(share of turns)", lo_open=True)
     v2v = result.metrics["voice_to_voice"]
@@ -295,9 +296,9 @@ def tail_attribution(result: MonteCarloResult, tail: float = 0.05) -> TailAttrib
         raise ValueError("tail_attribution: no turn has every voice-to-voice component")
     threshold = float(np.percentile(v2v[ok], 100 * (1 - tail)))
     slow = ok & (v2v >= threshold)
-    median = {n: round(float(np.median(result.components[n][ok])), 9) for n in COMPONENTS}
-    tail_mean = {n: round(float(np.mean(result.components[n][slow])), 9) for n in COMPONENTS}
-    excess = {n: round(tail_mean[n] - median[n], 9) for n in COMPONENTS}
+    median = {n: round(float(np.median(result.components[n][ok])), 9) for n in result.components}
+    tail_mean = {n: round(float(np.mean(result.components[n][slow])), 9) for n in result.components}
+    excess = {n: round(tail_mean[n] - median[n], 9) for n in result.components}
     total = sum(max(0.0, e) for e in excess.values())
     share = {n: round(max(0.0, e) / total, 9) if total > 0 else 0.0 for n, e in excess.items()}
     return TailAttribution(tail=tail, turns=int(slow.sum()), threshold=round(threshold, 9),

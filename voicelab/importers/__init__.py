@@ -1,0 +1,156 @@
+"""Import latency traces of a real voice agent (Pipecat, LiveKit, hosted platforms, voicelab itself) into the
+same per-turn records and :class:`~voicelab.Trace` voicelab draws and judges its own runs with.
+
+``load(path)`` detects the format (``format=`` forces one of :data:`FORMATS`) and returns an :class:`Imported`.
+Problems with single records are counted in ``Imported.skipped``; a file nothing can be imported from raises
+:class:`ImportProblem` with one line naming the file, the line or span, and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from ..trace import Trace
+from . import events, otel
+from .records import (
+    ADDITIVE,
+    COMPONENT_LABELS,
+    COMPONENTS,
+    ImportProblem,
+    JsonValue,
+    Skipped,
+    TurnRecord,
+    json_values,
+    read_text,
+)
+from .timeline import has_timeline, perfetto_trace, to_trace, trace_records
+
+__all__ = ["ADDITIVE", "COMPONENTS", "COMPONENT_LABELS", "FORMATS", "ImportProblem", "Imported", "TurnRecord",
+           "detect", "load"]
+
+#: Format name -> what it is.
+FORMATS: dict[str, str] = {
+    "otlp-json": "OpenTelemetry OTLP JSON (collector file exporter, OTLPSpanExporter JSON): Pipecat or LiveKit spans",
+    "otel-console": "OpenTelemetry Python SDK console exporter (one JSON object per span): Pipecat or LiveKit spans",
+    "pipecat-breakdown": "Pipecat UserBotLatencyObserver latency breakdowns, one JSON object per line",
+    "livekit-metrics": "LiveKit Agents metrics events (eou/llm/tts_metrics) as JSON lines, joined by speech_id",
+    "deepgram": "Deepgram Voice Agent LatencyReport objects (durations only)",
+    "vapi": "Vapi turnLatencies (durations only, milliseconds)",
+    "perfetto": "voicelab's own Perfetto / Chrome trace-event export",
+}
+
+
+@dataclass
+class Imported:
+    """The turns read from one file, what was skipped and why, and (for timeline formats) the trace."""
+
+    file: str
+    format: str
+    records: list[TurnRecord]
+    skipped: Skipped = field(default_factory=Skipped)
+    layout: str | None = None  # "pipecat" / "livekit" for OpenTelemetry files
+    own_trace: Trace | None = None  # a voicelab trace read back from its Perfetto export
+
+    @property
+    def source(self) -> str:
+        """A short name for titles: ``"Pipecat (otlp-json)"``."""
+        who = {"pipecat": "Pipecat", "livekit": "LiveKit"}.get(self.layout or "", "")
+        return f"{who} ({self.format})" if who else self.format
+
+    @property
+    def has_timeline(self) -> bool:
+        """Whether the turns have event times (a Gantt chart), not only durations (stacked bars)."""
+        return self.own_trace is not None or has_timeline(self.records)
+
+    @cached_property
+    def trace(self) -> Trace | None:
+        """The turns as a voicelab trace (None for duration-only formats)."""
+        if self.own_trace is not None:
+            return self.own_trace
+        return to_trace(self.records, self.source) if self.has_timeline else None
+
+    def summary(self) -> dict[str, Any]:
+        return {"format": self.format, "layout": self.layout, "file": self.file, "turns": len(self.records),
+                "skipped": self.skipped.as_dict()}
+
+
+def _keys(values: list[JsonValue]) -> set[str]:
+    first = values[0].value
+    if isinstance(first, list):
+        first = next((v for v in first if isinstance(v, dict)), {})
+    if not isinstance(first, dict):
+        return set()
+    keys = set(first)
+    if isinstance(first.get("metrics"), dict):
+        keys |= {f"metrics.{k}" for k in first["metrics"]}
+    return keys
+
+
+def _vapi_like(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, dict):
+        return "turnLatencies" in value or "turnLatency" in value or (
+            depth < 4 and any(_vapi_like(v, depth + 1) for v in value.values()))
+    return False
+
+
+_DETECT: tuple[tuple[str, Callable[[set[str], list[JsonValue]], bool]], ...] = (
+    ("otlp-json", lambda k, v: "resourceSpans" in k),
+    ("perfetto", lambda k, v: "traceEvents" in k),
+    ("otel-console", lambda k, v: {"context", "name", "start_time"} <= k),
+    ("pipecat-breakdown", lambda k, v: "user_turn_start_time" in k or {"ttfb", "contributions"} <= k),
+    ("livekit-metrics", lambda k, v: "speech_id" in k or "metrics.type" in k or (
+        "type" in k and str(v[0].value.get("type", "")).endswith("_metrics") if isinstance(v[0].value, dict)
+        else False)),
+    ("deepgram", lambda k, v: "total_latency" in k and "tts_latency" in k),
+    ("vapi", lambda k, v: _vapi_like(v[0].value) or (isinstance(v[0].value, list) and "turnLatency" in k)),
+)
+
+
+def detect(values: list[JsonValue], name: str) -> str:
+    """The format of a file's JSON values; ImportProblem naming the keys found when none matches."""
+    keys = _keys(values)
+    for fmt, test in _DETECT:
+        if test(keys, values):
+            return fmt
+    shown = ", ".join(sorted(keys)[:8]) or type(values[0].value).__name__
+    raise ImportProblem(f"{name}: line {values[0].line}: unknown format (top-level keys: {shown}); "
+                        f"use --format with one of {', '.join(FORMATS)}")
+
+
+def load(path: str | os.PathLike[str], format: str | None = None) -> Imported:
+    """Read ``path`` (format detected unless ``format`` is given) into an :class:`Imported`.
+
+    ImportProblem (one line: file, line or span, problem) when the file cannot be read, its format is
+    unknown, or not a single turn can be imported; records that cannot be imported are skipped and counted.
+    """
+    name = os.fspath(path)
+    if format is not None and format not in FORMATS:
+        raise ImportProblem(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
+    skipped = Skipped()
+    values = json_values(read_text(name), name, skipped)
+    fmt = format or detect(values, name)
+    layout = None
+    own = None
+    if fmt in ("otlp-json", "otel-console"):
+        spans = otel.read_spans(values, fmt, skipped)
+        if not spans:
+            raise ImportProblem(f"{name}: no spans found (is it {FORMATS[fmt]}?)")
+        layout = otel.layout_of(spans, name)
+        records = otel.LAYOUTS[layout](spans, skipped)
+    elif fmt == "perfetto":
+        own = perfetto_trace(values, name, skipped)
+        records = trace_records(own)
+    else:
+        reader = {"pipecat-breakdown": events.pipecat_breakdowns, "livekit-metrics": events.livekit_metrics,
+                  "deepgram": events.deepgram_reports, "vapi": events.vapi_turns}[fmt]
+        records = reader(values, skipped)
+    if not records:
+        reason = next(iter(skipped.counts), f"no turns found in it as {fmt} ({FORMATS[fmt]})")
+        where = skipped.first.get(reason, f"line {values[0].line}")
+        raise ImportProblem(f"{name}: {where}: {reason}; nothing to import"
+                            + (f" ({skipped.total} records skipped)" if skipped.total > 1 else ""))
+    return Imported(name, fmt, records, skipped, layout, own)

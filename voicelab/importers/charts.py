@@ -1,0 +1,71 @@
+"""Charts of imported turns: the slowest turn's Gantt chart when the source has a timeline, and stacked bars
+of each turn's voice-to-voice parts (the only picture a duration-only source allows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import palette
+from ..budgets import LatencyBudgets
+from .records import ADDITIVE, COMPONENT_LABELS
+
+_PART_STAGE = {"endpoint": "vad", "llm_ttft": "llm", "tts_ttfb": "tts", "other": "other"}
+MAX_BARS = 40
+
+
+def stacked_bars(analysis: Any, title: str | None = None) -> Figure:
+    """One horizontal bar per turn (the first :data:`MAX_BARS`), cut into endpoint, LLM TTFT, TTS TTFB and
+    the rest of voice-to-voice, with the voice-to-voice budget as a dashed line."""
+    from ..plots import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
+
+    n = min(analysis.turns, MAX_BARS)
+    fig = Figure(figsize=(FIGURE_WIDTH, 1.4 + 0.22 * n), dpi=FIGURE_DPI, layout="constrained")
+    ax = fig.add_subplot()
+    left = np.zeros(n)
+    for name in ADDITIVE:
+        width = np.nan_to_num(analysis.values[name][:n])
+        ax.barh(np.arange(n), np.maximum(width, 0.0), left=left, height=0.7, color=palette.stage_color(
+            _PART_STAGE[name]), label=COMPONENT_LABELS[name].split(" (")[0], gid=f"part:{name}")
+        left += np.maximum(width, 0.0)
+    budget = analysis.budgets.get("voice_to_voice")
+    if budget is not None:
+        ax.axvline(budget, label=f"voice-to-voice budget {budget:g} s", **palette.BUDGET_LINE)
+    v2v = analysis.values["voice_to_voice"][:n]
+    ax.plot(v2v, np.arange(n), linestyle="none", marker="|", markersize=11, color="#222222",
+            label="voice-to-voice reported")
+    ax.set_yticks(np.arange(n), [f"turn {i}" for i in range(n)], fontsize=LEGEND_FONT_SIZE)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xlabel("seconds from the end of the caller's speech", fontsize=FONT_SIZE)
+    shown = f"first {n} of {analysis.turns} turns" if analysis.turns > n else f"{n} turns"
+    ax.set_title(title or f"{analysis.imported.source}: where each turn's voice-to-voice goes ({shown})",
+                 fontsize=FONT_SIZE + 1, loc="left")
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def slowest_turn(analysis: Any) -> int:
+    """The turn with the largest voice-to-voice (the first turn when none has one)."""
+    v2v = analysis.values["voice_to_voice"]
+    return 0 if np.all(np.isnan(v2v)) else int(np.nanargmax(v2v))
+
+
+def overview(analysis: Any) -> Figure:
+    """The slowest turn's Gantt chart (with the voice-to-voice budget) if there is a timeline, else stacked bars."""
+    imported = analysis.imported
+    trace = imported.trace
+    if trace is None:
+        return stacked_bars(analysis)
+    from ..plots import gantt
+
+    turn = slowest_turn(analysis)
+    budgets = LatencyBudgets(voice_to_voice=analysis.budgets.get("voice_to_voice", LatencyBudgets().voice_to_voice))
+    text = trace.turns[turn].input
+    said = f": “{text[:48]}{'…' if len(text) > 48 else ''}”" if text and text != f"turn {turn}" else ""
+    return gantt(trace, turn=turn, budgets=budgets, title=f"{imported.source}, slowest turn ({turn}){said}")

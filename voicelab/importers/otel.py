@@ -1,0 +1,327 @@
+"""OpenTelemetry trace files: OTLP JSON (the collector's file exporter, ``OTLPSpanExporter``-style JSON) and the
+Python SDK's console exporter (one JSON object per span), read into spans, then into turns by layout.
+
+Two layouts are recognised, by span name:
+
+- Pipecat: ``conversation`` -> ``turn`` (``turn.user_bot_latency_seconds``, ``turn.was_interrupted``) ->
+  ``stt`` / ``llm`` / ``tts`` with ``metrics.ttfb`` (older versions: ``stt_<service>`` and so on);
+- LiveKit Agents: ``user_turn`` -> ``eou_detection`` (``lk.end_of_turn_delay``, ``lk.transcription_delay``),
+  ``agent_turn`` (``lk.e2e_latency``, ``lk.interrupted``) -> ``llm_node`` (``lk.response.ttft``),
+  ``tts_node`` (``lk.response.ttfb``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .records import ImportProblem, JsonValue, Skipped, TurnRecord, iter_dicts, seconds
+
+SKEW_TOLERANCE_S = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class OtelSpan:
+    """One span: ids as the file spells them, times in seconds since the Unix epoch."""
+
+    span_id: str
+    parent_id: str
+    name: str
+    start: float
+    end: float
+    raw_attrs: Any  # a dict (console exporter) or OTLP's list of {key, value}, read on demand
+
+    @property
+    def where(self) -> str:
+        return f"span {self.span_id} ({self.name})"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """One attribute's value (OTLP attribute lists are scanned, not converted: most keys are never read)."""
+        if isinstance(self.raw_attrs, dict):
+            return self.raw_attrs.get(key, default)
+        for item in self.raw_attrs:
+            if isinstance(item, dict) and item.get("key") == key:
+                return _otlp_value(item.get("value"))
+        return default
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def _otlp_value(value: Any) -> Any:
+    """An OTLP JSON ``AnyValue`` as a Python value."""
+    if not isinstance(value, dict):
+        return None
+    for key in ("stringValue", "boolValue", "doubleValue"):
+        if key in value:
+            return value[key]
+    if "intValue" in value:
+        try:
+            return int(value["intValue"])
+        except (TypeError, ValueError):
+            return None
+    if "arrayValue" in value:
+        return [_otlp_value(v) for v in value["arrayValue"].get("values", [])]
+    return None
+
+
+def _nanos(value: Any) -> float | None:
+    try:
+        return int(value) / 1e9
+    except (TypeError, ValueError):
+        return None
+
+
+def _otlp_spans(values: list[JsonValue], skipped: Skipped) -> Iterator[OtelSpan]:
+    for doc, where in iter_dicts(values):
+        for resource in doc.get("resourceSpans") or []:
+            resource = resource if isinstance(resource, dict) else {}
+            for scope in resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans") or []:
+                for raw in (scope or {}).get("spans") or []:
+                    span = _otlp_span(raw, where, skipped)
+                    if span is not None:
+                        yield span
+
+
+def _otlp_span(raw: Any, where: str, skipped: Skipped) -> OtelSpan | None:
+    if not isinstance(raw, dict) or not raw.get("spanId"):
+        skipped.add("span without a spanId", where)
+        return None
+    start, end = _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano"))
+    attrs = raw.get("attributes") if isinstance(raw.get("attributes"), list) else []
+    return _checked(str(raw["spanId"]), str(raw.get("parentSpanId") or ""), str(raw.get("name", "")), start, end,
+                    attrs, skipped)
+
+
+def _iso(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _console_spans(values: list[JsonValue], skipped: Skipped) -> Iterator[OtelSpan]:
+    for doc, where in iter_dicts(values):
+        context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+        if not context.get("span_id"):
+            skipped.add("object without context.span_id", where)
+            continue
+        attrs = doc.get("attributes") if isinstance(doc.get("attributes"), dict) else {}
+        span = _checked(str(context["span_id"]), str(doc.get("parent_id") or ""), str(doc.get("name", "")),
+                        _iso(doc.get("start_time")), _iso(doc.get("end_time")), attrs, skipped)
+        if span is not None:
+            yield span
+
+
+def _checked(span_id: str, parent: str, name: str, start: float | None, end: float | None, attrs: Any,
+             skipped: Skipped) -> OtelSpan | None:
+    where = f"span {span_id} ({name})"
+    if start is None or end is None:
+        skipped.add("span without a start or end time", where)
+        return None
+    if end < start:
+        skipped.add("span ends before it starts", where)
+        return None
+    return OtelSpan(span_id, parent, name, start, end, attrs)
+
+
+def unique(spans: Iterable[OtelSpan], skipped: Skipped) -> dict[str, OtelSpan]:
+    """Spans by id; a second span with an id already seen is skipped."""
+    by_id: dict[str, OtelSpan] = {}
+    for span in spans:
+        if span.span_id in by_id:
+            skipped.add("duplicate span id", span.where)
+        else:
+            by_id[span.span_id] = span
+    return by_id
+
+
+def _children(spans: dict[str, OtelSpan], skipped: Skipped) -> dict[str, list[OtelSpan]]:
+    """Each span's children by start time; a child that ends before its parent starts (clock skew) is skipped."""
+    kids: dict[str, list[OtelSpan]] = {}
+    for span in spans.values():
+        parent = spans.get(span.parent_id)
+        if parent is None:
+            continue
+        if span.end < parent.start - SKEW_TOLERANCE_S:
+            skipped.add("clock skew: child span ends before its parent starts", span.where)
+            continue
+        kids.setdefault(parent.span_id, []).append(span)
+    for group in kids.values():
+        group.sort(key=lambda s: s.start)
+    return kids
+
+
+# -- layouts ---------------------------------------------------------------------------------------
+def _service(name: str) -> str | None:
+    for kind in ("stt", "llm", "tts"):
+        if name == kind or name.startswith(kind + "_"):
+            return kind
+    return None
+
+
+def _attr(span: OtelSpan | None, key: str) -> float | None:
+    return None if span is None else seconds(span.get(key))
+
+
+def pipecat_turns(spans: dict[str, OtelSpan], skipped: Skipped) -> list[TurnRecord]:
+    """Pipecat's ``turn`` spans and their ``stt``/``llm``/``tts`` children, one record per turn."""
+    kids = _children(spans, skipped)
+    turns = sorted((s for s in spans.values() if s.name == "turn"), key=lambda s: s.start)
+    turn_ids = {s.span_id for s in turns}
+    for span in spans.values():
+        if _service(span.name) and span.parent_id not in turn_ids:
+            skipped.add("service span outside any turn", span.where)
+    records = []
+    for turn in turns:
+        v2v = _attr(turn, "turn.user_bot_latency_seconds")
+        if v2v is None:
+            skipped.add("turn without turn.user_bot_latency_seconds (no bot reply measured)", turn.where)
+            continue
+        services: dict[str, list[OtelSpan]] = {}
+        for child in kids.get(turn.span_id, []):
+            kind = _service(child.name)
+            if kind:
+                services.setdefault(kind, []).append(child)
+        records.append(_pipecat_record(turn, v2v, services))
+    return records
+
+
+def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpan]]) -> TurnRecord:
+    stt = services.get("stt", [])
+    final = next((s for s in reversed(stt) if s.get("is_final") is not False), stt[-1] if stt else None)
+    llm = (services.get("llm") or [None])[0]
+    tts = services.get("tts", [])
+    events: dict[str, float] = {}
+    transcription = _attr(final, "metrics.ttfb")
+    if final is not None:
+        events["speech_start"] = final.start
+        events["transcript"] = final.end
+        if transcription is not None:  # Pipecat times the STT TTFB from the end of speech
+            events["speech_end"] = final.end - transcription
+    llm_ttft = _attr(llm, "metrics.ttfb")
+    if llm is not None:
+        events["llm_start"], events["llm_end"] = llm.start, llm.end
+        events["end_of_turn"] = llm.start  # the user turn is over when the LLM is asked
+        if llm_ttft is not None:
+            events["llm_first_token"] = llm.start + llm_ttft
+    tts_ttfb = _attr(tts[0], "metrics.ttfb") if tts else None
+    if tts:
+        events["tts_start"], events["tts_end"] = tts[0].start, tts[-1].end
+    if "speech_end" in events:
+        events["first_audio"] = events["speech_end"] + v2v
+    elif tts and tts_ttfb is not None:
+        events["first_audio"] = tts[0].start + tts_ttfb
+        events["speech_end"] = events["first_audio"] - v2v
+    endpoint = events["llm_start"] - events["speech_end"] if "llm_start" in events and "speech_end" in events else None
+    return TurnRecord(
+        voice_to_voice=v2v,
+        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft,
+                    "tts_ttfb": tts_ttfb},
+        events=events, text=" ".join(str(s.get("transcript", "")) for s in stt).strip(),
+        response=" ".join(str(s.get("text", "")) for s in tts).strip(),
+        interrupted=_flag(turn.get("turn.was_interrupted")),
+        where=turn.where).complete()
+
+
+def _descendants(span: OtelSpan, kids: dict[str, list[OtelSpan]]) -> Iterator[OtelSpan]:
+    for child in kids.get(span.span_id, []):
+        yield child
+        yield from _descendants(child, kids)
+
+
+def livekit_turns(spans: dict[str, OtelSpan], skipped: Skipped) -> list[TurnRecord]:
+    """LiveKit's ``agent_turn`` spans, each joined to the ``user_turn`` (and its ``eou_detection``) before it."""
+    kids = _children(spans, skipped)
+    users = sorted((s for s in spans.values() if s.name == "user_turn"), key=lambda s: s.start)
+    starts = [u.start for u in users]
+    agents = sorted((s for s in spans.values() if s.name == "agent_turn"), key=lambda s: s.start)
+    for span in spans.values():
+        if span.name in ("llm_node", "tts_node") and not _under(span, spans, "agent_turn"):
+            skipped.add("llm_node/tts_node outside any agent_turn", span.where)
+    records = []
+    for agent in agents:
+        v2v = _attr(agent, "lk.e2e_latency")
+        if v2v is None:
+            skipped.add("agent_turn without lk.e2e_latency (no user turn before it)", agent.where)
+            continue
+        k = bisect.bisect_right(starts, agent.start) - 1
+        user = users[k] if k >= 0 else None
+        eou = next((s for s in kids.get(user.span_id, []) if s.name == "eou_detection"), None) if user else None
+        inner = list(_descendants(agent, kids))
+        llm = next((s for s in inner if s.name == "llm_node"), None)
+        tts = next((s for s in inner if s.name == "tts_node"), None)
+        records.append(_livekit_record(agent, v2v, user, eou, llm, tts))
+    return records
+
+
+def _under(span: OtelSpan, spans: dict[str, OtelSpan], name: str) -> bool:
+    seen = 0
+    while span.parent_id in spans and seen < 64:
+        span = spans[span.parent_id]
+        if span.name == name:
+            return True
+        seen += 1
+    return False
+
+
+def _text(*spans: OtelSpan | None) -> str:
+    found = (s.get("lk.pii.user_transcript") for s in spans if s is not None)
+    return next((str(text) for text in found if text is not None), "")
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _livekit_record(agent: OtelSpan, v2v: float, user: OtelSpan | None, eou: OtelSpan | None,
+                    llm: OtelSpan | None, tts: OtelSpan | None) -> TurnRecord:
+    endpoint = _attr(eou, "lk.end_of_turn_delay")
+    transcription = _attr(eou, "lk.transcription_delay")
+    llm_ttft, tts_ttfb = _attr(llm, "lk.response.ttft"), _attr(tts, "lk.response.ttfb")
+    events: dict[str, float] = {}
+    if tts is not None and tts_ttfb is not None:
+        events["tts_start"], events["tts_end"] = tts.start, tts.end
+        events["first_audio"] = tts.start + tts_ttfb
+        events["speech_end"] = events["first_audio"] - v2v
+    if user is not None:
+        events["speech_start"] = min(user.start, events.get("speech_end", user.start))
+    if "speech_end" in events:
+        if endpoint is not None:
+            events["end_of_turn"] = events["speech_end"] + endpoint
+        if transcription is not None:
+            events["transcript"] = events["speech_end"] + transcription
+    if llm is not None:
+        events["llm_start"], events["llm_end"] = llm.start, llm.end
+        if llm_ttft is not None:
+            events["llm_first_token"] = llm.start + llm_ttft
+    return TurnRecord(
+        voice_to_voice=v2v,
+        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft, "tts_ttfb": tts_ttfb},
+        events=events, text=_text(user, eou),
+        response=str(agent.get("lk.pii.response.text") or (llm.get("lk.pii.response.text", "") if llm else "")),
+        interrupted=_flag(agent.get("lk.interrupted")), where=agent.where).complete()
+
+
+LAYOUTS = {"pipecat": pipecat_turns, "livekit": livekit_turns}
+
+
+def layout_of(spans: dict[str, OtelSpan], name: str) -> str:
+    """``pipecat`` or ``livekit`` from the span names; ImportProblem naming what was found otherwise."""
+    names = {s.name for s in spans.values()}
+    if "agent_turn" in names or "user_turn" in names:
+        return "livekit"
+    if "turn" in names or "conversation" in names:
+        return "pipecat"
+    seen = ", ".join(sorted(names)[:6]) or "none"
+    raise ImportProblem(f"{name}: spans without a turn: no Pipecat 'turn' or LiveKit 'agent_turn' span "
+                        f"(span names found: {seen})")
+
+
+def read_spans(values: list[JsonValue], kind: str, skipped: Skipped) -> dict[str, OtelSpan]:
+    """The spans of an ``otlp-json`` or ``otel-console`` file, by id (duplicates skipped)."""
+    reader = _otlp_spans if kind == "otlp-json" else _console_spans
+    return unique(reader(values, skipped), skipped)

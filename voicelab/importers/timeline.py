@@ -1,0 +1,131 @@
+"""Imported turns <-> voicelab traces: a record's events become the spans and marks every voicelab view reads,
+and a voicelab trace (its Perfetto export, read back) becomes records again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..metrics import turn_metrics
+from ..trace import AgentState, Mark, Span, StateChange, Trace, Turn
+from .records import ImportProblem, JsonValue, Skipped, TurnRecord
+
+# event -> (stage, mark name) of the voicelab mark it becomes
+_MARKS: tuple[tuple[str, str, str], ...] = (
+    ("speech_start", "caller", "audio_chunk_received"),
+    ("speech_end", "caller", "speech_end"),
+    ("end_of_turn", "vad", "end_of_utterance"),
+    ("transcript", "asr", "asr_complete"),
+    ("llm_start", "llm", "llm_started"),
+    ("llm_first_token", "llm", "llm_first_token"),
+    ("llm_end", "llm", "llm_complete"),
+    ("tts_start", "tts", "tts_started"),
+    ("first_audio", "tts", "tts_first_chunk"),
+    ("tts_end", "tts", "tts_complete"),
+)
+# (stage, span name, from event, to event): "ttft"/"ttfb" spans are drawn as waiting, the others as work
+_SPANS: tuple[tuple[str, str, str, str], ...] = (
+    ("caller", "speech", "speech_start", "speech_end"),
+    ("asr", "transcribe", "speech_start", "transcript"),
+    ("llm", "ttft", "llm_start", "llm_first_token"),
+    ("llm", "generate", "llm_first_token", "llm_end"),
+    ("tts", "ttfb", "tts_start", "tts_first_audio"),
+    ("tts", "synthesize", "tts_first_audio", "tts_end"),
+    ("playback", "play", "first_audio", "bot_stopped"),
+)
+
+
+@dataclass
+class _Fixed:
+    t: float = 0.0
+
+    def now(self) -> float:
+        return self.t
+
+
+def has_timeline(records: list[TurnRecord]) -> bool:
+    return any("speech_end" in r.events and "first_audio" in r.events for r in records)
+
+
+def to_trace(records: list[TurnRecord], source: str) -> Trace:
+    """A voicelab trace of the records that have a timeline, times in seconds from the first event."""
+    timed = [r for r in records if r.events]
+    origin = min((t for r in timed for t in r.events.values()), default=0.0)
+    trace = Trace(_Fixed(), pipeline=source, clock_mode="imported")
+    for r in timed:
+        index = len(trace.turns)
+        ev = {name: round(t - origin, 6) for name, t in r.events.items()}
+        if "tts_start" in ev and r.components.get("tts_ttfb") is not None:
+            ev["tts_first_audio"] = round(ev["tts_start"] + r.components["tts_ttfb"], 6)
+        start = ev.get("speech_start", ev.get("speech_end", min(ev.values())))
+        trace.turns.append(Turn(index, r.text or f"turn {index}", start, max(ev.values()), r.text, r.response))
+        for event, stage, name in _MARKS:
+            if event in ev:
+                trace.marks.append(Mark(stage, name, ev[event], index))
+        for stage, name, a, b in _SPANS:
+            if a in ev and b in ev and ev[b] >= ev[a]:
+                trace.spans.append(Span(stage, name, ev[a], ev[b], index))
+        if "speech_end" in ev and "end_of_turn" in ev and ev["end_of_turn"] >= ev["speech_end"]:
+            trace.spans.append(Span("vad", "endpoint", ev["speech_end"], ev["end_of_turn"], index))
+    trace.clock = _Fixed(trace.duration)
+    return trace
+
+
+# -- voicelab's own Perfetto export ---------------------------------------------------------------
+def perfetto_trace(values: list[JsonValue], name: str, skipped: Skipped) -> Trace:
+    """Rebuild a trace written by :func:`voicelab.export.write_perfetto` (times back in seconds)."""
+    doc = values[0].value
+    events = doc.get("traceEvents") if isinstance(doc, dict) else None
+    if not isinstance(events, list):
+        raise ImportProblem(f"{name}: line {values[0].line}: no traceEvents list")
+    tracks = {e.get("tid"): e.get("args", {}).get("name") for e in events
+              if isinstance(e, dict) and e.get("ph") == "M" and e.get("name") == "thread_name"}
+    trace = Trace(_Fixed(), **(doc.get("otherData") or {}))
+    for k, e in enumerate(events):
+        if not isinstance(e, dict) or e.get("ph") not in ("X", "i"):
+            continue
+        args = dict(e.get("args") or {})
+        ts, track = e.get("ts"), tracks.get(e.get("tid"))
+        if not isinstance(ts, (int, float)) or not isinstance(args.get("turn"), int):
+            skipped.add("trace event without a time or a turn", f"event {k}")
+            continue
+        turn, start = args.pop("turn"), round(ts / 1e6, 9)
+        end = round((ts + (e.get("dur") or 0)) / 1e6, 9)
+        if e.get("cat") == "turn":
+            trace.turns.append(Turn(turn, str(args.get("input", "")), start, end, str(args.get("transcript", "")),
+                                    str(args.get("response", ""))))
+        elif e.get("cat") == "state":
+            if e["ph"] == "i":
+                trace.states.append(StateChange(start, AgentState(e["name"]), turn))
+        elif e["ph"] == "X":
+            trace.spans.append(Span(str(track or e.get("cat")), str(e.get("name")), start, end, turn, args))
+        else:
+            trace.marks.append(Mark(str(track or e.get("cat")), str(e.get("name")), start, turn, args))
+    if not trace.turns:
+        raise ImportProblem(f"{name}: no turn events: not a voicelab Perfetto export")
+    trace.turns.sort(key=lambda t: t.index)
+    trace.clock = _Fixed(trace.duration)
+    return trace
+
+
+def _gap(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(b - a, 9)
+
+
+def trace_records(trace: Trace) -> list[TurnRecord]:
+    """One record per turn of a voicelab trace, measured with the same marks voicelab's own metrics use."""
+    records = []
+    for turn in trace.turns:
+        m = turn_metrics(trace, turn.index)
+        at = {mark.name: mark.t for mark in reversed(trace.marks_of(turn.index))}
+        request = next((s.start for s in trace.spans_of(turn.index, "tts") if s.name == "ttfb"), at.get("tts_started"))
+        events: dict[str, Any] = {ev: at[name] for ev, _, name in _MARKS if name in at}
+        records.append(TurnRecord(
+            voice_to_voice=m["voice_to_voice"],
+            components={"endpoint": _gap(at.get("speech_end"), at.get("end_of_utterance")),
+                        "transcription": _gap(at.get("speech_end"), at.get("asr_complete")),
+                        "llm_ttft": _gap(at.get("llm_started"), at.get("llm_first_token")),
+                        "tts_ttfb": _gap(request, at.get("tts_first_chunk"))},
+            events=events, text=turn.input, response=turn.response, where=f"turn {turn.index}").complete())
+    return records
