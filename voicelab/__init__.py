@@ -16,8 +16,9 @@ __all__ = [
 ]
 
 # Heavier submodules load on first use: ``vl.notebook``, ``vl.viz``, ``vl.dashboards``, ...
-_LAZY_SUBMODULES = ("architecture", "audio", "dashboards", "exercises", "experiments", "export", "interruptions",
-                    "jupyterlite", "notebook", "palette", "real", "report", "tutorial", "viz")
+_LAZY_SUBMODULES = ("analyze", "architecture", "audio", "calibrate", "dashboards", "exercises", "experiments", "export",
+                    "importers", "interruptions", "jupyterlite", "notebook", "palette", "real", "report", "tutorial",
+                    "viz")
 # The presentation layer's older names, which notebooks use: ``vl.plots.gantt`` is ``vl.viz.gantt``.
 _ALIASES = {"plots": "viz", "chunks": "viz", "widgets": "dashboards", "tail_widgets": "dashboards"}
 

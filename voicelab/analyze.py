@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyze(imported, budgets)
     print(json.dumps(analysis.as_dict(), indent=2) if args.json else report(analysis))
     if chart_path is not None:
-        from .importers.charts import overview
+        from .viz.imported import overview
 
         overview(analysis).savefig(chart_path)
         print(f"wrote chart to {chart_path}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""Charts of imported turns: the slowest turn's Gantt chart when the source has a timeline, and stacked bars
-of each turn's voice-to-voice parts (the only picture a duration-only source allows)."""
+"""Charts of a real agent's imported turns (:mod:`voicelab.importers`): the slowest turn's Gantt chart when the
+source has a timeline, and stacked bars of each turn's voice-to-voice parts (all a duration-only source allows)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from matplotlib.figure import Figure
 
 from .. import palette
 from ..budgets import LatencyBudgets
-from .records import ADDITIVE, COMPONENT_LABELS
+from ..importers.records import ADDITIVE, COMPONENT_LABELS
+from .gantt import gantt
+from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 _PART_STAGE = {"endpoint": "vad", "llm_ttft": "llm", "tts_ttfb": "tts", "other": "other"}
 MAX_BARS = 40
@@ -19,8 +21,6 @@ MAX_BARS = 40
 def stacked_bars(analysis: Any, title: str | None = None) -> Figure:
     """One horizontal bar per turn (the first :data:`MAX_BARS`), cut into endpoint, LLM TTFT, TTS TTFB and
     the rest of voice-to-voice, with the voice-to-voice budget as a dashed line."""
-    from ..plots import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
-
     n = min(analysis.turns, MAX_BARS)
     fig = Figure(figsize=(FIGURE_WIDTH, 1.4 + 0.22 * n), dpi=FIGURE_DPI, layout="constrained")
     ax = fig.add_subplot()
@@ -62,8 +62,6 @@ def overview(analysis: Any) -> Figure:
     trace = imported.trace
     if trace is None:
         return stacked_bars(analysis)
-    from ..plots import gantt
-
     turn = slowest_turn(analysis)
     budgets = LatencyBudgets(voice_to_voice=analysis.budgets.get("voice_to_voice", LatencyBudgets().voice_to_voice))
     text = trace.turns[turn].input
