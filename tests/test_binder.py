@@ -6,6 +6,7 @@ Binder caches an image layer by layer. The environment layer survives a commit o
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 pytest.importorskip("repo2docker", reason="jupyter-repo2docker is not installed: pip install -e '.[dev]'")
 
 ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts" / "browser"
 ENV_INSTALL = 'env update -p ${NB_PYTHON_PREFIX} --file "binder/environment.yml"'
 
 
@@ -90,3 +92,45 @@ def test_a_python_range_is_not_read(tmp_path: Path) -> None:
     """repo2docker reads only ``python=X.Y``; a range silently gives its default Python."""
     broken = render(binder_copy(tmp_path, "  - python=3.12\n", "  - python>=3.12\n"))
     assert "Building conda environment for python=3.12" not in broken.log
+
+
+# --- the README's Binder links, opened on a local Jupyter server with this environment ---------------------------
+
+BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/HEAD\?urlpath=(\S+?)`")
+
+
+def readme_urlpaths() -> list[str]:
+    """The ``urlpath`` of every Binder link in README.md (what Binder opens once the image runs)."""
+    return BINDER_LINK.findall((ROOT / "README.md").read_text())
+
+
+def test_the_readme_links_jupyterlab_on_notebook_00_and_the_presenter() -> None:
+    assert readme_urlpaths() == ["lab/tree/notebooks/00_welcome.ipynb", "voila/render/presenter/dashboard.ipynb"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_each_binder_urlpath_opens_on_a_jupyter_server(tmp_path: Path) -> None:
+    """Binder starts a Jupyter server at the repository's root and sends the browser to the link's urlpath."""
+    spec = importlib.util.spec_from_file_location("voicelab_browser", ROOT / "tools" / "browser.py")
+    browser = sys.modules.setdefault("voicelab_browser", importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(browser)
+    reason = browser.missing_browser()
+    if reason:
+        pytest.skip(reason)
+    for folder in ("notebooks", "presenter"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    lab, presenter = readme_urlpaths()
+    with browser.jupyterlab(tmp_path, timeout=90) as server, browser.chromium_page() as page:
+        try:
+            page.goto(server.page_url(f"/{lab}"))
+            page.locator(".jp-Notebook .jp-MarkdownCell").first.wait_for(timeout=60_000)
+            assert page.locator(".lm-TabBar-tab.lm-mod-current", has_text="00_welcome.ipynb").count() == 1
+            page.goto(server.page_url(f"/{presenter}"), timeout=120_000)
+            browser.dashboard(page).wait_for(state="visible", timeout=90_000)
+            assert not browser.widget_errors(page)
+            assert not page.locator(".jp-InputArea").count(), "the presenter shows code"
+        except BaseException:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "binder-links-failure.png"), full_page=True)
+            raise

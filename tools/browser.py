@@ -158,7 +158,11 @@ def _serve(command: list[str], home: Path, port: int, token: str, status_path: s
 
 
 def _copy_notebook(notebook: Path, home: Path) -> Path:
+    """A folder in ``home`` holding a copy of ``notebook`` (or, given a folder, a copy of that folder)."""
     served = home / "served"
+    if notebook.is_dir():
+        shutil.copytree(notebook, served)
+        return served
     served.mkdir()
     shutil.copy2(notebook, served / notebook.name)
     return served
@@ -182,7 +186,10 @@ def _quiet_lab_settings(settings_dir: Path) -> None:
 
 @contextmanager
 def jupyterlab(notebook: Path, timeout: float = 60.0) -> Iterator[Server]:
-    """JupyterLab on 127.0.0.1 serving a temporary copy of ``notebook`` (open it at ``/lab/tree/<name>``)."""
+    """JupyterLab on 127.0.0.1 serving a temporary copy of ``notebook`` (open it at ``/lab/tree/<name>``).
+
+    ``notebook`` may also be a folder: the server then serves a copy of the folder, from its root.
+    """
     with tempfile.TemporaryDirectory(prefix="voicelab-lab-") as tmp:
         home = Path(tmp)
         served = _copy_notebook(notebook, home)
