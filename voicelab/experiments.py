@@ -28,6 +28,7 @@ from .clock import Clock, run
 from .config import StageConfigs, param_info, split_param
 from .context import RunContext
 from .interruptions import BargeIn, interruption_metrics
+from .jupyterlite import in_browser
 from .metrics import METRIC_NAMES, budget_report, turn_metrics
 from .pipelines import StreamingPipeline
 from .presets import get_preset
@@ -40,6 +41,8 @@ DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitte
 MAX_TURNS = 10_000_000
 PROGRESS_MIN_TURNS = 2_000  # below this a run takes about a second or less: no progress bar
 _PROGRESS_STEP = 100
+if in_browser():
+    tqdm.monitor_interval = 0  # tqdm's monitor is a thread, which the browser cannot start (it would warn)
 
 Extractor = Callable[[Trace, int], dict[str, float | None]]
 
