@@ -23,6 +23,7 @@ CHECKED = [
     "04_streaming_llm",
     "05_streaming_tts",
     "08_real_speech",
+    "13_your_own_agent",
 ]
 
 FIGURE = re.compile(r"(?<![\w.−-])(\d+(?:\.\d+)?)\s?(ms|s|%)(?![\w])")

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from ..trace import Trace
@@ -29,8 +30,11 @@ from .records import (
 )
 from .timeline import has_timeline, perfetto_trace, to_trace, trace_records
 
-__all__ = ["ADDITIVE", "COMPONENTS", "COMPONENT_LABELS", "FORMATS", "ImportProblem", "Imported", "TurnRecord",
-           "detect", "load"]
+__all__ = ["ADDITIVE", "COMPONENTS", "COMPONENT_LABELS", "EXAMPLES", "FORMATS", "ImportProblem", "Imported",
+           "TurnRecord", "detect", "load"]
+
+#: The example traces of notebook 13 and the tests (in a checkout of the repository; see their README).
+EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "imports"
 
 #: Format name -> what it is.
 FORMATS: dict[str, str] = {
@@ -42,6 +46,9 @@ FORMATS: dict[str, str] = {
     "vapi": "Vapi turnLatencies (durations only, milliseconds)",
     "perfetto": "voicelab's own Perfetto / Chrome trace-event export",
 }
+
+_VENDORS = {"pipecat-breakdown": "Pipecat", "livekit-metrics": "LiveKit", "deepgram": "Deepgram", "vapi": "Vapi",
+            "perfetto": "voicelab"}
 
 
 @dataclass
@@ -58,7 +65,7 @@ class Imported:
     @property
     def source(self) -> str:
         """A short name for titles: ``"Pipecat (otlp-json)"``."""
-        who = {"pipecat": "Pipecat", "livekit": "LiveKit"}.get(self.layout or "", "")
+        who = {"pipecat": "Pipecat", "livekit": "LiveKit"}.get(self.layout or "") or _VENDORS.get(self.format, "")
         return f"{who} ({self.format})" if who else self.format
 
     @property

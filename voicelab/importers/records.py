@@ -32,7 +32,7 @@ COMPONENT_LABELS: dict[str, str] = {
 #: Event names a record's timeline may hold (absolute seconds in the source's clock).
 EVENTS: tuple[str, ...] = ("speech_start", "speech_end", "end_of_turn", "transcript", "llm_start",
                            "llm_first_token", "llm_end", "tts_start", "first_audio", "tts_end", "bot_stopped")
-MAX_FILE_BYTES = 512 * 1024 * 1024  # a larger file is refused before it is read
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a larger file is refused before it is read
 
 
 class ImportProblem(ConfigError):

@@ -1,0 +1,111 @@
+"""Notebook 13's exercises: turn a Pipecat latency breakdown into voicelab's components (checked on simulated
+turns exported as breakdowns); which component makes the imported Pipecat agent's slowest turns slow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..importers import EXAMPLES
+from ..simulate import RunResult, simulate
+from .grading import BuildIt, Question, Trial
+
+PARTS = ("voice_to_voice", "endpoint", "llm_ttft", "tts_ttfb")
+Converter = Callable[[dict[str, Any]], dict[str, float]]
+
+
+def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
+    """One simulated turn written as Pipecat's UserBotLatencyObserver would report it (seconds, unix-like times)."""
+    trace, t0 = run.trace, 1_796_000_000.0
+    at = {m.name: m.t for m in reversed(trace.marks_of(turn))}
+    tts = next(s for s in trace.spans_of(turn, "tts") if s.name == "ttfb")
+    return {
+        "user_turn_start_time": t0 + at["speech_end"],
+        "user_turn_secs": at["end_of_utterance"] - at["speech_end"],
+        "ttfb": [
+            {"processor": "SimulatedSTTService#0", "start_time": t0 + at["end_of_utterance"],
+             "duration_secs": at["asr_complete"] - at["end_of_utterance"]},
+            {"processor": "OpenAILLMService#0", "start_time": t0 + at["llm_started"],
+             "duration_secs": at["llm_first_token"] - at["llm_started"]},
+            {"processor": "SimulatedTTSService#0", "start_time": t0 + tts.start,
+             "duration_secs": at["tts_first_chunk"] - tts.start},
+        ],
+        "total_secs": at["tts_first_chunk"] - at["speech_end"],
+        "measured_from": "user_silence",
+    }
+
+
+def to_components(breakdown: dict[str, Any]) -> dict[str, float]:
+    """The reference: voice-to-voice and its parts from one breakdown."""
+    def ttfb(service: str) -> float:
+        return next(t["duration_secs"] for t in breakdown["ttfb"] if service in t["processor"])
+
+    return {"voice_to_voice": breakdown["total_secs"], "endpoint": breakdown["user_turn_secs"],
+            "llm_ttft": ttfb("LLM"), "tts_ttfb": ttfb("TTS")}
+
+
+def _stt_as_endpoint(breakdown: dict[str, Any]) -> dict[str, float]:
+    return {**to_components(breakdown), "endpoint": breakdown["ttfb"][0]["duration_secs"]}
+
+
+def _last_ttfb_as_llm(breakdown: dict[str, Any]) -> dict[str, float]:
+    return {**to_components(breakdown), "llm_ttft": breakdown["ttfb"][-1]["duration_secs"]}
+
+
+def _sum_as_total(breakdown: dict[str, Any]) -> dict[str, float]:
+    parts = to_components(breakdown)
+    return {**parts, "voice_to_voice": parts["endpoint"] + parts["llm_ttft"] + parts["tts_ttfb"]}
+
+
+class BreakdownExercise(BuildIt):
+    """Write ``to_components(breakdown)``: voice-to-voice, endpoint, LLM TTFT and TTS TTFB of one breakdown."""
+
+    what = "your breakdown importer"
+    reference = staticmethod(to_components)
+    wrong = (_stt_as_endpoint, _last_ttfb_as_llm, _sum_as_total)
+
+    def trial(self, solution: Converter) -> Trial:
+        run = simulate(preset="production")
+        values: dict[str, Any] = {}
+        for turn in run.trace.turns:
+            got = solution(as_breakdown(run, turn.index))
+            for name in PARTS:
+                value = got.get(name) if isinstance(got, dict) else None
+                values[f"turn {turn.index}: {name} (s)"] = None if value is None else round(float(value), 4)
+        return Trial(run, values)
+
+    def figure(self, yours: Trial, reference: Trial) -> Any:
+        return None  # both trials import the same simulated run: the table says it all
+
+    def judge(self, yours: Trial, reference: Trial) -> str | None:
+        for key, expected in reference.values.items():
+            got = yours.values.get(key)
+            if got is None:
+                return f"{key.split(': ')[1].removesuffix(' (s)')} is missing from what you return"
+            if abs(got - expected) > 1e-3:
+                name = key.split(": ")[1].removesuffix(" (s)")
+                meaning = {"voice_to_voice": "total_secs: the whole gap from the end of speech to the bot speaking",
+                           "endpoint": "user_turn_secs: from the end of speech until the user turn was released",
+                           "llm_ttft": "the TTFB of the processor whose name contains LLM",
+                           "tts_ttfb": "the TTFB of the processor whose name contains TTS"}[name]
+                return (f"{key.split(':')[0]}: your {name} is {got:.3f} s, the simulator measured {expected:.3f} s "
+                        f"(it is {meaning})")
+        return None
+
+
+breakdown_importer = BreakdownExercise()
+
+
+def _dominant() -> str:
+    from ..analyze import analyze
+    from ..importers import load
+
+    tail = analyze(load(EXAMPLES / "pipecat_otlp.json")).tail()
+    return tail.dominant if tail is not None else ""
+
+
+pipecat_tail = Question(
+    what="the part behind the slowest Pipecat turn", kind="text", solve=_dominant,
+    choices=("endpoint", "llm_ttft", "tts_ttfb", "other"),
+    hint="read the share column of the tail attribution: the part with the largest excess over its median",
+    wrong=("endpoint", "other"))
