@@ -16,6 +16,7 @@ from typing import Any
 
 from ..channel import Channel
 from ..context import RunContext
+from ..endpointing import EndpointingPolicy
 from ..interruptions import BargeIn
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
 from ..stages.caller import CallerEngine, SimulatedCaller, Utterance, stream_utterance
@@ -42,12 +43,22 @@ class StreamingPipeline:
     name: str = "streaming"
     barge_in: BargeIn | None = None
     speculation: Speculation | None = None
+    endpointing: EndpointingPolicy | None = None  # None: the VAD's fixed silence timeout (vad.endpoint_silence_s)
 
     def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext) -> Coroutine[Any, Any, None]:
         """The LLM stage loop: plain, or speculating on stable partials when ``speculation`` is set."""
         if self.speculation is None:
             return run_llm(self.llm, inbox, outbox, ctx)
         return run_speculative_llm(self.llm, inbox, outbox, ctx, self.speculation)
+
+    def _vad_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext, on_endpoint: Any,
+                   utterances: dict[int, Utterance]) -> Coroutine[Any, Any, None]:
+        """The VAD stage: the plain silence timeout, or the ``endpointing`` policy deciding."""
+        if self.endpointing is None:
+            return run_vad(inbox, outbox, ctx, on_endpoint)
+        from ..stages.endpointing import run_policy_vad
+
+        return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances)
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
@@ -74,7 +85,7 @@ class StreamingPipeline:
             finished.set()
 
         stages = [
-            run_vad(mic, to_asr, ctx, lambda turn: endpointed.set()),
+            self._vad_stage(mic, to_asr, ctx, lambda turn: endpointed.set(), utterances),
             run_asr(self.asr, to_asr, transcripts, ctx, utterances),
             self.llm_stage(transcripts, tokens, ctx),
             run_tts(self.tts, tokens, speech, ctx),

@@ -1,0 +1,237 @@
+"""Endpointing policies: when has the caller finished? Interchangeable engines behind one interface.
+
+At the start of every silence after speech the endpointer asks its policy for a
+:class:`Decision`: how much silence to wait before declaring the turn over. If the
+caller speaks again first, the pause was a hesitation and the policy hears of it
+(:meth:`EndpointingPolicy.observe`); if the wait runs out while the caller is only
+pausing, the agent has cut them off (a false cut-off).
+
+- :class:`FixedSilence`: a fixed silence timeout (voicelab's default endpointer).
+- :class:`MinMaxDelay`: LiveKit's scheme: a turn-completion model judges the words so far;
+  wait ``min_delay_s`` when it says "done", ``max_delay_s`` otherwise.
+- :class:`AdaptiveDelay`: wait a multiple of the moving average of the caller's observed pauses.
+- :class:`SemanticTurn`: Pipecat's scheme: after ``stop_s`` of silence a turn model runs
+  (taking ``inference_s``); "done" ends the turn, otherwise wait for ``fallback_s`` of silence.
+
+The simulated turn model (:class:`TurnModel`) judges whether the words so far *sound*
+finished, and is right with probability ``accuracy``; it cannot see the future, so a
+full stop in the middle of a request, or a caller trailing off, fools even a perfect one.
+The same policy object drives the pipeline's endpointer stage
+(:mod:`voicelab.stages.endpointing`) and the fast Monte Carlo (:mod:`voicelab.turntaking`).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, fields, replace
+from statistics import NormalDist
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .validation import ConfigError, validate_fields
+
+NEVER = math.inf
+
+
+def _param(default: float, lo: float, hi: float, unit: str, help_text: str) -> Any:
+    return field(default=default, metadata={"range": (lo, hi), "unit": unit, "help": help_text})
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A silence after speech, as the endpointer meets it: when it started and, for simulated models, the truth."""
+
+    start: float  # seconds into the turn
+    done: bool  # ground truth: the caller has finished their turn
+    sounds_finished: bool  # the words so far end a complete clause (what a semantic model hears)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How long the endpointer waits in this pause before ending the turn (seconds of silence; inf = never)."""
+
+    wait_s: float
+    asked_s: float | None = None  # when a turn model was asked, seconds after the pause started
+    inference_s: float = 0.0
+    probability: float | None = None  # the model's probability that the turn is over
+
+
+@dataclass(frozen=True)
+class TurnModel:
+    """A simulated turn-completion model: P(turn over) from whether the words so far sound finished.
+
+    Its logit is ``+mu`` (sounds finished) or ``-mu`` plus unit Gaussian noise, with ``mu`` chosen
+    so that at threshold 0.5 it is right with probability ``accuracy``.
+    """
+
+    accuracy: float = 0.85
+    inference_s: float = 0.0
+
+    @property
+    def separation(self) -> float:
+        return NormalDist().inv_cdf(min(self.accuracy, 0.9999))
+
+    def probability(self, pause: Pause, rng: np.random.Generator) -> float:
+        logit = (self.separation if pause.sounds_finished else -self.separation) + float(rng.standard_normal())
+        return 1.0 / (1.0 + math.exp(-logit))
+
+
+class EndpointingPolicy(ABC):
+    """One endpointing engine. ``knob`` names the setting the trade-off curve sweeps; ``knob_values`` its sweep."""
+
+    name: ClassVar[str]
+    knob: ClassVar[str]
+    knob_values: ClassVar[tuple[float, ...]]
+
+    def __post_init__(self) -> None:
+        validate_fields(self, prefix=f"{self.name}.")
+
+    def reset(self) -> None:
+        """Forget what was learnt about the caller (a new call). Stateless policies have nothing to forget."""
+        return None
+
+    @abstractmethod
+    def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        """The wait for this pause (drawing any model noise from ``rng``)."""
+
+    def observe(self, pause_s: float) -> None:
+        """The caller spoke again after a pause of ``pause_s`` seconds (it was not the end); learning policies learn."""
+        return None
+
+    def with_knob(self, value: float) -> EndpointingPolicy:
+        """A fresh copy with the main knob set to ``value`` (validated)."""
+        return replace(self, **{self.knob: value})  # type: ignore[type-var]
+
+    @property
+    def knob_value(self) -> float:
+        return getattr(self, self.knob)
+
+    def settings(self) -> dict[str, float]:
+        """The policy's settings by name (what ``--endpointing NAME:key=value`` sets)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if "range" in f.metadata}  # type: ignore[arg-type]
+
+
+@dataclass
+class FixedSilence(EndpointingPolicy):
+    """End the turn after ``timeout_s`` of silence, whatever was said: today's endpointer."""
+
+    name: ClassVar[str] = "fixed"
+    knob: ClassVar[str] = "timeout_s"
+    knob_values: ClassVar[tuple[float, ...]] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0)
+    timeout_s: float = _param(0.5, 0.0, 10.0, "s", "silence that ends the caller's turn")
+
+    def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        return Decision(self.timeout_s)
+
+
+@dataclass
+class MinMaxDelay(EndpointingPolicy):
+    """LiveKit's scheme: a turn model judges the words at the end of speech; wait ``min_delay_s`` if it
+    says done (probability >= ``threshold``), ``max_delay_s`` otherwise. The model runs while the wait
+    starts, so only an inference longer than ``min_delay_s`` adds to it."""
+
+    name: ClassVar[str] = "minmax"
+    knob: ClassVar[str] = "min_delay_s"
+    knob_values: ClassVar[tuple[float, ...]] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)
+    min_delay_s: float = _param(0.5, 0.0, 10.0, "s", "wait when the turn model says the caller is done")
+    max_delay_s: float = _param(3.0, 0.0, 30.0, "s", "wait when it says they are not")
+    accuracy: float = _param(0.85, 0.5, 1.0, "", "probability that the turn model judges the words right")
+    threshold: float = _param(0.5, 0.0, 1.0, "", "probability of 'done' at which the short wait applies")
+    inference_s: float = _param(0.02, 0.0, 2.0, "s", "the turn model's inference time")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_delay_s < self.min_delay_s:
+            raise ConfigError(f"minmax.max_delay_s must be at least min_delay_s ({self.min_delay_s:g} s); "
+                              f"got {self.max_delay_s:g}")
+
+    def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        p = TurnModel(self.accuracy).probability(pause, rng)
+        wait = max(self.min_delay_s, self.inference_s) if p >= self.threshold else self.max_delay_s
+        return Decision(wait, 0.0, self.inference_s, p)
+
+
+@dataclass
+class AdaptiveDelay(EndpointingPolicy):
+    """Wait ``factor`` times the moving average of the caller's pauses so far (between ``floor_s`` and
+    ``ceiling_s``): a slow, hesitant caller earns a longer wait. The average starts at ``initial_s``
+    and moves by ``alpha`` towards every pause the caller resumes after."""
+
+    name: ClassVar[str] = "adaptive"
+    knob: ClassVar[str] = "factor"
+    knob_values: ClassVar[tuple[float, ...]] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
+    factor: float = _param(2.0, 0.1, 20.0, "x", "wait = factor x average observed pause")
+    initial_s: float = _param(0.4, 0.0, 5.0, "s", "the average before any pause was observed")
+    alpha: float = _param(0.3, 0.0, 1.0, "", "weight of each new pause in the moving average")
+    floor_s: float = _param(0.15, 0.0, 5.0, "s", "shortest wait")
+    ceiling_s: float = _param(2.5, 0.0, 30.0, "s", "longest wait")
+    average_s: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.reset()
+
+    def reset(self) -> None:
+        self.average_s = self.initial_s
+
+    def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        return Decision(min(self.ceiling_s, max(self.floor_s, self.factor * self.average_s)))
+
+    def observe(self, pause_s: float) -> None:
+        self.average_s += self.alpha * (pause_s - self.average_s)
+
+
+@dataclass
+class SemanticTurn(EndpointingPolicy):
+    """Pipecat's scheme: after ``stop_s`` of silence a turn model judges the turn (taking ``inference_s``);
+    probability >= ``threshold`` ends it, otherwise wait until ``fallback_s`` of silence."""
+
+    name: ClassVar[str] = "semantic"
+    knob: ClassVar[str] = "stop_s"
+    knob_values: ClassVar[tuple[float, ...]] = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5)
+    stop_s: float = _param(0.2, 0.0, 10.0, "s", "silence before the turn model is asked")
+    accuracy: float = _param(0.85, 0.5, 1.0, "", "probability that the turn model judges the words right")
+    threshold: float = _param(0.5, 0.0, 1.0, "", "probability of 'done' that ends the turn")
+    inference_s: float = _param(0.012, 0.0, 2.0, "s", "the turn model's inference time")
+    fallback_s: float = _param(3.0, 0.0, 30.0, "s", "silence that ends the turn whatever the model said")
+
+    def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        p = TurnModel(self.accuracy).probability(pause, rng)
+        asked = self.stop_s
+        done = asked + self.inference_s
+        wait = done if p >= self.threshold and done < self.fallback_s else max(self.fallback_s, asked)
+        return Decision(wait, asked, self.inference_s, p)
+
+
+POLICIES: dict[str, type[EndpointingPolicy]] = {
+    cls.name: cls for cls in (FixedSilence, MinMaxDelay, AdaptiveDelay, SemanticTurn)
+}
+
+
+def make_policy(name: str, **settings: float) -> EndpointingPolicy:
+    """The policy called ``name`` with ``settings``; ConfigError naming the accepted names or fields."""
+    if name not in POLICIES:
+        raise ConfigError(f"endpointing policy must be one of {', '.join(POLICIES)}; got {name!r}")
+    cls = POLICIES[name]
+    known = [f.name for f in fields(cls) if "range" in f.metadata]  # type: ignore[arg-type]
+    for key in settings:
+        if key not in known:
+            raise ConfigError(f"unknown setting {name}.{key}; {name} has {', '.join(known)}")
+    return cls(**settings)
+
+
+def parse_policy(text: str) -> EndpointingPolicy:
+    """``"semantic"`` or ``"minmax:min_delay_s=0.3,accuracy=0.9"`` -> a policy (ConfigError when malformed)."""
+    name, _, rest = text.strip().partition(":")
+    settings: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ConfigError(f"endpointing settings are KEY=VALUE pairs after the name; got {item!r}")
+        try:
+            settings[key.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}.{key.strip()} must be a number; got {value.strip()!r}") from None
+    return make_policy(name.strip(), **settings)

@@ -1,0 +1,126 @@
+"""The VAD stage with a pluggable endpointing policy (:mod:`voicelab.endpointing`).
+
+Speech and silence are judged exactly as :class:`~voicelab.stages.vad.EnergyVAD` does (mean
+|amplitude| of 10 ms frames against ``vad.threshold``, ``vad.min_speech_s`` before speech counts);
+what ends the turn is the policy: at the start of each silence it decides how long to wait.
+The trace gets a ``vad``/``pause`` span for every silence it heard inside the turn, a
+``vad``/``turn_model`` span when a turn model was asked, and the end-of-utterance mark
+carries the policy's name and whether the caller was really done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from ..context import RunContext
+from ..endpointing import Decision, EndpointingPolicy, Pause
+from ..frames import AudioFrame, EndOfUtterance
+from ..hesitation import sounds_finished
+from ..trace import AgentState
+from .caller import Utterance
+from .vad import frame_energies
+
+
+class PolicyEndpointer:
+    """Per-turn state of the policy-driven endpointer: speech detection plus the current pause's decision."""
+
+    def __init__(self, policy: EndpointingPolicy, ctx: RunContext) -> None:
+        self.policy, self.ctx = policy, ctx
+        self.reset(None, 0.0)
+
+    def reset(self, utterance: Utterance | None, turn_start: float) -> None:
+        self.utterance, self.turn_start = utterance, turn_start
+        self.speech_s, self.silence_s, self.in_speech = 0.0, 0.0, False
+        self.pause_start = 0.0
+        self.decision: Decision | None = None
+        self.chunk_had_speech = False
+
+    def _pause(self, start: float) -> Pause:
+        u = self.utterance
+        if u is None:
+            return Pause(start, False, False)
+        return Pause(start, start >= u.speech_end - 1e-6, sounds_finished(u.word_ends, start))
+
+    def _close_pause(self, turn: int) -> None:
+        """Record the pause that just ended (and the model call, if it came to one)."""
+        trace, d, start = self.ctx.trace, self.decision, self.turn_start + self.pause_start
+        trace.add_span("vad", "pause", round(start, 9), round(start + self.silence_s, 9), turn)
+        if d is not None and d.asked_s is not None and self.silence_s >= d.asked_s - 1e-9:
+            asked = start + d.asked_s
+            trace.add_span("vad", "turn_model", round(asked, 9), round(asked + d.inference_s, 9), turn,
+                           probability=round(d.probability or 0.0, 6))
+
+    def update(self, frame: AudioFrame) -> str | None:
+        """Feed one chunk; ``"speech_started"``, ``"end_of_utterance"`` or None."""
+        config, rng = self.ctx.stages.vad, self.ctx.rngs["vad"]
+        energies, durations = frame_energies(frame)
+        speech = energies > config.threshold
+        self.chunk_had_speech = bool(speech.any())
+        event = None
+        t = frame.start
+        for is_speech, seconds in zip(speech.tolist(), durations.tolist(), strict=True):
+            if is_speech:
+                if self.decision is not None:
+                    self._close_pause(frame.turn)
+                    self.policy.observe(self.silence_s)
+                    self.decision = None
+                self.silence_s = 0.0
+                self.speech_s += seconds
+                if not self.in_speech and self.speech_s >= config.min_speech_s - 1e-9:
+                    self.in_speech, event = True, "speech_started"
+            elif not self.in_speech:
+                self.speech_s = 0.0
+            else:
+                if self.decision is None:
+                    self.pause_start = round(t, 9)
+                    self.decision = self.policy.decide(self._pause(self.pause_start), rng)
+                self.silence_s += seconds
+                if self.silence_s >= self.decision.wait_s - 1e-9:
+                    self._close_pause(frame.turn)
+                    return "end_of_utterance"
+            t += seconds
+        return event
+
+
+async def run_policy_vad(inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext,
+                         on_endpoint: Callable[[int], None], policy: EndpointingPolicy,
+                         utterances: dict[int, Utterance]) -> None:
+    """Stage loop, as :func:`~voicelab.stages.vad.run_vad` but the policy decides when the turn is over.
+
+    ``utterances`` (filled by the caller's side) gives simulated turn models the truth they judge.
+    """
+    trace = ctx.trace
+    vad = PolicyEndpointer(policy, ctx)
+    policy.reset()
+    turn, ended = -1, True
+    while True:
+        frame = await inbox.get()
+        if frame is None:
+            if not ended:
+                ended = True
+                trace.mark("vad", "end_of_utterance", turn, reason="audio ended", policy=policy.name)
+                trace.set_state(AgentState.THINKING, turn)
+                await outbox.put(EndOfUtterance(turn, "audio ended"))
+                on_endpoint(turn)
+            continue
+        if frame.turn != turn:
+            turn, ended = frame.turn, False
+            vad.reset(utterances.get(turn), trace.turns[turn].start)
+            trace.mark("vad", "audio_chunk_received", turn)
+        if ended:
+            continue
+        event = vad.update(frame)
+        if event != "end_of_utterance" or vad.chunk_had_speech:
+            await outbox.put(frame)
+        if event == "speech_started":
+            trace.mark("vad", "speech_started", turn)
+            trace.set_state(AgentState.PROCESSING_SPEECH, turn)
+        elif event == "end_of_utterance":
+            ended = True
+            done = vad.utterance is None or vad.pause_start >= vad.utterance.speech_end - 1e-6
+            trace.mark("vad", "end_of_utterance", turn, reason="silence", policy=policy.name, caller_done=done)
+            trace.set_state(AgentState.THINKING, turn)
+            await outbox.put(EndOfUtterance(turn, "silence"))
+            on_endpoint(turn)
+

@@ -1,0 +1,85 @@
+"""Charts of turn-taking: the trade-off curve of the endpointing policies, and a Gantt chart with the cut-off drawn.
+
+Same conventions as :mod:`voicelab.plots` (object-oriented matplotlib, ``FIGURE_WIDTH`` wide, colours
+from :mod:`voicelab.palette`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from .plots import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, gantt
+from .turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
+
+POLICY_COLORS: dict[str, str] = {"fixed": "#6E6E6E", "minmax": "#0072B2", "adaptive": "#E69F00",
+                                 "semantic": "#009E73", "smart-turn": "#CC79A7"}
+POLICY_LABELS: dict[str, str] = {"fixed": "fixed silence timeout", "minmax": "min/max delay + turn model",
+                                 "adaptive": "adaptive delay", "semantic": "semantic turn model"}
+CUTOFF_COLOR = "#D55E00"
+
+
+def _style(ax: Any) -> None:
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.grid(color="#E5E5E5", linewidth=0.8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def tradeoff_chart(result: Any, point: tuple[str, float, float] | None = None) -> Figure:
+    """False cut-off rate (%) against median endpoint delay (ms), one line per policy, a marker per knob value.
+
+    Dashed guides at a 5 % cut-off rate and at 300 ms; ``point`` = (policy, delay s, rate) is ringed.
+    """
+    fig = Figure(figsize=(FIGURE_WIDTH, 4.2), dpi=FIGURE_DPI)
+    ax = fig.add_subplot()
+    for name, curve in result.curves.items():
+        pts = sorted((d, r) for d, r in zip(curve.median_delay, curve.cutoff_rate, strict=True) if d is not None)
+        ax.plot([1000 * d for d, _ in pts], [100 * r for _, r in pts], marker="o", markersize=4, linewidth=1.8,
+                color=POLICY_COLORS.get(name, "#444444"), label=f"{POLICY_LABELS.get(name, name)} ({curve.knob})",
+                gid=f"curve-{name}")
+    ax.axhline(100 * CUTOFF_TARGET, color="#444444", linestyle="--", linewidth=0.9)
+    ax.axvline(1000 * DELAY_TARGET_S, color="#444444", linestyle=":", linewidth=0.9)
+    ax.text(1.0, 100 * CUTOFF_TARGET, f" {100 * CUTOFF_TARGET:g} % cut-offs", transform=ax.get_yaxis_transform(),
+            fontsize=LEGEND_FONT_SIZE, va="bottom", ha="right", color="#444444")
+    if point is not None:
+        name, delay, rate = point
+        ax.plot([1000 * delay], [100 * rate], marker="o", markersize=14, markerfacecolor="none",
+                markeredgecolor=CUTOFF_COLOR, markeredgewidth=2.2, linestyle="none", label="this setting",
+                gid="point")
+    ax.set_xscale("log")
+    ax.set_xlabel("median endpoint delay: end of speech -> endpoint (ms, log scale)", fontsize=FONT_SIZE)
+    ax.set_ylabel("false cut-offs (% of turns)", fontsize=FONT_SIZE)
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Endpointing trade-off over {result.turns:,} hesitating turns (lower left is better)",
+                 fontsize=FONT_SIZE + 1, loc="left")
+    _style(ax)
+    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper right")
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.13)
+    return fig
+
+
+def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
+    """:func:`voicelab.plots.gantt` of one turn with the turn-taking failures drawn on it.
+
+    A false cut-off is a red line at the endpoint labelled with how early it came; the stretch where
+    the agent's audio overlapped the caller's speech is shaded red (talk-over).
+    """
+    trace = getattr(run, "trace", run)
+    fig = gantt(run, turn, title=title)
+    ax = fig.axes[0]
+    values = turn_taking_metrics(trace, turn)
+    start = trace.turns[turn].start
+    speech_end = trace.first(turn, "speech_end")
+    if values["false_cutoff"]:
+        cut = values["cut_at"]
+        ax.axvline(cut, color=CUTOFF_COLOR, linewidth=2.0, gid="false-cutoff")
+        ax.text(cut, 1.0, f" false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished",
+                transform=ax.get_xaxis_transform(), color=CUTOFF_COLOR, fontsize=LEGEND_FONT_SIZE,
+                va="bottom", ha="left", fontweight="bold")
+        for s in trace.spans:
+            if s.turn == turn and s.stage == "playback" and s.name == "play" and s.start < speech_end:
+                ax.axvspan(s.start - start, min(s.end, speech_end) - start, color=CUTOFF_COLOR, alpha=0.18,
+                           linewidth=0, gid="talk-over")
+    return fig
