@@ -75,9 +75,10 @@ def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     if values["false_cutoff"]:
         cut = values["cut_at"]
         ax.axvline(cut, color=CUTOFF_COLOR, linewidth=2.0, gid="false-cutoff")
-        ax.text(cut, 1.0, f" false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished",
+        ax.text(cut, 0.02, f" false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished ",
                 transform=ax.get_xaxis_transform(), color=CUTOFF_COLOR, fontsize=LEGEND_FONT_SIZE,
-                va="bottom", ha="left", fontweight="bold")
+                va="bottom", ha="left", fontweight="bold",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
         for s in trace.spans:
             if s.turn == turn and s.stage == "playback" and s.name == "play" and s.start < speech_end:
                 ax.axvspan(s.start - start, min(s.end, speech_end) - start, color=CUTOFF_COLOR, alpha=0.18,
