@@ -26,6 +26,7 @@ from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import run_vad
 from ..trace import AgentState
+from ..transport import Transport, run_leg
 
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
@@ -44,6 +45,7 @@ class StreamingPipeline:
     barge_in: BargeIn | None = None
     speculation: Speculation | None = None
     endpointing: EndpointingPolicy | None = None  # None: the VAD's fixed silence timeout (vad.endpoint_silence_s)
+    transport: Transport | None = None  # None: the caller sits at the server (no uplink, no downlink)
 
     def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext) -> Coroutine[Any, Any, None]:
         """The LLM stage loop: plain, or speculating on stable partials when ``speculation`` is set."""
@@ -59,6 +61,17 @@ class StreamingPipeline:
         from ..stages.endpointing import run_policy_vad
 
         return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances)
+
+    def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext,
+                          audio_size: int) -> tuple[Channel, Channel, list[Coroutine[Any, Any, None]]]:
+        """With ``transport``: the uplink between the microphone and the VAD and the downlink between TTS and
+        playback (the caller's ear), as delay stages. Returns what the server hears, what the caller plays."""
+        if self.transport is None:
+            return mic, speech, []
+        heard, played = Channel(audio_size), Channel(SPEECH_QUEUE_SIZE)
+        ctx.trace.meta["transport"] = self.transport.name
+        return heard, played, [run_leg(self.transport.uplink, mic, heard, ctx),
+                               run_leg(self.transport.downlink, speech, played, ctx)]
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
@@ -84,12 +97,14 @@ class StreamingPipeline:
             ctx.trace.end_turn(ctx.trace.turns[turn])
             finished.set()
 
+        heard, played, legs = self._transport_stages(mic, speech, ctx, audio_size)
         stages = [
-            self._vad_stage(mic, to_asr, ctx, lambda turn: endpointed.set(), utterances),
+            *legs,
+            self._vad_stage(heard, to_asr, ctx, lambda turn: endpointed.set(), utterances),
             run_asr(self.asr, to_asr, transcripts, ctx, utterances),
             self.llm_stage(transcripts, tokens, ctx),
             run_tts(self.tts, tokens, speech, ctx),
-            run_playback(speech, ctx, on_finished),
+            run_playback(played, ctx, on_finished),
         ]
         tasks = [asyncio.create_task(stage) for stage in stages]
         conversation = asyncio.create_task(self._converse(texts, ctx, mic, utterances, finished, endpointed))

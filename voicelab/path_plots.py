@@ -1,0 +1,83 @@
+"""The whole path of one turn as a waterfall: uplink hops, the server's stages, downlink hops.
+
+Two brackets above it tell the story: server-side voice-to-voice (what server logs show: the server
+has the end of the caller's speech -> it sends the first audio) and mouth-to-ear (the caller stops
+speaking -> hears the agent). Same conventions as :mod:`voicelab.plots`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from . import palette
+from .plots import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
+from .trace import Trace
+from .transport import transport_metrics
+
+LEG_COLORS = {"uplink": "#7F7F7F", "downlink": "#B07AA1"}
+MOUTH_COLOR, SERVER_COLOR = "#D55E00", "#0072B2"
+_SERVER_STEPS = (("endpoint wait", "vad", "server_speech_end", "end_of_utterance"),
+                 ("ASR final", "asr", "end_of_utterance", "asr_complete"),
+                 ("LLM first token", "llm", "asr_complete", "llm_first_token"),
+                 ("first clause", "llm", "llm_first_token", "tts_request"),
+                 ("TTS first audio", "tts", "tts_request", "tts_first_chunk"))
+
+
+def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float]]:
+    """The waterfall's rows in time order: (label, group, start, end), seconds from the caller's speech end."""
+    origin = trace.first(turn, "speech_end") or 0.0
+    spans = sorted((s for s in trace.spans if s.turn == turn and s.stage in LEG_COLORS), key=lambda s: s.start)
+    points = {name: trace.first(turn, name) for name in
+              ("server_speech_end", "end_of_utterance", "asr_complete", "llm_first_token", "tts_first_chunk")}
+    points["tts_request"] = next((s.start for s in trace.spans if s.turn == turn and s.stage == "tts"
+                                  and s.name == "ttfb"), None)
+    if points["server_speech_end"] is None:
+        points["server_speech_end"] = origin
+    rows = [(s.name, "uplink", s.start - origin, s.end - origin) for s in spans if s.stage == "uplink"]
+    for label, stage, a, b in _SERVER_STEPS:
+        if points[a] is not None and points[b] is not None:
+            rows.append((label, stage, max(points[a], origin) - origin, points[b] - origin))
+    rows += [(s.name, "downlink", s.start - origin, s.end - origin) for s in spans if s.stage == "downlink"]
+    return [(label, group, round(a, 9), round(b, 9)) for label, group, a, b in rows]
+
+
+def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
+    """Waterfall of ``turn``'s whole path with the server-side voice-to-voice and mouth-to-ear brackets."""
+    trace = getattr(run, "trace", run)
+    rows = path_steps(trace, turn)
+    values = transport_metrics(trace, turn)
+    fig = Figure(figsize=(FIGURE_WIDTH, 1.6 + 0.3 * len(rows)), dpi=FIGURE_DPI)
+    ax = fig.add_subplot()
+    for y, (_label, group, a, b) in enumerate(rows):
+        color = LEG_COLORS.get(group) or palette.STAGE_COLORS.get(group, palette.OTHER_STAGE_COLOR)
+        ax.barh(y, 1000 * (b - a), left=1000 * a, height=0.62, color=color, edgecolor="white")
+        ax.text(1000 * b + 8, y, f"{1000 * (b - a):.0f} ms", va="center", fontsize=LEGEND_FONT_SIZE)
+    ax.set_yticks(range(len(rows)), [f"{g}: {label}" if g in LEG_COLORS else label for label, g, _, _ in rows],
+                  fontsize=LEGEND_FONT_SIZE)
+    ax.invert_yaxis()
+    top = -0.9
+    server_from = (trace.first(turn, "server_speech_end") or trace.first(turn, "speech_end") or 0.0) \
+        - (trace.first(turn, "speech_end") or 0.0)
+    brackets = [(values["mouth_to_ear"], 0.0, MOUTH_COLOR, "mouth-to-ear (what the caller hears)", top - 0.9),
+                (values["server_voice_to_voice"], server_from, SERVER_COLOR, "server voice-to-voice (what logs show)",
+                 top)]
+    for value, start, color, label, y in brackets:
+        if value is None:
+            continue
+        ax.annotate("", xy=(1000 * (start + value), y), xytext=(1000 * start, y),
+                    arrowprops={"arrowstyle": "<->", "color": color, "linewidth": 1.6})
+        ax.text(1000 * start, y - 0.15, f"{label}: {1000 * value:.0f} ms", color=color, fontsize=FONT_SIZE,
+                fontweight="bold", va="bottom")
+    ax.set_ylim(len(rows) - 0.4, top - 1.9)
+    ax.set_xlabel("ms after the caller stopped speaking", fontsize=FONT_SIZE)
+    ax.tick_params(axis="x", labelsize=FONT_SIZE)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    network = trace.meta.get("transport", "no transport")
+    ax.set_title(title or f"The whole path of turn {turn} ({network})", fontsize=FONT_SIZE + 1, loc="left")
+    fig.subplots_adjust(left=0.30, right=0.95, top=0.93, bottom=0.55 / fig.get_figheight() + 0.05)
+    return fig
