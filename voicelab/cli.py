@@ -20,6 +20,16 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .budgets import LatencyBudgets
+from .cli_turns import (
+    add_turn_arguments,
+    print_rates,
+    print_turns,
+    turn_extract,
+    turn_factory,
+    turn_options,
+    turn_summary,
+    with_turn_options,
+)
 from .clock import CLOCK_MODES
 from .config import StageConfigs
 from .metrics import METRIC_NAMES
@@ -205,6 +215,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--burst", metavar="SECONDS",
                         help="with --barge-in: the caller makes a noise burst this long instead of speaking "
                              "(it interrupts only if at least vad.min_speech_s)")
+    add_turn_arguments(parser)
     parser.add_argument("--gantt", metavar="FILE.png", help="save a Gantt chart of the run")
     parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
     parser.add_argument("--real", action="store_true",
@@ -233,6 +244,8 @@ def run_demo(args: argparse.Namespace) -> int:
         if pipeline == "original":
             raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it talks")
         pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline, barge_in=barge_in)
+    turns = turn_options(args)
+    pipeline = with_turn_options(pipeline, turns)
     if clock == "realtime":
         print(f"running {len(scenario.texts)} turn(s) on the real-time clock: this takes as long as the "
               "conversation ...", file=sys.stderr, flush=True)
@@ -245,9 +258,15 @@ def run_demo(args: argparse.Namespace) -> int:
             _save_trace(trace_path, exc.trace, "the trace of the failed run, up to the failure,")
         return 1
     if args.json:
-        print(json.dumps(result.summary(), indent=2))
+        summary = result.summary()
+        if turns:
+            for row, extra in zip(summary["turns"], turn_summary(result), strict=True):
+                row.update(extra)
+        print(json.dumps(summary, indent=2))
     else:
         _print_demo(result)
+        if turns:
+            print_turns(result, _fmt)
     if gantt_path is not None:
         from .viz import gantt
 
@@ -312,6 +331,7 @@ def add_montecarlo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--barge-in", metavar="SECONDS",
                         help="every turn is interrupted by the next sentence this long after the agent's first audio")
     parser.add_argument("--burst", metavar="SECONDS", help="with --barge-in: a noise burst this long instead")
+    add_turn_arguments(parser)
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
@@ -322,9 +342,14 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     jitter = _jitter(args)
     # monte_carlo validates turns, jitter and tail before it runs anything
     barge_in = _barge_in(args)
+    options = turn_options(args)
+    if options and barge_in is not None:
+        raise UsageError("--endpointing, --hesitation and --network do not combine with --barge-in yet")
+    factory = turn_factory(options)
+    extra = {"pipeline": factory, "extract": turn_extract} if factory is not None else {}
     result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,
                          stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail,
-                         barge_in=barge_in)
+                         barge_in=barge_in, **extra)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
         return 0
@@ -342,6 +367,8 @@ def run_montecarlo(args: argparse.Namespace) -> int:
                  [(name, _fmt(getattr(result.budgets, name)),
                    "—" if rate is None else f"{rate * 100:.1f} % of turns") for name, rate in misses.items()]))
     _print_tail(result)
+    if factory is not None:
+        print_rates(result)
     print(f"\n{result.turns} turns in {_fmt(result.wall_s, 2)} s of wall time ({result.turns_per_s:,.0f} turns/s)")
     return 0
 

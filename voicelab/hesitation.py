@@ -185,10 +185,10 @@ class HesitatingCaller(SimulatedCaller):
 
     def __init__(self, hesitation: HesitationConfig | None = None) -> None:
         self.hesitation = HesitationConfig() if hesitation is None else hesitation
-        self.plans: list[UtterancePlan] = []
+        self.last_plan: UtterancePlan | None = None
 
     def speak(self, text: str, config: CallerConfig, rng: np.random.Generator) -> Utterance:
         plan = plan_utterance(text, config, self.hesitation, rng)
-        self.plans.append(plan)
+        self.last_plan = plan
         samples = self._render([(s.start, s.end, s.speech) for s in plan.segments], rng)
         return Utterance(plan.text, samples, self.sample_rate, plan.word_ends)
