@@ -46,6 +46,7 @@ class Pause:
     start: float  # seconds into the turn
     done: bool  # ground truth: the caller has finished their turn
     sounds_finished: bool  # the words so far end a complete clause (what a semantic model hears)
+    probability: float | None = None  # a real model's recorded verdict for this pause, used instead of simulating
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class TurnModel:
         return NormalDist().inv_cdf(min(self.accuracy, 0.9999))
 
     def probability(self, pause: Pause, rng: np.random.Generator) -> float:
+        if pause.probability is not None:
+            return pause.probability
         logit = (self.separation if pause.sounds_finished else -self.separation) + float(rng.standard_normal())
         return 1.0 / (1.0 + math.exp(-logit))
 

@@ -103,7 +103,12 @@ def sounds_finished(word_ends: tuple[tuple[str, float], ...], t: float) -> bool:
         if end > t + 1e-9:
             break
         last = word
-    return bool(last) and last[-1] in _CLAUSE_END and not last.endswith(TRAILING)
+    return ends_clause(last)
+
+
+def ends_clause(word: str) -> bool:
+    """Whether ``word`` closes a complete clause: a full stop, ? or ! (not a trailing "…")."""
+    return bool(word) and word[-1] in _CLAUSE_END and not word.endswith(TRAILING)
 
 
 def trailing_text(text: str) -> str:

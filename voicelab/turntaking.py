@@ -101,12 +101,30 @@ def _on_chunk(t: float, chunk_s: float) -> float:
     return math.ceil(t / chunk_s - 1e-6) * chunk_s
 
 
-def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan], *, seed: int = 0, chunk_s: float = 0.01,
-               response_s: float | None = None) -> PolicyRun:
-    """Walk every planned turn pause by pause with ``policy`` (reset every :data:`CALL_TURNS` turns).
+@dataclass(frozen=True)
+class HeardTurn:
+    """A turn as an endpointer hears it: its pauses (start, length, sound finished, a real model's probability
+    or None), when its final silence starts, and the truth: when the caller stopped and whether it sounds finished."""
 
-    The endpoint is reported at the end of the ``chunk_s`` audio chunk in which it fired, as the
-    pipeline's endpointer does. Turn model noise comes from ``seed``.
+    pauses: tuple[tuple[float, float, bool, float | None], ...]
+    end_start: float
+    speech_end: float
+    end_finished: bool
+    end_probability: float | None = None
+
+    @classmethod
+    def from_plan(cls, plan: UtterancePlan) -> HeardTurn:
+        return cls(tuple((a, n, f, None) for a, n, f in plan.pauses()), plan.speech_end, plan.speech_end,
+                   not plan.trailing)
+
+
+def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardTurn], *, seed: int = 0,
+               chunk_s: float = 0.01, response_s: float | None = None) -> PolicyRun:
+    """Walk every turn pause by pause with ``policy`` (reset every :data:`CALL_TURNS` turns).
+
+    ``plans`` are simulated callers' plans or turns heard by a real VAD (:class:`HeardTurn`, with a real
+    model's probabilities). The endpoint is reported at the end of the ``chunk_s`` audio chunk in which
+    it fired, as the pipeline's endpointer does. Simulated turn model noise comes from ``seed``.
     """
     chunk_s = check_number("chunk_s", chunk_s, 0.001, 1.0, unit="s")
     response = response_seconds() if response_s is None else check_number("response_s", response_s, 0, 30, unit="s")
@@ -114,21 +132,22 @@ def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan], *, see
     cut = np.zeros(len(plans), dtype=bool)
     delay = np.full(len(plans), np.nan)
     talk = np.zeros(len(plans))
-    for i, plan in enumerate(plans):
+    for i, item in enumerate(plans):
+        turn = HeardTurn.from_plan(item) if isinstance(item, UtterancePlan) else item
         if i % CALL_TURNS == 0:
             policy.reset()
-        for start, length, finished in plan.pauses():
-            wait = policy.decide(Pause(start, False, finished), rng).wait_s
+        for start, length, finished, probability in turn.pauses:
+            wait = policy.decide(Pause(start, False, finished, probability), rng).wait_s
             if wait < length - 1e-9:
                 cut[i] = True
                 heard_from = _on_chunk(start + wait, chunk_s) + response
-                talk[i] = max(0.0, plan.speech_end - heard_from)
+                talk[i] = max(0.0, turn.speech_end - heard_from)
                 break
             policy.observe(length)
         else:
-            end = plan.speech_end
-            wait = policy.decide(Pause(end, True, not plan.trailing), rng).wait_s
-            delay[i] = round(_on_chunk(end + wait, chunk_s) - end, 9)
+            end = turn.end_start
+            wait = policy.decide(Pause(end, True, turn.end_finished, turn.end_probability), rng).wait_s
+            delay[i] = round(_on_chunk(end + wait, chunk_s) - turn.speech_end, 9)
     return PolicyRun(policy.name, policy.knob_value, cut, delay, talk)
 
 
@@ -207,23 +226,35 @@ def tradeoff(policies: Sequence[EndpointingPolicy] | None = None, turns: int = 1
 
     ``policies``: default one of each kind at its default settings (other settings are kept as given).
     """
-    chosen = list(policies) if policies is not None else [cls() for cls in POLICIES.values()]
-    if not chosen:
-        raise ConfigError("policies: give at least one endpointing policy")
     hesitation = HesitationConfig() if hesitation is None else hesitation
     started = time.perf_counter()
     plans = plan_turns(turns, hesitation, seed=seed)
-    total = sum(len(p.knob_values) for p in chosen)
+    result = sweep_policies(plans, policies, seed=seed, chunk_s=chunk_s, response_s=response_s, progress=progress)
+    result.hesitation, result.wall_s = hesitation, time.perf_counter() - started
+    return result
+
+
+def sweep_policies(turns: Sequence[UtterancePlan | HeardTurn], policies: Sequence[EndpointingPolicy] | None = None,
+                   *, values: dict[str, Sequence[float]] | None = None, seed: int = 0, chunk_s: float = 0.01,
+                   response_s: float | None = None, progress: bool = True) -> Tradeoff:
+    """Each policy's main knob over ``values[name]`` (default its ``knob_values``) on the same ``turns``."""
+    chosen = list(policies) if policies is not None else [cls() for cls in POLICIES.values()]
+    if not chosen:
+        raise ConfigError("policies: give at least one endpointing policy")
+    values = values or {}
+    started = time.perf_counter()
+    total = sum(len(values.get(p.name, p.knob_values)) for p in chosen)
     curves: dict[str, PolicyCurve] = {}
     with tqdm(total=total, desc="trade-off", unit="point", disable=not progress, leave=False) as bar:
         for policy in chosen:
+            knob_values = tuple(values.get(policy.name, policy.knob_values))
             runs = []
-            for value in policy.knob_values:
-                runs.append(run_policy(policy.with_knob(value), plans, seed=seed, chunk_s=chunk_s,
+            for value in knob_values:
+                runs.append(run_policy(policy.with_knob(value), turns, seed=seed, chunk_s=chunk_s,
                                        response_s=response_s))
                 bar.update()
-            curves[policy.name] = PolicyCurve(policy.name, policy.knob, tuple(policy.knob_values),
+            curves[policy.name] = PolicyCurve(policy.name, policy.knob, knob_values,
                                               tuple(r.cutoff_rate for r in runs), tuple(r.median_delay for r in runs),
                                               tuple(r.talk_over_rate for r in runs))
-    return Tradeoff(curves, len(plans), hesitation, seed, time.perf_counter() - started,
+    return Tradeoff(curves, len(turns), HesitationConfig(), seed, time.perf_counter() - started,
                     {p.name: p for p in chosen})
