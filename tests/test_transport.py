@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from voicelab import simulate
-from voicelab.path_plots import path_steps, path_waterfall
 from voicelab.pipelines import StreamingPipeline
 from voicelab.transport import (
     BUDGET_TABLE,
@@ -19,6 +18,7 @@ from voicelab.transport import (
     transport_metrics,
 )
 from voicelab.validation import ConfigError
+from voicelab.viz.path import path_steps, path_waterfall
 
 
 def test_without_a_transport_the_trace_has_no_legs():

@@ -212,11 +212,6 @@ class Tradeoff:
         return {"turns": self.turns, "seed": self.seed, "hesitation": vars(self.hesitation),
                 "curves": {name: c.as_dict() for name, c in self.curves.items()}}
 
-    def chart(self, point: tuple[str, float, float] | None = None) -> Any:
-        """:func:`voicelab.turn_plots.tradeoff_chart` of these curves (``point``: (policy, delay, rate) to mark)."""
-        from .turn_plots import tradeoff_chart
-
-        return tradeoff_chart(self, point)
 
 
 def tradeoff(policies: Sequence[EndpointingPolicy] | None = None, turns: int = 1000, *,

@@ -9,7 +9,8 @@ The simulation core never imports this package. One module per part:
 - :mod:`~voicelab.dashboards.dashboard`: the live widget (:class:`Dashboard`, :class:`LiveView`, :class:`Snapshot`);
 - one module per dashboard of the series: :mod:`~voicelab.dashboards.budget` (notebook 07),
   :mod:`~voicelab.dashboards.tradeoffs` (chunk size 02, endpoint silence 03, streaming TTS 05),
-  :mod:`~voicelab.dashboards.tail` (the slow tail, 09), :mod:`~voicelab.dashboards.barge_in` (barge-in, 10).
+  :mod:`~voicelab.dashboards.tail` (the slow tail, 09), :mod:`~voicelab.dashboards.barge_in` (barge-in, 10),
+  :mod:`~voicelab.dashboards.turn_taking` (endpointing policies against a hesitating caller, 11).
 
 Notebooks reach this package as ``vl.widgets`` and ``vl.tail_widgets``, its older names.
 """
@@ -59,6 +60,7 @@ from .tradeoffs import (
     tts_rows,
     underruns,
 )
+from .turn_taking import TurnTakingDashboard, turn_taking_dashboard
 
 __all__ = [
     "AFTER", "BUDGET_PREFIX", "BURST", "ENDPOINT_TEXT", "INTERRUPTION_TARGET_S", "INTERRUPTION_TEXTS", "JITTER",
@@ -67,5 +69,5 @@ __all__ = [
     "TailDashboard", "after_control", "budget_control", "budget_dashboard", "budget_rows", "burst_control",
     "chunk_dashboard", "chunk_rows", "dashboard_rows", "endpoint_dashboard", "endpoint_rows", "interruption_dashboard",
     "interruption_rows", "jitter_control", "seed_control", "stage_control", "tail_dashboard", "tts_dashboard",
-    "tts_rows", "turn_control", "turns_control", "underruns",
+    "tts_rows", "turn_control", "turn_taking_dashboard", "turns_control", "underruns", "TurnTakingDashboard",
 ]

@@ -11,7 +11,10 @@ charts import the core. One module per family:
 - :mod:`~voicelab.viz.sweeps`: one knob against an outcome (:func:`sweep_chart`,
   :func:`false_interruption_chart`, :func:`speculation_chart`);
 - :mod:`~voicelab.viz.results`: :func:`chart` of any experiment's result;
-- :mod:`~voicelab.viz.energy`: the caller's audio as windows of energy (:func:`energy_chart`).
+- :mod:`~voicelab.viz.energy`: the caller's audio as windows of energy (:func:`energy_chart`);
+- :mod:`~voicelab.viz.turns`: turn-taking: the endpointing trade-off and a Gantt chart with the false cut-off
+  drawn (:func:`tradeoff_chart`, :func:`cutoff_gantt`);
+- :mod:`~voicelab.viz.path`: the whole path of a turn, transport legs included (:func:`path_waterfall`).
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot,
 no ``show``, no global rcParams), so notebooks display it and scripts ``savefig`` it. Notebooks reach this
@@ -21,12 +24,14 @@ package as ``vl.plots`` (and ``vl.chunks``), its older names.
 from .distributions import distribution, tail_chart
 from .energy import chunk_energies, energy_chart
 from .gantt import compare, gantt
+from .path import path_waterfall
 from .results import chart
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, ROW_HEIGHT
 from .sweeps import false_interruption_chart, speculation_chart, sweep_chart
+from .turns import cutoff_gantt, tradeoff_chart
 
 __all__ = [
     "FIGURE_DPI", "FIGURE_WIDTH", "FONT_SIZE", "LEGEND_FONT_SIZE", "ROW_HEIGHT", "chart", "chunk_energies",
-    "compare", "distribution", "energy_chart", "false_interruption_chart", "gantt", "speculation_chart",
-    "sweep_chart", "tail_chart",
+    "compare", "cutoff_gantt", "distribution", "energy_chart", "false_interruption_chart", "gantt",
+    "path_waterfall", "speculation_chart", "sweep_chart", "tail_chart", "tradeoff_chart",
 ]

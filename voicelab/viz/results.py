@@ -12,16 +12,19 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from ..experiments import FalseInterruptions, SpeculationTradeoff, SweepResult, TailAttribution
+from ..turntaking import Tradeoff
 from .distributions import tail_chart
 from .sweeps import false_interruption_chart, speculation_chart, sweep_chart
+from .turns import tradeoff_chart
 
 
 @singledispatch
 def chart(result: Any, **options: Any) -> Figure:
-    """The chart of an experiment's result: a sweep, false interruptions, a speculation trade-off or a tail
-    attribution. ``options`` go to the chart (``current=`` marks a chosen setting on false interruptions)."""
+    """The chart of an experiment's result: a sweep, false interruptions, a speculation trade-off, a tail
+    attribution or an endpointing trade-off. ``options`` go to the chart (``current=`` marks a chosen setting on
+    false interruptions, ``point=(policy, delay, rate)`` one on an endpointing trade-off)."""
     raise TypeError(f"no chart for a {type(result).__name__}; charted: SweepResult, FalseInterruptions, "
-                    "SpeculationTradeoff, TailAttribution")
+                    "SpeculationTradeoff, TailAttribution, Tradeoff")
 
 
 @chart.register
@@ -43,3 +46,8 @@ def _(result: SpeculationTradeoff) -> Figure:
 @chart.register
 def _(result: TailAttribution) -> Figure:
     return tail_chart(result)
+
+
+@chart.register
+def _(result: Tradeoff, point: tuple[str, float, float] | None = None) -> Figure:
+    return tradeoff_chart(result, point)

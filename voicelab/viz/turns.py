@@ -1,7 +1,6 @@
 """Charts of turn-taking: the trade-off curve of the endpointing policies, and a Gantt chart with the cut-off drawn.
 
-Same conventions as :mod:`voicelab.plots` (object-oriented matplotlib, ``FIGURE_WIDTH`` wide, colours
-from :mod:`voicelab.palette`).
+Same conventions as the rest of :mod:`voicelab.viz` (object-oriented matplotlib, ``FIGURE_WIDTH`` wide).
 """
 
 from __future__ import annotations
@@ -10,8 +9,9 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from .plots import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, gantt
-from .turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
+from ..turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
+from .gantt import gantt
+from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 POLICY_COLORS: dict[str, str] = {"fixed": "#6E6E6E", "minmax": "#0072B2", "adaptive": "#E69F00",
                                  "semantic": "#009E73", "smart-turn": "#CC79A7"}
@@ -61,7 +61,7 @@ def tradeoff_chart(result: Any, point: tuple[str, float, float] | None = None) -
 
 
 def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
-    """:func:`voicelab.plots.gantt` of one turn with the turn-taking failures drawn on it.
+    """:func:`voicelab.viz.gantt` of one turn with the turn-taking failures drawn on it.
 
     A false cut-off is a red line at the endpoint labelled with how early it came; the stretch where
     the agent's audio overlapped the caller's speech is shaded red (talk-over).

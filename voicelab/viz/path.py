@@ -2,7 +2,7 @@
 
 Two brackets above it tell the story: server-side voice-to-voice (what server logs show: the server
 has the end of the caller's speech -> it sends the first audio) and mouth-to-ear (the caller stops
-speaking -> hears the agent). Same conventions as :mod:`voicelab.plots`.
+speaking -> hears the agent). Same conventions as the rest of :mod:`voicelab.viz`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from . import palette
-from .plots import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
-from .trace import Trace
-from .transport import transport_metrics
+from .. import palette
+from ..trace import Trace
+from ..transport import transport_metrics
+from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 LEG_COLORS = {"uplink": "#7F7F7F", "downlink": "#B07AA1"}
 MOUTH_COLOR, SERVER_COLOR = "#D55E00", "#0072B2"

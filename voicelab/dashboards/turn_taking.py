@@ -17,14 +17,14 @@ from typing import Any
 import ipywidgets as w
 from PIL import Image
 
-from .endpointing import POLICIES, EndpointingPolicy, make_policy
-from .hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
-from .pipelines import StreamingPipeline
-from .simulate import RunResult, simulate
-from .turn_plots import POLICY_LABELS, cutoff_gantt, tradeoff_chart
-from .turntaking import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
-from .validation import ConfigError
-from .widgets import LiveView
+from ..endpointing import POLICIES, EndpointingPolicy, make_policy
+from ..hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
+from ..pipelines import StreamingPipeline
+from ..simulate import RunResult, simulate
+from ..turntaking import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
+from ..validation import ConfigError
+from ..viz.turns import POLICY_LABELS, cutoff_gantt, tradeoff_chart
+from .dashboard import LiveView
 
 
 @dataclass(frozen=True)
