@@ -84,3 +84,19 @@ def test_unknown_network_names_the_presets():
         get_transport("carrier-pigeon")
     with pytest.raises(ConfigError, match=r"delay_s must be a number in \[0, 5\] s"):
         Hop("network", -1.0)
+
+
+def test_barge_in_over_a_network_adds_both_legs_to_what_the_caller_lives():
+    from voicelab.viz import barge_in_chart
+    from voicelab.whole_path import barge_in_path
+
+    local, _ = barge_in_path(TRANSPORTS["local"])
+    for name in ("webrtc", "mobile", "telephony"):
+        transport = TRANSPORTS[name]
+        path, run = barge_in_path(transport)
+        assert path.server_hears - path.caller_starts == pytest.approx(transport.uplink.fixed_s)
+        assert path.caller_hears_stop - path.server_stops == pytest.approx(transport.downlink.fixed_s)
+        assert path.server_latency == pytest.approx(local.server_latency)  # the server cannot tell
+        assert path.caller_latency == pytest.approx(path.server_latency + transport.round_trip_s)
+        assert run.interruption(0)["interrupted"]
+    assert barge_in_chart([local, path]).axes

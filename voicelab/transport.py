@@ -83,7 +83,14 @@ class Leg:
         if self.jitter_s <= 0:
             return self.fixed_s
         extra = float(rng.exponential(self.jitter_s / _LN20))
-        return round(self.fixed_s + max(0.0, extra - self.buffer_s), 9)
+        return round(chunk_delay(self.fixed_s, extra, self.buffer_s), 9)
+
+
+def chunk_delay(fixed_s: float, extra_s: float, buffer_s: float) -> float:
+    """A chunk's delay over a leg: its fixed hops (the jitter buffer's depth among them), plus the part of its
+    extra network delay ``extra_s`` the buffer could not absorb. A chunk later than the buffer is deep arrives
+    late by the difference; an early one waits in the buffer."""
+    return fixed_s + max(0.0, extra_s - buffer_s)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ package as ``vl.plots`` (and ``vl.chunks``), its older names.
 from .distributions import distribution, tail_chart
 from .energy import chunk_energies, energy_chart
 from .gantt import compare, gantt
-from .path import path_waterfall
+from .path import barge_in_chart, path_waterfall
 from .results import chart
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, ROW_HEIGHT
 from .sweeps import false_interruption_chart, speculation_chart, sweep_chart
@@ -32,6 +32,6 @@ from .turns import cutoff_gantt, tradeoff_chart
 
 __all__ = [
     "FIGURE_DPI", "FIGURE_WIDTH", "FONT_SIZE", "LEGEND_FONT_SIZE", "ROW_HEIGHT", "chart", "chunk_energies",
-    "compare", "cutoff_gantt", "distribution", "energy_chart", "false_interruption_chart", "gantt",
+    "barge_in_chart", "compare", "cutoff_gantt", "distribution", "energy_chart", "false_interruption_chart", "gantt",
     "path_waterfall", "speculation_chart", "sweep_chart", "tail_chart", "tradeoff_chart",
 ]

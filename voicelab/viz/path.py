@@ -81,3 +81,39 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     ax.set_title(title or f"The whole path of turn {turn} ({network})", fontsize=FONT_SIZE + 1, loc="left")
     fig.subplots_adjust(left=0.30, right=0.95, top=0.93, bottom=0.55 / fig.get_figheight() + 0.05)
     return fig
+
+
+def barge_in_chart(paths: list[Any]) -> Figure:
+    """One row per network: the caller starts talking, the server hears it, stops, and the caller hears it stop.
+
+    ``paths`` are :class:`~voicelab.whole_path.BargeInPath` values; times from when the caller heard the agent.
+    """
+    fig = Figure(figsize=(FIGURE_WIDTH, 1.3 + 0.55 * len(paths)), dpi=FIGURE_DPI)
+    ax = fig.add_subplot()
+    steps = (("caller_starts", "server_hears", LEG_COLORS["uplink"], "uplink: the agent hears it late"),
+             ("server_hears", "server_stops", palette.STAGE_COLORS["vad"], "server: detect and stop"),
+             ("server_stops", "caller_hears_stop", LEG_COLORS["downlink"], "downlink: the caller hears it stop late"))
+    seen: set[str] = set()
+    for y, path in enumerate(paths):
+        for a, b, color, label in steps:
+            start, end = getattr(path, a), getattr(path, b)
+            ax.barh(y, 1000 * (end - start), left=1000 * start, height=0.55, color=color,
+                    label=label if label not in seen else None)
+            seen.add(label)
+        ax.text(1000 * path.caller_hears_stop + 10, y, f"caller waits {1000 * path.caller_latency:.0f} ms "
+                f"(server logs {1000 * path.server_latency:.0f} ms)", va="center", fontsize=LEGEND_FONT_SIZE)
+    ax.set_yticks(range(len(paths)), [p.transport for p in paths], fontsize=FONT_SIZE)
+    ax.invert_yaxis()
+    ax.set_xlabel("ms after the caller first heard the agent", fontsize=FONT_SIZE)
+    ax.tick_params(axis="x", labelsize=FONT_SIZE)
+    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.set_axisbelow(True)
+    right = max(1000 * p.caller_hears_stop for p in paths)
+    ax.set_xlim(min(1000 * p.caller_starts for p in paths) - 50, right + 330)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.35 / len(paths)
+                                                                                             - 0.25), ncol=3)
+    ax.set_title("Barge-in over the network: when the caller talks over the agent", fontsize=FONT_SIZE + 1, loc="left")
+    fig.subplots_adjust(left=0.13, right=0.98, top=0.88, bottom=0.42 / (1 + 0.4 * len(paths)) + 0.12)
+    return fig
