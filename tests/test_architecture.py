@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from voicelab.architecture import architecture_chart, pipeline_graph
 from voicelab.pipelines import StreamingPipeline
+from voicelab.viz.architecture import architecture_chart, pipeline_graph
 
 
 def test_the_graph_is_one_chain_of_the_pipelines_own_queues() -> None:

@@ -16,11 +16,12 @@ __all__ = [
 ]
 
 # Heavier submodules load on first use: ``vl.notebook``, ``vl.viz``, ``vl.dashboards``, ...
-_LAZY_SUBMODULES = ("analyze", "architecture", "audio", "calibrate", "dashboards", "exercises", "experiments", "export",
+_LAZY_SUBMODULES = ("analyze", "audio", "calibrate", "dashboards", "exercises", "experiments", "export",
                     "importers", "interruptions", "jupyterlite", "notebook", "palette", "real", "report", "tutorial",
                     "viz")
 # The presentation layer's older names, which notebooks use: ``vl.plots.gantt`` is ``vl.viz.gantt``.
-_ALIASES = {"plots": "viz", "chunks": "viz", "widgets": "dashboards", "tail_widgets": "dashboards"}
+_ALIASES = {"architecture": "viz.architecture", "plots": "viz", "chunks": "viz", "widgets": "dashboards",
+            "tail_widgets": "dashboards"}
 
 
 def __getattr__(name: str) -> Any:

@@ -18,9 +18,9 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .channel import Channel
-from .context import RunContext
-from .stages.llm import LlmEngine
+from ..channel import Channel
+from ..context import RunContext
+from ..stages.llm import LlmEngine
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,8 @@ class _Probe(LlmEngine):
 
 def pipeline_graph(pipeline: Any = None) -> list[Queue]:
     """The queues of ``pipeline`` (default: the streaming pipeline) in the order the audio flows through them."""
-    from .pipelines import StreamingPipeline
-    from .simulate import simulate
+    from ..pipelines import StreamingPipeline
+    from ..simulate import simulate
 
     pipeline = pipeline if pipeline is not None else StreamingPipeline()
     probe = _Probe(pipeline.llm)
@@ -98,8 +98,8 @@ def pipeline_graph(pipeline: Any = None) -> list[Queue]:
 
 def architecture_chart(pipeline: Any = None) -> Figure:
     """Tasks as boxes, queues as labelled arrows (name and capacity), drawn from :func:`pipeline_graph`."""
-    from .palette import stage_color
-    from .viz.style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE
+    from ..palette import stage_color
+    from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE
 
     queues = pipeline_graph(pipeline)
     columns: list[list[str]] = []
