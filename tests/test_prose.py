@@ -23,6 +23,8 @@ CHECKED = [
     "04_streaming_llm",
     "05_streaming_tts",
     "08_real_speech",
+    "11_turn_taking",
+    "12_whole_path",
     "13_your_own_agent",
 ]
 
