@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..channel import Channel
 from ..context import RunContext
@@ -31,6 +31,14 @@ from ..transport import Transport, run_leg
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
 SPEECH_QUEUE_SIZE = 64
+
+
+class _Road(NamedTuple):
+    """What the server hears (after the uplink), what the caller's ear plays (after the downlink), the leg stages."""
+
+    heard: Channel
+    played: Channel
+    legs: list[Coroutine[Any, Any, None]]
 
 
 @dataclass
@@ -62,16 +70,15 @@ class StreamingPipeline:
 
         return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances)
 
-    def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext,
-                          audio_size: int) -> tuple[Channel, Channel, list[Coroutine[Any, Any, None]]]:
+    def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext, audio_size: int) -> _Road:
         """With ``transport``: the uplink between the microphone and the VAD and the downlink between TTS and
         playback (the caller's ear), as delay stages. Returns what the server hears, what the caller plays."""
         if self.transport is None:
-            return mic, speech, []
+            return _Road(mic, speech, [])
         heard, played = Channel(audio_size), Channel(SPEECH_QUEUE_SIZE)
         ctx.trace.meta["transport"] = self.transport.name
-        return heard, played, [run_leg(self.transport.uplink, mic, heard, ctx),
-                               run_leg(self.transport.downlink, speech, played, ctx)]
+        return _Road(heard, played, [run_leg(self.transport.uplink, mic, heard, ctx),
+                                     run_leg(self.transport.downlink, speech, played, ctx)])
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
@@ -97,14 +104,14 @@ class StreamingPipeline:
             ctx.trace.end_turn(ctx.trace.turns[turn])
             finished.set()
 
-        heard, played, legs = self._transport_stages(mic, speech, ctx, audio_size)
+        road = self._transport_stages(mic, speech, ctx, audio_size)
         stages = [
-            *legs,
-            self._vad_stage(heard, to_asr, ctx, lambda turn: endpointed.set(), utterances),
+            *road.legs,
+            self._vad_stage(road.heard, to_asr, ctx, lambda turn: endpointed.set(), utterances),
             run_asr(self.asr, to_asr, transcripts, ctx, utterances),
             self.llm_stage(transcripts, tokens, ctx),
             run_tts(self.tts, tokens, speech, ctx),
-            run_playback(played, ctx, on_finished),
+            run_playback(road.played, ctx, on_finished),
         ]
         tasks = [asyncio.create_task(stage) for stage in stages]
         conversation = asyncio.create_task(self._converse(texts, ctx, mic, utterances, finished, endpointed))
