@@ -25,6 +25,11 @@ _SERVER_STEPS = (("endpoint wait", "vad", "server_speech_end", "end_of_utterance
                  ("TTS first audio", "tts", "tts_request", "tts_first_chunk"))
 
 
+def _ms(seconds: float) -> str:
+    """Whole milliseconds, halves rounded up (266.5 ms of float noise reads 267, as tables round it)."""
+    return f"{int(1000 * seconds + 0.5 + 1e-6):d}"
+
+
 def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float]]:
     """The waterfall's rows in time order: (label, group, start, end), seconds from the caller's speech end."""
     origin = trace.first(turn, "speech_end") or 0.0
@@ -53,7 +58,7 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     for y, (_label, group, a, b) in enumerate(rows):
         color = LEG_COLORS.get(group) or palette.STAGE_COLORS.get(group, palette.OTHER_STAGE_COLOR)
         ax.barh(y, 1000 * (b - a), left=1000 * a, height=0.62, color=color, edgecolor="white")
-        ax.text(1000 * b + 8, y, f"{1000 * (b - a):.0f} ms", va="center", fontsize=LEGEND_FONT_SIZE)
+        ax.text(1000 * b + 8, y, f"{_ms(b - a)} ms", va="center", fontsize=LEGEND_FONT_SIZE)
     ax.set_yticks(range(len(rows)), [f"{g}: {label}" if g in LEG_COLORS else label for label, g, _, _ in rows],
                   fontsize=LEGEND_FONT_SIZE)
     ax.invert_yaxis()
@@ -68,7 +73,7 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
             continue
         ax.annotate("", xy=(1000 * (start + value), y), xytext=(1000 * start, y),
                     arrowprops={"arrowstyle": "<->", "color": color, "linewidth": 1.6})
-        ax.text(1000 * start, y - 0.15, f"{label}: {1000 * value:.0f} ms", color=color, fontsize=FONT_SIZE,
+        ax.text(1000 * start, y - 0.15, f"{label}: {_ms(value)} ms", color=color, fontsize=FONT_SIZE,
                 fontweight="bold", va="bottom")
     ax.set_ylim(len(rows) - 0.4, top - 1.9)
     ax.set_xlabel("ms after the caller stopped speaking", fontsize=FONT_SIZE)
@@ -100,8 +105,8 @@ def barge_in_chart(paths: list[Any]) -> Figure:
             ax.barh(y, 1000 * (end - start), left=1000 * start, height=0.55, color=color,
                     label=label if label not in seen else None)
             seen.add(label)
-        ax.text(1000 * path.caller_hears_stop + 10, y, f"caller waits {1000 * path.caller_latency:.0f} ms "
-                f"(server logs {1000 * path.server_latency:.0f} ms)", va="center", fontsize=LEGEND_FONT_SIZE)
+        ax.text(1000 * path.caller_hears_stop + 10, y, f"caller waits {_ms(path.caller_latency)} ms "
+                f"(server logs {_ms(path.server_latency)} ms)", va="center", fontsize=LEGEND_FONT_SIZE)
     ax.set_yticks(range(len(paths)), [p.transport for p in paths], fontsize=FONT_SIZE)
     ax.invert_yaxis()
     ax.set_xlabel("ms after the caller first heard the agent", fontsize=FONT_SIZE)
