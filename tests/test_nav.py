@@ -105,3 +105,18 @@ def test_next_line_points_at_the_next_notebook(series: Path) -> None:
     last = lambda name: "".join(_cells(series / "notebooks" / name)[-1]["source"])  # noqa: E731
     assert "**Next →** [01 · The original pipeline](01_original_pipeline.ipynb)\n" in last("00_welcome.ipynb")
     assert "**Next →** [somewhere](old.ipynb)" in last("02_time.ipynb")  # the last notebook has no next
+
+
+def test_further_reading_goes_before_the_next_line_and_follows_its_source(series: Path) -> None:
+    reading = series / "notebooks" / "FURTHER_READING.md"
+    reading.write_text("# Further reading\n\nintro\n\n## 01\n\n- A paper (example.org)\n\n## 02\n\n- A book\n")
+    nav.main(["--root", str(series)])
+    last = "".join(_cells(series / "notebooks" / "01_original_pipeline.ipynb")[-1]["source"])
+    assert "- done\n\n<!-- reading:start -->\n## Further reading\n\n- A paper (example.org)\n<!-- reading:end -->\n\n" \
+           "**Next →**" in last
+    assert "reading:start" not in "".join(_cells(series / "notebooks" / "00_welcome.ipynb")[-1]["source"])
+    reading.write_text("## 01\n\n- Another paper\n")
+    assert nav.main(["--check", "--root", str(series)]) == 1
+    nav.main(["--root", str(series)])
+    last = "".join(_cells(series / "notebooks" / "01_original_pipeline.ipynb")[-1]["source"])
+    assert "Another paper" in last and "A paper" not in last and last.count("reading:start") == 1

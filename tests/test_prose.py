@@ -140,3 +140,15 @@ def test_readme_and_notebook_01_list_the_same_flaws() -> None:
     notebook = "\n".join("".join(c["source"]) for c in _cells("01_original_pipeline"))
     measured = re.findall(r"^## Flaw \(([a-z])\):", notebook, flags=re.M)
     assert listed == measured == sorted(listed) and len(listed) >= 6
+
+
+@pytest.mark.parametrize("name", CHECKED)
+def test_figures_quoted_from_the_readme_are_in_the_readme(name: str) -> None:
+    readme = (NOTEBOOKS.parent / "README.md").read_text()
+    for cell in _cells(name):
+        if cell["cell_type"] != "markdown":
+            continue
+        for sentence in SENTENCE.split(_prose("".join(cell["source"]))):
+            if "README" in sentence:
+                for figure in re.findall(r"(?<![\w.])\d[\d,]*\.?\d*(?![\w])", sentence):
+                    assert figure.rstrip(".") in readme, f"{name}: {figure} is not in the README: {sentence}"

@@ -6,8 +6,10 @@ cells; README.md gets a contents table between ``<!-- contents:start -->`` and
 ``<!-- contents:end -->``. Titles come from each notebook's ``# NN · Title``
 heading, summaries from its first "What you will learn" bullet. A
 ``**Next →** [...](...)`` line in the last markdown cell is kept pointing at the
-next notebook. Only those markdown sources change: outputs, execution counts
-and metadata are untouched.
+next notebook, and a "Further reading" section from ``notebooks/FURTHER_READING.md``
+(its ``## NN`` section) sits just before it, between ``<!-- reading:start -->`` and
+``<!-- reading:end -->``. Only those markdown sources change: outputs, execution
+counts and metadata are untouched.
 
     python tools/nav.py           # rewrite what is stale
     python tools/nav.py --check   # exit 1 (and list the files) if anything is stale
@@ -25,12 +27,15 @@ from typing import Any
 
 NAV_START, NAV_END = "<!-- nav:start -->", "<!-- nav:end -->"
 CONTENTS_START, CONTENTS_END = "<!-- contents:start -->", "<!-- contents:end -->"
+READING_START, READING_END = "<!-- reading:start -->", "<!-- reading:end -->"
+READING_FILE = "notebooks/FURTHER_READING.md"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 _TITLE = re.compile(r"^#\s+\d+\s*·\s*(?P<title>.+?)\s*$", re.MULTILINE)
 _LEARN = re.compile(r"\*\*What you will learn\*\*.*?\n\s*[-*]\s+(?P<bullet>[^\n]+)", re.DOTALL)
 _NEXT = re.compile(r"^\*\*Next →\*\*.*$", re.MULTILINE)
 _BLOCK = {NAV_START: re.compile(re.escape(NAV_START) + r".*?" + re.escape(NAV_END), re.DOTALL),
-          CONTENTS_START: re.compile(re.escape(CONTENTS_START) + r".*?" + re.escape(CONTENTS_END), re.DOTALL)}
+          CONTENTS_START: re.compile(re.escape(CONTENTS_START) + r".*?" + re.escape(CONTENTS_END), re.DOTALL),
+          READING_START: re.compile(re.escape(READING_START) + r".*?" + re.escape(READING_END), re.DOTALL)}
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,28 @@ def _replace_block(text: str, marker: str, block: str, *, at_end: bool) -> str:
     return block + "\n\n" + text.lstrip("\n")
 
 
-def update_notebook(path: Path, bar: str, next_link: str | None = None) -> str | None:
-    """The notebook's new JSON text if its nav bars (or its "Next →" line) are stale, else None."""
+def readings(root: Path) -> dict[str, str]:
+    """Each notebook's "Further reading" block, by number, from ``notebooks/FURTHER_READING.md``."""
+    path = root / READING_FILE
+    if not path.exists():
+        return {}
+    sections = re.split(r"^## (\d\d)\s*$", path.read_text(encoding="utf-8"), flags=re.M)
+    return {number: f"{READING_START}\n## Further reading\n\n{body.strip()}\n{READING_END}"
+            for number, body in zip(sections[1::2], sections[2::2], strict=True)}
+
+
+def _with_reading(text: str, reading: str) -> str:
+    """The last cell's text with its reading block replaced, or added before the "Next →" line / nav bar."""
+    if _BLOCK[READING_START].search(text):
+        return _BLOCK[READING_START].sub(lambda _: reading, text, count=1)
+    anchor = _NEXT.search(text) or _BLOCK[NAV_START].search(text)
+    if anchor is None:
+        return text.rstrip("\n") + "\n\n" + reading + "\n"
+    return text[:anchor.start()].rstrip("\n") + "\n\n" + reading + "\n\n" + text[anchor.start():]
+
+
+def update_notebook(path: Path, bar: str, next_link: str | None = None, reading: str | None = None) -> str | None:
+    """The notebook's new JSON text if its nav bars, "Next →" line or reading are stale, else None."""
     original = path.read_text(encoding="utf-8")
     nb = json.loads(original)
     cells = _markdown_cells(nb)
@@ -126,6 +151,8 @@ def update_notebook(path: Path, bar: str, next_link: str | None = None) -> str |
         _set_source(cell, _replace_block(_source(cell), NAV_START, bar, at_end=at_end))
     if next_link is not None:
         _set_source(cells[-1], _NEXT.sub(lambda _: next_link, _source(cells[-1]), count=1))
+    if reading is not None:
+        _set_source(cells[-1], _with_reading(_source(cells[-1]), reading))
     updated = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if json.loads(updated) == json.loads(original):
         return None
@@ -145,9 +172,10 @@ def update_readme(path: Path, table: str) -> str | None:
 def stale_files(root: Path) -> dict[Path, str]:
     """Every file whose navigation is out of date, with its regenerated text."""
     entries = discover(root)
+    reading = readings(root)
     changes: dict[Path, str] = {}
     for i, entry in enumerate(entries):
-        new = update_notebook(entry.path, nav_bar(entries, i), next_line(entries, i))
+        new = update_notebook(entry.path, nav_bar(entries, i), next_line(entries, i), reading.get(entry.number))
         if new is not None:
             changes[entry.path] = new
     readme = root / "README.md"
