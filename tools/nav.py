@@ -32,6 +32,7 @@ READING_FILE = "notebooks/FURTHER_READING.md"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 _TITLE = re.compile(r"^#\s+\d+\s*·\s*(?P<title>.+?)\s*$", re.MULTILINE)
 _LEARN = re.compile(r"\*\*What you will learn\*\*.*?\n\s*[-*]\s+(?P<bullet>[^\n]+)", re.DOTALL)
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _NEXT = re.compile(r"^\*\*Next →\*\*.*$", re.MULTILINE)
 _BLOCK = {NAV_START: re.compile(re.escape(NAV_START) + r".*?" + re.escape(NAV_END), re.DOTALL),
           CONTENTS_START: re.compile(re.escape(CONTENTS_START) + r".*?" + re.escape(CONTENTS_END), re.DOTALL),
@@ -73,7 +74,7 @@ def read_entry(path: Path) -> Entry:
     title_match = _TITLE.search(text)
     title = title_match.group("title") if title_match else slug.replace("_", " ").capitalize()
     learn = _LEARN.search(text)
-    summary = learn.group("bullet").strip() if learn else ""
+    summary = _LINK.sub(r"\1", learn.group("bullet").strip()) if learn else ""  # links point elsewhere from README
     return Entry(path, number, title, summary)
 
 
