@@ -13,7 +13,7 @@ def test_the_graph_is_one_chain_of_the_pipelines_own_queues() -> None:
     source = inspect.getsource(StreamingPipeline.run)
     assert len(queues) >= 5
     for q in queues:
-        assert f"{q.name}: Channel" in source or f"{q.name} = Channel" in source, q.name
+        assert f"{q.name}: Channel = Channel(" in source or f"{q.name} = Channel(" in source, q.name
         assert len(q.writers) == 1 and len(q.readers) == 1, q
     for before, after in zip(queues, queues[1:], strict=False):
         assert before.readers == after.writers

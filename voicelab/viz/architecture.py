@@ -60,7 +60,10 @@ class _Probe(LlmEngine):
                 if channels and not isinstance(top.f_locals.get("self"), Channel):
                     self.tasks[top.f_code.co_qualname] = channels
                 for frame in frames:  # the frame that created the queues names them
-                    owned = {id(v): k for k, v in frame.f_locals.items() if isinstance(v, Channel)}
+                    owned: dict[int, str] = {}
+                    for k, v in frame.f_locals.items():  # a queue's first name (later ones are aliases)
+                        if isinstance(v, Channel):
+                            owned.setdefault(id(v), k)
                     if len(owned) > len(self.names):
                         self.names = owned
         async for token in self.engine.stream(prompt, ctx):
