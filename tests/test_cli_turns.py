@@ -20,6 +20,7 @@ TEXT = "I'd like to book a table for two at eight tonight."
     (["demo", "--network", "moon"], "network preset must be one of local, webrtc, mobile, telephony"),
     (["demo", "--pipeline", "original", "--network", "local"], "need the streaming pipeline"),
     (["demo", "--barge-in", "0.5", "--network", "local"], "do not combine with --barge-in"),
+    (["demo", "--real", "--hesitation", "0.3"], "--hesitation simulates the caller"),
     (["montecarlo", "--turns", "5", "--network", "moon"], "network preset must be one of"),
     (["montecarlo", "--turns", "5", "--endpointing", "minmax:max_delay_s=0.1"], "max_delay_s must be at least"),
 ])

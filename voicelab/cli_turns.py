@@ -38,6 +38,8 @@ def turn_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.endpointing is not None:
         options["endpointing"] = parse_policy(args.endpointing)
     if args.hesitation is not None:
+        if getattr(args, "real", False):
+            raise ConfigError("--hesitation simulates the caller; with --real the caller is espeak-ng: drop one")
         rate = check_number("--hesitation", parse_number("--hesitation", args.hesitation), 0.0, 1.0,
                             unit="(share of word gaps)")
         options["caller"] = HesitatingCaller(HesitationConfig(rate=rate))
