@@ -87,5 +87,13 @@ def test_numbers_must_be_numbers_and_bools_bools() -> None:
 
 
 def test_notebook_check_delegates_to_the_exercise() -> None:
-    assert vl.notebook.check(0.4, vl.exercises.nb03.shortest_endpoint).ok
+    assert vl.notebook.check(0.6, vl.exercises.nb03.shortest_endpoint).ok
     assert "no answer yet" in vl.notebook.check(..., vl.exercises.nb03.shortest_endpoint).message
+
+
+def test_a_question_built_from_a_runs_own_trace() -> None:
+    trace = vl.simulate("What's the weather like?").trace
+    question = vl.exercises.nb08.finalization_time(trace)
+    assert question.check(question.reference).ok
+    assert all(not question.check(wrong).ok for wrong in question.wrong)
+    assert "expected form" in question.check("0.2").message

@@ -147,7 +147,7 @@ class StageExercise(BuildIt):
 
 stage_coroutine = StageExercise()
 
-OVERHEAD = {"asr.overhead_s": 0.01}
+OVERHEAD = {"asr.overhead_s": 0.02}  # the notebook's sweep uses 0.01: the answer is not in its table
 TEXT = "Hello, how are you today?"
 
 
@@ -159,7 +159,7 @@ def _keeps_up(chunk_ms: int) -> bool:
 smallest_chunk = Question(
     what="smallest chunk", kind="number", unit="ms", tol=0.5,
     solve=lambda: next(c for c in range(10, 410, 10) if _keeps_up(c)),
-    hint="solve overhead + rtf × chunk ≤ chunk for the chunk duration", wrong=(10, 100, 0.05, "50"))
+    hint="solve overhead + rtf × chunk ≤ chunk for the chunk duration", wrong=(50, 20, 0.1, "100"))
 
 
 def _voice_to_voice(chunk_ms: int) -> float:
