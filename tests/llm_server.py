@@ -32,6 +32,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         try:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.server.arrived.set()
             getattr(self, "script_" + self.path.split("/")[1].replace("-", "_"))()
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             pass  # the client hung up (as it should, on a limit or a cancellation)
@@ -192,6 +193,7 @@ class LlmServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.closing = threading.Event()
+        self.arrived = threading.Event()  # set by the first request
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
 

@@ -428,7 +428,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         scenario.stages.with_params({args.param: value})
     if args.param in _assignments("--set", args.params) or (args.param == "caller.chunk_ms" and args.chunk_ms):
         raise UsageError(f"--param {args.param} is what the sweep turns: do not also set it with --set or --chunk-ms")
-    turns = int(check_number("--turns", _integer("--turns", args.turns), 1, MAX_TURNS, integer=True))
+    turns = int(check_number("--turns", _integer("--turns", args.turns), 1, MAX_TURNS // len(values), integer=True,
+                             unit=f"per value ({MAX_TURNS} in all)"))
     jitter = _jitter(args)
     if jitter is not None:
         check_number("--jitter", jitter, 1.0, 20.0, unit="x (p95 / median)")

@@ -112,6 +112,12 @@ class StageConfigs:
     tail: str = field(default="lognormal", metadata={"choices": TAILS})
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            kind = f.default_factory if f.name != "tail" else str
+            if not isinstance(getattr(self, f.name), kind):  # type: ignore[arg-type]
+                name = kind.__name__  # type: ignore[union-attr]
+                raise ConfigError(f"{f.name} must be {'an' if name[0] in 'AEIOU' else 'a'} {name}; "
+                                  f"got {getattr(self, f.name)!r}")
         validate_fields(self)
 
     def with_params(self, changes: dict[str, float]) -> StageConfigs:

@@ -32,13 +32,15 @@ from .jupyterlite import in_browser
 from .metrics import METRIC_NAMES, budget_report, turn_metrics
 from .pipelines import StreamingPipeline
 from .presets import get_preset
-from .simulate import MAX_SEED, Pipeline, check_texts
+from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts
 from .trace import Trace
-from .validation import ConfigError, check_number
+from .validation import ConfigError, check_number, check_numbers
 
 PERCENTILES: tuple[int, ...] = (50, 90, 95, 99)
 DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitter of its own
-MAX_TURNS = 10_000_000
+# About 1.3 kB of kept values per turn and a few hundred to a thousand turns/s: a million turns is ~1.3 GB and
+# well under an hour here; ten million would not fit a laptop's memory (and took hours).
+MAX_TURNS = 1_000_000
 PROGRESS_MIN_TURNS = 2_000  # below this a run takes about a second or less: no progress bar
 _PROGRESS_STEP = 100
 if in_browser():
@@ -189,6 +191,10 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     ``barge_in``: turn ``i`` is interrupted by ``texts[i + 1]`` (or a noise burst) and the
     interruption metrics (:data:`~voicelab.interruptions.INTERRUPTION_NAMES`) go to ``extra``.
     """
+    check_run_options(budgets, stages)
+    for name, function in (("pipeline", pipeline), ("extract", extract)):
+        if function is not None and not callable(function):
+            raise ConfigError(f"{name} must be a function (or class) to call; got {function!r}")
     chosen = get_preset(preset)
     turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
     seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))
@@ -336,14 +342,14 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds.
     """
     split_param(param)
-    values = tuple(float(v) for v in values)
-    if not values:
-        raise ConfigError(f"{param}: give at least one value to sweep")
+    values = check_numbers(f"values of {param}", values)
+    check_run_options(options.get("budgets"), stages)
     if metric not in METRIC_NAMES:
         raise ConfigError(f"metric must be one of {', '.join(METRIC_NAMES)}; got {metric!r}")
     base = get_preset(preset).stages if stages is None else stages
     variants = [base.with_params({param: v}) for v in values]
-    turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
+    turns = int(check_number("turns", turns, 1, MAX_TURNS // len(values), integer=True,
+                             unit=f"per value ({MAX_TURNS} in all)"))
     show = len(values) * turns >= PROGRESS_MIN_TURNS if progress is None else progress
     p50: list[float] = []
     p95: list[float] = []
@@ -378,6 +384,10 @@ def false_interruptions(min_speech: Sequence[float], bursts: Sequence[float], *,
     """
     from .simulate import simulate
 
+    min_speech = check_numbers("min_speech", min_speech)
+    bursts = check_numbers("bursts", bursts)
+    check_run_options(None, stages)
+    check_texts([text])
     base = get_preset(preset).stages if stages is None else stages
     settings = [base.with_params({"vad.min_speech_s": v}) for v in min_speech]
     checks = [BargeIn(after_s, burst_s=b) for b in bursts]

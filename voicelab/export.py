@@ -3,7 +3,10 @@
 Trace-event format: times in microseconds; a complete event (``ph: "X"``) per span,
 one track (``tid``) per stage named by ``thread_name`` metadata, marks and agent
 state changes as instant events (``ph: "i"``), and the agent's states as spans on
-their own track so the state band shows too.
+their own track so the state band shows too. Slices on one track must nest or be
+disjoint (Perfetto draws partial overlaps wrongly), so work that partly overlaps other
+work of its stage (a barged-in turn and the next, a noise burst over speech) goes on an
+extra track beside it: "turns 2", "caller 2", ...
 """
 
 from __future__ import annotations
@@ -40,14 +43,66 @@ def _jsonable(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, (str, int, float, bool)) or v is None else str(v) for k, v in attrs.items()}
 
 
+def lanes(intervals: list[tuple[float, float]]) -> list[int]:
+    """A lane (0, 1, ...) for each ``(start, end)`` so that within a lane any two intervals nest or are disjoint.
+
+    Greedy in order of start (longest first on ties): each interval goes to the first lane whose
+    innermost open interval contains it, or where nothing is open any more.
+    """
+    order = sorted(range(len(intervals)), key=lambda k: (intervals[k][0], -intervals[k][1]))
+    open_ends: list[list[float]] = []  # per lane: ends of the intervals still open, innermost last
+    lane_of = [0] * len(intervals)
+    for k in order:
+        start, end = intervals[k]
+        lane = next((n for n, stack in enumerate(open_ends) if _fits(stack, start, end)), len(open_ends))
+        if lane == len(open_ends):
+            open_ends.append([])
+        open_ends[lane].append(end)
+        lane_of[k] = lane
+    return lane_of
+
+
+def _fits(stack: list[float], start: float, end: float) -> bool:
+    """Close what ended by ``start``; whether ``(start, end)`` then nests in what is still open (or nothing is)."""
+    while stack and stack[-1] <= start:
+        stack.pop()
+    return not stack or end <= stack[-1]
+
+
+def _spread(events: list[dict[str, Any]], tracks: dict[str, int]) -> list[dict[str, Any]]:
+    """Move complete events that partly overlap others of their track to extra tracks; their metadata."""
+    names = {tid: name for name, tid in tracks.items()}
+    by_track: dict[int, list[dict[str, Any]]] = {}
+    for event in events:
+        if event["ph"] == "X":
+            by_track.setdefault(event["tid"], []).append(event)
+    extra: list[dict[str, Any]] = []
+    next_tid = max(tracks.values(), default=0) + 1
+    for tid, slices in by_track.items():
+        placed = lanes([(e["ts"], round(e["ts"] + e["dur"], 3)) for e in slices])
+        lane_tids = {0: tid}
+        for event, lane in zip(slices, placed, strict=True):
+            if lane not in lane_tids:
+                lane_tids[lane] = next_tid
+                extra += _track_metadata(next_tid, f"{names[tid]} {lane + 1}", tid)
+                next_tid += 1
+            event["tid"] = lane_tids[lane]
+    return extra
+
+
+def _track_metadata(tid: int, name: str, sort_index: int) -> list[dict[str, Any]]:
+    return [{"name": "thread_name", "ph": "M", "pid": PID, "tid": tid, "args": {"name": name}},
+            {"name": "thread_sort_index", "ph": "M", "pid": PID, "tid": tid, "args": {"sort_index": sort_index}}]
+
+
 def to_perfetto(trace: Trace, process_name: str | None = None) -> dict[str, Any]:
     """The trace as a Chrome trace-event document: ``{"traceEvents": [...], "displayTimeUnit": "ms"}``."""
     tracks = _tracks(trace)
     name = process_name or f"voicelab {trace.meta.get('pipeline', '')} pipeline".replace("  ", " ")
-    events: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": name}}]
+    head: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": name}}]
     for track, tid in tracks.items():
-        events.append({"name": "thread_name", "ph": "M", "pid": PID, "tid": tid, "args": {"name": track}})
-        events.append({"name": "thread_sort_index", "ph": "M", "pid": PID, "tid": tid, "args": {"sort_index": tid}})
+        head += _track_metadata(tid, track, tid)
+    events: list[dict[str, Any]] = []
     end = trace.duration
     for turn in trace.turns:
         stop = turn.end if turn.end is not None else end
@@ -68,7 +123,8 @@ def to_perfetto(trace: Trace, process_name: str | None = None) -> dict[str, Any]
         events.append({"name": change.state.value, "ph": "i", "s": "t", "ts": _us(change.t), **common})
         events.append({"name": change.state.value, "ph": "X", "ts": _us(change.t),
                        "dur": _us(max(0.0, until - change.t)), **common})
-    return {"traceEvents": events, "displayTimeUnit": "ms", "otherData": _jsonable(trace.meta)}
+    head += _spread(events, tracks)
+    return {"traceEvents": head + events, "displayTimeUnit": "ms", "otherData": _jsonable(trace.meta)}
 
 
 def write_perfetto(trace: Trace, path: str | os.PathLike[str]) -> None:

@@ -83,5 +83,5 @@ def get_preset(name: str) -> Preset:
     """The preset called ``name``; ConfigError listing the known ones otherwise."""
     try:
         return PRESETS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ConfigError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}") from None

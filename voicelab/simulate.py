@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .budgets import LatencyBudgets
-from .clock import Clock, ClockMode, run
+from .clock import CLOCK_MODES, Clock, ClockMode, run
 from .config import StageConfigs
 from .context import RunContext
 from .metrics import Verdict, budget_report, turn_metrics
 from .pipelines import PIPELINES
 from .presets import get_preset
 from .trace import Trace
-from .validation import ConfigError, check_number
+from .validation import ConfigError, check_index, check_number, check_type
 
 MAX_SEED = 2**32 - 1
 
@@ -38,15 +38,20 @@ class RunResult:
     seed: int
     wall_s: float
 
+    def _turn(self, turn: Any) -> int:
+        return check_index("turn", turn, len(self.trace.turns))
+
     def metrics(self, turn: int = 0) -> dict[str, float | None]:
-        return turn_metrics(self.trace, turn)
+        return turn_metrics(self.trace, self._turn(turn))
 
     def report(self, turn: int = 0) -> dict[str, Verdict]:
-        return budget_report(self.trace, turn, self.budgets)
+        return budget_report(self.trace, self._turn(turn), self.budgets)
 
     def interruption(self, turn: int = 0) -> dict[str, Any]:
         """Whether the caller's barge-in cut ``turn``'s reply short, the interruption latency and how much was heard."""
         from .interruptions import interruption_metrics
+
+        turn = self._turn(turn)
 
         values = interruption_metrics(self.trace, turn, self.stages.tts.chars_per_second)
         return {**values, "interrupted": bool(values["interrupted"])}
@@ -79,8 +84,21 @@ def check_texts(texts: Sequence[str]) -> tuple[str, ...]:
     return texts
 
 
+def check_run_options(budgets: Any, stages: Any, clock: Any = "virtual") -> None:
+    """The types every run function shares: budgets, stages and clock (ConfigError, before anything runs)."""
+    if budgets is not None:
+        check_type("budgets", budgets, LatencyBudgets, "a LatencyBudgets (e.g. LatencyBudgets(voice_to_voice=0.8))")
+    if stages is not None:
+        check_type("stages", stages, StageConfigs, "a StageConfigs (e.g. get_preset('seed').stages)")
+    if not isinstance(clock, str) or clock not in CLOCK_MODES:
+        raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {clock!r}")
+
+
 def make_pipeline(pipeline: str | Pipeline) -> Pipeline:
     if not isinstance(pipeline, str):
+        if not callable(getattr(pipeline, "run", None)):
+            raise ConfigError(f"pipeline must be one of {', '.join(PIPELINES)} or a pipeline object with a run "
+                              f"method; got {pipeline!r}")
         return pipeline
     if pipeline not in PIPELINES:
         raise ConfigError(f"pipeline must be one of {', '.join(PIPELINES)}; got {pipeline!r}")
@@ -94,6 +112,7 @@ def simulate(texts: Sequence[str] | str | None = None, *, pipeline: str | Pipeli
 
     Everything is validated before anything runs, so bad input never leaves a half-finished run.
     """
+    check_run_options(budgets, stages, clock)
     chosen = get_preset(preset)
     texts = check_texts(chosen.inputs if texts is None else texts)
     seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import fields
 from numbers import Real
 from typing import Any
@@ -17,10 +18,13 @@ def check_number(name: str, value: Any, lo: float, hi: float, *, unit: str = "",
     """Return ``value`` as a number if it is finite and within [lo, hi]; raise ConfigError otherwise."""
     low = "(" if lo_open else "["
     kind = "an integer" if integer else "a number"
-    accepted = f"{kind} in {low}{lo:g}, {hi:g}]{' ' + unit if unit else ''}"
+    accepted = f"{kind} in {low}{_bound(lo)}, {_bound(hi)}]{' ' + unit if unit else ''}"
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ConfigError(f"{name} must be {accepted}; got {value!r}")
-    number = float(value)
+        raise ConfigError(f"{name} must be {accepted}; got {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float (10**400)
+        raise ConfigError(f"{name} must be {accepted}; got an integer of {len(str(abs(int(value))))} digits") from None
     if math.isnan(number) or math.isinf(number):
         raise ConfigError(f"{name} must be {accepted}; got {value!r}")
     if integer and number != int(number):
@@ -28,6 +32,40 @@ def check_number(name: str, value: Any, lo: float, hi: float, *, unit: str = "",
     if number < lo or number > hi or (lo_open and number == lo):
         raise ConfigError(f"{name} must be {accepted}; got {value!r}")
     return int(number) if integer else number
+
+
+def _bound(x: float) -> str:
+    """A range end as typed: 4294967295, not 4.29497e+09."""
+    return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) >= 1e6 else f"{x:g}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def check_numbers(name: str, values: Any) -> tuple[float, ...]:
+    """A non-empty sequence of finite numbers (not a string such as "0.1,0.2"); ConfigError otherwise."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ConfigError(f"{name} must be a sequence of numbers like [0.1, 0.2]; got {_short(values)}")
+    numbers = tuple(values)
+    if not numbers:
+        raise ConfigError(f"{name}: give at least one value")
+    return tuple(check_number(f"{name}[{k}]", v, -math.inf, math.inf) for k, v in enumerate(numbers))
+
+
+def check_type(name: str, value: Any, kind: type | tuple[type, ...], accepted: str) -> Any:
+    """``value`` if it is an instance of ``kind``; else ConfigError naming the field and what it accepts."""
+    if not isinstance(value, kind):
+        raise ConfigError(f"{name} must be {accepted}; got {_short(value)}")
+    return value
+
+
+def check_index(name: str, index: Any, count: int) -> int:
+    """An index into ``count`` items (0 to count - 1); ConfigError otherwise."""
+    if count <= 0:
+        raise ConfigError(f"{name}: there is nothing to index (no items)")
+    return int(check_number(name, index, 0, count - 1, integer=True))
 
 
 def validate_fields(obj: Any, prefix: str = "") -> None:

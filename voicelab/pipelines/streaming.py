@@ -27,6 +27,7 @@ from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import run_vad
 from ..trace import AgentState
 from ..transport import Transport, run_leg
+from ..validation import check_type
 
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
@@ -54,6 +55,12 @@ class StreamingPipeline:
     speculation: Speculation | None = None
     endpointing: EndpointingPolicy | None = None  # None: the VAD's fixed silence timeout (vad.endpoint_silence_s)
     transport: Transport | None = None  # None: the caller sits at the server (no uplink, no downlink)
+
+    def __post_init__(self) -> None:
+        for name, kind, example in (("barge_in", BargeIn, "BargeIn(0.5)"),
+                                    ("speculation", Speculation, "Speculation(0.3)")):
+            if getattr(self, name) is not None:
+                check_type(name, getattr(self, name), kind, f"None or a {kind.__name__}, e.g. {example}")
 
     def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext) -> Coroutine[Any, Any, None]:
         """The LLM stage loop: plain, or speculating on stable partials when ``speculation`` is set."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -34,8 +36,26 @@ class Utterance:
         return self.word_ends[-1][1] if self.word_ends else 0.0
 
     def words_by(self, t: float) -> str:
-        """The words fully spoken by ``t`` seconds into the utterance."""
-        return " ".join(word for word, end in self.word_ends if end <= t + 1e-9)
+        """The words fully spoken by ``t`` seconds into the utterance.
+
+        A binary search over the word ends and a slice of the joined text, so a long
+        utterance asked at every chunk costs linear time, not quadratic.
+        """
+        ends, offsets, joined = self._prefixes
+        if offsets is None:  # word ends out of order (a recording's alignment): the plain filter
+            return " ".join(word for word, end in self.word_ends if end <= t + 1e-9)
+        return joined[:offsets[bisect_right(ends, t + 1e-9)]]
+
+    @cached_property
+    def _prefixes(self) -> tuple[list[float], list[int] | None, str]:
+        ends = [end for _, end in self.word_ends]
+        joined = " ".join(word for word, _ in self.word_ends)
+        if any(b < a for a, b in zip(ends, ends[1:], strict=False)):
+            return ends, None, joined
+        offsets = [0]
+        for k, (word, _) in enumerate(self.word_ends):
+            offsets.append(offsets[-1] + len(word) + (1 if k else 0))
+        return ends, offsets, joined
 
 
 class CallerEngine(ABC):

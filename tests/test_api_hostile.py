@@ -1,0 +1,96 @@
+"""The Python API against hostile input: a bad value raises ConfigError naming the field and what it accepts,
+up front, never OverflowError / IndexError / ZeroDivisionError or a half-finished run; a wrong type is refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import voicelab as vl
+from voicelab.budgets import LatencyBudgets
+from voicelab.config import StageConfigs
+from voicelab.experiments import MAX_TURNS, false_interruptions, monte_carlo, sweep
+from voicelab.interruptions import BargeIn
+from voicelab.pipelines import StreamingPipeline
+from voicelab.stages.caller import SimulatedCaller, Utterance
+from voicelab.validation import ConfigError
+
+HUGE = 10**400
+
+
+@pytest.fixture(scope="module")
+def result():
+    return vl.simulate()
+
+
+CASES = {
+    "seed 10**400": (lambda r: vl.simulate(seed=HUGE), r"seed must be an integer in \[0, 4294967295\]"),
+    "turns 10**400": (lambda r: monte_carlo(HUGE), r"turns must be an integer in \[1, 1000000\]"),
+    "budget 10**400": (lambda r: LatencyBudgets(voice_to_voice=HUGE), r"voice_to_voice must be a number in \[0, 60\]"),
+    "stage 10**400": (lambda r: StageConfigs().with_params({"asr.rtf": HUGE}), r"asr.rtf must be a number in"),
+    "metrics(99)": (lambda r: r.metrics(99), r"turn must be an integer in \[0, 2\]; got 99"),
+    "report(-1)": (lambda r: r.report(-1), r"turn must be an integer in \[0, 2\]"),
+    "interruption('0')": (lambda r: r.interruption("0"), "turn must be an integer"),
+    "no bursts": (lambda r: false_interruptions([0.1], []), "bursts: give at least one value"),
+    "no min_speech": (lambda r: false_interruptions([], [0.1]), "min_speech: give at least one value"),
+    "bursts as text": (lambda r: false_interruptions([0.1], "0.1"), "bursts must be a sequence of numbers"),
+    "sweep values as text": (lambda r: sweep("asr.rtf", "0.1,0.2", 5), "values of asr.rtf must be a sequence"),
+    "sweep value None": (lambda r: sweep("asr.rtf", [0.1, None], 5), r"values of asr.rtf\[1\]"),
+    "sweep too many turns": (lambda r: sweep("asr.rtf", [0.1, 0.2], MAX_TURNS), "per value"),
+    "clock": (lambda r: vl.simulate(clock="nope"), "clock must be one of virtual, realtime; got 'nope'"),
+    "budgets as text": (lambda r: vl.simulate(budgets="fast"), "budgets must be a LatencyBudgets"),
+    "stages as dict": (lambda r: vl.simulate(stages={"asr": {}}), "stages must be a StageConfigs"),
+    "monte_carlo budgets": (lambda r: monte_carlo(10, budgets=0.8), "budgets must be a LatencyBudgets"),
+    "monte_carlo extract": (lambda r: monte_carlo(10, extract="v2v"), "extract must be a function"),
+    "sweep budgets": (lambda r: sweep("asr.rtf", [0.1], 5, budgets="fast"), "budgets must be a LatencyBudgets"),
+    "StageConfigs(asr='x')": (lambda r: StageConfigs(asr="x"), "asr must be an AsrConfig; got 'x'"),
+    "StageConfigs(tail=3)": (lambda r: StageConfigs(tail=3), "tail must be a str"),
+    "barge_in=0.5": (lambda r: StreamingPipeline(barge_in=0.5), "barge_in must be None or a BargeIn"),
+    "speculation=0.3": (lambda r: StreamingPipeline(speculation=0.3), "speculation must be None or a Speculation"),
+    "pipeline object": (lambda r: vl.simulate(pipeline=3), "pipeline must be one of"),
+    "preset list": (lambda r: vl.simulate(preset=["seed"]), "unknown preset"),
+    "ten million turns": (lambda r: monte_carlo(10_000_000), r"turns must be an integer in \[1, 1000000\]"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_value_is_a_config_error_naming_the_field_and_range(result, case):
+    call, message = CASES[case]
+    with pytest.raises(ConfigError, match=message) as info:
+        call(result)
+    assert len(str(info.value)) < 300  # the message quotes a short form of the value, never 400 digits
+
+
+def test_valid_calls_still_work(result):
+    assert result.metrics(2)["voice_to_voice"] is not None
+    assert sweep("asr.rtf", (0.1, np.float64(0.2)), 3).values == (0.1, 0.2)
+    assert false_interruptions([0.0], [0.05]).rates == (1.0,)
+    assert StreamingPipeline(barge_in=BargeIn(0.5)).barge_in == BargeIn(0.5)
+
+
+class _CountingEnds(tuple):
+    """word_ends that count how often they are walked through."""
+
+    walks = 0
+
+    def __iter__(self):
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def test_words_by_is_a_lookup_not_a_walk_over_every_word():
+    """Asked at every chunk of a long utterance, words_by must not walk all the words each time (quadratic)."""
+    text = " ".join(f"w{k}" for k in range(5000)) + "."
+    spoken = SimulatedCaller().speak(text, StageConfigs().caller, np.random.default_rng(0))
+    ends = _CountingEnds(spoken.word_ends)
+    utterance = Utterance(spoken.text, spoken.samples, spoken.sample_rate, ends)
+    times = np.linspace(0, spoken.speech_end + 0.5, 2000)
+    got = [utterance.words_by(t) for t in times]
+    assert _CountingEnds.walks <= 3  # built once, then looked up
+    for t, words in zip(times[::97], got[::97], strict=True):  # the same answer as the plain filter
+        assert words == " ".join(w for w, end in spoken.word_ends if end <= t + 1e-9)
+
+
+def test_words_by_with_word_ends_out_of_order_uses_the_plain_filter():
+    utterance = Utterance("b a", np.zeros(10, np.float32), 16_000, (("b", 0.5), ("a", 0.2)))
+    assert utterance.words_by(0.3) == "a" and utterance.words_by(0.6) == "b a"
