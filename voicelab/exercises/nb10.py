@@ -1,0 +1,243 @@
+"""Notebook 10's exercises. Build it: the barge-in handler that stops the agent's reply.
+
+The learner writes ``def on_barge_in(reply)``: when the caller starts talking over the
+agent, stop the reply in progress. ``reply`` holds the three agent tasks (``llm``,
+``tts``, ``playback``) and the two queues between them (``tokens``, ``speech``). The
+pipeline does the bookkeeping around it (the trace's marks, the ``INTERRUPTED`` state,
+fresh agent tasks for the next turn). :func:`grade` runs it in the streaming pipeline
+with the caller interrupting the first reply (at two moments), and measures how much of the old reply
+the caller still heard after they started talking. The questions: an interruption's latency,
+and the shortest noise burst that stops the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..channel import Channel
+from ..context import RunContext
+from ..interruptions import BargeIn
+from ..pipelines import StreamingPipeline
+from ..pipelines.interruptible import InterruptibleConversation
+from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE
+from ..presets import get_preset
+from ..simulate import RunResult, simulate
+from ._sim import run_learner
+from .grading import BuildIt, Question, Trial
+
+WHAT = "your barge-in handler"
+TEXTS: tuple[str, ...] = ("What's the weather like?", "Actually, can you tell me the time?")
+AFTERS_S: tuple[float, ...] = (0.4, 0.6)  # the caller barges in this long after the agent's first audio
+# A slow LLM (0.15 s per token) is still generating when the caller barges in, so every part must stop.
+PARAMS = {"llm.token_s": 0.15}
+_EPS = 1e-6
+
+
+@dataclass
+class Reply:
+    """The agent's reply in progress: its three tasks and the two queues between them."""
+
+    llm: asyncio.Task  # generating tokens into ``tokens``
+    tts: asyncio.Task  # synthesizing them into ``speech``
+    playback: asyncio.Task  # playing ``speech`` to the caller
+    tokens: Channel  # LLM -> TTS
+    speech: Channel  # TTS -> playback
+
+
+Handler = Callable[[Reply], None]
+
+
+def reference(reply: Reply) -> None:
+    """The answer: cancel all three tasks and drop what is queued between them."""
+    for task in (reply.llm, reply.tts, reply.playback):
+        task.cancel()
+    reply.tokens.clear()
+    reply.speech.clear()
+
+
+@dataclass
+class _Handled:
+    """What the learner's handler left behind, seen right after it returned."""
+
+    at: float
+    running: tuple[str, ...]  # agent tasks still running (not cancelled)
+    queued: dict[str, int]  # items left in each queue
+
+
+class _Conversation(InterruptibleConversation):
+    """The barge-in conversation with the learner's handler at the moment the agent must stop."""
+
+    handler: Handler
+    handled: list[_Handled]
+
+    def interrupt(self, turn: int) -> None:
+        trace = self.ctx.trace
+        trace.mark("vad", "barge_in", turn)
+        from ..trace import AgentState
+
+        trace.set_state(AgentState.INTERRUPTED, turn)
+        llm, tts, playback = self.agent
+        self.handler(Reply(llm, tts, playback, self.tokens, self.speech))
+        self.handled.append(_Handled(
+            self.ctx.clock.now(),
+            tuple(name for name, task in zip(("llm", "tts", "playback"), self.agent, strict=True)
+                  if not task.done() and not task.cancelling()),
+            {"tokens": self.tokens.qsize(), "speech": self.speech.qsize()}))
+        self.retired += self.agent
+        for item in self.transcripts.clear():
+            if item.turn > turn:
+                self.transcripts.put_nowait(item)
+        trace.mark("playback", "playback_stopped", turn)
+        trace.end_turn(trace.turns[turn])
+        self.interruptions += 1
+        self._start_agent()
+        self._reply_over(turn)
+
+
+@dataclass
+class ExercisePipeline(StreamingPipeline):
+    """The streaming pipeline with barge-in, stopping the agent with the learner's handler."""
+
+    handler: Handler | None = None
+    handled: list[_Handled] = field(default_factory=list)
+
+    async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
+        audio_size = max(1, round(30.0 * 1000 / ctx.stages.caller.chunk_ms))
+        ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
+        conversation = _Conversation(self, self.barge_in, texts, ctx, audio_size, TEXT_QUEUE_SIZE,
+                                     SPEECH_QUEUE_SIZE)
+        conversation.handler, conversation.handled = self.handler, self.handled
+        await conversation.run()
+
+
+def heard_after(run: RunResult, turn: int = 0) -> float:
+    """Seconds of ``turn``'s reply played after the caller barged in (0 when the agent stopped at once)."""
+    barge = run.trace.first(turn, "barge_in")
+    if barge is None:
+        return 0.0
+    return round(sum(max(0.0, s.end - max(s.start, barge)) for s in run.trace.spans
+                     if s.turn == turn and s.stage == "playback" and s.name == "play"), 9)
+
+
+_ADVICE = {
+    "playback": "cancel reply.playback: otherwise it plays on over the caller",
+    "speech": "clear reply.speech: the fresh playback task plays whatever audio of the old reply is queued",
+    "tts": "cancel reply.tts: it goes on synthesizing the old reply into the speech queue",
+    "tokens": "clear reply.tokens: the fresh TTS task speaks the old reply's queued tokens",
+    "llm": "cancel reply.llm: it goes on generating the old reply, and its tokens get spoken",
+}
+
+
+def _diagnose(run: RunResult, error: str, handled: list[_Handled]) -> str | None:
+    if error:
+        return f"it raised {error}"
+    if not handled:
+        return "the caller never barged in: the run ended before the agent spoke"
+    first = handled[0]
+    left = [*first.running, *(name for name, n in first.queued.items() if n)]
+    extra = heard_after(run)
+    if extra > _EPS or left:
+        heard = (f"the caller heard {extra:.2f} s more of the old reply after they started talking"
+                 if extra > _EPS else "nothing more of the old reply was heard this time, by luck of timing")
+        if not left:
+            return heard
+        order = [name for name in ("playback", "speech", "tts", "tokens", "llm") if name in left]
+        return f"{heard}; {_ADVICE[order[0]]}" + (f" (also: {', '.join(order[1:])})" if order[1:] else "")
+    return None
+
+
+def stages() -> object:
+    """The stage timings every run of this exercise uses: the seed preset's, with a slow LLM."""
+    return get_preset("seed").stages.with_params(PARAMS)
+
+
+def _stub_like(reply: Reply) -> None:
+    reply.playback.cancel()
+
+
+def _keeps_the_queues(reply: Reply) -> None:
+    for task in (reply.llm, reply.tts, reply.playback):
+        task.cancel()
+
+
+def _lets_the_llm_run(reply: Reply) -> None:
+    reply.tts.cancel()
+    reply.playback.cancel()
+    reply.tokens.clear()
+    reply.speech.clear()
+
+
+def _forgets_the_tokens(reply: Reply) -> None:
+    for task in (reply.llm, reply.tts, reply.playback):
+        task.cancel()
+    reply.speech.clear()
+
+
+class BargeInExercise(BuildIt):
+    """Write ``on_barge_in(reply)``: stop playback, cancel generation, drop what is queued."""
+
+    what = WHAT
+    reference = staticmethod(reference)
+    wrong = (_stub_like, _keeps_the_queues, _lets_the_llm_run, _forgets_the_tokens)
+    chart_turn = None
+    labels = ("your handler", "reference")
+
+    def trial(self, solution: Handler) -> Trial:
+        for after_s in AFTERS_S:
+            pipeline = ExercisePipeline(barge_in=BargeIn(after_s), handler=solution)
+            learner = run_learner(pipeline, TEXTS, stages(), get_preset("seed").budgets)
+            if learner.error is not None:
+                raise learner.error
+            problem = _diagnose(learner.result, "", pipeline.handled)
+            if problem is not None:
+                break
+        return Trial(learner.result, {"barged in, into the reply (s)": after_s,
+                                      "reply heard after barge-in (s)": heard_after(learner.result),
+                                      "problem": problem})
+
+    def rows(self, yours: Trial, reference: Trial) -> list[dict[str, object]]:
+        names = ("barged in, into the reply (s)", "reply heard after barge-in (s)")
+        return [{"": name, self.labels[0]: yours.values[name], self.labels[1]: reference.values[name]}
+                for name in names]
+
+    def judge(self, yours: Trial, reference: Trial) -> str | None:
+        problem = yours.values["problem"]
+        if problem is None:
+            return None
+        after = yours.values["barged in, into the reply (s)"]
+        return f"when the caller barged in {after:g} s into the reply, {problem}"
+
+    def figure(self, yours: Trial, reference: Trial) -> object:
+        from .. import viz
+
+        after = yours.values["barged in, into the reply (s)"]
+        reference_run = simulate(TEXTS, pipeline=StreamingPipeline(barge_in=BargeIn(after)), stages=stages())
+        return viz.compare({self.labels[0]: yours.run, self.labels[1]: reference_run}, turn=None)
+
+
+on_barge_in = BargeInExercise()
+
+
+# -- questions ---------------------------------------------------------------------------------------------------
+def _latency(after_s: float) -> float:
+    run = simulate(TEXTS, pipeline=StreamingPipeline(barge_in=BargeIn(after_s)))
+    return run.interruption(0)["interruption_latency"]
+
+
+interruption_latency = Question(
+    what="interruption latency", kind="number", unit="seconds", tol=1e-6, solve=lambda: _latency(0.5),
+    hint="how long until the VAD has a chunk of the caller's speech?", wrong=(0.0, 0.5, 0.2, "0.1"))
+
+
+def _interrupts(burst_s: float) -> bool:
+    stages_ = get_preset("seed").stages.with_params({"caller.chunk_ms": 20, "vad.min_speech_s": 0.15})
+    run = simulate(TEXTS[:1], pipeline=StreamingPipeline(barge_in=BargeIn(0.5, burst_s=burst_s)), stages=stages_)
+    return bool(run.interruption(0)["interrupted"])
+
+
+shortest_burst = Question(
+    what="shortest interrupting burst", kind="number", unit="seconds", tol=1e-6,
+    accept=lambda b: b > 0.05 and _interrupts(b) and not _interrupts(round(b - 0.05, 9)), example=0.15,
+    hint="try bursts of 0.1, 0.15 and 0.2 s: which is the first to stop the agent?", wrong=(0.1, 0.2, 0.05, "0.15"))
