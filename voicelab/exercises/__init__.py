@@ -31,7 +31,8 @@ from typing import Any
 
 from .grading import BuildIt, Exercise, Feedback, Question, Trial, is_stub
 
-NOTEBOOKS: tuple[str, ...] = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb08", "nb11", "nb12", "nb13")
+NOTEBOOKS: tuple[str, ...] = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "nb09", "nb10",
+                              "nb11", "nb12", "nb13")
 
 __all__ = ["NOTEBOOKS", "BuildIt", "Exercise", "Feedback", "Question", "Trial", "all_exercises", "is_stub"]
 
