@@ -6,16 +6,14 @@ import wave
 
 import numpy as np
 import pytest
+from conftest import requires
 
 import voicelab
 
-try:
-    from voicelab import audio
-    from voicelab.real import espeak  # noqa: F401  (the voices)
-except ImportError as exc:
-    pytest.skip(str(exc), allow_module_level=True)
+pytestmark = requires("real")
 
-pytestmark = pytest.mark.real
+from voicelab import audio  # noqa: E402  (needs the [real] extra: espeak-ng voices)
+
 RATE = 8_000
 
 

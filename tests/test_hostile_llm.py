@@ -11,6 +11,7 @@ import re
 import time
 
 import pytest
+from conftest import requires
 from llm_server import ESCAPES, TOKENS, LlmServer
 
 import voicelab
@@ -18,12 +19,9 @@ from voicelab.export import to_perfetto
 from voicelab.pipelines.streaming import StreamingPipeline
 from voicelab.validation import ConfigError
 
-try:
-    from voicelab.real.llm import LlmError, OpenAIChatLLM
-except ImportError as exc:  # voicelab.real needs the [real] extra
-    pytest.skip(str(exc), allow_module_level=True)
+pytestmark = requires("real")
 
-pytestmark = pytest.mark.real
+from voicelab.real.llm import LlmError, OpenAIChatLLM  # noqa: E402
 
 KEY = "sk-hostile-3b1f9e27c0d54a86-do-not-print"
 DEADLINE_S, READ_TIMEOUT_S = 1.5, 0.5

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-import voicelab as vl  # noqa: E402
-from voicelab import palette  # noqa: E402
-from voicelab import viz as plots  # noqa: E402
-from voicelab.report import budget_table  # noqa: E402
+import voicelab as vl
+from voicelab import palette
+from voicelab import viz as plots
+from voicelab.report import budget_table
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import requires
 
 from voicelab.cli import main
 
-try:
-    import voicelab.real  # noqa: F401
-except ImportError as exc:
-    pytest.skip(str(exc), allow_module_level=True)
-
-pytestmark = pytest.mark.real
+pytestmark = requires("real")
 
 
 def test_demo_real_json_transcript_is_the_recognizers_final(capsys):

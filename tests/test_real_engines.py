@@ -7,21 +7,19 @@ import wave
 
 import numpy as np
 import pytest
-
-try:
-    from voicelab.real import EspeakCaller, EspeakTTS, PocketsphinxASR, WavCaller, resample, word_error_rate
-except ImportError as exc:  # the [real] extra is missing: say how to install it
-    pytest.skip(str(exc), allow_module_level=True)
+from conftest import requires
 
 import voicelab
 from voicelab.config import CallerConfig
 from voicelab.frames import AudioFrame
 from voicelab.pipelines.streaming import StreamingPipeline
-from voicelab.real.wer import word_errors
 from voicelab.stages.caller import Utterance
 from voicelab.validation import ConfigError
 
-pytestmark = pytest.mark.real
+pytestmark = requires("real")
+
+from voicelab.real import EspeakCaller, EspeakTTS, PocketsphinxASR, WavCaller, resample, word_error_rate  # noqa: E402
+from voicelab.real.wer import word_errors  # noqa: E402
 
 SENTENCES = (
     "Hello, how are you today?", "What's the weather like?", "Can you tell me the time?",

@@ -10,17 +10,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import requires
 
 import voicelab
 from voicelab.pipelines.streaming import StreamingPipeline
 from voicelab.validation import ConfigError
 
-try:
-    from voicelab.real.llm import LlmError, OpenAIChatLLM
-except ImportError as exc:  # voicelab.real needs the [real] extra
-    pytest.skip(str(exc), allow_module_level=True)
+pytestmark = requires("real")
 
-pytestmark = pytest.mark.real
+from voicelab.real.llm import LlmError, OpenAIChatLLM  # noqa: E402
 
 KEY = "sk-test-5f1e0c9a-never-show-me"
 TOKENS = ["The ", "weather ", "is ", "sunny, ", "warm ", "and ", "dry."]

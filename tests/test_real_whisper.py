@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
-
-try:
-    from voicelab.real import EspeakCaller, WhisperASR, word_error_rate
-    from voicelab.real.whisper import WHISPER_HINT, default_model_dir
-
-    default_model_dir()  # the model weights are installed (or VOICELAB_WHISPER_MODEL_DIR names them)
-except ImportError as exc:
-    pytest.skip(str(exc), allow_module_level=True)
-if importlib.util.find_spec("faster_whisper") is None:
-    pytest.skip(f"faster-whisper is not installed: {WHISPER_HINT}", allow_module_level=True)
+from conftest import requires
 
 from voicelab.config import CallerConfig
 from voicelab.validation import ConfigError
 
-pytestmark = [pytest.mark.real, pytest.mark.whisper]
+pytestmark = requires("real", "whisper")
+
+from voicelab.real import EspeakCaller, WhisperASR, word_error_rate  # noqa: E402
 
 SENTENCES = ("Hello, how are you today?", "Can you tell me the time?", "Turn off the lights in the kitchen.")
 

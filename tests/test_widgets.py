@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib
+import base64
+import io
 
-matplotlib.use("Agg")
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
-import base64  # noqa: E402
-import io  # noqa: E402
-
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from PIL import Image  # noqa: E402
-
-import voicelab as vl  # noqa: E402
-from voicelab import dashboards as widgets  # noqa: E402
-from voicelab.validation import ConfigError  # noqa: E402
+import voicelab as vl
+from voicelab import dashboards as widgets
+from voicelab.validation import ConfigError
 
 DASHBOARDS = {
     "budget": widgets.budget_dashboard,

@@ -207,6 +207,7 @@ def _missed_lines(analysis: Analysis) -> list[str]:
 
 # -- command line ---------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``analyze`` subcommand's arguments."""
     parser.add_argument("file", metavar="FILE", help="a trace or metrics file of your agent")
     parser.add_argument("--format", choices=list(FORMATS), help="the file's format (default: detected)")
     parser.add_argument("--budget", action="append", default=[], metavar="NAME=SECONDS",
@@ -218,6 +219,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``python -m voicelab analyze``: read the file, judge it by the budgets, write what was asked; exit status."""
     from .cli import FIGURE_SUFFIXES, _assignments, _output_path
 
     budgets = check_budgets(_assignments("--budget", args.budget))

@@ -153,7 +153,7 @@ class Clock:
 
         Counting from the deadline rather than from "now" keeps a task's schedule
         exact in real time: each sleep's overshoot is absorbed by the next.
-        Virtual sleeps are exact, so there "now" is always the base.
+        Virtual sleeps are exact, so there "now" is always the base. Shown in notebook 02.
         """
         loop = self._loop
         if self._virtual:  # the common case, inlined: one future woken by one timer

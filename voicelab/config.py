@@ -142,6 +142,7 @@ _STAGE_TYPES = {f.name: f.default_factory for f in fields(StageConfigs) if f.nam
 
 
 def stage_names() -> list[str]:
+    """The configurable stages, in pipeline order."""
     return list(_STAGE_TYPES)
 
 

@@ -201,6 +201,7 @@ class SemanticTurn(EndpointingPolicy):
     fallback_s: float = _param(3.0, 0.0, 30.0, "s", "silence that ends the turn whatever the model said")
 
     def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        """Shown in notebook 11."""
         p = TurnModel(self.accuracy).probability(pause, rng)
         asked = self.stop_s
         done = asked + self.inference_s

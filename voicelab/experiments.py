@@ -65,6 +65,7 @@ def stage_components(trace: Trace, turn: int) -> dict[str, float | None]:
 
     speech end -> end of utterance (the endpointer's wait) -> final transcript (ASR backlog and
     finalization) -> first LLM token -> first TTS request (waiting for a whole clause) -> first audio.
+    Shown in notebook 09.
     """
     names = {"speech_end": None, "end_of_utterance": None, "asr_complete": None, "llm_first_token": None,
              "tts_first_chunk": None}

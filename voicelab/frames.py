@@ -38,6 +38,8 @@ class EndOfUtterance:
 
 @dataclass(frozen=True, slots=True)
 class Transcript:
+    """What the recognizer heard of ``turn``: a partial hypothesis, or the final text when ``final``."""
+
     text: str
     final: bool
     turn: int
@@ -45,6 +47,8 @@ class Transcript:
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """One piece of the LLM's reply to ``turn`` (a word and its trailing space, for the scripted LLM)."""
+
     text: str
     turn: int
 

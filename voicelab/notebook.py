@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,12 @@ def source_of(obj: Any) -> str:
     except ValueError:
         where = path.name
     header = f"# {where}\n"
-    return header + _dedent(lines)
+    return header + _SHOWN_IN.sub("", _dedent(lines))
+
+
+# The "Shown in notebook NN." note in a shown function's docstring is for its editors, not for the notebook:
+# a sentence at the end of a line, a line of its own, or a docstring of its own (tests/test_shown_in.py).
+_SHOWN_IN = re.compile(r'^[ \t]*"""Shown in notebook \d\d\."""\n|(?: |\n[ \t]*)Shown in notebook \d\d\.', re.M)
 
 
 def _dedent(lines: Sequence[str]) -> str:

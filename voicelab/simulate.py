@@ -21,9 +21,16 @@ MAX_SEED = 2**32 - 1
 
 
 class Pipeline(Protocol):
+    """What :func:`simulate` runs: anything with a ``name`` and an async ``run`` over the caller's turns.
+
+    ``run`` plays the whole conversation on ``ctx`` (its clock, trace, stage configs and random streams),
+    recording every event in ``ctx.trace``; the built-in ones are in :data:`~voicelab.pipelines.PIPELINES`.
+    """
+
     name: str
 
-    async def run(self, texts: Sequence[str], ctx: RunContext) -> None: ...
+    async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
+        """Play one caller turn per text, in order, recording the run in ``ctx.trace``."""
 
 
 @dataclass
@@ -95,6 +102,7 @@ def check_run_options(budgets: Any, stages: Any, clock: Any = "virtual") -> None
 
 
 def make_pipeline(pipeline: str | Pipeline) -> Pipeline:
+    """The pipeline named ``pipeline`` (one of :data:`~voicelab.pipelines.PIPELINES`), or ``pipeline`` itself."""
     if not isinstance(pipeline, str):
         if not callable(getattr(pipeline, "run", None)):
             raise ConfigError(f"pipeline must be one of {', '.join(PIPELINES)} or a pipeline object with a run "

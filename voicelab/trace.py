@@ -54,6 +54,8 @@ class Mark:
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
+    """The agent entered ``state`` at ``t`` during ``turn``."""
+
     t: float
     state: AgentState
     turn: int
@@ -114,6 +116,7 @@ class Trace:
         return _SpanRecorder(self, stage, name, self.turn if turn is None else turn, attrs)
 
     def set_state(self, state: AgentState, turn: int | None = None) -> None:
+        """Record that the agent is now in ``state`` (for ``turn``, default the current one); a repeat is ignored."""
         if self.states and self.states[-1].state is state:
             return
         self.states.append(StateChange(self.clock.now(), state, self.turn if turn is None else turn))

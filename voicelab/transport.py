@@ -173,7 +173,7 @@ async def run_leg(leg: Leg, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: Ru
     """Stage loop: pass every item on ``leg``'s delay after it arrived, in order (a FIFO delay line).
 
     For the uplink chunk that carries the caller's last speech and the downlink's first audio chunk of
-    each turn, the hops are recorded as spans and the arrival as a mark.
+    each turn, the hops are recorded as spans and the arrival as a mark. Shown in notebook 12.
     """
     pending: asyncio.Queue = asyncio.Queue()
     leg_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 13, leg.name == "downlink"]))
@@ -255,6 +255,8 @@ def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
 # -- a published budget as a preset ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class BudgetRow:
+    """One stage of the published voice-to-voice budget and its seconds."""
+
     stage: str
     seconds: float
 
@@ -272,6 +274,7 @@ BUDGET_TABLE: tuple[BudgetRow, ...] = (
 
 
 def budget_sum(rows: Sequence[BudgetRow] = BUDGET_TABLE) -> float:
+    """The budget's total in seconds."""
     return round(sum(r.seconds for r in rows), 9)
 
 

@@ -20,7 +20,8 @@ POLL_S = 0.01  # how often the talking-over caller looks for the agent's first a
 
 def stages_from_budgets(budgets: LatencyBudgets, stages: StageConfigs | None = None) -> StageConfigs:
     """The tutorial's stage timings: every simulated stage sleeps for its budget (ASR ``asr_processing`` per
-    chunk, LLM ``llm_first_token`` then ``llm_token_generation`` per token, TTS ``tts_first_chunk``)."""
+    chunk, LLM ``llm_first_token`` then ``llm_token_generation`` per token, TTS ``tts_first_chunk``).
+    Shown in notebook 01."""
     stages = stages if stages is not None else StageConfigs()
     chunk_s = stages.caller.chunk_ms / 1000
     return stages.with_params({

@@ -150,14 +150,17 @@ def turn_control(n_turns: int, value: int = 0) -> Control:
 
 
 def after_control(value: float = 0.8) -> Control:
+    """The slider for when the caller speaks again, after the agent's first audio."""
     return Control(AFTER, "caller speaks again after", 0.0, 3.0, 0.05, value, "s",
                    "seconds after the agent's first audio", integer=False)
 
 
 def burst_control(value: float = 0.0) -> Control:
+    """The slider for a noise burst instead of speech (0: the caller speaks)."""
     return Control(BURST, "noise burst instead (0 = speech)", 0.0, 1.0, 0.05, value, "s",
                    "a cough-like burst of this length instead of the next sentence")
 
 
 def turns_control(value: int = 300) -> Control:
+    """The slider for the number of Monte Carlo turns."""
     return Control(TURNS, "turns (N)", 100, 2000, 100, value, "", "jittered turns in the Monte Carlo", integer=True)

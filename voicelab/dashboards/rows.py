@@ -21,10 +21,12 @@ class Row:
 
 
 def seconds(value: float | None) -> str:
+    """A table cell for a duration in seconds (or n/a)."""
     return NA if value is None else f"{value:.3f} s"
 
 
 def verdict(ok: bool | None) -> str:
+    """A table cell for a budget verdict (or n/a)."""
     return NA if ok is None else PASS if ok else MISS
 
 

@@ -29,6 +29,8 @@ from .dashboard import LiveView
 
 @dataclass(frozen=True)
 class Knob:
+    """One slider of the turn-taking dashboard: a setting, its label and range."""
+
     key: str
     label: str
     lo: float

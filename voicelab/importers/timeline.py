@@ -45,6 +45,7 @@ class _Fixed:
 
 
 def has_timeline(records: list[TurnRecord]) -> bool:
+    """Whether some imported turn has both the end of speech and the first audio (enough for a Gantt)."""
     return any("speech_end" in r.events and "first_audio" in r.events for r in records)
 
 

@@ -88,7 +88,8 @@ class InterruptibleConversation:
             self.wake.set()
 
     def interrupt(self, turn: int) -> None:
-        """Stop ``turn``'s reply now: cancel LLM, TTS and playback, flush their queues, start afresh."""
+        """Stop ``turn``'s reply now: cancel LLM, TTS and playback, flush their queues, start afresh.
+        Shown in notebook 10."""
         trace = self.ctx.trace
         trace.mark("vad", "barge_in", turn)
         trace.set_state(AgentState.INTERRUPTED, turn)

@@ -39,6 +39,7 @@ class OriginalPipeline:
             await self._turn(text, ctx)
 
     async def _turn(self, text: str, ctx: RunContext) -> None:
+        """Shown in notebook 01."""
         trace = ctx.trace
         turn = trace.begin_turn(text)
         trace.set_state(AgentState.LISTENING)
@@ -78,7 +79,8 @@ class OriginalPipeline:
         trace.end_turn(turn)
 
     async def _audio(self, text: str, ctx: RunContext) -> AsyncIterator[np.ndarray]:
-        """The tutorial's microphone: noise only, one chunk per chunk duration, pulled by the ASR."""
+        """The tutorial's microphone: noise only, one chunk per chunk duration, pulled by the ASR.
+        Shown in notebook 01."""
         caller = ctx.stages.caller
         size = int(SAMPLE_RATE * caller.chunk_ms / 1000)
         chunks = int(len(text) / caller.chars_per_second * 1000 / caller.chunk_ms)
@@ -90,7 +92,8 @@ class OriginalPipeline:
 
     async def _transcribe(self, audio: AsyncIterator[np.ndarray], truth: str,
                           ctx: RunContext) -> AsyncIterator[tuple[str, bool]]:
-        """The tutorial's ASR: a word every ``partial_every`` chunks and a silence check that never fires."""
+        """The tutorial's ASR: a word every ``partial_every`` chunks and a silence check that never fires.
+        Shown in notebook 01."""
         config, trace = ctx.stages.asr, ctx.trace
         chunk_s = ctx.stages.caller.chunk_ms / 1000
         words, said, silent_s, count = truth.split(), 0, 0.0, 0
@@ -119,7 +122,7 @@ class OriginalPipeline:
 
     async def _synthesize(self, text: AsyncIterator[str], ctx: RunContext) -> AsyncIterator[np.ndarray]:
         """The tutorial's TTS: flush at ``clause_chars`` (or the first word), then sleep half the audio;
-        text left in the buffer at the end is never spoken."""
+        text left in the buffer at the end is never spoken. Shown in notebook 01."""
         config, trace = ctx.stages.tts, ctx.trace
         first, buffer = True, ""
         async for piece in text:

@@ -118,6 +118,7 @@ async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunC
     """Send the utterance, then room noise, in real-time chunks until ``stop`` or the trailing silence runs out.
 
     A chunk is sent when its last sample has been spoken, so chunk k leaves at (k + 1) * chunk duration.
+    Shown in notebook 02.
     """
     rate = utterance.sample_rate
     chunk = max(1, round(config.chunk_ms * rate / 1000))

@@ -34,7 +34,8 @@ class LlmEngine(ABC):
 
 
 class ScriptedLLM(LlmEngine):
-    """The tutorial's scripted replies, word by word: ``ttft_s`` to the first, ``token_s`` per token."""
+    """The tutorial's scripted replies, word by word: ``ttft_s`` to the first, ``token_s`` per token.
+    Shown in notebook 04."""
 
     async def stream(self, prompt: str, ctx: RunContext) -> AsyncIterator[str]:
         config = ctx.stages.llm

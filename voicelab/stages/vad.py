@@ -50,7 +50,7 @@ class EnergyVAD:
 
     def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
                endpoint_silence_s: float) -> str | None:
-        """Feed one chunk; return ``"speech_started"``, ``"end_of_utterance"`` or None."""
+        """Feed one chunk; return ``"speech_started"``, ``"end_of_utterance"`` or None. Shown in notebook 03."""
         energies, durations = frame_energies(frame)
         speech = np.flatnonzero(energies > threshold)
         self.chunk_had_speech = bool(len(speech))

@@ -1,0 +1,67 @@
+"""Shared test setup: charts render off-screen, and tests of an optional extra skip where it is missing.
+
+Mark a test (or a module, with ``pytestmark``) ``real``, ``whisper`` or ``turn``: it is skipped, with
+the extra's install hint as the reason, when that extra is not installed. A module whose imports
+need the extra calls :func:`requires` before importing it, which skips the whole module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")  # before any test imports pyplot: no window, the same pixels everywhere
+
+
+def _missing_real() -> str | None:
+    try:
+        import voicelab.real  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+def _missing_whisper() -> str | None:
+    if (reason := _missing_real()) is not None:
+        return reason
+    from voicelab.real.whisper import WHISPER_HINT, default_model_dir
+
+    if importlib.util.find_spec("faster_whisper") is None:
+        return f"faster-whisper is not installed: {WHISPER_HINT}"
+    try:
+        default_model_dir()  # the model weights are installed (or VOICELAB_WHISPER_MODEL_DIR names them)
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+def _missing_turn() -> str | None:
+    from voicelab import turn_models
+
+    return None if turn_models.available() else f"needs the [turn] extra: {turn_models.INSTALL_HINT}"
+
+
+EXTRAS = {"real": _missing_real, "whisper": _missing_whisper, "turn": _missing_turn}
+
+
+@cache
+def missing(extra: str) -> str | None:
+    """Why ``extra`` cannot be used here (its install hint), or None when it is installed."""
+    return EXTRAS[extra]()
+
+
+def requires(*extras: str) -> list[pytest.MarkDecorator]:
+    """Skip the calling module unless every one of ``extras`` is installed; returns its ``pytestmark``."""
+    for extra in extras:
+        if (reason := missing(extra)) is not None:
+            pytest.skip(reason, allow_module_level=True)
+    return [getattr(pytest.mark, extra) for extra in extras]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for extra in EXTRAS:
+        if item.get_closest_marker(extra) is not None and (reason := missing(extra)) is not None:
+            pytest.skip(reason)
