@@ -258,3 +258,39 @@ def test_any_run_charts_without_error(texts, pipeline, preset, seed):
         labels = [a.get_text() for a in _by_gid(fig, f"v2v_label:{i}")]
         v2v = run.metrics(i)["voice_to_voice"]
         assert labels == ([] if v2v is None else [labels[0]]) and all(f"{v2v:.2f} s" in t for t in labels)
+
+
+def _texts(fig: Figure) -> list:
+    return [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_no_chart_text_is_smaller_than_11_css_px(streaming):
+    import voicelab.experiments as ex
+
+    mc = ex.monte_carlo(100, progress=False)
+    figures = [plots.gantt(streaming, turn=0), plots.gantt(streaming), plots.compare({"a": streaming, "b": streaming}),
+               plots.distribution({"voice_to_voice": mc.metrics["voice_to_voice"]}, budgets=mc.budgets),
+               plots.tail_chart(mc.tail_attribution()),
+               plots.sweep_chart("asr.rtf", [0.5, 1.0], [1.0, 1.2], [1.3, 1.6], budget=1.2),
+               plots.false_interruption_chart([0.1, 0.2], [0.5, 0.0], [0.1, 0.2], current=0.2, latency=[0.2, 0.3]),
+               plots.speculation_chart([0.1, 0.2], [0.1, 0.05], [0.5, 0.2], [1.0, 0.8]),
+               plots.energy_chart(np.full(8000, 0.05), 16_000, [10, 100], threshold=0.01, events={"speech ends": 0.2})]
+    for fig in figures:
+        for text in _texts(fig):  # a PNG shown at its pixel size: 1 px = 1 CSS px at 100 % zoom
+            assert text.get_fontsize() * fig.dpi / 72 >= 11, (text.get_text(), text.get_fontsize(), fig.dpi)
+
+
+def test_legend_is_grouped_with_few_entries_per_group_and_only_what_occurs(streaming):
+    fig = plots.gantt(streaming, turn=0)
+    texts = fig.axes[0].get_legend().get_texts()
+    bold = [t.get_text() for t in texts if t.get_fontweight() == "bold"]
+    assert bold == ["events", "stage bars", "budget lines", "agent states"]
+    groups, current = {}, None
+    for t in texts:
+        if t.get_text() in bold:
+            current = t.get_text()
+        elif t.get_text():
+            groups.setdefault(current, []).append(t.get_text())
+    assert all(len(entries) <= 8 for entries in groups.values()), groups
+    assert "playback underrun" not in groups["stage bars"] and "cancelled" not in groups["stage bars"]
+    assert "interrupted" not in groups["agent states"]

@@ -112,8 +112,7 @@ def test_agent_talking_over_the_caller_misses_voice_to_voice(budget):
 def test_reset_button_restores_the_starting_values(budget):
     start = budget.values
     budget.set({"llm.ttft_s": 2.0, "seed": 5})
-    reset = budget.widget.children[0].children[1]
-    reset.click()
+    budget.reset_button.click()
     assert budget.values == start
 
 
@@ -152,7 +151,7 @@ def test_moving_a_slider_widget_redraws(budget):
     budget.sliders["tts.first_chunk_s"].value = 1.2
     assert budget.renders == renders + 1
     assert budget.png != png
-    assert budget.image.value == budget.png
+    assert budget.chart.png == budget.png
     assert "MISS" in budget.table.value
     _reset(budget)
 
@@ -163,7 +162,7 @@ def test_every_slider_at_both_extremes_renders(dash):
         for value in (dash.sliders[key].min, dash.sliders[key].max):
             dash.set({key: value})
             assert dash.error is None, (key, value, dash.error)
-            assert _image(dash.png).size == (720, 344)
+            assert _image(dash.png).size == widgets.canvas.DEFAULT_SIZE
             assert set(dash.verdicts.values()) <= {"PASS", "MISS", "n/a"}
     _reset(dash)
 
@@ -215,14 +214,14 @@ def test_legend_bitmap_cache_gives_the_same_pixels_as_a_fresh_render():
     b = vl.simulate(texts=["Hello, how are you today?"], stages=vl.StageConfigs().with_params({"llm.ttft_s": 1.0}))
     reused = widgets.GanttCanvas()
     reused.render(a, 0)
-    assert reused.render(b, 0) == widgets.GanttCanvas().render(b, 0)
+    assert reused.render(b, 0).png == widgets.GanttCanvas().render(b, 0).png
 
 
 def test_every_dashboard_chart_is_a_readable_png(dash):
     _reset(dash)
     image = _image(dash.png)
-    assert image.format == "PNG" and image.size == (720, 344)
-    assert len(dash.png) < 80_000
+    assert image.format == "PNG" and image.size == widgets.canvas.DEFAULT_SIZE
+    assert len(dash.png) < 120_000
 
 
 # -- the notebook dashboards tell their story ----------------------------------------------------------------
@@ -305,3 +304,133 @@ def test_snapshot_names_the_changed_settings_and_holds_the_current_chart(budget)
     assert shot.png == budget.png and "llm.ttft_s = 1" in shot.text and "llm_first_token" in shot.text
     assert base64.b64decode(shot._repr_mimebundle_()["image/png"]) == budget.png
     _reset(budget)
+
+
+# -- layout, legibility and a stable time axis (issue 10) ---------------------------------------------------
+
+def test_dashboard_arguments_off_their_range_fail_up_front_naming_the_field():
+    with pytest.raises(ConfigError, match=r"barge_in\.after_s must be a number in \[0, 3\] s; got 100"):
+        widgets.interruption_dashboard(after_s=100)
+    with pytest.raises(ConfigError, match=r"jitter must be a number in \[1, 20\]"):
+        widgets.tail_dashboard(jitter=50, turns=5)
+    with pytest.raises(ConfigError, match=r"turns must be an integer in \[100, 2000\]; got 5"):
+        widgets.tail_dashboard(turns=5)
+    with pytest.raises(ConfigError, match="tail must be one of lognormal, pareto; got 'nope'"):
+        widgets.tail_dashboard(tail="nope")
+    with pytest.raises(ConfigError, match="at least one caller turn"):
+        widgets.interruption_dashboard(texts=[])
+    with pytest.raises(ConfigError, match="at least two caller turns"):
+        widgets.interruption_dashboard(texts=["Only one."])
+    with pytest.raises(ConfigError, match=r"barge_in\.burst_s must be a number in \[0, 1\] s"):
+        widgets.interruption_dashboard(burst_s=-1)
+
+
+def test_endpoint_silence_steps_in_vad_frames_and_every_step_changes_the_chart():
+    d = widgets.budget_dashboard()
+    slider = d.sliders["vad.endpoint_silence_s"]
+    assert slider.step == vl.stages.vad.FRAME_S
+    seen = {d.png}
+    for _ in range(10):
+        slider.value = round(slider.value + slider.step, 9)
+        assert d.png not in seen, f"endpoint silence {slider.value}: the chart did not change"
+        seen.add(d.png)
+
+
+def test_chunk_grid_rounding_is_said_and_drawn():
+    d = widgets.budget_dashboard()
+    d.set({"vad.endpoint_silence_s": 0.53})
+    assert "next 100 ms audio chunk, 0.07 s later" in d.notice.value
+    assert any(a.get_gid() == "chunk_wait:0" for a in d._canvas.ax.findobj())
+    d.set({"vad.endpoint_silence_s": 0.5})
+    assert "audio chunk" not in d.notice.value
+
+
+def test_time_axis_stays_fixed_and_widens_only_with_a_notice():
+    d = widgets.budget_dashboard()
+    start = d.chart.xlim
+    for value in (0.55, 0.6, 0.45, 0.3, 0.52):
+        d.set({"vad.endpoint_silence_s": value})
+        assert d.chart.xlim == start and "widened" not in d.notice.value
+    d.set({"llm.ttft_s": 3.0})  # the reply now ends past the axis: it widens and says so
+    lo, hi = (float(v) for v in d.chart.xlim.split(","))
+    assert hi >= d.result.trace.turns[0].end - d.result.trace.turns[0].start and "widened" in d.notice.value
+    d.set({"llm.ttft_s": 0.3})
+    assert d.chart.xlim == f"{lo:.3f},{hi:.3f}"  # stays wide until fitted
+    d.fit_button.click()
+    assert d.chart.xlim == start
+    d.fixed_axis.value = False
+    d.set({"llm.ttft_s": 2.0})
+    assert d.chart.xlim != start  # not fixed: follows the content
+
+
+def test_chart_renders_for_the_box_the_page_reports():
+    d = widgets.budget_dashboard()
+    d.chart.box, d.chart.dpr = [1100, 300], 1.5
+    assert _image(d.png).size == (1650, 450) and d.chart.size == [1100, 300]
+    d.set({"llm.ttft_s": 1.0})
+    assert _image(d.png).size == (1650, 450)
+    assert _image(d.snapshot().png).size == widgets.canvas.DEFAULT_SIZE  # notebook outputs keep one size
+
+
+def test_headline_shows_voice_to_voice_and_its_budget_first(budget):
+    _reset(budget)
+    assert budget.headline.value.startswith("voice-to-voice 1.150 s · budget 0 to 0.800 s")
+    assert "MISS" in budget.headline.value
+    barge = widgets.interruption_dashboard()
+    assert barge.headline.value.startswith("interruption latency 0.200 s · budget ≤ 0.300 s")
+
+
+def test_every_label_is_whole_and_buttons_size_to_their_text(dash):
+    for slider in dash.sliders.values():
+        width = float(slider.style.description_width.removesuffix("em"))
+        assert width * 1.0 >= len(slider.description) * 0.55, slider.description
+    assert dash.reset_button.layout.width == "auto" and dash.fit_button.layout.width == "auto"
+
+
+def test_tail_dashboard_remembers_settings_it_has_seen():
+    d = widgets.tail_dashboard(turns=100)
+    first = d.png
+    d.set({"jitter": 2.0})
+    assert d.computed == 2
+    d.set({"jitter": 1.5})
+    assert d.computed == 2 and d.png == first  # from the cache, not recomputed
+
+
+def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
+    d = widgets.tail_dashboard(turns=100)
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    real = widgets.tail.monte_carlo
+
+    def slow(*args, extract, **kwargs):
+        def hook(trace, turn):
+            started.set()
+            release.wait(5)
+            return extract(trace, turn)
+
+        return real(*args, extract=hook, **kwargs)
+
+    widgets.tail.monte_carlo = slow
+    try:
+        d._hold = True
+        d.sliders["jitter"].value = 3.0
+        d._hold = False
+        d.refresh(background=True)  # a slider move in a kernel
+        assert started.wait(5)
+        assert d.progress.layout.visibility == "visible" and d.progress.max == 100  # progress while it runs
+        d._hold = True
+        d.sliders["jitter"].value = 2.5
+        d._hold = False
+        widgets.tail.monte_carlo = real
+        d.refresh()  # the newer move, computed here
+        release.set()
+    finally:
+        widgets.tail.monte_carlo = real
+        release.set()
+    for _ in range(100):
+        if not any(t.daemon and t.is_alive() and t is not threading.current_thread() for t in threading.enumerate()):
+            break
+        threading.Event().wait(0.05)
+    assert d.values["jitter"] == 2.5 and "jitter = 2.5" in d.text()
+    assert d.computed == 2  # the start and the last move; the cancelled run never finished

@@ -83,6 +83,8 @@ P95_COLOR = "#D55E00"
 #: Special spans: playback starved of audio, and work cut short by cancellation (barge-in).
 UNDERRUN_STYLE: dict[str, Any] = {"facecolor": "white", "edgecolor": "#D55E00", "hatch": "////", "linewidth": 0.8}
 CANCELLED_STYLE: dict[str, Any] = {"alpha": 0.45, "hatch": "xx", "edgecolor": "#222222", "linewidth": 0.5}
+#: The endpointer's extra wait for the next audio chunk after its silence has passed (the chunk grid's rounding).
+CHUNK_WAIT_STYLE: dict[str, Any] = {"facecolor": "white", "edgecolor": "#E69F00", "hatch": "\\\\\\\\", "linewidth": 0.8}
 
 
 def stage_color(stage: str) -> str:

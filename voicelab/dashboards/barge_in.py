@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..interruptions import BargeIn
 from ..pipelines import StreamingPipeline
 from ..presets import get_preset
-from ..simulate import RunResult, simulate
-from .canvas import GanttCanvas
+from ..simulate import RunResult, check_texts, simulate
+from ..validation import ConfigError
+from .canvas import GanttCanvas, Rendered
 from .controls import AFTER, BURST, JITTER, SEED, Control, after_control, burst_control
 from .dashboard import Dashboard
 from .rows import MISS, NA, PASS, Row
@@ -75,23 +77,35 @@ def interruption_rows(result: RunResult, turn: int = 0) -> list[Row]:
 class _ConversationCanvas(GanttCanvas):
     """The whole conversation on one timeline, whatever turn the dashboard asks for."""
 
-    def render(self, result: RunResult, turn: int, title: str | None = None) -> bytes:
-        return super().render(result, None, title)
+    def render(self, result: RunResult, turn: int | None, **options: Any) -> Rendered:
+        return super().render(result, None, **options)
 
 
 class InterruptionDashboard(Dashboard):
     """A :class:`~voicelab.dashboards.dashboard.Dashboard` drawing the whole interrupted conversation."""
 
     def __init__(self, title: str, scenario: InterruptionScenario, groups: Mapping[str, Sequence[str]]) -> None:
-        super().__init__(title, scenario, groups, interruption_rows)
+        super().__init__(title, scenario, groups, interruption_rows, headline="interruption latency")
         self._canvas = _ConversationCanvas()
+        self.xlim = None
         self.refresh()
 
 
 def interruption_dashboard(preset: str = "seed", texts: Sequence[str] = INTERRUPTION_TEXTS, after_s: float = 0.8,
                            min_speech_s: float = 0.2, burst_s: float = 0.0) -> InterruptionDashboard:
-    """Notebook 10: when the caller barges in, the minimum speech duration, the VAD threshold, noise bursts."""
-    scenario = InterruptionScenario(preset, tuple(texts), "streaming", (("vad.min_speech_s", min_speech_s),),
+    """Notebook 10: when the caller barges in, the minimum speech duration, the VAD threshold, noise bursts.
+
+    Bad arguments raise ConfigError naming the setting and its range before any widget exists; the
+    interruption needs a second sentence, so ``texts`` holds at least two.
+    """
+    get_preset(preset)
+    texts = check_texts(texts)
+    if len(texts) < 2:
+        raise ConfigError(f"texts: give at least two caller turns (the second one interrupts); got {len(texts)}")
+    after_control(after_s).check(after_s)
+    burst_control(burst_s).check(burst_s)
+    scenario = InterruptionScenario(preset, texts, "streaming", (("vad.min_speech_s", min_speech_s),),
                                     after_s=after_s, burst_s=burst_s)
+    scenario.run({})
     groups = {"barge-in": [AFTER, "vad.min_speech_s", BURST, "vad.threshold"]}
     return InterruptionDashboard("Barge-in: how fast the agent stops", scenario, groups)

@@ -8,7 +8,7 @@ from ..budgets import budget_names
 from ..simulate import RunResult
 from .controls import BUDGET_PREFIX, JITTER, SEED, TURN
 from .dashboard import Dashboard
-from .rows import Row, budget_rows, voice_to_voice_row
+from .rows import Row, budget_rows, chunk_grid_notes, voice_to_voice_row
 from .scenario import make_scenario
 
 _TIMING_GROUPS: dict[str, list[str]] = {
@@ -28,7 +28,8 @@ def budget_dashboard(preset: str = "seed", texts: Sequence[str] | str | None = N
     scenario = make_scenario(preset, texts, pipeline)
     groups = {"budgets": [BUDGET_PREFIX + name for name in budget_names()], **_TIMING_GROUPS,
               "jitter & seed": [JITTER, SEED, TURN] if len(scenario.inputs) > 1 else [JITTER, SEED]}
-    return Dashboard(f"Budget dashboard · {pipeline} pipeline · preset {preset}", scenario, groups, dashboard_rows)
+    return Dashboard(f"Budget dashboard · {pipeline} pipeline · preset {preset}", scenario, groups, dashboard_rows,
+                     notes=chunk_grid_notes)
 
 
 def dashboard_rows(result: RunResult, turn: int) -> list[Row]:

@@ -15,6 +15,7 @@ import ipywidgets as w
 from ..budgets import LatencyBudgets, budget_names
 from ..config import param_info
 from ..simulate import MAX_SEED
+from ..stages.vad import FRAME_S
 from ..validation import ConfigError, check_number
 
 BUDGET_PREFIX = "budget."
@@ -24,7 +25,7 @@ AFTER, BURST, TURNS = "barge_in.after_s", "barge_in.burst_s", "turns"
 SPANS: dict[str, tuple[float, float, float]] = {
     "caller.chunk_ms": (10.0, 1000.0, 10.0),
     "caller.pause_s": (0.0, 1.5, 0.05),
-    "vad.endpoint_silence_s": (0.05, 2.0, 0.05),
+    "vad.endpoint_silence_s": (0.05, 2.0, FRAME_S),  # the VAD counts silence in 10 ms frames
     "asr.overhead_s": (0.0, 0.05, 0.001),
     "asr.rtf": (0.0, 2.0, 0.05),
     "asr.finalization_s": (0.0, 1.5, 0.01),
@@ -91,11 +92,12 @@ class Control:
         """``value`` if it is inside the slider's span; ConfigError naming the setting otherwise."""
         return check_number(self.key, value, self.lo, self.hi, unit=self.unit, integer=self.integer)
 
-    def slider(self) -> w.FloatSlider | w.IntSlider:
-        """The ipywidgets slider; it reports only on release (``continuous_update=False``), so dragging stays smooth."""
+    def slider(self, label_width: str = "170px") -> w.FloatSlider | w.IntSlider:
+        """The ipywidgets slider, its description ``label_width`` wide (room for the whole label); it reports
+        only on release (``continuous_update=False``), so dragging stays smooth."""
         common = {"description": self.description, "tooltip": f"{self.key}: {self.help}",
-                  "continuous_update": False, "style": {"description_width": "170px"},
-                  "layout": w.Layout(width="440px")}
+                  "continuous_update": False, "style": {"description_width": label_width},
+                  "layout": w.Layout(width="100%", max_width="640px")}
         if self.integer:
             return w.IntSlider(value=int(self.value), min=int(self.lo), max=int(self.hi), step=int(self.step),
                                **common)

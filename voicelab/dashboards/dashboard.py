@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,8 @@ from .. import palette
 from ..clock import DeadlockError
 from ..simulate import RunResult
 from ..validation import ConfigError
-from .canvas import GanttCanvas
+from .canvas import DEFAULT_SIZE, GanttCanvas
+from .chart_view import ChartView
 from .controls import TURN
 from .rows import MISS, PASS, Row
 from .scenario import Scenario
@@ -43,10 +45,18 @@ class Snapshot:
 
 
 RowsFn = Callable[[RunResult, int], list[Row]]
+NotesFn = Callable[[RunResult, int], list[str]]
 
 
 _TABLE_CSS = ("border-collapse:collapse;font-size:13px;font-family:var(--jp-ui-font-family, sans-serif);"
               "margin:4px 0 0 8px")
+
+
+def _roomy(extent: tuple[float, float]) -> tuple[float, float]:
+    """A fixed time axis around ``extent``: out to the next 0.1 s on the left, the next 0.5 s (plus 5 %
+    headroom) on the right, so small moves never reach its edge."""
+    lo, hi = extent
+    return math.floor(lo * 10) / 10, math.ceil((hi + 0.05 * (hi - lo)) * 2) / 2
 
 
 class LiveView:
@@ -72,36 +82,69 @@ class LiveView:
 class Dashboard(LiveView):
     """Sliders in tabs, a Gantt chart and a verdict table; every slider change re-simulates and redraws.
 
-    Drive it from code with :meth:`set`; read :attr:`png`, :attr:`verdicts`, :attr:`rows` and :attr:`error`.
-    Settings that cannot run never raise from a slider: the dashboard shows the error message instead.
+    The headline (the row named ``headline``, voice-to-voice by default) sits above everything in large
+    type. The time axis stays fixed while sliders move (``fixed axis``); it widens only when the chart would
+    be cut off, and says so, or when **fit time axis** is pressed. Drive it from code with :meth:`set`; read
+    :attr:`png`, :attr:`verdicts`, :attr:`rows`, :attr:`xlim` and :attr:`error`. Settings that cannot run
+    never raise from a slider: the dashboard shows the error message instead.
     """
 
-    def __init__(self, title: str, scenario: Scenario, groups: Mapping[str, Sequence[str]], rows: RowsFn) -> None:
+    def __init__(self, title: str, scenario: Scenario, groups: Mapping[str, Sequence[str]], rows: RowsFn,
+                 headline: str = "voice_to_voice", notes: NotesFn | None = None) -> None:
         self.title = title
         self.scenario = scenario
         self.rows_fn = rows
+        self.notes_fn = notes
+        self.headline_row = headline
         self.controls = {c.key: c for keys in groups.values() for c in scenario.controls(keys)}
-        self.sliders = {key: c.slider() for key, c in self.controls.items()}
+        for control in self.controls.values():  # a starting value off its slider fails here, not on reset()
+            control.check(control.value)
+        width = f"{max(len(c.description) for c in self.controls.values()) * 0.58 + 0.6:.1f}em"
+        self.sliders = {key: c.slider(width) for key, c in self.controls.items()}
+        self._turn = 0
+        self._notice = ""
         self.result: RunResult | None = None
         self.rows: list[Row] = []
         self.png = b""
         self.error: str | None = None
         self.renders = 0
+        self.xlim: tuple[float, float] | None = None
         self._canvas = GanttCanvas()
         self._hold = False
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.chart = ChartView(alt=title)
+        self.headline = w.HTML(layout=w.Layout(width="auto"))
+        self.headline.add_class("vl-headline")
         self.table = w.HTML()
         self.status = w.HTML()
-        tabs = w.Tab(children=[w.VBox([self.sliders[key] for key in keys])
-                               for keys in groups.values()], titles=list(groups))
-        reset = w.Button(description="reset", tooltip="every slider back to its starting value",
-                         layout=w.Layout(width="80px"))
-        reset.on_click(lambda _button: self.reset())
-        header = w.HBox([w.HTML(f"<b>{html.escape(title)}</b>"), reset], layout=w.Layout(align_items="center"))
-        self.widget = w.VBox([header, tabs, w.HBox([self.image, w.VBox([self.status, self.table])],
-                                                   layout=w.Layout(flex_flow="row wrap"))])
+        self.notice = w.HTML()
+        self.fixed_axis = w.Checkbox(value=True, description="fixed time axis", indent=False,
+                                     tooltip="keep the time axis still while sliders move",
+                                     layout=w.Layout(width="auto"))
+        self.fit_button = w.Button(description="fit time axis", layout=w.Layout(width="auto"),
+                                   tooltip="fit the time axis to the chart as it is now")
+        self.reset_button = w.Button(description="reset", tooltip="every slider back to its starting value",
+                                     layout=w.Layout(width="auto"))
+        self.fit_button.on_click(lambda _button: self.fit())
+        self.reset_button.on_click(lambda _button: self.reset())
+        self.fixed_axis.observe(lambda _change: self.fit(), names="value")
+        title_html = w.HTML(html.escape(title), layout=w.Layout(width="auto"))
+        title_html.add_class("vl-title")
+        buttons = w.HBox([self.fixed_axis, self.fit_button, self.reset_button], layout=w.Layout(width="auto"))
+        buttons.add_class("vl-buttons")
+        header = w.HBox([title_html, self.headline, buttons])
+        header.add_class("vl-head")
+        tabs = w.Tab(children=[w.VBox([self.sliders[key] for key in keys]) for keys in groups.values()],
+                     titles=list(groups))
+        tabs.add_class("vl-controls")
+        side = w.VBox([self.status, self.notice, self.table])
+        side.add_class("vl-side")
+        body = w.Box([self.chart, tabs, side])
+        body.add_class("vl-body")
+        self.widget = w.VBox([header, body])
+        self.widget.add_class("vl-dash")
         for slider in self.sliders.values():
             slider.observe(self._on_change, names="value")
+        self.chart.observe(lambda _change: self.redraw(), names=["box", "dpr"])
         self.refresh()
 
     @property
@@ -142,22 +185,60 @@ class Dashboard(LiveView):
     def refresh(self) -> None:
         """Re-simulate with the current slider values and redraw the chart and the table."""
         settings = self.values
-        turn = int(settings.pop(TURN, 0))
+        self._turn = int(settings.pop(TURN, 0))
         try:
             result = self.scenario.run(settings)
         except (ConfigError, DeadlockError) as exc:
             self.error, self.rows = str(exc), []
-            self.table.value = ""
+            self.table.value = self.headline.value = ""
             self.status.value = (f'<div style="color:{palette.MISS_COLOR};font-weight:bold;max-width:420px">'
                                  f"⚠ {html.escape(self.error)}</div>")
             return
         self.result, self.error = result, None
-        self.rows = self.rows_fn(result, turn)
-        self.png = self._canvas.render(result, turn)
-        self.renders += 1
-        self.image.value = self.png
+        self.rows = self.rows_fn(result, self._turn)
+        self.redraw()
+        self.headline.value = self._headline_html()
         self.table.value = self._table_html()
         self.status.value = self._status_html()
+
+    def redraw(self) -> None:
+        """Draw the chart again for the box it is shown in (the page reports its size and pixel ratio)."""
+        if self.result is None:
+            return
+        self._notice = ""
+        w_px, h_px = self.chart.box
+        size = (w_px, h_px) if w_px >= 50 and h_px >= 50 else DEFAULT_SIZE
+        rendered = self._canvas.render(self.result, self._turn, size=size, dpr=self.chart.dpr,
+                                       xlim=self._choose_xlim)
+        self.png = rendered.png
+        self.renders += 1
+        lo, hi = self._canvas.ax.get_xlim()
+        self.chart.xlim = f"{lo:.3f},{hi:.3f}"
+        self.chart.size = list(rendered.size)
+        self.chart.png = self.png
+        notes = self.notes_fn(self.result, self._turn) if self.notes_fn is not None else []
+        self.notice.value = "".join(f'<div class="{cls}">{html.escape(text)}</div>'
+                                    for cls, text in [("vl-notice", self._notice), *(("vl-note", n) for n in notes)]
+                                    if text)
+
+    def _choose_xlim(self, extent: tuple[float, float]) -> tuple[float, float]:
+        """The time axis to show for content spanning ``extent``: the fixed axis, widened (with a notice) only
+        when the content would be cut off; the content's own span when the axis is not fixed."""
+        if not self.fixed_axis.value:
+            self.xlim = None
+            return extent
+        if self.xlim is None:
+            self.xlim = _roomy(extent)
+        elif extent[0] < self.xlim[0] - 1e-9 or extent[1] > self.xlim[1] + 1e-9:
+            self.xlim = _roomy((min(extent[0], self.xlim[0]), max(extent[1], self.xlim[1])))
+            self._notice = (f"time axis widened to {self.xlim[1]:g} s so the chart is not cut off "
+                            "(fit time axis narrows it again)")
+        return self.xlim
+
+    def fit(self) -> None:
+        """Fit the time axis to the chart as it is now (it then stays fixed while sliders move)."""
+        self.xlim = None
+        self.redraw()
 
     def _status_html(self) -> str:
         missed = sum(row.verdict == MISS for row in self.rows)
@@ -165,6 +246,16 @@ class Dashboard(LiveView):
         colour = palette.MISS_COLOR if missed else palette.OK_COLOR
         text = f"{missed} of {judged} checks missed" if missed else f"all {judged} checks pass"
         return f'<div style="color:{colour};font-weight:bold;margin-left:8px">{text}</div>'
+
+    def _headline_html(self) -> str:
+        """The headline row (voice-to-voice by default) in large type: value, target and verdict."""
+        row = next((r for r in self.rows if r.name == self.headline_row), None)
+        if row is None:
+            return ""
+        colour = {PASS: palette.OK_COLOR, MISS: palette.MISS_COLOR}.get(row.verdict, "inherit")
+        target = f" · budget {html.escape(row.target)}" if row.target else ""
+        return (f'{html.escape(row.name.replace("_", "-"))} {html.escape(row.value)}{target} '
+                f'<span style="color:{colour}">{row.verdict}</span>')
 
     def _table_html(self) -> str:
         colours = {PASS: palette.OK_COLOR, MISS: palette.MISS_COLOR}
@@ -196,4 +287,8 @@ class Dashboard(LiveView):
         """The current chart and verdict table as a static output (for walk-throughs that read well anywhere)."""
         changed = {k: v for k, v in self.values.items() if v != self.controls[k].value}
         settings = ", ".join(f"{k} = {v:g}" for k, v in changed.items()) or "starting values"
-        return Snapshot(self.png, f"{self.title} · {settings}\n{self.table_text()}")
+        png = self.png
+        if self.result is not None and self.chart.box != [0, 0]:  # drawn for a page: redraw at the notebook size
+            png = self._canvas.render(self.result, self._turn, xlim=self._choose_xlim).png
+            self.redraw()
+        return Snapshot(png, f"{self.title} · {settings}\n{self.table_text()}")

@@ -42,3 +42,16 @@ def voice_to_voice_row(result: RunResult, turn: int) -> Row:
     value, budget = result.metrics(turn)["voice_to_voice"], result.budgets.voice_to_voice
     ok = None if value is None else 0 <= value <= budget + 1e-9
     return Row("voice_to_voice", seconds(value), f"0 to {budget:.3f} s", verdict(ok))
+
+
+def chunk_grid_notes(result: RunResult, turn: int) -> list[str]:
+    """Say when the audio chunk grid rounds the endpoint silence: the VAD counts silence in 10 ms frames but
+    decides when a chunk arrives, so the turn ends at the first chunk after the silence has passed."""
+    trace = result.trace
+    speech_end, eou = trace.first(turn, "speech_end"), trace.first(turn, "end_of_utterance")
+    silence = result.stages.vad.endpoint_silence_s
+    if speech_end is None or eou is None or eou <= speech_end + silence + 1e-9:
+        return []
+    chunk_ms = result.stages.caller.chunk_ms
+    return [f"endpoint silence {silence:g} s: the turn ends at the next {chunk_ms:g} ms audio chunk, "
+            f"{eou - speech_end - silence:.2f} s later (hatched on the VAD row)"]

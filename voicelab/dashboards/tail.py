@@ -1,29 +1,57 @@
 """Notebook 09's dashboard: the slow tail of many jittered turns. Every slider change (jitter, tail shape,
-number of turns, one stage timing) reruns the Monte Carlo and redraws the tail attribution."""
+number of turns, one stage timing) reruns the Monte Carlo and redraws the tail attribution.
+
+In a running kernel a slider move starts the Monte Carlo in a worker thread and shows its progress; a
+newer move cancels the run in flight (the last move wins), and a setting already seen comes back at once
+from a cache. Driven from code (:meth:`TailDashboard.set`) it computes in the caller's thread.
+"""
 
 from __future__ import annotations
 
 import html
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
 
 from ..config import param_info
-from ..experiments import COMPONENT_LABELS, MonteCarloResult, monte_carlo
+from ..experiments import COMPONENT_LABELS, monte_carlo
 from ..presets import get_preset
+from ..trace import Trace
 from ..validation import ConfigError
 from ..viz import tail_chart
-from ..viz.style import FIGURE_DPI
-from .controls import JITTER, TURNS, jitter_control, stage_control, turns_control
+from ..viz.style import PX_PER_INCH
+from .chart_view import ChartView
+from .controls import JITTER, TURNS, Control, jitter_control, stage_control, turns_control
 from .dashboard import LiveView
 from .rows import Row
 
+TAILS = ("lognormal", "pareto")
+_DEFAULT_SIZE = (900, 310)  # CSS px of the chart before the page reports its box (and of the static PNG)
+_CACHE = 64  # settings remembered
 
-def _png(figure: Any) -> bytes:
+
+class _Cancelled(Exception):
+    """A newer slider move made this Monte Carlo pointless."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one setting gives: the table rows, the headline and the tail attribution to draw."""
+
+    rows: list[Row]
+    headline: str
+    attribution: Any
+
+
+def _png(attribution: Any, size: tuple[int, int], dpr: float) -> bytes:
+    figure = tail_chart(attribution, figsize=(size[0] / PX_PER_INCH, size[1] / PX_PER_INCH))
     out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    figure.savefig(out, format="png", dpi=PX_PER_INCH * dpr, metadata={"Software": None})
     return out.getvalue()
 
 
@@ -32,38 +60,62 @@ class TailDashboard(LiveView):
     the tail attribution chart and a percentile table."""
 
     def __init__(self, preset: str, jitter: float, turns: int, tail: str, knob: str, seed: int = 0) -> None:
-        self.preset, self.seed = preset, seed
+        self.preset, self.seed, self.knob = preset, seed, knob
         value = getattr(getattr(get_preset(preset).stages, knob.partition(".")[0]), knob.partition(".")[2])
-        self.controls = {c.key: c for c in (jitter_control(jitter), turns_control(turns), stage_control(knob, value))}
-        self.sliders = {key: c.slider() for key, c in self.controls.items()}
-        self.shape = w.ToggleButtons(options=["lognormal", "pareto"], value=tail, description="tail shape",
-                                     style={"description_width": "170px"})
-        self.result: MonteCarloResult | None = None
+        controls = (jitter_control(jitter), turns_control(turns), stage_control(knob, value))
+        for control, given in zip(controls, (jitter, turns, value), strict=True):
+            control.check(given)
+        if tail not in TAILS:
+            raise ConfigError(f"tail must be one of {', '.join(TAILS)}; got {tail!r}")
+        self.controls: dict[str, Control] = {c.key: c for c in controls}
+        width = f"{max(len(c.description) for c in controls) * 0.58 + 0.6:.1f}em"
+        self.sliders = {key: c.slider(width) for key, c in self.controls.items()}
+        self.shape = w.ToggleButtons(options=list(TAILS), value=tail, description="tail shape",
+                                     style={"description_width": width, "button_width": "auto"})
+        self.result: Any = None
         self.png = b""
         self.rows: list[Row] = []
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.computed = 0  # Monte Carlo runs that finished (cache hits do not count)
+        self._cache: OrderedDict[tuple[Any, ...], _Outcome] = OrderedDict()
+        self._outcome: _Outcome | None = None
+        self._generation = 0
+        self._lock = threading.RLock()
+        self.chart = ChartView(alt="tail attribution chart")
+        self.headline = w.HTML()
+        self.headline.add_class("vl-headline")
         self.table = w.HTML()
-        self.widget = w.VBox([w.HTML("<b>The slow tail: where the slowest 5 % of turns lose time</b>"),
-                              *self.sliders.values(), self.shape, self.image, self.table])
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="100%",
+                                                                                            visibility="hidden"))
+        self.status = w.HTML()
+        title = w.HTML("The slow tail: where the slowest 5 % of turns lose time", layout=w.Layout(width="auto"))
+        title.add_class("vl-title")
+        header = w.HBox([title, self.headline])
+        header.add_class("vl-head")
+        controls_box = w.VBox([*self.sliders.values(), self.shape])
+        controls_box.add_class("vl-controls")
+        side = w.VBox([self.status, self.progress, self.table])
+        side.add_class("vl-side")
+        body = w.Box([self.chart, controls_box, side])
+        body.add_class("vl-body")
+        body.add_class("vl-tail")
+        self.widget = w.VBox([header, body])
+        self.widget.add_class("vl-dash")
         self._hold = False
         for widget in (*self.sliders.values(), self.shape):
             widget.observe(self._on_change, names="value")
+        self.chart.observe(lambda _change: self._draw(), names=["box", "dpr"])
         self.refresh()
-
-    def _on_change(self, _change: dict[str, Any]) -> None:
-        if not self._hold:
-            self.refresh()
 
     @property
     def values(self) -> dict[str, Any]:
         return {**{key: s.value for key, s in self.sliders.items()}, "tail": self.shape.value}
 
     def set(self, values: Mapping[str, Any]) -> None:
-        """Move sliders (and ``tail``: lognormal or pareto) from code; one recomputation."""
+        """Move sliders (and ``tail``: lognormal or pareto) from code; one recomputation, in this thread."""
         for key, value in values.items():
             if key == "tail":
-                if value not in self.shape.options:
-                    raise ConfigError(f"tail must be one of {', '.join(self.shape.options)}; got {value!r}")
+                if value not in TAILS:
+                    raise ConfigError(f"tail must be one of {', '.join(TAILS)}; got {value!r}")
             elif key not in self.sliders:
                 raise ConfigError(f"unknown dashboard control {key!r}; controls: {', '.join(self.sliders)}, tail")
             else:
@@ -76,26 +128,84 @@ class TailDashboard(LiveView):
             self._hold = False
         self.refresh()
 
-    def refresh(self) -> None:
+    def _on_change(self, _change: dict[str, Any]) -> None:
+        if not self._hold:
+            self.refresh(background=_in_kernel())
+
+    def refresh(self, background: bool = False) -> None:
+        """Show the Monte Carlo of the current settings: at once when seen before, else computed (in a worker
+        thread with a progress bar when ``background``; a newer call cancels it)."""
         values = self.values
-        knob = next(k for k in self.controls if k not in (JITTER, TURNS))
-        stages = get_preset(self.preset).stages.with_params({knob: values[knob]})
-        self.result = monte_carlo(int(values[TURNS]), seed=self.seed, preset=self.preset, stages=stages,
-                                  jitter=values[JITTER], tail=values["tail"], progress=False)
-        attribution = self.result.tail_attribution()
-        pct = self.result.percentiles((50, 95, 99))["voice_to_voice"]
-        budget = self.result.budgets.voice_to_voice
-        miss = self.result.miss_rates()["voice_to_voice"]
-        self.rows = [Row(f"voice-to-voice {k}", f"{v:.3f} s") for k, v in pct.items()]
-        self.rows.append(Row("turns over budget", f"{100 * (miss or 0):.1f} %", f"≤ {budget:g} s"))
-        self.rows.append(Row("tail explained by", COMPONENT_LABELS[attribution.dominant].split(" (")[0],
-                             f"{attribution.share[attribution.dominant]:.0%} of the excess"))
-        self.png = _png(tail_chart(attribution))
-        self.image.value = self.png
+        key = tuple(sorted(values.items()))
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                self._show(self._cache[key])
+                return
+        if background:
+            try:
+                threading.Thread(target=self._compute, args=(generation, key, values), daemon=True).start()
+                return
+            except RuntimeError:  # no threads here (Pyodide): compute in this thread
+                pass
+        self._compute(generation, key, values)
+
+    def _compute(self, generation: int, key: tuple[Any, ...], values: dict[str, Any]) -> None:
+        turns = int(values[TURNS])
+        step = max(turns // 20, 1)
+        self.progress.max, self.progress.value = turns, 0
+        self.progress.layout.visibility = "visible"
+        self.status.value = f"running {turns} turns…"
+        done = 0
+
+        def watch(_trace: Trace, _turn: int) -> dict[str, float | None]:
+            nonlocal done
+            if self._generation != generation:
+                raise _Cancelled
+            done += 1
+            if done % step == 0:
+                self.progress.value = done
+            return {}
+
+        stages = get_preset(self.preset).stages.with_params({self.knob: values[self.knob]})
+        try:
+            result = monte_carlo(turns, seed=self.seed, preset=self.preset, stages=stages, jitter=values[JITTER],
+                                 tail=values["tail"], progress=False, extract=watch)
+        except _Cancelled:
+            return
+        outcome = _outcome(result)
+        with self._lock:
+            self._cache[key] = outcome
+            while len(self._cache) > _CACHE:
+                self._cache.popitem(last=False)
+            if self._generation != generation:
+                return
+            self.result = result
+            self.computed += 1
+            self._show(outcome)
+
+    def _show(self, outcome: _Outcome) -> None:
+        self._outcome = outcome
+        self.rows = outcome.rows
+        self.progress.layout.visibility = "hidden"
+        self.status.value = ""
+        self.headline.value = outcome.headline
+        self._draw()
         cells = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
         self.table.value = "<table>" + "".join(
             f'<tr><td style="{cells}">{html.escape(r.name)}</td><td style="{cells}">{html.escape(r.value)}</td>'
             f'<td style="{cells}">{html.escape(r.target)}</td></tr>' for r in self.rows) + "</table>"
+
+    def _draw(self) -> None:
+        if self._outcome is None:
+            return
+        w_px, h_px = self.chart.box
+        size = (w_px, h_px) if w_px >= 50 and h_px >= 50 else _DEFAULT_SIZE
+        self.png = _png(self._outcome.attribution, size, self.chart.dpr)
+        self.chart.size = list(size)
+        self.chart.png = self.png
 
     def text(self) -> str:
         settings = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
@@ -104,8 +214,36 @@ class TailDashboard(LiveView):
         return "The slow tail (live sliders need a running kernel) · " + settings + "\n" + "\n".join(lines)
 
 
+def _outcome(result: Any) -> _Outcome:
+    attribution = result.tail_attribution()
+    pct = result.percentiles((50, 95, 99))["voice_to_voice"]
+    budget = result.budgets.voice_to_voice
+    miss = result.miss_rates()["voice_to_voice"]
+    rows = [Row(f"voice-to-voice {k}", f"{v:.3f} s") for k, v in pct.items()]
+    rows.append(Row("turns over budget", f"{100 * (miss or 0):.1f} %", f"≤ {budget:g} s"))
+    rows.append(Row("tail explained by", COMPONENT_LABELS[attribution.dominant].split(" (")[0],
+                    f"{attribution.share[attribution.dominant]:.0%} of the excess"))
+    headline = (f"voice-to-voice p95 {pct['p95']:.3f} s · {100 * (miss or 0):.1f} % of turns over "
+                f"{budget:g} s")
+    return _Outcome(rows, html.escape(headline), attribution)
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (where a worker thread keeps the page responsive)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def tail_dashboard(preset: str = "seed", jitter: float = 1.5, turns: int = 300, tail: str = "lognormal",
                    knob: str = "vad.endpoint_silence_s") -> TailDashboard:
-    """Notebook 09: jitter, its shape, N and one stage timing against the tail and what explains it."""
+    """Notebook 09: jitter, its shape, N and one stage timing against the tail and what explains it.
+
+    Bad arguments raise ConfigError naming the setting and its range before any widget exists.
+    """
+    get_preset(preset)
     param_info(knob)
     return TailDashboard(preset, jitter, turns, tail, knob)

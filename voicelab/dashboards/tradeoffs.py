@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from ..simulate import RunResult
 from .dashboard import Dashboard
-from .rows import Row, budget_rows, seconds, verdict, voice_to_voice_row
+from .rows import Row, budget_rows, chunk_grid_notes, seconds, verdict, voice_to_voice_row
 from .scenario import make_scenario
 
 
@@ -66,7 +66,7 @@ def endpoint_dashboard(preset: str = "seed", texts: Sequence[str] | str | None =
     scenario = make_scenario(preset, texts, "streaming",
                          {"caller.pause_s": pause_s, "vad.endpoint_silence_s": endpoint_silence_s})
     groups = {"endpointing": ["vad.endpoint_silence_s", "caller.pause_s"]}
-    return Dashboard("Endpoint silence trade-off", scenario, groups, endpoint_rows)
+    return Dashboard("Endpoint silence trade-off", scenario, groups, endpoint_rows, notes=chunk_grid_notes)
 
 
 def underruns(result: RunResult, turn: int) -> tuple[int, float]:

@@ -71,13 +71,14 @@ _COMPONENT_STAGES: dict[str, str] = {"endpoint_wait": "vad", "asr_final": "asr",
                                      "first_clause": "llm", "tts_first_chunk": "tts"}
 
 
-def tail_chart(attribution: Any) -> Figure:
+def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> Figure:
     """Voice-to-voice of the median turn against the slowest turns, cut into its parts (a TailAttribution).
 
     Two stacked bars, one segment per component (medians; means over the tail), each
     tail segment labelled with its excess over the median, so the part that grows is obvious.
+    ``figsize`` (inches) replaces the default 9 x 3.1 (a dashboard draws it for its box).
     """
-    fig = figure(FIGURE_WIDTH, 3.1)
+    fig = figure(*(figsize or (FIGURE_WIDTH, 3.1)))
     ax = fig.add_subplot()
     rows = [("median turn", attribution.median),
             (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]

@@ -4,8 +4,9 @@ A row per stage with data, bars for spans, markers for instant events, the calle
 voice-to-voice gap, budget lines and the agent's state band. Every function returns a
 :class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot, no ``show``, no global
 rcParams). A Gantt chart is ``ROW_HEIGHT`` per row plus 1 inch of margins (3.2-4 in for one turn, ~6.8 in
-for a two-run comparison) and its PNG weighs 40-60 kB, so a notebook with a dozen charts stays well under
-1 MB. Gantt charts use fixed margins instead of a layout engine: the same layout every time and faster redraws.
+for a two-run comparison) and its PNG weighs 50-80 kB. Gantt charts use fixed margins instead of a layout
+engine: the same layout every time and faster redraws. The legend is grouped (events, stage bars, budget
+lines, agent states) and lists only what the chart shows.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from .. import palette
 from ..budgets import LatencyBudgets
 from ..metrics import turn_metrics
 from ..trace import AgentState, Trace
-from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, ROW_HEIGHT, Legend
+from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, LEGEND_LINE, ROW_HEIGHT, Legend
 
 _BAR = 0.62  # bar height, in rows
 _STATE_BAR = 0.5
 _WAIT_SPANS = frozenset({"ttft", "ttfb"})  # waiting for a first output: drawn lighter than the work after it
 _WAIT_LABEL = "waiting for first token / audio"
 _ENDPOINT_LABEL = "endpoint silence wait"
+_CHUNK_WAIT_LABEL = "until the next audio chunk"
+BARS, EVENTS, LINES, STATES = "stage bars", "events", "budget lines", "agent states"
 _STATE_ROW_LABEL = "agent state"
 
 
@@ -44,6 +47,12 @@ def _trace_and_budgets(run: Any, budgets: LatencyBudgets | None) -> tuple[Trace,
     return trace, budgets if budgets is not None else getattr(run, "budgets", None)
 
 
+def _endpoint_silence(run: Any) -> float | None:
+    """The VAD's endpoint silence setting of a RunResult (a bare Trace does not record it)."""
+    vad = getattr(getattr(run, "stages", None), "vad", None)
+    return getattr(vad, "endpoint_silence_s", None)
+
+
 @dataclass
 class _View:
     """What one Gantt axes shows: which turns, and the time that maps to x = 0."""
@@ -53,15 +62,16 @@ class _View:
     offset: float
     start: float  # absolute time window
     end: float
+    endpoint_s: float | None = None  # the VAD's endpoint silence setting, when known
 
     @property
     def turns(self) -> list[int]:
         return [t.index for t in self.trace.turns] if self.turn is None else [self.turn]
 
 
-def _make_view(trace: Trace, turn: int | None) -> _View:
+def _make_view(trace: Trace, turn: int | None, endpoint_s: float | None = None) -> _View:
     if turn is None:
-        return _View(trace, None, 0.0, 0.0, max(trace.duration, 1e-3))
+        return _View(trace, None, 0.0, 0.0, max(trace.duration, 1e-3), endpoint_s)
     if not isinstance(turn, int) or isinstance(turn, bool) or not 0 <= turn < len(trace.turns):
         raise ValueError(f"turn must be an integer from 0 to {len(trace.turns) - 1} (or None for the whole run); "
                          f"got {turn!r}")
@@ -69,7 +79,7 @@ def _make_view(trace: Trace, turn: int | None) -> _View:
     times = [s.end for s in trace.spans_of(turn)] + [m.t for m in trace.marks_of(turn)]
     times += [s.t for s in trace.states if s.turn == turn]
     end = max([t.end if t.end is not None else t.start, *times])
-    return _View(trace, turn, t.start, t.start, max(end, t.start + 1e-3))
+    return _View(trace, turn, t.start, t.start, max(end, t.start + 1e-3), endpoint_s)
 
 
 def _rows(view: _View) -> list[str]:
@@ -107,17 +117,21 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
             ax.broken_barh(xranges, y, facecolors=color, edgecolors="none", gid=f"spans:{stage}")
         elif kind == "wait":
             ax.broken_barh(xranges, y, facecolors=color, alpha=0.4, edgecolors="none", gid=f"wait:{stage}")
-            legend.add(_WAIT_LABEL, Patch(facecolor="#888888", alpha=0.4))
+            legend.add(_WAIT_LABEL, Patch(facecolor="#888888", alpha=0.4), BARS)
         elif kind == "underrun":
             ax.broken_barh(xranges, y, gid=f"underrun:{stage}", **palette.UNDERRUN_STYLE)
-            legend.add("playback underrun", Patch(**palette.UNDERRUN_STYLE))
+            legend.add("playback underrun", Patch(**palette.UNDERRUN_STYLE), BARS)
         else:
             ax.broken_barh(xranges, y, facecolors=color, gid=f"cancelled:{stage}", **palette.CANCELLED_STYLE)
-            legend.add("cancelled", Patch(facecolor="#888888", **palette.CANCELLED_STYLE))
+            legend.add("cancelled", Patch(facecolor="#888888", **palette.CANCELLED_STYLE), BARS)
 
 
 def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> None:
-    """The VAD row: listening while audio arrives, then the silence it waits for before ending the turn."""
+    """The VAD row: listening while audio arrives, then the silence it waits for before ending the turn.
+
+    The VAD judges 10 ms frames but decides when a chunk arrives, so the turn ends at the first chunk after
+    the endpoint silence has passed: that rounding is drawn hatched after the silence itself.
+    """
     if "vad" not in rows:
         return
     y = _bar(rows["vad"])
@@ -129,10 +143,16 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legen
         if heard is None or eou is None:
             continue
         ax.broken_barh([(heard - view.offset, eou - heard)], y, facecolors=color, alpha=0.3, edgecolors="none")
-        if speech_end is not None and eou > speech_end:
-            ax.broken_barh([(speech_end - view.offset, eou - speech_end)], y, facecolors=color, edgecolors="none",
-                           gid=f"endpoint:{i}")
-            legend.add(_ENDPOINT_LABEL, Patch(facecolor=color))
+        if speech_end is None or eou <= speech_end:
+            continue
+        silence_end = eou if view.endpoint_s is None else min(eou, speech_end + view.endpoint_s)
+        ax.broken_barh([(speech_end - view.offset, silence_end - speech_end)], y, facecolors=color,
+                       edgecolors="none", gid=f"endpoint:{i}")
+        legend.add(_ENDPOINT_LABEL, Patch(facecolor=color), BARS)
+        if eou > silence_end + 1e-9:
+            ax.broken_barh([(silence_end - view.offset, eou - silence_end)], y, gid=f"chunk_wait:{i}",
+                           **palette.CHUNK_WAIT_STYLE)
+            legend.add(_CHUNK_WAIT_LABEL, Patch(**palette.CHUNK_WAIT_STYLE), BARS)
 
 
 def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> None:
@@ -144,7 +164,7 @@ def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
         label, style = palette.MARKERS[name]
         xs, ys = zip(*xy, strict=True)
         ax.plot(xs, ys, linestyle="none", zorder=4, gid=f"mark:{name}", **style)
-        legend.add(label, Line2D([], [], linestyle="none", **style))
+        legend.add(label, Line2D([], [], linestyle="none", **style), EVENTS)
 
 
 def _draw_states(ax: Axes, view: _View, y: int, legend: Legend) -> None:
@@ -159,7 +179,7 @@ def _draw_states(ax: Axes, view: _View, y: int, legend: Legend) -> None:
                        edgecolors="none", gid=f"state:{change.state.value}")
     for state in AgentState:
         if any(s.state is state for s in states):
-            legend.add(palette.STATE_LABELS[state], Patch(facecolor=palette.state_color(state)))
+            legend.add(palette.STATE_LABELS[state], Patch(facecolor=palette.state_color(state)), STATES)
 
 
 def _fit(text: str, seconds: float, seconds_per_inch: float, fontsize: float) -> str:
@@ -210,7 +230,7 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             continue
         speech_end = start + metrics["speech_end"]
         ax.axvline(speech_end, zorder=3, gid=f"speech_end:{i}", **palette.SPEECH_END_LINE)
-        legend.add("caller's speech ends", Line2D([], [], **palette.SPEECH_END_LINE))
+        legend.add("caller's speech ends", Line2D([], [], **palette.SPEECH_END_LINE), EVENTS)
         xs.append(speech_end)
         v2v = metrics["voice_to_voice"]
         if v2v is not None:
@@ -223,7 +243,7 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             ax.text(speech_end + 0.04 * seconds_per_inch, top, label, ha="left", va="center", fontsize=gap_font,
                     fontweight="bold", color=palette.GAP_TEXT_COLOR, zorder=6, gid=f"v2v_label:{i}",
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.0})
-            legend.add("voice-to-voice gap", Patch(facecolor=palette.GAP_COLOR, alpha=2 * palette.GAP_ALPHA))
+            legend.add("voice-to-voice gap", Patch(facecolor=palette.GAP_COLOR, alpha=2 * palette.GAP_ALPHA), LINES)
             xs.append(speech_end + v2v)
         if budgets is None:
             continue
@@ -240,7 +260,7 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             ax.axvline(x, zorder=3, gid=f"budget:{name}:{i}", **style)
             value = getattr(budgets, name)
             origin = "speech end" if name == "voice_to_voice" else "transcript"
-            legend.add(f"{short} budget (from {origin})", Line2D([], [], **style))
+            legend.add(f"{short} budget (from {origin})", Line2D([], [], **style), LINES)
             xs.append(x)
             if not labelled:
                 continue
@@ -251,8 +271,12 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
     return xs
 
 
-def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_width_in: float) -> Legend:
-    """Draw one Gantt chart on ``ax``; returns its legend entries."""
+def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_width_in: float,
+                xlim: tuple[float, float] | None = None) -> tuple[Legend, tuple[float, float]]:
+    """Draw one Gantt chart on ``ax``; returns its legend entries and the time span its content needs.
+
+    The x axis shows ``xlim`` when given (a dashboard's fixed axis), else that span.
+    """
     legend = Legend()
     stages = _rows(view)
     rows = {stage: k for k, stage in enumerate(stages)}
@@ -270,14 +294,15 @@ def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_widt
     lo = min([0.0, *(x for x in lines)]) if view.turn is not None else 0.0
     hi = max([view.end - view.offset, *lines])
     pad = 0.02 * (hi - lo)
-    ax.set_xlim(lo - pad, hi + pad)
+    extent = (lo - pad, hi + pad)
+    ax.set_xlim(*(extent if xlim is None else xlim))
     ax.set_xlabel("time (s)" if view.turn is None else "time from turn start (s)", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE)
     ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=-1)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return legend
+    return legend, extent
 
 
 def _default_title(trace: Trace, turn: int | None, prefix: str | None = None) -> str:
@@ -293,25 +318,21 @@ def _default_title(trace: Trace, turn: int | None, prefix: str | None = None) ->
 # Gantt figures use fixed margins (inches) instead of a layout engine: the same layout every time,
 # and about half the drawing time, which keeps dashboards responsive.
 _MARGIN_LEFT = 1.0  # stage names
-_MARGIN_RIGHT = 2.45  # the legend
+_MARGIN_RIGHT = 2.45  # the legend, until its width is known
 _MARGIN_RIGHT_BARE = 0.3  # no legend
 _MARGIN_TOP = 0.5  # title and budget-line tags
 _MARGIN_BOTTOM = 0.5  # time axis
 _AXES_GAP = 0.6  # between stacked charts: the lower one's title and tags
-_LEGEND_LINE = 0.165  # inches per legend entry at LEGEND_FONT_SIZE
+_LEGEND_GAP = 0.2  # between the axes and the legend
+_STATIC_LEGEND_LINES = 24  # a notebook figure grows taller rather than split its legend into columns
 
 
-def _legend_kwargs() -> dict[str, Any]:
-    return {"fontsize": LEGEND_FONT_SIZE, "frameon": False, "borderaxespad": 0.0, "handlelength": 1.6,
-            "loc": "upper left"}
-
-
-def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entries: int,
+def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_lines: int,
              right: float = _MARGIN_RIGHT) -> None:
     """Size the figure to its rows and legend, and place the stacked axes with fixed margins."""
     heights = [ROW_HEIGHT * n + 0.1 for n in rows]
     body = sum(heights) + _AXES_GAP * (len(rows) - 1)
-    height = max(_MARGIN_TOP + body + _MARGIN_BOTTOM, _MARGIN_TOP + _LEGEND_LINE * legend_entries + 0.2)
+    height = max(_MARGIN_TOP + body + _MARGIN_BOTTOM, _MARGIN_TOP + LEGEND_LINE * legend_lines + 0.2)
     width = fig.get_figwidth()
     fig.set_size_inches(width, height)
     top = height - _MARGIN_TOP - (height - _MARGIN_TOP - _MARGIN_BOTTOM - body) / 2
@@ -329,6 +350,30 @@ def _row_count(view: _View) -> int:
     return len(_rows(view)) + (1 if view.trace.states else 0)
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """What :func:`draw` put on an axes: the time span its content needs and the legend's width (inches)."""
+
+    extent: tuple[float, float]
+    legend_width: float
+
+
+def draw(ax: Axes, run: Any, turn: int | None = None, *, title: str | None = None,
+         xlim: tuple[float, float] | None = None, legend_lines: int | None = None,
+         legend_top: float = 1.0) -> Drawn:
+    """Draw a Gantt chart on ``ax`` laid out by the caller (a dashboard's reused figure): the legend goes
+    beside the axes, its top at ``legend_top`` (axes coordinates), in columns of at most ``legend_lines``
+    rows (``None``: no legend); the x axis shows ``xlim`` when given."""
+    trace, budgets = _trace_and_budgets(run, None)
+    view = _make_view(trace, turn, _endpoint_silence(run))
+    fig = ax.get_figure()
+    entries, extent = _draw_gantt(ax, view, budgets, max(ax.get_position().width * fig.get_figwidth(), 1.0), xlim)
+    ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
+                 pad=14 if budgets is not None else 6)
+    width = entries.draw(ax, legend_lines, (1.02, legend_top)) if legend_lines is not None and entries.handles else 0.0
+    return Drawn(extent, width)
+
+
 def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = None, ax: Axes | None = None,
           title: str | None = None, legend: bool = True) -> Figure:
     """Gantt chart of one turn (``turn=i``, times from that turn's start) or the whole run (``turn=None``).
@@ -338,11 +383,11 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
     first token and first audio, the caller's speech end, the voice-to-voice gap shaded and labelled,
     budget lines (voice-to-voice from speech end, TTFA from the final transcript) and the agent's
     state band. Draws on ``ax`` when given (legend beside it, layout left to the caller), else on a
-    new figure ``FIGURE_WIDTH`` inches wide whose height follows the number of rows. ``legend=False``
-    leaves the legend out (a third faster to render, for dashboards redrawing on every slider move).
+    new figure ``FIGURE_WIDTH`` inches wide whose height follows the number of rows and legend lines.
+    ``legend=False`` leaves the legend out.
     """
     trace, budgets = _trace_and_budgets(run, budgets)
-    view = _make_view(trace, turn)
+    view = _make_view(trace, turn, _endpoint_silence(run))
     own = ax is None
     if ax is None:
         fig = Figure(figsize=(FIGURE_WIDTH, 4.0), dpi=FIGURE_DPI)
@@ -351,14 +396,15 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
         fig = ax.get_figure()
     right = _MARGIN_RIGHT if legend else _MARGIN_RIGHT_BARE
     width_in = _axes_width(fig, right) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
-    entries = _draw_gantt(ax, view, budgets, width_in)
+    entries, _ = _draw_gantt(ax, view, budgets, width_in)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
-    if legend:
-        ax.legend(list(entries.handles.values()), list(entries.handles), bbox_to_anchor=(1.02, 1.0),
-                  **_legend_kwargs())
+    lines = 0
+    if legend and entries.handles:
+        right = entries.draw(ax, _STATIC_LEGEND_LINES) + _LEGEND_GAP + 0.1
+        lines = max(len(c) for c in entries.columns(_STATIC_LEGEND_LINES))
     if own:
-        _arrange(fig, [ax], [_row_count(view)], len(entries.handles) if legend else 0, right)
+        _arrange(fig, [ax], [_row_count(view)], lines, right)
     return fig
 
 
@@ -371,7 +417,8 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
     if not runs:
         raise ValueError("compare needs at least one run")
     items = [(name, *_trace_and_budgets(run, budgets)) for name, run in runs.items()]
-    views = [_make_view(trace, turn) for _, trace, _ in items]
+    views = [_make_view(trace, turn, _endpoint_silence(run)) for (_, trace, _), run in zip(items, runs.values(),
+                                                                                          strict=True)]
     fig = Figure(figsize=(FIGURE_WIDTH, 6.0), dpi=FIGURE_DPI)
     axes = [fig.add_subplot(len(items), 1, k + 1) for k in range(len(items))]
     for ax in axes[1:]:
@@ -381,15 +428,16 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
     limits = []
     for ax, (name, trace, run_budgets), view in zip(axes, items, views, strict=True):
         view.end = view.start + span
-        legend.merge(_draw_gantt(ax, view, run_budgets, _axes_width(fig)))
-        limits.append(ax.get_xlim())
+        entries, extent = _draw_gantt(ax, view, run_budgets, _axes_width(fig))
+        legend.merge(entries)
+        limits.append(extent)
         ax.set_title(_default_title(trace, turn, name), fontsize=FONT_SIZE + 1, loc="left",
                      pad=14 if run_budgets is not None else 6)
     for ax in axes[:-1]:
         ax.set_xlabel("")
         ax.tick_params(labelbottom=False)
     axes[0].set_xlim(min(lo for lo, _ in limits), max(hi for _, hi in limits))
-    _arrange(fig, axes, [_row_count(v) for v in views], len(legend.handles))
-    axes[0].legend(list(legend.handles.values()), list(legend.handles), bbox_to_anchor=(1.02, 1.0),
-                   **_legend_kwargs())
+    right = legend.draw(axes[0], _STATIC_LEGEND_LINES) + _LEGEND_GAP + 0.1
+    _arrange(fig, axes, [_row_count(v) for v in views], max(len(c) for c in legend.columns(_STATIC_LEGEND_LINES)),
+             right)
     return fig

@@ -1,7 +1,10 @@
 """Shared look of every chart: figure width and resolution, font sizes, and the legend collector.
 
-Every chart is ``FIGURE_WIDTH`` = 9 inches wide at ``FIGURE_DPI`` = 80 dots per inch (720 px), the same
-as :func:`voicelab.notebook.setup`. Colours come from :mod:`voicelab.palette`.
+Every chart is ``FIGURE_WIDTH`` = 9 inches wide at ``FIGURE_DPI`` = 100 dots per inch (900 px), the same
+as :func:`voicelab.notebook.setup`. At that resolution a point is 100/72 px, so the smallest text
+(``LEGEND_FONT_SIZE`` = 8 pt) is 11 CSS px at 100 % zoom, and the body text (``FONT_SIZE``) 12.5 px. Dashboards
+render at their container's width with the same 100 px per inch (:data:`PX_PER_INCH`), so their text has the
+same size on screen. Colours come from :mod:`voicelab.palette`.
 """
 
 from __future__ import annotations
@@ -10,15 +13,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from .. import palette
 
 FIGURE_WIDTH = 9.0  # inches
-FIGURE_DPI = 80  # 9 in x 80 dpi = 720 px wide; a Gantt PNG is about 30-60 kB
+FIGURE_DPI = 100  # 9 in x 100 dpi = 900 px wide; a Gantt PNG is about 50-80 kB
+PX_PER_INCH = FIGURE_DPI  # CSS pixels per figure inch, in notebooks and dashboards alike
 ROW_HEIGHT = 0.42  # inches per stage row
-FONT_SIZE = 9.0
-LEGEND_FONT_SIZE = 8.0
+FONT_SIZE = 9.0  # points: 12.5 CSS px
+LEGEND_FONT_SIZE = 8.0  # points: 11.1 CSS px, the smallest text of any chart
+LEGEND_LINE = LEGEND_FONT_SIZE * 1.5 / 72  # inches per legend row (text plus matplotlib's label spacing)
+#: Legend groups, in the order they are listed.
+LEGEND_GROUPS: tuple[str, ...] = ("events", "stage bars", "budget lines", "agent states")
 
 
 def figure(width: float, height: float) -> Figure:
@@ -33,13 +42,56 @@ def budget_style(metric: str) -> dict[str, Any]:
 
 @dataclass
 class Legend:
-    """Legend entries in insertion order, one per label."""
+    """Legend entries in insertion order, one per label, each in a group (:data:`LEGEND_GROUPS`)."""
 
     handles: dict[str, Artist] = field(default_factory=dict)
+    groups: dict[str, str] = field(default_factory=dict)
 
-    def add(self, label: str, handle: Artist) -> None:
+    def add(self, label: str, handle: Artist, group: str = "") -> None:
         self.handles.setdefault(label, handle)
+        self.groups.setdefault(label, group)
 
     def merge(self, other: Legend) -> None:
         for label, handle in other.handles.items():
-            self.add(label, handle)
+            self.add(label, handle, other.groups.get(label, ""))
+
+    def columns(self, max_lines: int) -> list[list[tuple[str, Artist | None]]]:
+        """The entries under their group titles (handle ``None``), packed into columns of at most ``max_lines``
+        rows; a group is never split, so a column may be longer when one group alone needs it."""
+        grouped: dict[str, list[tuple[str, Artist | None]]] = {}
+        for label, handle in self.handles.items():
+            grouped.setdefault(self.groups.get(label, ""), []).append((label, handle))
+        order = [g for g in LEGEND_GROUPS if g in grouped] + [g for g in grouped if g not in LEGEND_GROUPS]
+        columns: list[list[tuple[str, Artist | None]]] = [[]]
+        for group in order:
+            block = ([(group, None)] if group else []) + grouped[group]
+            if columns[-1] and len(columns[-1]) + len(block) > max_lines:
+                columns.append([])
+            columns[-1].extend(block)
+        return columns
+
+    def draw(self, ax: Axes, max_lines: int, anchor: tuple[float, float] = (1.02, 1.0)) -> float:
+        """Draw the grouped legend beside ``ax`` (upper left corner at ``anchor``, axes coordinates); returns its
+        width in inches (an estimate from the text lengths, for the caller's margins)."""
+        columns = self.columns(max_lines)
+        rows = max(len(c) for c in columns)
+        blank = Patch(visible=False)
+        handles, labels = [], []
+        for column in columns:
+            padded = column + [("", None)] * (rows - len(column))
+            handles += [blank if h is None else h for _, h in padded]
+            labels += [label for label, _ in padded]
+        legend = ax.legend(handles, labels, ncols=len(columns), bbox_to_anchor=anchor, loc="upper left",
+                           fontsize=LEGEND_FONT_SIZE, frameon=False, borderaxespad=0.0, handlelength=1.6,
+                           columnspacing=1.2)
+        titles = {label for column in columns for label, h in column if h is None}
+        for text in legend.get_texts():
+            if text.get_text() in titles:
+                text.set_fontweight("bold")
+        return legend_width(columns)
+
+
+def legend_width(columns: list[list[tuple[str, Any]]]) -> float:
+    """Estimated width (inches) of a legend with these columns at ``LEGEND_FONT_SIZE``."""
+    em = LEGEND_FONT_SIZE / 72
+    return sum(max(len(label) for label, _ in column) * 0.56 * em + (1.6 + 0.8 + 1.2) * em for column in columns)

@@ -1,0 +1,99 @@
+"""The chart of a dashboard on the page: a PNG drawn for the exact box it is shown in.
+
+:class:`ChartView` is a small anywidget. In the page it watches its own box (a ``ResizeObserver``) and
+reports the box's CSS width and height and the device pixel ratio to the kernel; the dashboard then
+renders its chart at that size times that ratio, so the browser never scales the picture and chart text
+keeps its designed size (11 CSS px and up). It also carries the stylesheet of every dashboard's layout
+(:data:`LAYOUT_CSS`): chart and verdict table side by side when the dashboard is at least 1200 px wide,
+stacked below that, sized to fit one laptop or projector screen.
+"""
+
+from __future__ import annotations
+
+import anywidget
+import traitlets
+
+#: Layout of every dashboard (class names set by :mod:`voicelab.dashboards.dashboard`). The root is a size
+#: container: ``cqw`` units and ``@container`` rules follow the dashboard's width, not the window's.
+LAYOUT_CSS = """
+.vl-dash { container-type: inline-size; container-name: vldash; width: 100%; }
+.vl-dash .vl-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; margin-bottom: 4px; }
+.vl-dash .vl-title { font-weight: bold; }
+.vl-dash .vl-headline { font-size: 1.45em; font-weight: bold; }
+.vl-dash .vl-buttons { margin-left: auto; align-items: center; gap: 4px; }
+.vl-dash .vl-buttons button { width: auto; padding: 0 12px; }
+.vl-dash .vl-buttons .widget-checkbox { width: auto; }
+.vl-dash .vl-buttons .widget-checkbox .widget-label { width: auto; }
+.vl-dash .vl-body { display: grid; gap: 6px 14px; align-items: start;
+  grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+  grid-template-areas: "chart chart" "controls side"; }
+.vl-dash .vl-controls { grid-area: controls; min-width: 0; }
+.vl-dash .vl-side { grid-area: side; min-width: 0; }
+.vl-dash .vl-chart { grid-area: chart; position: relative; width: 100%; overflow: hidden;
+  height: clamp(240px, calc(100vh - 470px), 340px); }
+.vl-dash .vl-chart img { position: absolute; top: 0; left: 0; display: block; }
+.vl-dash .vl-controls .widget-slider { width: 100%; max-width: 100%; }
+.vl-dash .vl-controls .widget-slider .slider-container { min-width: 60px; }
+.vl-dash .vl-note { font-size: 0.92em; color: #555; }
+.vl-dash .vl-notice { font-size: 0.92em; color: #8a4b00; font-weight: bold; }
+@container vldash (min-width: 1200px) {
+  .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr) 440px;
+    grid-template-areas: "chart controls" "chart side"; grid-template-rows: auto 1fr; }
+  .vl-dash .vl-chart { height: clamp(380px, calc(100vh - 190px), 560px); }
+}
+@container vldash (max-width: 760px) {
+  .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr); grid-template-areas: "chart" "controls" "side"; }
+}
+"""
+
+_ESM = """
+function render({ model, el }) {
+  el.classList.add("vl-chart");
+  const img = document.createElement("img");
+  img.alt = model.get("alt");
+  el.appendChild(img);
+  let url = null;
+  function show() {
+    const data = model.get("png");
+    el.dataset.xlim = model.get("xlim");
+    if (!data || !data.byteLength) return;
+    const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
+    const [w, h] = model.get("size");
+    img.style.width = w + "px";
+    img.style.height = h + "px";
+    img.src = next;
+    if (url) URL.revokeObjectURL(url);
+    url = next;
+  }
+  let timer = null;
+  function report() {
+    const w = Math.floor(el.clientWidth), h = Math.floor(el.clientHeight), dpr = window.devicePixelRatio || 1;
+    if (w < 50 || h < 50) return;
+    const [sw, sh] = model.get("size");
+    if (w === sw && h === sh && dpr === model.get("dpr")) return;
+    model.set({ box: [w, h], dpr: dpr });
+    model.save_changes();
+  }
+  const observer = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(report, 120); });
+  observer.observe(el);
+  model.on("change:png", show);
+  model.on("change:xlim", () => { el.dataset.xlim = model.get("xlim"); });
+  show();
+  return () => { observer.disconnect(); clearTimeout(timer); if (url) URL.revokeObjectURL(url); };
+}
+export default { render };
+"""
+
+
+class ChartView(anywidget.AnyWidget):
+    """A chart image sized to its box: ``box`` and ``dpr`` come from the page, ``png`` (drawn for ``size``
+    CSS px) and ``xlim`` (the time axis shown, ``"lo,hi"`` in seconds) from the kernel."""
+
+    _esm = _ESM
+    _css = LAYOUT_CSS
+    png = traitlets.Bytes(b"").tag(sync=True)
+    size = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    box = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    dpr = traitlets.Float(1.0).tag(sync=True)
+    xlim = traitlets.Unicode("").tag(sync=True)
+    alt = traitlets.Unicode("chart").tag(sync=True)
