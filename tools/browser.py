@@ -227,14 +227,17 @@ def voila_command(notebook: Path) -> list[str]:
 
 
 @contextmanager
-def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[Any]:
-    """A Playwright page in headless Debian Chromium with a fresh profile; closed on exit."""
+def chromium_page(width: int = 1400, height: int = 1000, scale: float = 1.0) -> Iterator[Any]:
+    """A Playwright page in headless Debian Chromium with a fresh profile; closed on exit. ``width`` x ``height``
+    are screen pixels; ``scale`` is the device pixel ratio (1.5: a 1920 x 1080 screen at 150 % shows a
+    1280 x 720 CSS px viewport)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(viewport={"width": round(width / scale), "height": round(height / scale)},
+                                    device_scale_factor=scale)
             yield page
         finally:
             browser.close()
@@ -346,12 +349,12 @@ def timed_key_move(page: Any, handle: Any, image: Any, key: str, timeout_ms: flo
     )
 
 
-# --- the budget dashboard on a page (voicelab.dashboards.Dashboard) ----------------------------------------
+# --- the budget dashboard on a page (voicelab.dashboards.Dashboard) -------------------------------------
 
 
 def dashboard(page: Any, title: str = "Budget dashboard") -> Any:
-    """The first dashboard whose header contains ``title``: the box holding its tabs, chart and table."""
-    return page.locator(".widget-vbox", has=page.locator("img.widget-image")).filter(has_text=title).first
+    """The first dashboard whose header contains ``title``: the box holding its header, tabs, chart and table."""
+    return page.locator(".vl-dash").filter(has_text=title).first
 
 
 def slider_handle(scope: Any, page: Any, description: str) -> Any:
@@ -367,7 +370,12 @@ def readout(handle: Any) -> str:
 
 def chart(scope: Any) -> Any:
     """The dashboard's chart image."""
-    return scope.locator("img.widget-image").first
+    return scope.locator(".vl-chart img").first
+
+
+def time_axis(scope: Any) -> str:
+    """The time axis the chart shows, ``"lo,hi"`` in seconds (the chart box's ``data-xlim``)."""
+    return scope.locator(".vl-chart").first.get_attribute("data-xlim") or ""
 
 
 def verdicts(scope: Any) -> list[str]:
@@ -378,3 +386,47 @@ def verdicts(scope: Any) -> list[str]:
 def open_tab(scope: Any, title: str) -> None:
     """Show the dashboard's tab ``title``."""
     scope.locator(".lm-TabBar-tabLabel").get_by_text(title, exact=True).click()
+
+
+def wait_for_sharp_chart(page: Any, scope: Any, timeout_ms: float = 20_000) -> None:
+    """Wait until the chart has been redrawn for its box: as many pixels as the box has device pixels."""
+    page.wait_for_function(
+        """(el) => { const img = el.querySelector('.vl-chart img'), box = el.querySelector('.vl-chart');
+                     return img && img.complete && img.naturalWidth > 0 && box.clientWidth > 0 &&
+                            Math.abs(img.naturalWidth - Math.floor(box.clientWidth * devicePixelRatio)) <= 1; }""",
+        arg=scope.element_handle(), timeout=timeout_ms)
+
+
+_GEOMETRY_JS = """(el) => {
+    const rect = (e) => { const r = e.getBoundingClientRect();
+                          return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width}; };
+    const img = el.querySelector('.vl-chart img'), box = el.querySelector('.vl-chart');
+    const tables = [...el.querySelectorAll('.vl-side table')];
+    const overflowing = [...el.querySelectorAll('.widget-label, .widget-readout, button, .lm-TabBar-tabLabel, '
+                                                + '.widget-html-content')]
+        .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+        .map((e) => (e.textContent || '').trim() || e.className);
+    return {viewport: {width: innerWidth, height: innerHeight}, dpr: devicePixelRatio, dashboard: rect(el),
+            chart: rect(img), box: rect(box), natural: img.naturalWidth, tables: tables.map(rect),
+            headline: rect(el.querySelector('.vl-headline')), overflowing};
+}"""
+
+
+def geometry(scope: Any) -> dict[str, Any]:
+    """Where the dashboard's parts are on screen (CSS px, relative to the viewport), the chart's pixel width,
+    the device pixel ratio, and the texts of labels and buttons wider than their box."""
+    return scope.evaluate(_GEOMETRY_JS)
+
+
+def show_dashboard_at_top(scope: Any) -> None:
+    """Scroll the page (or JupyterLab's notebook) so the dashboard starts at the top of the viewport."""
+    scope.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+
+
+def lab_presentation_setup(page: Any) -> None:
+    """JupyterLab as an instructor sets it up to project: Simple Interface, Presentation Mode (View ->
+    Appearance), the file browser closed."""
+    for item in ("Simple Interface", "Presentation Mode", "Show Left Sidebar"):
+        page.locator(".lm-MenuBar-itemLabel", has_text="View").first.click()
+        page.locator(".lm-Menu-itemLabel").get_by_text("Appearance", exact=True).click()
+        page.locator(".lm-Menu-itemLabel").get_by_text(item, exact=True).click()

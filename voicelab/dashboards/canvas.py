@@ -32,11 +32,13 @@ class Rendered:
 class GanttCanvas:
     """One reused figure that renders a turn's Gantt chart to PNG bytes, fast enough for dragging.
 
-    ``render`` draws at a box's CSS size times the device pixel ratio, with ``PX_PER_INCH`` CSS px per
-    figure inch, so chart text has the same on-screen size as in a notebook figure. What makes it fast:
-    fixed margins (no layout engine); the figure, canvas and axis ticks kept between renders (only the
-    chart's artists are replaced); the legend, the costliest part to draw, pasted from a cached bitmap
-    while its entries and the figure's size stay the same; Agg pixels straight to a lightly compressed PNG.
+    ``render`` draws at a box's CSS size times the device pixel ratio, with ``px_per_inch`` CSS px per
+    figure inch (``PX_PER_INCH`` by default: the on-screen text size of a notebook figure; a dashboard with
+    larger type passes more, so chart text matches its table). The legend goes beside the chart, or below
+    it when beside would leave the chart too narrow. What makes it fast: fixed margins (no layout engine);
+    the figure, canvas and axis ticks kept between renders (only the chart's artists are replaced); the
+    legend, the costliest part to draw, pasted from a cached bitmap while its entries and the figure's size
+    stay the same; Agg pixels straight to a lightly compressed PNG.
     """
 
     LEFT_IN, BOTTOM_IN, TOP_IN, GAP_IN = 1.0, 0.5, 0.5, 0.2
@@ -46,19 +48,18 @@ class GanttCanvas:
                              dpi=PX_PER_INCH)
         self.canvas = FigureCanvasAgg(self.figure)
         self.ax = self.figure.add_axes((0.1, 0.1, 0.6, 0.8))
-        self._right_in = 2.6
+        self._right_in, self._below_in = 2.6, 0.0
         self._place()
         self._legends: dict[tuple[Any, ...], Any] = {}
 
     def _place(self) -> None:
         w, h = self.figure.get_size_inches()
         right = min(self._right_in, w - self.LEFT_IN - 1.0)
-        self.ax.set_position((self.LEFT_IN / w, self.BOTTOM_IN / h, max(w - self.LEFT_IN - right, 1.0) / w,
-                              max(h - self.BOTTOM_IN - self.TOP_IN, 0.5) / h))
+        bottom = self.BOTTOM_IN + self._below_in
+        self.ax.set_position((self.LEFT_IN / w, bottom / h, max(w - self.LEFT_IN - right, 1.0) / w,
+                              max(h - bottom - self.TOP_IN, 0.5) / h))
 
-    def _resize(self, size: tuple[int, int], dpr: float) -> None:
-        inches = (size[0] / PX_PER_INCH, size[1] / PX_PER_INCH)
-        dpi = PX_PER_INCH * dpr
+    def _resize(self, inches: tuple[float, float], dpi: float) -> None:
         if tuple(self.figure.get_size_inches()) != inches or self.figure.dpi != dpi:
             self.figure.set_size_inches(*inches)
             self.figure.set_dpi(dpi)
@@ -73,27 +74,37 @@ class GanttCanvas:
             ax.get_legend().remove()
 
     def render(self, result: RunResult, turn: int | None, *, size: tuple[int, int] = DEFAULT_SIZE, dpr: float = 1.0,
+               px_per_inch: float = PX_PER_INCH,
                xlim: Callable[[tuple[float, float]], tuple[float, float]] | None = None,
                title: str | None = None) -> Rendered:
         """The Gantt chart of ``turn`` (``None``: the whole conversation) as PNG bytes ``size`` CSS px large at
-        ``dpr`` device pixels per CSS px. ``xlim``, given the time span the content needs, returns the time
-        axis to show (a dashboard's fixed axis)."""
-        self._resize(size, dpr)
-        height = size[1] / PX_PER_INCH
-        lines = max(int((height - 0.2) / LEGEND_LINE), 4)  # the legend may use the figure's whole height
-        top = (height - 0.1 - self.BOTTOM_IN) / max(height - self.BOTTOM_IN - self.TOP_IN, 0.5)
-        for _ in range(2):  # a second pass only when the legend's width changed: labels fit the axes' width
+        ``dpr`` device pixels per CSS px and ``px_per_inch`` CSS px per figure inch. ``xlim``, given the time
+        span the content needs, returns the time axis to show (a dashboard's fixed axis)."""
+        width, height = size[0] / px_per_inch, size[1] / px_per_inch
+        self._resize((width, height), px_per_inch * dpr)
+        beside_lines = max(int((height - 0.45) / LEGEND_LINE), 4)  # from just under the title to the bottom
+        # Beside on a wide, short chart; below on a tall one (if the axes keep 1.5 in of height).
+        mode = "beside" if width >= 2.0 * height or height < 1.0 + 1.5 + 12 * LEGEND_LINE else "below"
+        for _ in range(4):  # more passes only when the legend's size changed: labels fit the axes' width
             self._clear()
-            drawn = draw(self.ax, result, turn, title=title, legend_lines=lines, legend_top=top)
-            if abs(drawn.legend_width + self.GAP_IN - self._right_in) < 1e-6:
+            axes_h = max(height - self.BOTTOM_IN - self._below_in - self.TOP_IN, 0.5)
+            if mode == "beside":  # the legend may use the figure's whole height
+                lines, anchor = beside_lines, (1.02, (height - 0.35 - self.BOTTOM_IN) / axes_h)
+            else:  # below the time axis label, about one group per column
+                axes_w = max(width - self.LEFT_IN - 0.3, 1.0)
+                lines, anchor = 12, (-(self.LEFT_IN - 0.1) / axes_w, -(self.BOTTOM_IN - 0.05) / axes_h)
+            drawn = draw(self.ax, result, turn, title=title, legend_lines=lines, legend_anchor=anchor)
+            want = ((drawn.legend_width + self.GAP_IN, 0.0) if mode == "beside"
+                    else (0.3, drawn.legend_rows * LEGEND_LINE + 0.1))
+            if want == (self._right_in, self._below_in):
                 break
-            self._right_in = drawn.legend_width + self.GAP_IN
+            self._right_in, self._below_in = want
             self._place()
         if xlim is not None:
             self.ax.set_xlim(*xlim(drawn.extent))
         legend = self.ax.get_legend()
         entries = tuple(text.get_text() for text in legend.texts) if legend is not None else ()
-        key = (entries, size, dpr)
+        key = (entries, size, dpr, px_per_inch)
         cached = self._legends.get(key)
         if cached is not None:
             legend.set_visible(False)

@@ -13,14 +13,22 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
+from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
+
+MIN_CHART_INCHES = 6.5  # room for stage names, a readable time axis and the legend
+
 #: Layout of every dashboard (class names set by :mod:`voicelab.dashboards.dashboard`). The root is a size
 #: container: ``cqw`` units and ``@container`` rules follow the dashboard's width, not the window's.
 LAYOUT_CSS = """
-.vl-dash { container-type: inline-size; container-name: vldash; width: 100%; }
+.vl-dash { container-type: inline-size; container-name: vldash; width: 100%;
+  font-size: var(--jp-widgets-font-size, 13px); }
+.vl-dash table { font-size: 1em; }
+.vl-dash .vl-side .widget-html-content { line-height: 1.35; }
+.vl-dash .vl-side td, .vl-dash .vl-side th { white-space: nowrap; padding: 2px 6px !important; }
 .vl-dash .vl-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; margin-bottom: 4px; }
 .vl-dash .vl-title { font-weight: bold; }
 .vl-dash .vl-headline { font-size: 1.45em; font-weight: bold; }
-.vl-dash .vl-buttons { margin-left: auto; align-items: center; gap: 4px; }
+.vl-dash .vl-buttons { align-items: center; gap: 4px; flex-wrap: wrap; }
 .vl-dash .vl-buttons button { width: auto; padding: 0 12px; }
 .vl-dash .vl-buttons .widget-checkbox { width: auto; }
 .vl-dash .vl-buttons .widget-checkbox .widget-label { width: auto; }
@@ -28,16 +36,18 @@ LAYOUT_CSS = """
   grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
   grid-template-areas: "chart chart" "controls side"; }
 .vl-dash .vl-controls { grid-area: controls; min-width: 0; }
+.vl-dash .lm-TabBar-content { flex-wrap: wrap; }
+.vl-dash .lm-TabBar-tab { flex: 0 0 auto !important; min-width: 0; max-width: none !important; }
 .vl-dash .vl-side { grid-area: side; min-width: 0; }
 .vl-dash .vl-chart { grid-area: chart; position: relative; width: 100%; overflow: hidden;
-  height: clamp(240px, calc(100vh - 470px), 340px); }
+  height: clamp(230px, calc(100vh - 470px), 340px); }
 .vl-dash .vl-chart img { position: absolute; top: 0; left: 0; display: block; }
 .vl-dash .vl-controls .widget-slider { width: 100%; max-width: 100%; }
 .vl-dash .vl-controls .widget-slider .slider-container { min-width: 60px; }
 .vl-dash .vl-note { font-size: 0.92em; color: #555; }
 .vl-dash .vl-notice { font-size: 0.92em; color: #8a4b00; font-weight: bold; }
 @container vldash (min-width: 1200px) {
-  .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr) 440px;
+  .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr) clamp(440px, 40%, 560px);
     grid-template-areas: "chart controls" "chart side"; grid-template-rows: auto 1fr; }
   .vl-dash .vl-chart { height: clamp(380px, calc(100vh - 190px), 560px); }
 }
@@ -68,10 +78,11 @@ function render({ model, el }) {
   let timer = null;
   function report() {
     const w = Math.floor(el.clientWidth), h = Math.floor(el.clientHeight), dpr = window.devicePixelRatio || 1;
+    const font = parseFloat(getComputedStyle(el).fontSize) || 13;
     if (w < 50 || h < 50) return;
     const [sw, sh] = model.get("size");
-    if (w === sw && h === sh && dpr === model.get("dpr")) return;
-    model.set({ box: [w, h], dpr: dpr });
+    if (w === sw && h === sh && dpr === model.get("dpr") && font === model.get("font_px")) return;
+    model.set({ box: [w, h], dpr: dpr, font_px: font });
     model.save_changes();
   }
   const observer = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(report, 120); });
@@ -86,8 +97,15 @@ export default { render };
 
 
 class ChartView(anywidget.AnyWidget):
-    """A chart image sized to its box: ``box`` and ``dpr`` come from the page, ``png`` (drawn for ``size``
-    CSS px) and ``xlim`` (the time axis shown, ``"lo,hi"`` in seconds) from the kernel."""
+    """A chart image sized to its box: ``box``, ``dpr`` and ``font_px`` (the dashboard's text size) come from
+    the page, ``png`` (drawn for ``size`` CSS px) and ``xlim`` (the time axis shown, ``"lo,hi"`` in seconds)
+    from the kernel."""
+
+    def px_per_inch(self) -> float:
+        """CSS px per figure inch: the chart's smallest text as large as the dashboard's text, unless that
+        leaves the chart narrower than 6.5 figure inches; never below ``PX_PER_INCH`` (11 px text)."""
+        wanted = self.font_px * 72 / LEGEND_FONT_SIZE
+        return max(PX_PER_INCH, min(wanted, self.box[0] / MIN_CHART_INCHES))
 
     _esm = _ESM
     _css = LAYOUT_CSS
@@ -95,5 +113,6 @@ class ChartView(anywidget.AnyWidget):
     size = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
     box = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
     dpr = traitlets.Float(1.0).tag(sync=True)
+    font_px = traitlets.Float(0.0).tag(sync=True)
     xlim = traitlets.Unicode("").tag(sync=True)
     alt = traitlets.Unicode("chart").tag(sync=True)

@@ -23,6 +23,7 @@ from .. import palette
 from ..clock import DeadlockError
 from ..simulate import RunResult
 from ..validation import ConfigError
+from ..viz.style import PX_PER_INCH
 from .canvas import DEFAULT_SIZE, GanttCanvas
 from .chart_view import ChartView
 from .controls import TURN
@@ -48,8 +49,7 @@ RowsFn = Callable[[RunResult, int], list[Row]]
 NotesFn = Callable[[RunResult, int], list[str]]
 
 
-_TABLE_CSS = ("border-collapse:collapse;font-size:13px;font-family:var(--jp-ui-font-family, sans-serif);"
-              "margin:4px 0 0 8px")
+_TABLE_CSS = "border-collapse:collapse;font-family:var(--jp-ui-font-family, sans-serif);margin:4px 0 0 8px"
 
 
 def _roomy(extent: tuple[float, float]) -> tuple[float, float]:
@@ -131,12 +131,12 @@ class Dashboard(LiveView):
         title_html.add_class("vl-title")
         buttons = w.HBox([self.fixed_axis, self.fit_button, self.reset_button], layout=w.Layout(width="auto"))
         buttons.add_class("vl-buttons")
-        header = w.HBox([title_html, self.headline, buttons])
+        header = w.HBox([title_html, self.headline])
         header.add_class("vl-head")
         tabs = w.Tab(children=[w.VBox([self.sliders[key] for key in keys]) for keys in groups.values()],
                      titles=list(groups))
         tabs.add_class("vl-controls")
-        side = w.VBox([self.status, self.notice, self.table])
+        side = w.VBox([buttons, self.status, self.notice, self.table])
         side.add_class("vl-side")
         body = w.Box([self.chart, tabs, side])
         body.add_class("vl-body")
@@ -144,7 +144,7 @@ class Dashboard(LiveView):
         self.widget.add_class("vl-dash")
         for slider in self.sliders.values():
             slider.observe(self._on_change, names="value")
-        self.chart.observe(lambda _change: self.redraw(), names=["box", "dpr"])
+        self.chart.observe(lambda _change: self.redraw(), names=["box", "dpr", "font_px"])
         self.refresh()
 
     @property
@@ -208,7 +208,8 @@ class Dashboard(LiveView):
         self._notice = ""
         w_px, h_px = self.chart.box
         size = (w_px, h_px) if w_px >= 50 and h_px >= 50 else DEFAULT_SIZE
-        rendered = self._canvas.render(self.result, self._turn, size=size, dpr=self.chart.dpr,
+        scale = self.chart.px_per_inch() if size != DEFAULT_SIZE else PX_PER_INCH
+        rendered = self._canvas.render(self.result, self._turn, size=size, dpr=self.chart.dpr, px_per_inch=scale,
                                        xlim=self._choose_xlim)
         self.png = rendered.png
         self.renders += 1

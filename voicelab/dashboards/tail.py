@@ -48,10 +48,10 @@ class _Outcome:
     attribution: Any
 
 
-def _png(attribution: Any, size: tuple[int, int], dpr: float) -> bytes:
-    figure = tail_chart(attribution, figsize=(size[0] / PX_PER_INCH, size[1] / PX_PER_INCH))
+def _png(attribution: Any, size: tuple[int, int], dpr: float, px_per_inch: float = PX_PER_INCH) -> bytes:
+    figure = tail_chart(attribution, figsize=(size[0] / px_per_inch, size[1] / px_per_inch))
     out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=PX_PER_INCH * dpr, metadata={"Software": None})
+    figure.savefig(out, format="png", dpi=px_per_inch * dpr, metadata={"Software": None})
     return out.getvalue()
 
 
@@ -103,7 +103,7 @@ class TailDashboard(LiveView):
         self._hold = False
         for widget in (*self.sliders.values(), self.shape):
             widget.observe(self._on_change, names="value")
-        self.chart.observe(lambda _change: self._draw(), names=["box", "dpr"])
+        self.chart.observe(lambda _change: self._draw(), names=["box", "dpr", "font_px"])
         self.refresh()
 
     @property
@@ -192,18 +192,24 @@ class TailDashboard(LiveView):
         self.progress.layout.visibility = "hidden"
         self.status.value = ""
         self.headline.value = outcome.headline
-        self._draw()
+        self._draw_locked()
         cells = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
         self.table.value = "<table>" + "".join(
             f'<tr><td style="{cells}">{html.escape(r.name)}</td><td style="{cells}">{html.escape(r.value)}</td>'
             f'<td style="{cells}">{html.escape(r.target)}</td></tr>' for r in self.rows) + "</table>"
 
     def _draw(self) -> None:
+        with self._lock:
+            self._draw_locked()
+
+    def _draw_locked(self) -> None:
         if self._outcome is None:
             return
         w_px, h_px = self.chart.box
-        size = (w_px, h_px) if w_px >= 50 and h_px >= 50 else _DEFAULT_SIZE
-        self.png = _png(self._outcome.attribution, size, self.chart.dpr)
+        live = w_px >= 50 and h_px >= 50
+        size = (w_px, h_px) if live else _DEFAULT_SIZE
+        self.png = _png(self._outcome.attribution, size, self.chart.dpr,
+                        self.chart.px_per_inch() if live else PX_PER_INCH)
         self.chart.size = list(size)
         self.chart.png = self.png
 

@@ -352,26 +352,28 @@ def _row_count(view: _View) -> int:
 
 @dataclass(frozen=True)
 class Drawn:
-    """What :func:`draw` put on an axes: the time span its content needs and the legend's width (inches)."""
+    """What :func:`draw` put on an axes: the time span its content needs, the legend's width (inches) and rows."""
 
     extent: tuple[float, float]
     legend_width: float
+    legend_rows: int
 
 
 def draw(ax: Axes, run: Any, turn: int | None = None, *, title: str | None = None,
          xlim: tuple[float, float] | None = None, legend_lines: int | None = None,
-         legend_top: float = 1.0) -> Drawn:
-    """Draw a Gantt chart on ``ax`` laid out by the caller (a dashboard's reused figure): the legend goes
-    beside the axes, its top at ``legend_top`` (axes coordinates), in columns of at most ``legend_lines``
-    rows (``None``: no legend); the x axis shows ``xlim`` when given."""
+         legend_anchor: tuple[float, float] = (1.02, 1.0)) -> Drawn:
+    """Draw a Gantt chart on ``ax`` laid out by the caller (a dashboard's reused figure): the legend's upper
+    left corner at ``legend_anchor`` (axes coordinates), in columns of at most ``legend_lines`` rows
+    (``None``: no legend); the x axis shows ``xlim`` when given."""
     trace, budgets = _trace_and_budgets(run, None)
     view = _make_view(trace, turn, _endpoint_silence(run))
     fig = ax.get_figure()
     entries, extent = _draw_gantt(ax, view, budgets, max(ax.get_position().width * fig.get_figwidth(), 1.0), xlim)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
-    width = entries.draw(ax, legend_lines, (1.02, legend_top)) if legend_lines is not None and entries.handles else 0.0
-    return Drawn(extent, width)
+    width, rows = (entries.draw(ax, legend_lines, legend_anchor) if legend_lines is not None and entries.handles
+                   else (0.0, 0))
+    return Drawn(extent, width, rows)
 
 
 def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = None, ax: Axes | None = None,
@@ -401,7 +403,7 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
                  pad=14 if budgets is not None else 6)
     lines = 0
     if legend and entries.handles:
-        right = entries.draw(ax, _STATIC_LEGEND_LINES) + _LEGEND_GAP + 0.1
+        right = entries.draw(ax, _STATIC_LEGEND_LINES)[0] + _LEGEND_GAP + 0.1
         lines = max(len(c) for c in entries.columns(_STATIC_LEGEND_LINES))
     if own:
         _arrange(fig, [ax], [_row_count(view)], lines, right)
@@ -437,7 +439,7 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
         ax.set_xlabel("")
         ax.tick_params(labelbottom=False)
     axes[0].set_xlim(min(lo for lo, _ in limits), max(hi for _, hi in limits))
-    right = legend.draw(axes[0], _STATIC_LEGEND_LINES) + _LEGEND_GAP + 0.1
+    right = legend.draw(axes[0], _STATIC_LEGEND_LINES)[0] + _LEGEND_GAP + 0.1
     _arrange(fig, axes, [_row_count(v) for v in views], max(len(c) for c in legend.columns(_STATIC_LEGEND_LINES)),
              right)
     return fig

@@ -70,9 +70,9 @@ class Legend:
             columns[-1].extend(block)
         return columns
 
-    def draw(self, ax: Axes, max_lines: int, anchor: tuple[float, float] = (1.02, 1.0)) -> float:
-        """Draw the grouped legend beside ``ax`` (upper left corner at ``anchor``, axes coordinates); returns its
-        width in inches (an estimate from the text lengths, for the caller's margins)."""
+    def draw(self, ax: Axes, max_lines: int, anchor: tuple[float, float] = (1.02, 1.0)) -> tuple[float, int]:
+        """Draw the grouped legend on ``ax``, its upper left corner at ``anchor`` (axes coordinates); returns its
+        width in inches (an estimate from the text lengths, for the caller's margins) and its rows."""
         columns = self.columns(max_lines)
         rows = max(len(c) for c in columns)
         blank = Patch(visible=False)
@@ -88,7 +88,7 @@ class Legend:
         for text in legend.get_texts():
             if text.get_text() in titles:
                 text.set_fontweight("bold")
-        return legend_width(columns)
+        return legend_width(columns), rows
 
 
 def legend_width(columns: list[list[tuple[str, Any]]]) -> float:
