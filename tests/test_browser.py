@@ -1,9 +1,12 @@
 """The budget dashboard in a real browser: JupyterLab and the Voila presenter view in headless Chromium.
 
 Kernel-side tests cannot see a widget that fails in the page ("Error displaying widget", a missing
-labextension, a chart that never refreshes). Here JupyterLab (and Voila) serve a temporary copy of the
-notebook on 127.0.0.1, Debian's Chromium runs it, a slider is moved with the keyboard, and the chart's
-bytes and the verdict table must change. Screenshots land in artifacts/browser/ (gitignored).
+labextension, a chart that never refreshes) or a layout that does not fit the screen. Here JupyterLab (and
+Voila) serve a temporary copy of the notebook on 127.0.0.1 and Debian's Chromium runs it on a 1366 x 768
+laptop screen and on a 1920 x 1080 projector at 150 % (device scale 1.5), JupyterLab set up as an instructor
+would project it (Simple Interface, Presentation Mode, file browser closed). The dashboard must fit the
+screen, show whole labels, draw its chart sharp at the box's width, and follow the keyboard. Screenshots
+land in artifacts/browser/ (gitignored).
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ _spec.loader.exec_module(browser)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# The slider moved and what it must change: the voice-to-voice budget, from the preset's value to its maximum.
+# The sliders moved and what they must change.
 BUDGET_SLIDER = "budget voice to voice (s)"
 TIMING_TAB, TIMING_SLIDER = "LLM", "LLM first token (s)"
-PROJECTOR = {"width": 1920, "height": 1080}
+ENDPOINT_TAB, ENDPOINT_SLIDER = "caller & endpoint", "endpoint silence (s)"
+# (screen width, height, device scale): a laptop, and a 1080p projector at 150 % (1280 x 720 CSS px).
+SCREENS = {"laptop": (1366, 768, 1.0), "projector": (1920, 1080, 1.5)}
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +45,6 @@ def chromium() -> None:
     reason = browser.missing_browser()
     if reason:
         pytest.skip(reason)
-
-
-@pytest.fixture()
-def page(chromium: None) -> Iterator[Any]:
-    """A fresh headless Chromium page."""
-    with browser.chromium_page() as page:
-        yield page
 
 
 @contextmanager
@@ -88,35 +86,80 @@ def _move_and_check(page: Any, scope: Any, tab: str | None, description: str, ke
     assert after[1] != before[1], f"{description} -> {key}: the verdict table did not change: {after[1]}"
 
 
-def _exercise_dashboard(page: Any, scope: Any) -> None:
+def _assert_fits(scope: Any, where: str) -> None:
+    """Chart and the whole verdict table inside the viewport, labels whole, chart wide and sharp."""
+    g = browser.geometry(scope)
+    view = g["viewport"]
+    for name, r in [("chart", g["chart"]), ("headline", g["headline"]), *(("verdict table", t) for t in g["tables"])]:
+        assert r["top"] >= 0 and r["left"] >= 0 and r["bottom"] <= view["height"] + 0.5 and \
+            r["right"] <= view["width"] + 0.5, f"{where}: the {name} is not inside the {view} viewport: {r}"
+    assert g["tables"], f"{where}: no verdict table"
+    assert not g["overflowing"], f"{where}: labels or buttons wider than their box: {g['overflowing']}"
+    assert g["chart"]["width"] >= 0.9 * g["box"]["width"], f"{where}: chart narrower than its box: {g}"
+    assert g["natural"] >= int(g["chart"]["width"] * g["dpr"]) - 1, f"{where}: chart upscaled by the browser: {g}"
+
+
+def _endpoint_steps_change_the_chart_on_a_fixed_axis(page: Any, scope: Any) -> None:
+    """Ten one-step presses of the endpoint silence: each changes the chart, the time axis never moves."""
+    browser.open_tab(scope, ENDPOINT_TAB)
+    handle = browser.slider_handle(scope, page, ENDPOINT_SLIDER)
+    handle.focus()
+    axis = browser.time_axis(scope)
+    digest = browser.image_digest(page, browser.chart(scope))
+    for press in range(10):
+        value = browser.readout(handle)
+        browser.timed_key_move(page, handle, browser.chart(scope), "ArrowRight")
+        new = browser.image_digest(page, browser.chart(scope))
+        assert new != digest, f"endpoint silence {value} -> {browser.readout(handle)}: press {press + 1} " \
+                              "did not change the chart"
+        assert browser.time_axis(scope) == axis, f"press {press + 1}: the fixed time axis moved"
+        digest = new
+
+
+def _exercise_dashboard(page: Any, scope: Any, where: str) -> None:
     scope.wait_for(state="visible", timeout=30_000)
-    scope.scroll_into_view_if_needed()
     _assert_no_widget_errors(page)
+    browser.wait_for_sharp_chart(page, scope)
+    browser.show_dashboard_at_top(scope)
+    page.wait_for_timeout(300)
+    _assert_fits(scope, where)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{where}.png"))
     assert any(v.endswith(("PASS", "MISS")) for v in browser.verdicts(scope)), "no PASS / MISS verdicts shown"
-    _move_and_check(page, scope, None, BUDGET_SLIDER, "End")
+    _endpoint_steps_change_the_chart_on_a_fixed_axis(page, scope)
+    _move_and_check(page, scope, "budgets", BUDGET_SLIDER, "End")
     _move_and_check(page, scope, TIMING_TAB, TIMING_SLIDER, "ArrowRight")
     _assert_no_widget_errors(page)
 
 
+@pytest.fixture(scope="module")
+def lab(chromium: None) -> Iterator[Any]:
+    with browser.jupyterlab(NOTEBOOK) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def presenter(chromium: None) -> Iterator[Any]:
+    with browser.voila(PRESENTER) as server:
+        yield server
+
+
 @pytest.mark.skipif(not NOTEBOOK.exists(), reason=f"{NOTEBOOK.relative_to(ROOT)} not written yet")
-def test_dashboard_in_jupyterlab(page: Any) -> None:
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_dashboard_in_jupyterlab(lab: Any, screen: str) -> None:
     original = NOTEBOOK.read_bytes()
-    with browser.jupyterlab(NOTEBOOK) as server, screenshot_on_failure(page, "jupyterlab"):
-        browser.open_and_run_all(page, server, NOTEBOOK.name)
-        scope = browser.dashboard(page)
-        _exercise_dashboard(page, scope)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        scope.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+    with browser.chromium_page(*SCREENS[screen]) as page, screenshot_on_failure(page, f"jupyterlab-{screen}"):
+        browser.open_and_run_all(page, lab, NOTEBOOK.name)
+        browser.lab_presentation_setup(page)
+        _exercise_dashboard(page, browser.dashboard(page), f"jupyterlab-{screen}")
     assert NOTEBOOK.read_bytes() == original, "the browser run changed the committed notebook"
 
 
 @pytest.mark.skipif(not PRESENTER.exists(), reason=f"{PRESENTER.relative_to(ROOT)} not written yet")
-def test_presenter_view_in_voila(page: Any) -> None:
-    with browser.voila(PRESENTER) as server, screenshot_on_failure(page, "presenter"):
-        page.set_viewport_size(PROJECTOR)
-        page.goto(server.page_url("/"))
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_presenter_view_in_voila(presenter: Any, screen: str) -> None:
+    with browser.chromium_page(*SCREENS[screen]) as page, screenshot_on_failure(page, f"presenter-{screen}"):
+        page.goto(presenter.page_url("/"))
         scope = browser.dashboard(page)
-        _exercise_dashboard(page, scope)
+        _exercise_dashboard(page, scope, f"presenter-{screen}")
         assert not page.locator(".jp-InputArea, .jp-CodeMirrorEditor").count(), "the presenter view shows code"
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        scope.screenshot(path=str(ARTIFACTS / "presenter.png"))

@@ -292,5 +292,6 @@ def test_legend_is_grouped_with_few_entries_per_group_and_only_what_occurs(strea
         elif t.get_text():
             groups.setdefault(current, []).append(t.get_text())
     assert all(len(entries) <= 8 for entries in groups.values()), groups
+    assert len(fig.axes[0].get_legend().get_texts()) == sum(map(len, groups.values())) + len(bold)  # one column
     assert "playback underrun" not in groups["stage bars"] and "cancelled" not in groups["stage bars"]
     assert "interrupted" not in groups["agent states"]

@@ -244,8 +244,11 @@ def chromium_page(width: int = 1400, height: int = 1000, scale: float = 1.0) -> 
 
 
 def _kernel_idle(server: Server) -> bool:
-    with urllib.request.urlopen(server.page_url("/api/kernels"), timeout=5) as response:
-        kernels = json.load(response)
+    try:
+        with urllib.request.urlopen(server.page_url("/api/kernels"), timeout=5) as response:
+            kernels = json.load(response)
+    except urllib.error.HTTPError:  # the server may answer 500 while a kernel is still starting
+        return False
     return bool(kernels) and all(k["execution_state"] == "idle" for k in kernels)
 
 
@@ -424,9 +427,15 @@ def show_dashboard_at_top(scope: Any) -> None:
 
 
 def lab_presentation_setup(page: Any) -> None:
-    """JupyterLab as an instructor sets it up to project: Simple Interface, Presentation Mode (View ->
-    Appearance), the file browser closed."""
-    for item in ("Simple Interface", "Presentation Mode", "Show Left Sidebar"):
+    """JupyterLab as an instructor sets it up to project: Simple Interface and Presentation Mode on, the left
+    sidebar (file browser) off, each through View -> Appearance and only if not already so."""
+    for item, wanted in (("Simple Interface", True), ("Presentation Mode", True), ("Show Left Sidebar", False)):
         page.locator(".lm-MenuBar-itemLabel", has_text="View").first.click()
         page.locator(".lm-Menu-itemLabel").get_by_text("Appearance", exact=True).click()
-        page.locator(".lm-Menu-itemLabel").get_by_text(item, exact=True).click()
+        entry = page.locator(".lm-Menu-item").filter(has=page.get_by_text(item, exact=True)).last
+        toggled = "lm-mod-toggled" in (entry.get_attribute("class") or "")
+        if toggled != wanted:
+            entry.click()
+        else:
+            page.keyboard.press("Escape")
+            page.keyboard.press("Escape")

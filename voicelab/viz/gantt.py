@@ -126,11 +126,12 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
             legend.add("cancelled", Patch(facecolor="#888888", **palette.CANCELLED_STYLE), BARS)
 
 
-def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> None:
+def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legend, seconds_per_inch: float) -> None:
     """The VAD row: listening while audio arrives, then the silence it waits for before ending the turn.
 
     The VAD judges 10 ms frames but decides when a chunk arrives, so the turn ends at the first chunk after
-    the endpoint silence has passed: that rounding is drawn hatched after the silence itself.
+    the endpoint silence has passed: that rounding is drawn hatched after the silence itself, and the
+    silence carries its setting when it fits. Not snapped to pixels: every 10 ms step shows.
     """
     if "vad" not in rows:
         return
@@ -147,10 +148,15 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legen
             continue
         silence_end = eou if view.endpoint_s is None else min(eou, speech_end + view.endpoint_s)
         ax.broken_barh([(speech_end - view.offset, silence_end - speech_end)], y, facecolors=color,
-                       edgecolors="none", gid=f"endpoint:{i}")
+                       edgecolors="none", gid=f"endpoint:{i}", snap=False)
+        if view.endpoint_s is not None and view.turn is not None:
+            text = _fit(f"{view.endpoint_s:g} s", silence_end - speech_end, seconds_per_inch, LEGEND_FONT_SIZE)
+            if text:
+                ax.text(speech_end - view.offset + 0.03 * seconds_per_inch, rows["vad"], text, va="center",
+                        ha="left", fontsize=LEGEND_FONT_SIZE, color="black", clip_on=True, zorder=5)
         legend.add(_ENDPOINT_LABEL, Patch(facecolor=color), BARS)
         if eou > silence_end + 1e-9:
-            ax.broken_barh([(silence_end - view.offset, eou - silence_end)], y, gid=f"chunk_wait:{i}",
+            ax.broken_barh([(silence_end - view.offset, eou - silence_end)], y, gid=f"chunk_wait:{i}", snap=False,
                            **palette.CHUNK_WAIT_STYLE)
             legend.add(_CHUNK_WAIT_LABEL, Patch(**palette.CHUNK_WAIT_STYLE), BARS)
 
@@ -282,7 +288,7 @@ def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_widt
     rows = {stage: k for k, stage in enumerate(stages)}
     seconds_per_inch = max(view.end - view.start, 1e-3) * 1.1 / axes_width_in
     _draw_spans(ax, view, rows, legend)
-    _draw_endpointing(ax, view, rows, legend)
+    _draw_endpointing(ax, view, rows, legend, seconds_per_inch)
     _draw_marks(ax, view, rows, legend)
     lines = _draw_turn_annotations(ax, view, rows, budgets, seconds_per_inch, legend)
     labels = [palette.stage_label(s) for s in stages]

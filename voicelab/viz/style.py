@@ -56,18 +56,20 @@ class Legend:
             self.add(label, handle, other.groups.get(label, ""))
 
     def columns(self, max_lines: int) -> list[list[tuple[str, Artist | None]]]:
-        """The entries under their group titles (handle ``None``), packed into columns of at most ``max_lines``
-        rows; a group is never split, so a column may be longer when one group alone needs it."""
+        """The entries under their group titles (handle ``None``), packed in order into columns of at most
+        ``max_lines`` rows; a group continues in the next column when it does not fit, but a title never ends
+        a column."""
         grouped: dict[str, list[tuple[str, Artist | None]]] = {}
         for label, handle in self.handles.items():
             grouped.setdefault(self.groups.get(label, ""), []).append((label, handle))
         order = [g for g in LEGEND_GROUPS if g in grouped] + [g for g in grouped if g not in LEGEND_GROUPS]
+        rows = [row for g in order for row in ([(g, None)] if g else []) + grouped[g]]
         columns: list[list[tuple[str, Artist | None]]] = [[]]
-        for group in order:
-            block = ([(group, None)] if group else []) + grouped[group]
-            if columns[-1] and len(columns[-1]) + len(block) > max_lines:
+        for k, row in enumerate(rows):
+            last_row = len(columns[-1]) == max(max_lines, 2) - 1
+            if len(columns[-1]) >= max(max_lines, 2) or (last_row and row[1] is None and k + 1 < len(rows)):
                 columns.append([])
-            columns[-1].extend(block)
+            columns[-1].append(row)
         return columns
 
     def draw(self, ax: Axes, max_lines: int, anchor: tuple[float, float] = (1.02, 1.0)) -> tuple[float, int]:
