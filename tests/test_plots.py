@@ -276,8 +276,9 @@ def test_no_chart_text_is_smaller_than_11_css_px(streaming):
                plots.speculation_chart([0.1, 0.2], [0.1, 0.05], [0.5, 0.2], [1.0, 0.8]),
                plots.energy_chart(np.full(8000, 0.05), 16_000, [10, 100], threshold=0.01, events={"speech ends": 0.2})]
     for fig in figures:
-        for text in _texts(fig):  # a PNG shown at its pixel size: 1 px = 1 CSS px at 100 % zoom
-            assert text.get_fontsize() * fig.dpi / 72 >= 11, (text.get_text(), text.get_fontsize(), fig.dpi)
+        assert fig.dpi == plots.FIGURE_DPI  # notebooks show it as a PNG at DISPLAY_DPI, 1 px = 1 CSS px
+        for text in _texts(fig):
+            assert text.get_fontsize() * plots.style.DISPLAY_DPI / 72 >= 11, (text.get_text(), text.get_fontsize())
 
 
 def test_legend_is_grouped_with_few_entries_per_group_and_only_what_occurs(streaming):

@@ -330,15 +330,26 @@ _MARGIN_TOP = 0.5  # title and budget-line tags
 _MARGIN_BOTTOM = 0.5  # time axis
 _AXES_GAP = 0.6  # between stacked charts: the lower one's title and tags
 _LEGEND_GAP = 0.2  # between the axes and the legend
-_STATIC_LEGEND_LINES = 24  # a notebook figure grows taller rather than split its legend into columns
+_LEGEND_ENTRY = 0.165  # inches per legend entry when sizing a figure (the sizes notebook outputs record)
 
 
-def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_lines: int,
+def _height(rows: Sequence[int], legend_entries: int) -> float:
+    """A Gantt figure's height: its rows, or its legend entries when they need more."""
+    body = sum(ROW_HEIGHT * n + 0.1 for n in rows) + _AXES_GAP * (len(rows) - 1)
+    return max(_MARGIN_TOP + body + _MARGIN_BOTTOM, _MARGIN_TOP + _LEGEND_ENTRY * legend_entries + 0.2)
+
+
+def _legend_lines(height: float) -> int:
+    """Legend rows that fit from the top of the axes to the bottom of a figure ``height`` inches tall."""
+    return max(int((height - _MARGIN_TOP + 0.1) / LEGEND_LINE), 4)
+
+
+def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entries: int,
              right: float = _MARGIN_RIGHT) -> None:
     """Size the figure to its rows and legend, and place the stacked axes with fixed margins."""
     heights = [ROW_HEIGHT * n + 0.1 for n in rows]
     body = sum(heights) + _AXES_GAP * (len(rows) - 1)
-    height = max(_MARGIN_TOP + body + _MARGIN_BOTTOM, _MARGIN_TOP + LEGEND_LINE * legend_lines + 0.2)
+    height = _height(rows, legend_entries)
     width = fig.get_figwidth()
     fig.set_size_inches(width, height)
     top = height - _MARGIN_TOP - (height - _MARGIN_TOP - _MARGIN_BOTTOM - body) / 2
@@ -407,12 +418,12 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
     entries, _ = _draw_gantt(ax, view, budgets, width_in)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
-    lines = 0
+    count = len(entries.handles) if legend else 0
     if legend and entries.handles:
-        right = entries.draw(ax, _STATIC_LEGEND_LINES)[0] + _LEGEND_GAP + 0.1
-        lines = max(len(c) for c in entries.columns(_STATIC_LEGEND_LINES))
+        lines = _legend_lines(_height([_row_count(view)], count) if own else fig.get_figheight())
+        right = entries.draw(ax, lines)[0] + _LEGEND_GAP + 0.1
     if own:
-        _arrange(fig, [ax], [_row_count(view)], lines, right)
+        _arrange(fig, [ax], [_row_count(view)], count, right)
     return fig
 
 
@@ -445,7 +456,7 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
         ax.set_xlabel("")
         ax.tick_params(labelbottom=False)
     axes[0].set_xlim(min(lo for lo, _ in limits), max(hi for _, hi in limits))
-    right = legend.draw(axes[0], _STATIC_LEGEND_LINES)[0] + _LEGEND_GAP + 0.1
-    _arrange(fig, axes, [_row_count(v) for v in views], max(len(c) for c in legend.columns(_STATIC_LEGEND_LINES)),
-             right)
+    rows = [_row_count(v) for v in views]
+    right = legend.draw(axes[0], _legend_lines(_height(rows, len(legend.handles))))[0] + _LEGEND_GAP + 0.1
+    _arrange(fig, axes, rows, len(legend.handles), right)
     return fig

@@ -1,10 +1,11 @@
 """Shared look of every chart: figure width and resolution, font sizes, and the legend collector.
 
-Every chart is ``FIGURE_WIDTH`` = 9 inches wide at ``FIGURE_DPI`` = 100 dots per inch (900 px), the same
-as :func:`voicelab.notebook.setup`. At that resolution a point is 100/72 px, so the smallest text
+Every chart is ``FIGURE_WIDTH`` = 9 inches wide; its figure has ``FIGURE_DPI`` = 80 dots per inch (its size,
+as notebooks record it, is 720 px wide), and notebooks show it as a PNG at ``DISPLAY_DPI`` = 100 (900 px,
+:func:`voicelab.notebook.setup`). At that resolution a point is 100/72 px, so the smallest text
 (``LEGEND_FONT_SIZE`` = 8 pt) is 11 CSS px at 100 % zoom, and the body text (``FONT_SIZE``) 12.5 px. Dashboards
-render at their container's width with the same 100 px per inch (:data:`PX_PER_INCH`), so their text has the
-same size on screen. Colours come from :mod:`voicelab.palette`.
+render at their container's width with at least as many px per inch (:data:`PX_PER_INCH`), so their text is
+never smaller on screen. Colours come from :mod:`voicelab.palette`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from matplotlib.patches import Patch
 from .. import palette
 
 FIGURE_WIDTH = 9.0  # inches
-FIGURE_DPI = 100  # 9 in x 100 dpi = 900 px wide; a Gantt PNG is about 50-80 kB
-PX_PER_INCH = FIGURE_DPI  # CSS pixels per figure inch, in notebooks and dashboards alike
+FIGURE_DPI = 80  # the figures' own resolution: 9 in x 80 dpi = 720 px (the size notebook outputs record)
+DISPLAY_DPI = 100  # the PNG a notebook shows: 9 in = 900 px, 8 pt text = 11 px; a Gantt PNG is about 50-80 kB
+PX_PER_INCH = DISPLAY_DPI  # CSS pixels per figure inch, in notebooks and dashboards alike
 ROW_HEIGHT = 0.42  # inches per stage row
 FONT_SIZE = 9.0  # points: 12.5 CSS px
 LEGEND_FONT_SIZE = 8.0  # points: 11.1 CSS px, the smallest text of any chart
