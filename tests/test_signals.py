@@ -96,3 +96,34 @@ def test_a_real_run_waiting_on_a_silent_endpoint_stops_cleanly(signals):
     finally:
         server.close()
     _assert_clean_stop(process, seconds, err, "demo")
+
+
+def test_an_interrupt_swallowed_by_a_finalizer_still_stops_the_command_in_time():
+    """A KeyboardInterrupt raised inside a __del__ is printed and dropped by Python; the watchdog stops anyway."""
+    code = """
+import sys, time
+from voicelab.cli import entry
+
+class Swallower:
+    def __del__(self):
+        time.sleep(0.5)  # the signal arrives here, inside a finalizer: Python ignores the KeyboardInterrupt
+
+def run(args):
+    while True:
+        Swallower()
+        time.sleep(0.001)
+
+import voicelab.cli as cli
+cli.COMMANDS["demo"] = cli.Command("", cli.COMMANDS["demo"].add_arguments, run)
+sys.argv = ["voicelab", "demo"]
+print("ready", file=sys.stderr, flush=True)
+entry()
+"""
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    _wait_for_line(process, "ready")
+    time.sleep(0.3)
+    seconds, err = _stop(process, signal.SIGINT)
+    assert process.returncode == 130, err
+    assert seconds < BOUND_S, err
+    assert err.count("python -m voicelab demo: interrupted") == 1, err

@@ -12,7 +12,6 @@ import argparse
 import json
 import math
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from .config import StageConfigs
 from .metrics import METRIC_NAMES
 from .pipelines import PIPELINES
 from .presets import PRESETS, get_preset
+from .shutdown import INTERRUPTED, STOPPER
 from .simulate import MAX_SEED, RunResult, check_texts, simulate
 from .timing import TAILS
 from .untrusted import escape_controls
@@ -494,6 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     that cannot be written, 130 when interrupted (Ctrl-C, or SIGTERM under :func:`entry`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    STOPPER.label = f"{parser.prog} {args.command}"
     try:
         return COMMANDS[args.command].run(args)
     except ConfigError as exc:
@@ -503,34 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        _ignore_interrupts()  # a second Ctrl-C while we stop changes nothing
-        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr, flush=True)
+        STOPPER.announce()
         return INTERRUPTED
-
-
-INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
-
-
-def _ignore_interrupts() -> None:
-    if _in_main_thread():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
-
-
-def _terminate_like_interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM does what Ctrl-C does, whoever handles SIGINT right now (Python, or an asyncio runner)."""
-    handler = signal.getsignal(signal.SIGINT)
-    if handler is signal.SIG_IGN:
-        return
-    if callable(handler):
-        handler(signal.SIGINT, frame)
-        return
-    raise KeyboardInterrupt
 
 
 def _configure_output() -> None:
@@ -562,7 +537,7 @@ def entry() -> NoReturn:
               "(e.g. > file or > /dev/null)", file=sys.stderr)
         sys.exit(1)
     _configure_output()
-    signal.signal(signal.SIGTERM, _terminate_like_interrupt)
+    STOPPER.install()
     try:
         code = main()
         sys.stdout.flush()
@@ -576,10 +551,5 @@ def entry() -> NoReturn:
         print(f"{prog}: error: cannot write to standard output: {exc.strerror or exc}", file=sys.stderr)
         code = 1
     if code == INTERRUPTED:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except OSError:
-                pass
-        os._exit(code)
+        STOPPER.exit_now()  # library threads were told to stop; no waiting for them
     sys.exit(code)
