@@ -89,7 +89,7 @@ class StreamingPipeline:
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
-        (with ``barge_in``: while the agent is still talking)."""
+        (with ``barge_in``: while the agent is still talking). Shown in notebook 06."""
         audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
         if self.barge_in is not None:
             from .interruptible import InterruptibleConversation
