@@ -90,9 +90,11 @@ class EndpointerExercise(BuildIt):
                     "loud frame, and wait for silence_s of them.")
         late = y["turn ended at (s)"] - r["turn ended at (s)"]
         if abs(late) > FRAME_S / 2:
+            rounding = (" If you add up 0.01 s per quiet frame, floating-point rounding can leave the sum just under "
+                        "silence_s: count frames, or compare with a small tolerance." if late > 0 else "")
             return (f"your endpointer ended the turn {abs(late):.2f} s {'later' if late > 0 else 'earlier'} than the "
                     "reference, after the caller had finished: the turn is over exactly silence_s after the last "
-                    "loud frame.")
+                    f"loud frame.{rounding}")
         return None
 
 
