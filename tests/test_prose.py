@@ -156,3 +156,16 @@ def test_figures_quoted_from_the_readme_are_in_the_readme(name: str) -> None:
             if "README" in sentence:
                 for figure in re.findall(r"(?<![\w.])\d[\d,]*\.?\d*(?![\w])", sentence):
                     assert figure.rstrip(".") in readme, f"{name}: {figure} is not in the README: {sentence}"
+
+
+def test_every_glossary_link_has_its_entry() -> None:
+    glossary = (NOTEBOOKS / "GLOSSARY.md").read_text()
+    anchors = set(re.findall(r'<a id="([\w-]+)"></a>', glossary))
+    linked = set()
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        cells = json.loads(path.read_text())["cells"]
+        text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        linked |= set(re.findall(r"GLOSSARY\.md#([\w-]+)", text))
+    assert linked and linked <= anchors, f"links without an entry: {sorted(linked - anchors)}"
+    for target in re.findall(r"\]\((\d\d_[\w]+\.ipynb)\)", glossary):
+        assert (NOTEBOOKS / target).exists(), target
