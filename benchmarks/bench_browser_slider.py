@@ -37,6 +37,7 @@ def measure(page, moves: int) -> list[float]:
     errors = browser.widget_errors(page)
     if errors:
         raise RuntimeError(f"widget errors on the page: {errors}")
+    browser.wait_for_sharp_chart(page, scope)  # drawn for its box: what a presenter touches
     browser.open_tab(scope, TAB)
     handle = browser.slider_handle(scope, page, SLIDER)
     handle.focus()
