@@ -23,7 +23,7 @@ help:
 	@echo "make dashboard  presenter view for workshops: the budget dashboard alone in Voila, large type"
 	@echo "make lite     build the JupyterLite site (notebooks in the browser, no server) into build/lite;"
 	@echo "              PYODIDE=path-or-url bundles a Pyodide release so the site needs no CDN"
-	@echo "make lint     ruff check"
+	@echo "make lint     ruff check, then mypy over voicelab/ (types)"
 	@echo "make nav      regenerate notebook navigation bars and the README contents table"
 	@echo "make notebooks  re-execute every notebook in place from a fresh kernel (after changing voicelab)"
 	@echo "make install  create $(VENV) and install voicelab[$(EXTRAS)] (fast when nothing changed)"
@@ -47,6 +47,7 @@ test: lint unit nbval
 
 lint: install
 	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy
 
 unit: install
 	$(VENV)/bin/pytest

@@ -9,7 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
+
+
+class Inbox(Protocol):
+    """Where a stage loop takes its frames from: a :class:`Channel`, an ``asyncio.Queue``, a test's script."""
+
+    async def get(self) -> Any:
+        """The next frame, waiting for one."""
+        ...
+
+
+class Outbox(Protocol):
+    """Where a stage loop puts its frames: a :class:`Channel`, an ``asyncio.Queue``, a test's recorder."""
+
+    async def put(self, item: Any) -> None:
+        """Pass ``item`` on, waiting for room."""
+        ...
 
 
 def _wake_first(waiters: deque[asyncio.Future]) -> None:

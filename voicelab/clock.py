@@ -23,8 +23,9 @@ from asyncio.events import TimerHandle as _TimerHandle
 from asyncio.events import _get_running_loop, _set_running_loop
 from asyncio.tasks import _enter_task, _leave_task
 from asyncio.tasks import current_task as _current_task
+from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 ClockMode = Literal["virtual", "realtime"]
@@ -57,6 +58,13 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
     for work handed to threads (``run_in_executor``); with none of that either, the run is
     deadlocked and :class:`DeadlockError` says so instead of hanging.
     """
+
+    # BaseEventLoop internals this loop drives; typeshed leaves them out, tests/test_asyncio_internals.py checks them.
+    # (their handles' private fields, _when, _scheduled, _cancelled, are not in typeshed either: Any)
+    _ready: deque[Any]
+    _scheduled: list[Any]
+    _stopping: bool
+    _timer_cancelled_count: int
 
     def __init__(self) -> None:
         super().__init__()
@@ -136,7 +144,7 @@ class Clock:
 
     def __init__(self, mode: ClockMode, loop: asyncio.AbstractEventLoop) -> None:
         self.mode = mode
-        self._loop = loop
+        self._loop: Any = loop  # a VirtualEventLoop is read directly (its _now), for speed
         self._t0 = loop.time()
         self._virtual = isinstance(loop, VirtualEventLoop)
         # A virtual loop starting at 0 keeps its time on the nanosecond grid already.
@@ -230,7 +238,7 @@ def _run_inline(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
     """
     outer = _get_running_loop()
     outer_task = _current_task(outer) if outer is not None else None
-    if outer_task is not None:
+    if outer is not None and outer_task is not None:
         _leave_task(outer, outer_task)
     _set_running_loop(None)
     try:
@@ -242,7 +250,7 @@ def _run_inline(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
             _finish(loop, task)
     finally:
         _set_running_loop(outer)
-        if outer_task is not None:
+        if outer is not None and outer_task is not None:
             _enter_task(outer, outer_task)
 
 

@@ -7,7 +7,7 @@ validated on construction, and documented with its unit and accepted range.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, cast
 
 from .timing import TAILS
 from .validation import ConfigError, validate_fields
@@ -32,7 +32,7 @@ class _Stage:
         validate_fields(self, prefix=f"{self.stage}.")
 
     def replace(self, **changes: float) -> Any:
-        return replace(self, **changes)
+        return replace(cast(Any, self), **changes)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -46,7 +46,7 @@ _PROGRESS_STEP = 100
 if in_browser():
     tqdm.monitor_interval = 0  # tqdm's monitor is a thread, which the browser cannot start (it would warn)
 
-Extractor = Callable[[Trace, int], dict[str, float | None]]
+Extractor = Callable[[Trace, int], Mapping[str, float | None]]
 
 
 # Voice-to-voice, cut into consecutive parts that add up to it exactly (see stage_components).

@@ -144,7 +144,7 @@ def to_csv(trace: Trace, path_or_file: str | os.PathLike[str] | IO[str]) -> None
     if hasattr(path_or_file, "write"):
         _write_csv(rows, path_or_file)  # type: ignore[arg-type]
         return
-    with open(path_or_file, "w", encoding="utf-8", newline="") as f:  # type: ignore[arg-type]
+    with open(path_or_file, "w", encoding="utf-8", newline="") as f:
         _write_csv(rows, f)
 
 

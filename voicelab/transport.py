@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .channel import Inbox, Outbox
 from .context import RunContext
 from .frames import AudioFrame, SpeechAudio
 from .trace import Trace
@@ -169,7 +170,7 @@ def get_transport(name: str) -> Transport:
 
 
 # -- the legs as pipeline stages --------------------------------------------------------------------
-async def run_leg(leg: Leg, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
+async def run_leg(leg: Leg, inbox: Inbox, outbox: Outbox, ctx: RunContext) -> None:
     """Stage loop: pass every item on ``leg``'s delay after it arrived, in order (a FIFO delay line).
 
     For the uplink chunk that carries the caller's last speech and the downlink's first audio chunk of

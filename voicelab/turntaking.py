@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,7 +230,7 @@ def tradeoff(policies: Sequence[EndpointingPolicy] | None = None, turns: int = 1
 
 
 def sweep_policies(turns: Sequence[UtterancePlan | HeardTurn], policies: Sequence[EndpointingPolicy] | None = None,
-                   *, values: dict[str, Sequence[float]] | None = None, seed: int = 0, chunk_s: float = 0.01,
+                   *, values: Mapping[str, Sequence[float]] | None = None, seed: int = 0, chunk_s: float = 0.01,
                    response_s: float | None = None, progress: bool = True) -> Tradeoff:
     """Each policy's main knob over ``values[name]`` (default its ``knob_values``) on the same ``turns``."""
     chosen = list(policies) if policies is not None else [cls() for cls in POLICIES.values()]

@@ -24,7 +24,8 @@ def check_number(name: str, value: Any, lo: float, hi: float, *, unit: str = "",
     try:
         number = float(value)
     except OverflowError:  # an int beyond any float (10**400)
-        raise ConfigError(f"{name} must be {accepted}; got an integer of {len(str(abs(int(value))))} digits") from None
+        digits = len(str(abs(math.trunc(value))))
+        raise ConfigError(f"{name} must be {accepted}; got an integer of {digits} digits") from None
     if math.isnan(number) or math.isinf(number):
         raise ConfigError(f"{name} must be {accepted}; got {value!r}")
     if integer and number != int(number):

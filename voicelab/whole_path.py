@@ -48,7 +48,7 @@ class BargeInPath:
         return {**asdict(self), "server_latency": self.server_latency, "caller_latency": self.caller_latency}
 
 
-def barge_in_path(transport: Transport, after_s: float = 0.8, *, texts: tuple[str, str] = BARGE_IN_TEXTS,
+def barge_in_path(transport: Transport, after_s: float = 0.8, *, texts: tuple[str, ...] = BARGE_IN_TEXTS,
                   seed: int = 0, **options: Any) -> tuple[BargeInPath, RunResult]:
     """The caller talks over the agent ``after_s`` after *hearing* its first audio, over ``transport``.
 

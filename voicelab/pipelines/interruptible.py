@@ -222,8 +222,8 @@ class InterruptibleConversation:
                         task.result()
                 for task in [t for t in self.retired if t.done()]:
                     self.retired.remove(task)
-                    if not task.cancelled() and task.exception() is not None:
-                        raise task.exception()
+                    if not task.cancelled() and (error := task.exception()) is not None:
+                        raise error
             conversation.result()
         finally:
             tasks = [conversation, *fixed, *self.agent, *self.retired]

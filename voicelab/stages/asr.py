@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 
+from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import AudioFrame, EndOfUtterance, Transcript
 from .caller import Utterance
@@ -52,7 +52,7 @@ class SimulatedASR(AsrEngine):
         return self._utterance.words_by(self._heard) if self._utterance else ""
 
 
-async def run_asr(engine: AsrEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext,
+async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext,
                   utterances: dict[int, Utterance]) -> None:
     """Stage loop: transcribe each turn's audio, pass partials on, finalize at the end of utterance."""
     trace = ctx.trace

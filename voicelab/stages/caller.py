@@ -10,6 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..channel import Outbox
 from ..config import CallerConfig
 from ..context import RunContext
 from ..frames import AudioFrame
@@ -113,7 +114,7 @@ def silence(n: int, rng: np.random.Generator) -> np.ndarray:
     return noise(n, rng) * SILENCE_LEVEL
 
 
-async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunContext, outbox: asyncio.Queue,
+async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunContext, outbox: Outbox,
                            stop: asyncio.Event, turn: int) -> None:
     """Send the utterance, then room noise, in real-time chunks until ``stop`` or the trailing silence runs out.
 

@@ -10,9 +10,9 @@ carries the policy's name and whether the caller was really done.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
+from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..endpointing import Decision, EndpointingPolicy, Pause
 from ..frames import AudioFrame, EndOfUtterance
@@ -83,7 +83,7 @@ class PolicyEndpointer:
         return event
 
 
-async def run_policy_vad(inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext,
+async def run_policy_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
                          on_endpoint: Callable[[int], None], policy: EndpointingPolicy,
                          utterances: dict[int, Utterance]) -> None:
     """Stage loop, as :func:`~voicelab.stages.vad.run_vad` but the policy decides when the turn is over.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from typing import cast
 
+from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, Token, Transcript
 
@@ -45,7 +47,7 @@ class ScriptedLLM(LlmEngine):
             await ctx.clock.sleep(ctx.duration("llm", config.token_s))
 
 
-async def run_llm(engine: LlmEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
+async def run_llm(engine: LlmEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext) -> None:
     """Stage loop: on each final transcript, stream the reply's tokens to the TTS stage."""
     while True:
         frame = await inbox.get()
@@ -54,7 +56,7 @@ async def run_llm(engine: LlmEngine, inbox: asyncio.Queue, outbox: asyncio.Queue
             await respond(engine, frame.text, frame.turn, outbox, ctx)
 
 
-async def respond(engine: LlmEngine, text: str, turn: int, outbox: asyncio.Queue, ctx: RunContext) -> None:
+async def respond(engine: LlmEngine, text: str, turn: int, outbox: Outbox, ctx: RunContext) -> None:
     """Generate the reply to ``text`` and stream its tokens to ``outbox``, then :class:`EndOfResponse`.
 
     Cancelled mid-reply (barge-in), it records the cut-short span with ``cancelled=True`` and closes the stream.
@@ -64,7 +66,7 @@ async def respond(engine: LlmEngine, text: str, turn: int, outbox: asyncio.Queue
     first: float | None = None
     tokens: list[str] = []
     try:
-        async with aclosing(engine.stream(text, ctx)) as stream:
+        async with aclosing(cast(AsyncGenerator[str, None], engine.stream(text, ctx))) as stream:
             async for token in stream:
                 if first is None:
                     first = trace.mark("llm", "llm_first_token", turn)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
+from ..channel import Inbox
 from ..context import RunContext
 from ..frames import EndOfSpeech, SpeechAudio
 from ..trace import AgentState
@@ -13,7 +13,7 @@ from ..trace import AgentState
 UNDERRUN_MIN_S = 0.002
 
 
-async def run_playback(inbox: asyncio.Queue, ctx: RunContext, on_finished: Callable[[int], None],
+async def run_playback(inbox: Inbox, ctx: RunContext, on_finished: Callable[[int], None],
                        on_started: Callable[[int], None] | None = None) -> None:
     """Stage loop: play each chunk for its duration; record underruns when the next is late.
 

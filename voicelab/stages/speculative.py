@@ -11,10 +11,12 @@ first token. When a newer partial or a different final arrives, the speculation 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import cast
 
-from ..channel import Channel
+from ..channel import Channel, Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, Token, Transcript
 from ..trace import Trace
@@ -54,7 +56,7 @@ class _Guess:
         await clock.sleep(stable_s)
         self.started = clock.now()
         self.ctx.trace.mark("llm", "llm_speculation_started", self.turn, text=self.text)
-        async with aclosing(engine.stream(self.text, self.ctx)) as stream:
+        async with aclosing(cast(AsyncGenerator[str, None], engine.stream(self.text, self.ctx))) as stream:
             async for token in stream:
                 if self.first is None:
                     self.first = clock.now()
@@ -69,7 +71,7 @@ class _Guess:
                                     text=self.text, outcome="discarded", cancelled=True)
 
 
-async def run_speculative_llm(engine: LlmEngine, inbox: Channel, outbox: Channel, ctx: RunContext,
+async def run_speculative_llm(engine: LlmEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext,
                               speculation: Speculation) -> None:
     """Stage loop like :func:`~voicelab.stages.llm.run_llm`, speculating on stable partial transcripts."""
     trace = ctx.trace
@@ -99,21 +101,22 @@ async def run_speculative_llm(engine: LlmEngine, inbox: Channel, outbox: Channel
             guess.discard()
 
 
-async def _adopt(guess: _Guess, outbox: Channel, trace: Trace, ctx: RunContext) -> None:
+async def _adopt(guess: _Guess, outbox: Outbox, trace: Trace, ctx: RunContext) -> None:
     """The final transcript is what the LLM started on: speak its held tokens now, then the rest as they come."""
-    turn, started = guess.turn, guess.started
+    turn, started, final = guess.turn, guess.started, trace.first(guess.turn, "asr_complete")
+    assert started is not None and final is not None  # only a started guess is adopted, on the final transcript
     trace.mark("llm", "llm_started", turn, at=started)
     first: float | None = None
     tokens: list[str] = []
     while (token := await guess.held.get()) is not None:
         if first is None:  # the model produced it at guess.first, possibly before the final transcript
             first = trace.mark("llm", "llm_first_token", turn, at=guess.first)
-            trace.add_span("llm", "ttft", started, guess.first, turn, speculative=True)
+            trace.add_span("llm", "ttft", started, first, turn, speculative=True)
         tokens.append(token)
         await outbox.put(Token(token, turn))
     done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
     trace.add_span("llm", "speculation", started, done, turn, text=guess.text, outcome="used",
-                   saved_s=round(trace.first(turn, "asr_complete") - started, 9))
+                   saved_s=round(final - started, 9))
     trace.add_span("llm", "generate", guess.first if guess.first is not None else started, done, turn,
                    tokens=len(tokens))
     trace.turns[turn].response = "".join(tokens).strip()

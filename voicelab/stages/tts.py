@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from typing import cast
 
 import numpy as np
 
+from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
 from ..noise import noise
@@ -52,13 +54,13 @@ def clause_ready(buffer: str, max_chars: int) -> bool:
     return bool(stripped) and (stripped[-1] in CLAUSE_END or len(buffer) >= max_chars)
 
 
-async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: asyncio.Queue,
+async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: Outbox,
                  ctx: RunContext) -> None:
     trace = ctx.trace
     requested = ctx.clock.now()
     got_first: float | None = None
     try:
-        async with aclosing(engine.synthesize(text, ctx)) as chunks:
+        async with aclosing(cast(AsyncGenerator[np.ndarray, None], engine.synthesize(text, ctx))) as chunks:
             async for samples in chunks:
                 if got_first is None:
                     got_first = ctx.clock.now()
@@ -77,7 +79,7 @@ async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: a
         trace.add_span("tts", "synthesize", got_first, ctx.clock.now(), turn, chars=len(text), text=text)
 
 
-async def run_tts(engine: TtsEngine, inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext) -> None:
+async def run_tts(engine: TtsEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext) -> None:
     """Stage loop: aggregate tokens into clauses and synthesize each as soon as it is complete,
     while the LLM keeps generating."""
     trace, config = ctx.trace, ctx.stages.tts

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
+from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import AudioFrame, EndOfUtterance
 from ..trace import AgentState
@@ -70,7 +70,7 @@ class EnergyVAD:
         return "end_of_utterance" if self.silence_s >= endpoint_silence_s - 1e-9 else None
 
 
-async def run_vad(inbox: asyncio.Queue, outbox: asyncio.Queue, ctx: RunContext,
+async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
                   on_endpoint: Callable[[int], None]) -> None:
     """Stage loop: forward the turn's audio to the ASR until the endpoint, then end the utterance.
 
