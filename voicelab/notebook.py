@@ -28,7 +28,7 @@ from .viz.style import DISPLAY_DPI, FIGURE_DPI
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 # Compact, reproducible PNGs: modest size and resolution, no timestamps or random ids in the files.
-_RC: dict[str, Any] = {
+_RC: dict[Any, Any] = {  # (matplotlib types rcParams keys as literals)
     "figure.figsize": (9.0, 4.0),
     "figure.dpi": FIGURE_DPI,
     "savefig.dpi": FIGURE_DPI,

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from ..context import RunContext
 from ..stages.llm import LlmEngine
+from ..trace import Trace
 from ..untrusted import escape_controls, shown
 from ..validation import ConfigError, check_number
 from .threaded import stream_from_thread
@@ -51,7 +52,7 @@ class LlmError(RuntimeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(escape_controls(message))
-        self.trace = None
+        self.trace: Trace | None = None
 
 
 def configured(env: Mapping[str, str] | None = None) -> bool:
@@ -304,8 +305,10 @@ class OpenAIChatLLM(LlmEngine):
         """
         watch = _Watch()
         try:
-            async for piece in stream_from_thread(lambda emit: self.stream_blocking(prompt, emit, watch),
-                                                  on_stop=watch.stop):
+            def produce(emit: Callable[[str], bool]) -> None:
+                self.stream_blocking(prompt, emit, watch)
+
+            async for piece in stream_from_thread(produce, on_stop=watch.stop):
                 yield piece
         except LlmError as error:
             ctx.trace.mark("llm", "llm_error", error=str(error))
