@@ -74,7 +74,7 @@ class Fit:
         """Voice-to-voice percentiles: imported, fitted model, and model minus imported (seconds)."""
         imported = self.analysis.percentiles()["voice_to_voice"]
         model = self.simulate(turns, seed).percentiles()["voice_to_voice"]
-        diff = {k: None if imported[k] is None or model[k] is None else round(model[k] - imported[k], 9)
+        diff = {k: None if (i := imported[k]) is None or (m := model[k]) is None else round(m - i, 9)
                 for k in imported}
         return {"imported": imported, "model": model, "model - imported": diff}
 

@@ -69,7 +69,7 @@ def livekit_metrics(values: list[JsonValue], skipped: Skipped) -> list[TurnRecor
     speeches: dict[str, dict[str, tuple[dict[str, Any], str]]] = {}
     order: list[str] = []
     for doc, where in iter_dicts(values):
-        event = doc.get("metrics") if isinstance(doc.get("metrics"), dict) else doc
+        event = found if isinstance(found := doc.get("metrics"), dict) else doc
         kind = event.get("type")
         if kind not in _LIVEKIT_TYPES:
             if kind not in ("stt_metrics", "vad_metrics", "eot_inference_metrics"):

@@ -105,7 +105,7 @@ def _iso(value: Any) -> float | None:
 
 def _console_spans(values: list[JsonValue], skipped: Skipped) -> Iterator[OtelSpan]:
     for doc, where in iter_dicts(values):
-        context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
+        context = found if isinstance(found := doc.get("context"), dict) else {}
         if not context.get("span_id"):
             skipped.add("object without context.span_id", where)
             continue
@@ -193,7 +193,7 @@ def pipecat_turns(spans: dict[str, OtelSpan], skipped: Skipped) -> list[TurnReco
 def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpan]]) -> TurnRecord:
     stt = services.get("stt", [])
     final = next((s for s in reversed(stt) if s.get("is_final") is not False), stt[-1] if stt else None)
-    llm = (services.get("llm") or [None])[0]
+    llm = next(iter(services.get("llm", [])), None)
     tts = services.get("tts", [])
     events: dict[str, float] = {}
     transcription = _attr(final, "metrics.ttfb")

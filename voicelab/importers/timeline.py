@@ -57,8 +57,8 @@ def to_trace(records: list[TurnRecord], source: str) -> Trace:
     for r in timed:
         index = len(trace.turns)
         ev = {name: round(t - origin, 6) for name, t in r.events.items()}
-        if "tts_start" in ev and r.components.get("tts_ttfb") is not None:
-            ev["tts_first_audio"] = round(ev["tts_start"] + r.components["tts_ttfb"], 6)
+        if "tts_start" in ev and (ttfb := r.components.get("tts_ttfb")) is not None:
+            ev["tts_first_audio"] = round(ev["tts_start"] + ttfb, 6)
         start = ev.get("speech_start", ev.get("speech_end", min(ev.values())))
         trace.turns.append(Turn(index, r.text or f"turn {index}", start, max(ev.values()), r.text, r.response))
         for event, stage, name in _MARKS:
