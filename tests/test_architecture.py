@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 
-from voicelab.pipelines import StreamingPipeline
+from voicelab.pipelines.streaming import Conversation
 from voicelab.viz.architecture import architecture_chart, pipeline_graph
 
 
 def test_the_graph_is_one_chain_of_the_pipelines_own_queues() -> None:
     queues = pipeline_graph()
-    source = inspect.getsource(StreamingPipeline.run)
+    source = inspect.getsource(Conversation)
     assert len(queues) >= 5
     for q in queues:
         assert f"{q.name}: Channel = Channel(" in source or f"{q.name} = Channel(" in source, q.name

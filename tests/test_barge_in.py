@@ -12,7 +12,7 @@ from voicelab.config import StageConfigs
 from voicelab.context import RunContext
 from voicelab.interruptions import BargeIn, interruption_metrics
 from voicelab.pipelines import StreamingPipeline
-from voicelab.pipelines.interruptible import InterruptibleConversation
+from voicelab.pipelines.streaming import Conversation
 from voicelab.stages import ScriptedLLM, SimulatedTTS
 from voicelab.trace import AgentState, Trace
 from voicelab.validation import ConfigError
@@ -105,8 +105,7 @@ def test_ten_thousand_interruptions_leave_no_task_queue_item_or_generator_behind
 
     async def main(clock):
         trace = Trace(clock)
-        conversation = InterruptibleConversation(pipeline, pipeline.barge_in, texts,
-                                                 RunContext(clock, trace, stages, 0), 300, 256, 64)
+        conversation = Conversation(pipeline, texts, RunContext(clock, trace, stages, 0), 300, 256, 64)
         peak = {"tasks": 0, "queued": 0}
 
         async def probe():

@@ -27,6 +27,8 @@ class Outbox(Protocol):
         """Pass ``item`` on, waiting for room."""
         ...
 
+_Future = asyncio.Future
+
 
 def _wake_first(waiters: deque[asyncio.Future]) -> None:
     while waiters:
@@ -85,7 +87,7 @@ class Channel:
     async def put(self, item: Any) -> None:
         """Add ``item``, waiting for room first."""
         while 0 < self.maxsize <= len(self._items):
-            waiter = asyncio.get_running_loop().create_future()
+            waiter = _Future(loop=asyncio.get_running_loop())
             self._putters.append(waiter)
             try:
                 await waiter
@@ -100,7 +102,7 @@ class Channel:
         """Take the oldest item, waiting for one first."""
         items = self._items
         while not items:
-            waiter = asyncio.get_running_loop().create_future()
+            waiter = _Future(loop=asyncio.get_running_loop())
             self._getters.append(waiter)
             try:
                 await waiter

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import heapq
+import itertools
+import sys
 import threading
 from asyncio.events import Handle as _Handle
 from asyncio.events import TimerHandle as _TimerHandle
@@ -40,6 +42,7 @@ _DIGITS = 9
 _ANCHOR_SLACK_S = 0.003
 
 _new = object.__new__
+_Future = asyncio.Future
 _copy_context = contextvars.copy_context
 
 # (deadline of this task's last sleep, loop time when it woke from it)
@@ -71,6 +74,9 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         self._now = 0.0
         self._threads_running = 0
         self._woken = threading.Event()  # set by call_soon_threadsafe: a thread handed work back
+        # Every future asks its loop get_debug() when it is made; a C callable answering False saves a
+        # Python call per future (a virtual loop never runs in debug mode).
+        self.get_debug = itertools.repeat(False).__next__
 
     def run_in_executor(self, executor, func, *args):
         future = super().run_in_executor(executor, func, *args)
@@ -130,8 +136,14 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
                 ready.append(handle)
             for _ in range(len(ready)):
                 handle = ready.popleft()
-                if not handle._cancelled:
-                    handle._run()
+                if not handle._cancelled:  # Handle._run, inlined
+                    try:
+                        handle._context.run(handle._callback, *handle._args)
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as exc:
+                        self.call_exception_handler({"message": f"Exception in callback {handle._callback!r}",
+                                                     "exception": exc, "handle": handle})
 
 
 def _wake(future: asyncio.Future) -> None:
@@ -166,7 +178,7 @@ class Clock:
         loop = self._loop
         if self._virtual:  # the common case, inlined: one future woken by one timer
             if seconds > 0:
-                future = loop.create_future()
+                future = _Future(loop=loop)
                 timer = loop.call_at(loop._now + seconds, _wake, future)
                 try:
                     await future
@@ -183,6 +195,20 @@ class Clock:
 
     async def sleep_until(self, t: float) -> None:
         """Sleep until run time ``t`` (seconds since the start); returns at once if past."""
+        loop = self._loop
+        if self._virtual:  # _sleep_to inlined (the caller's microphone sleeps here every chunk)
+            deadline = self._t0 + t
+            if deadline <= loop._now:
+                await asyncio.sleep(0)
+                return
+            future = _Future(loop=loop)
+            timer = loop.call_at(deadline, _wake, future)
+            try:
+                await future
+            except BaseException:
+                timer.cancel()
+                raise
+            return
         await self._sleep_to(self._t0 + t)
 
     async def _sleep_to(self, deadline: float) -> None:
@@ -266,4 +292,7 @@ def run(main: Callable[[Clock], Awaitable[T]], clock: ClockMode = "virtual") -> 
     """
     if clock not in CLOCK_MODES:
         raise ValueError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {clock!r}")
+    if clock == "realtime" and sys.platform == "emscripten":
+        raise RuntimeError("the real-time clock cannot run in the browser (its page loop cannot block); "
+                           "use clock='virtual'")
     return _run_inline(main, clock)

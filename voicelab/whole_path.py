@@ -2,7 +2,7 @@
 
 Both legs are FIFO delay lines, so a conversation over a network is the server's conversation shifted: the
 caller's interjection reaches the server an uplink later, and whatever the server stops sending keeps playing
-at the caller's ear for a downlink. :func:`barge_in_path` runs the server's side (the interruptible pipeline,
+at the caller's ear for a downlink. :func:`barge_in_path` runs the server's side (the streaming pipeline with barge-in,
 with the interjection arriving when it would over ``transport``) and places both ends on one time line.
 """
 

@@ -20,8 +20,7 @@ from ..channel import Channel
 from ..context import RunContext
 from ..interruptions import BargeIn
 from ..pipelines import StreamingPipeline
-from ..pipelines.interruptible import InterruptibleConversation
-from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE
+from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE, Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
 from ._sim import run_learner
@@ -66,7 +65,7 @@ class _Handled:
     queued: dict[str, int]  # items left in each queue
 
 
-class _Conversation(InterruptibleConversation):
+class _Conversation(Conversation):
     """The barge-in conversation with the learner's handler at the moment the agent must stop."""
 
     handler: Handler
@@ -106,8 +105,7 @@ class ExercisePipeline(StreamingPipeline):
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         audio_size = max(1, round(30.0 * 1000 / ctx.stages.caller.chunk_ms))
         ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
-        conversation = _Conversation(self, self.barge_in, texts, ctx, audio_size, TEXT_QUEUE_SIZE,
-                                     SPEECH_QUEUE_SIZE)
+        conversation = _Conversation(self, texts, ctx, audio_size, TEXT_QUEUE_SIZE, SPEECH_QUEUE_SIZE)
         conversation.handler, conversation.handled = self.handler, self.handled
         await conversation.run()
 

@@ -1,45 +1,50 @@
-"""The streaming pipeline: every stage is its own task, joined by bounded queues.
+"""The streaming pipeline: every stage is its own task, joined by bounded queues; one conversation loop.
 
 caller -> vad -> asr -> llm -> tts -> playback. ASR keeps up with the audio as it
 arrives, the endpointer ends the turn, the LLM starts on the final transcript and
-TTS starts on the first clause while the LLM is still generating. With ``barge_in``
-the caller talks over the agent and the agent stops (see :mod:`.interruptible`); with
-``speculation`` the LLM starts on a stable partial transcript (see :mod:`voicelab.stages.speculative`).
+TTS starts on the first clause while the LLM is still generating. With ``speculation``
+the LLM starts on a stable partial transcript (see :mod:`voicelab.stages.speculative`).
+
+Barge-in is a behaviour of the same loop, not a second one: with ``barge_in`` the
+caller's microphone stays open while the agent speaks and a detector on the caller's
+audio (the VAD's energy test and ``vad.min_speech_s``) sits in front of the endpointer.
+When it hears speech while a reply is in progress, the agent stops talking at once:
+the LLM, TTS and playback tasks are cancelled (their cut-short spans carry
+``cancelled=True``), the token and speech queues are flushed, the state turns
+``INTERRUPTED`` and fresh stage tasks take over; the interrupting speech is the next
+turn's utterance, recognised as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
+
+import numpy as np
 
 from ..channel import Channel
 from ..context import RunContext
 from ..endpointing import EndpointingPolicy
+from ..frames import AudioFrame
 from ..interruptions import BargeIn
+from ..noise import noise
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
-from ..stages.caller import CallerEngine, SimulatedCaller, Utterance, stream_utterance
+from ..stages.caller import SPEECH_LEVEL, CallerEngine, SimulatedCaller, Utterance, silence, stream_utterance
 from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
 from ..stages.playback import run_playback
 from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
-from ..stages.vad import run_vad
+from ..stages.vad import EnergyVAD, run_vad
 from ..trace import AgentState
 from ..transport import Transport, run_leg
-from ..validation import check_type
+from ..validation import ConfigError, check_type
 
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
 SPEECH_QUEUE_SIZE = 64
-
-
-class _Road(NamedTuple):
-    """What the server hears (after the uplink), what the caller's ear plays (after the downlink), the leg stages."""
-
-    heard: Channel
-    played: Channel
-    legs: list[Coroutine[Any, Any, None]]
+_NEVER = float("inf")
 
 
 @dataclass
@@ -77,82 +82,265 @@ class StreamingPipeline:
 
         return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances)
 
-    def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext, audio_size: int) -> _Road:
+    def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext,
+                          audio_size: int) -> tuple[Channel, Channel, list[Coroutine[Any, Any, None]]]:
         """With ``transport``: the uplink between the microphone and the VAD and the downlink between TTS and
         playback (the caller's ear), as delay stages. Returns what the server hears, what the caller plays."""
         if self.transport is None:
-            return _Road(mic, speech, [])
+            return mic, speech, []
         heard, played = Channel(audio_size), Channel(SPEECH_QUEUE_SIZE)
         ctx.trace.meta["transport"] = self.transport.name
-        return _Road(heard, played, [run_leg(self.transport.uplink, mic, heard, ctx),
-                                     run_leg(self.transport.downlink, speech, played, ctx)])
+        return heard, played, [run_leg(self.transport.uplink, mic, heard, ctx),
+                               run_leg(self.transport.downlink, speech, played, ctx)]
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
-        (with ``barge_in``: while the agent is still talking). Shown in notebook 06."""
-        audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
+        (with ``barge_in``: while the agent is still talking)."""
+        if self.barge_in is not None and self.transport is not None:
+            raise ConfigError("barge_in with a transport is not supported yet: run barge-in without transport")
         if self.barge_in is not None:
-            from .interruptible import InterruptibleConversation
-
             ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
-            await InterruptibleConversation(self, self.barge_in, texts, ctx, audio_size, TEXT_QUEUE_SIZE,
-                                            SPEECH_QUEUE_SIZE).run()
-            return
-        mic: Channel = Channel(audio_size)
-        to_asr: Channel = Channel(audio_size)
-        transcripts: Channel = Channel(TEXT_QUEUE_SIZE)
-        tokens: Channel = Channel(TEXT_QUEUE_SIZE)
-        speech: Channel = Channel(SPEECH_QUEUE_SIZE)
-        utterances: dict[int, Utterance] = {}
-        finished = asyncio.Event()
-        endpointed = asyncio.Event()
+        await Conversation(self, texts, ctx).run()
 
-        def on_finished(turn: int) -> None:
-            ctx.trace.end_turn(ctx.trace.turns[turn])
-            finished.set()
 
-        road = self._transport_stages(mic, speech, ctx, audio_size)
-        stages = [
-            *road.legs,
-            self._vad_stage(road.heard, to_asr, ctx, lambda turn: endpointed.set(), utterances),
-            run_asr(self.asr, to_asr, transcripts, ctx, utterances),
-            self.llm_stage(transcripts, tokens, ctx),
-            run_tts(self.tts, tokens, speech, ctx),
-            run_playback(road.played, ctx, on_finished),
+class Conversation:
+    """One conversation on a :class:`StreamingPipeline`; ``await run()`` plays it.
+
+    The queues, the current agent tasks (LLM, TTS, playback) and the ones retired by an
+    interruption are attributes, for inspection. ``audio_size``, ``text_size`` and
+    ``speech_size`` bound the queues (default: :data:`AUDIO_QUEUE_SECONDS` of audio,
+    :data:`TEXT_QUEUE_SIZE`, :data:`SPEECH_QUEUE_SIZE`).
+    """
+
+    def __init__(self, pipeline: StreamingPipeline, texts: Sequence[str], ctx: RunContext,
+                 audio_size: int | None = None, text_size: int = TEXT_QUEUE_SIZE,
+                 speech_size: int = SPEECH_QUEUE_SIZE) -> None:
+        if audio_size is None:
+            audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
+        self.pipeline, self.barge_in, self.texts, self.ctx = pipeline, pipeline.barge_in, texts, ctx
+        self.mic = Channel(audio_size)
+        self.to_asr = Channel(audio_size)
+        self.transcripts = Channel(text_size)
+        self.tokens = Channel(text_size)
+        self.speech = Channel(speech_size)
+        # With transport, the uplink sits between the microphone and the endpointer (``heard``) and the
+        # downlink between TTS and playback (``played``); with barge-in, the detector sits in front of the
+        # endpointer (``to_vad``).
+        self.heard, self.played, self._legs = pipeline._transport_stages(self.mic, self.speech, ctx, audio_size)
+        self.to_vad = self.heard if self.barge_in is None else Channel(audio_size)
+        self.utterances: dict[int, Utterance] = {}
+        self.agent: list[asyncio.Task] = []  # the current LLM, TTS and playback tasks
+        self.retired: list[asyncio.Task] = []  # cancelled ones, until they have finished
+        self.active: int | None = None  # the turn whose reply is in progress (endpoint passed, not yet over)
+        self.listening = 0  # the caller's current turn: the one whose events wake the caller
+        self.first_audio: float | None = None
+        self.reply_over = False
+        self.endpointed = False
+        self.stop_sending = asyncio.Event()  # without barge-in the caller stops sending at the endpoint
+        self.wake = asyncio.Event()
+        self.interruptions = 0
+
+    # -- the agent's side ---------------------------------------------------------------------
+    def _start_agent(self) -> None:
+        pipeline, ctx = self.pipeline, self.ctx
+        on_started = None if self.barge_in is None else self._on_started
+        self.agent = [
+            asyncio.create_task(pipeline.llm_stage(self.transcripts, self.tokens, ctx)),
+            asyncio.create_task(run_tts(pipeline.tts, self.tokens, self.speech, ctx)),
+            asyncio.create_task(run_playback(self.played, ctx, self._on_finished, on_started)),
         ]
-        tasks = [asyncio.create_task(stage) for stage in stages]
-        conversation = asyncio.create_task(self._converse(texts, ctx, mic, utterances, finished, endpointed))
-        try:
-            done, _ = await asyncio.wait([conversation, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
-        finally:
-            for task in (conversation, *tasks):
-                task.cancel()
-            await asyncio.gather(conversation, *tasks, return_exceptions=True)
 
-    async def _converse(self, texts: Sequence[str], ctx: RunContext, mic: Channel,
-                        utterances: dict[int, Utterance], finished: asyncio.Event,
-                        endpointed: asyncio.Event) -> None:
-        """The caller's side: speak each turn, keep the microphone open until the agent has stopped listening
-        (the endpoint), then wait for the agent to finish."""
-        trace, config = ctx.trace, ctx.stages.caller
+    def _on_endpoint(self, turn: int) -> None:
+        if self.barge_in is None:
+            self.stop_sending.set()
+            return
+        if self.active is not None and self.active != turn:
+            self.interrupt(self.active)
+        self.active = turn
+        if turn == self.listening:
+            self.endpointed = True  # read by the microphone; nobody waits on it, so no wake-up
+
+    def _on_started(self, turn: int) -> None:
+        if turn == self.listening:
+            self.first_audio = self.ctx.clock.now()
+            self.wake.set()
+
+    def _on_finished(self, turn: int) -> None:
+        self.ctx.trace.end_turn(self.ctx.trace.turns[turn])
+        self._reply_over(turn)
+
+    def _reply_over(self, turn: int) -> None:
+        if self.active == turn:
+            self.active = None
+        if turn == self.listening:
+            self.reply_over = True
+            self.wake.set()
+
+    def interrupt(self, turn: int) -> None:
+        """Stop ``turn``'s reply now: cancel LLM, TTS and playback, flush their queues, start afresh.
+        Shown in notebook 10."""
+        trace = self.ctx.trace
+        trace.mark("vad", "barge_in", turn)
+        trace.set_state(AgentState.INTERRUPTED, turn)
+        for task in self.agent:
+            task.cancel()
+        self.retired += self.agent
+        self.tokens.clear()
+        self.speech.clear()
+        for item in self.transcripts.clear():
+            if item.turn > turn:
+                self.transcripts.put_nowait(item)
+        trace.mark("playback", "playback_stopped", turn)
+        trace.end_turn(trace.turns[turn])
+        self.interruptions += 1
+        self._start_agent()
+        self._reply_over(turn)
+
+    async def _detect_barge_in(self) -> None:
+        """Pass the caller's audio on to the endpointer, and interrupt a reply in progress when speech is heard."""
+        config = self.ctx.stages.vad
+        detector = EnergyVAD()
+        watching: int | None = None
+        while True:
+            frame = await self.heard.get()
+            await self.to_vad.put(frame)
+            if frame is None or self.active is None:
+                watching = None
+                continue
+            if watching != self.active:
+                watching = self.active
+                detector.reset()
+            if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == "speech_started":
+                await asyncio.sleep(0)  # let the endpointer record the caller's speech first
+                if self.active is not None:
+                    self.interrupt(self.active)
+
+    # -- the caller's side --------------------------------------------------------------------
+    async def _open_mic(self, utterance: Utterance, turn: int, burst: list[float]) -> None:
+        """The caller's microphone with barge-in: the utterance, then room noise for as long as it is left open.
+
+        If the endpointer has not ended the turn after the trailing silence, the audio stream ends (None)
+        as without barge-in, and room noise goes on. ``burst`` ([start, end], run time) is filled in
+        later by the caller: noise at speech level in that window.
+        """
+        ctx, config = self.ctx, self.ctx.stages.caller
+        rate = utterance.sample_rate
+        chunk = max(1, round(config.chunk_ms * rate / 1000))
+        chunk_s = chunk / rate
+        trailing = len(utterance.samples) + round(config.trailing_silence_s * rate)
+        rng = ctx.rngs["caller"]
+        quiet = silence(chunk, rng)
+        t0 = ctx.clock.now()
+        k = 0
+        while True:
+            await ctx.clock.sleep_until(t0 + (k + 1) * chunk_s)
+            a = k * chunk
+            speech = utterance.samples[a:a + chunk]
+            samples = speech if len(speech) == chunk else np.concatenate([speech, quiet[: chunk - len(speech)]])
+            if burst:
+                lo = max(0, round((burst[0] - t0) * rate) - a)
+                hi = min(chunk, round((burst[1] - t0) * rate) - a)
+                if hi > lo:
+                    samples = samples.copy()
+                    samples[lo:hi] = noise(hi - lo, rng) * SPEECH_LEVEL
+            await self.mic.put(AudioFrame(samples, rate, k * chunk_s, turn))
+            k += 1
+            if a < trailing <= k * chunk and not self.endpointed:
+                await self.mic.put(None)
+
+    async def _wait(self, condition: Callable[[], bool]) -> None:
+        while not condition():
+            self.wake.clear()
+            await self.wake.wait()
+
+    async def _speak(self, utterance: Utterance, turn: int, mic: Channel) -> None:
+        """Without barge-in: send the utterance into ``mic`` until the endpoint (or its trailing silence ends),
+        then wait for the agent to finish."""
+        self.stop_sending.clear()
+        sender = asyncio.create_task(stream_utterance(utterance, self.ctx.stages.caller, self.ctx, mic,
+                                                      self.stop_sending, turn))
+        try:
+            await sender
+            await mic.put(None)
+            await self._wait(lambda: self.reply_over)
+        finally:
+            sender.cancel()
+
+    async def _speak_over(self, utterance: Utterance, turn: int, last: bool) -> bool:
+        """With barge-in: speak with the microphone open, then interject (speech or noise) ``after_s`` into
+        the reply; True when the interjection is the next turn's speech."""
+        ctx, barge_in, trace = self.ctx, self.barge_in, self.ctx.trace
+        burst: list[float] = []
+        sender = asyncio.create_task(self._open_mic(utterance, turn, burst))
+        try:
+            await self._wait(lambda: self.first_audio is not None or self.reply_over)
+            if self.first_audio is not None and (barge_in.kind == "noise" or not last):
+                onset = round(self.first_audio + barge_in.after_s, 9)
+                await ctx.clock.sleep_until(onset)
+                trace.mark("caller", "interjection", turn, kind=barge_in.kind)
+                if barge_in.kind == "speech":
+                    return True
+                burst += [onset, onset + barge_in.burst_s]
+                trace.add_span("caller", "noise", onset, round(onset + barge_in.burst_s, 9), turn)
+            await self._wait(lambda: self.reply_over)
+            if burst and trace.states[-1].state is AgentState.INTERRUPTED:  # a false interruption
+                await ctx.clock.sleep_until(burst[1])
+                trace.set_state(AgentState.LISTENING, turn)  # the noise is over: listening again
+            return False
+        finally:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
+
+    async def _converse(self) -> None:
+        """The caller's side: each text is a turn; the next starts ``gap_s`` after the agent has finished,
+        or at once when the caller barged in with it."""
+        ctx, trace, config, mic = self.ctx, self.ctx.trace, self.ctx.stages.caller, self.mic
         trace.set_state(AgentState.LISTENING)
-        for i, text in enumerate(texts):
-            if i:
+        barged = False
+        for i, text in enumerate(self.texts):
+            if i and not barged:
                 await ctx.clock.sleep(config.gap_s)
-            utterance = self.caller.speak(text, config, ctx.rngs["caller"])
+            utterance = self.pipeline.caller.speak(text, config, ctx.rngs["caller"])
             turn = trace.begin_turn(text)
-            utterances[turn.index] = utterance
-            trace.set_state(AgentState.LISTENING)
+            self.utterances[turn.index] = utterance
+            self.listening, self.first_audio, self.reply_over, self.endpointed = turn.index, None, False, False
+            if not barged:
+                trace.set_state(AgentState.LISTENING)
             trace.add_span("caller", "speech", turn.start, turn.start + utterance.speech_end)
             trace.mark("caller", "speech_end", at=round(turn.start + utterance.speech_end, 9))
-            finished.clear()
-            endpointed.clear()
-            sender = asyncio.create_task(stream_utterance(utterance, config, ctx, mic, endpointed, turn.index))
-            try:
-                await sender
-                await mic.put(None)
-                await finished.wait()
-            finally:
-                sender.cancel()
+            if self.barge_in is None:
+                await self._speak(utterance, turn.index, mic)
+            else:
+                barged = await self._speak_over(utterance, turn.index, i + 1 == len(self.texts))
+
+    async def run(self) -> None:
+        """Play the conversation; any stage's error ends it and is raised. Shown in notebook 06."""
+        pipeline, ctx = self.pipeline, self.ctx
+        fixed = [asyncio.create_task(leg) for leg in self._legs]
+        if self.barge_in is not None:
+            fixed.append(asyncio.create_task(self._detect_barge_in()))
+        fixed += [
+            asyncio.create_task(pipeline._vad_stage(self.to_vad, self.to_asr, ctx, self._on_endpoint,
+                                                    self.utterances)),
+            asyncio.create_task(run_asr(pipeline.asr, self.to_asr, self.transcripts, ctx, self.utterances)),
+        ]
+        self._start_agent()
+        conversation = asyncio.create_task(self._converse())
+        try:
+            while True:
+                await asyncio.wait([conversation, *fixed, *self.agent, *self.retired],
+                                   return_when=asyncio.FIRST_COMPLETED)
+                for task in [t for t in self.retired if t.done()]:
+                    self.retired.remove(task)
+                    if not task.cancelled() and (error := task.exception()) is not None:
+                        raise error
+                ended = [task for task in (conversation, *fixed, *self.agent) if task.done()]
+                for task in ended:
+                    task.result()  # a stage's error ends the conversation and is raised
+                if ended:  # the conversation is over, or a stage loop returned: nothing can go on
+                    return
+        finally:
+            tasks = [conversation, *fixed, *self.agent, *self.retired]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,7 +3,8 @@
 :func:`pipeline_graph` runs one short turn and, when the LLM is first asked for a reply (every stage is running
 by then), looks at the event loop's tasks: each task's coroutine is a stage loop, and the :class:`Channel`
 objects among its arguments are its queues (``inbox`` is read; any other channel is written). The queues'
-names are the pipeline's own variable names. :func:`architecture_chart` draws it.
+names are the pipeline's own names for them (variables, or attributes of the conversation holding them).
+:func:`architecture_chart` draws it.
 """
 
 from __future__ import annotations
@@ -59,9 +60,12 @@ class _Probe(LlmEngine):
                 channels = {k: v for k, v in top.f_locals.items() if isinstance(v, Channel)}
                 if channels and not isinstance(top.f_locals.get("self"), Channel):
                     self.tasks[top.f_code.co_qualname] = channels
-                for frame in frames:  # the frame that created the queues names them
+                for frame in frames:  # the frame that created the queues (or the object holding them) names them
                     owned: dict[int, str] = {}
-                    for k, v in frame.f_locals.items():  # a queue's first name (later ones are aliases)
+                    holder = frame.f_locals.get("self")
+                    keeps = hasattr(holder, "__dict__") and not isinstance(holder, Channel)
+                    held = vars(holder).items() if keeps else ()
+                    for k, v in (*frame.f_locals.items(), *held):  # a queue's first name (later ones are aliases)
                         if isinstance(v, Channel):
                             owned.setdefault(id(v), k)
                     if len(owned) > len(self.names):
