@@ -87,7 +87,7 @@ class Channel:
     async def put(self, item: Any) -> None:
         """Add ``item``, waiting for room first."""
         while 0 < self.maxsize <= len(self._items):
-            waiter = _Future(loop=asyncio.get_running_loop())
+            waiter: asyncio.Future[None] = _Future(loop=asyncio.get_running_loop())
             self._putters.append(waiter)
             try:
                 await waiter
@@ -102,7 +102,7 @@ class Channel:
         """Take the oldest item, waiting for one first."""
         items = self._items
         while not items:
-            waiter = _Future(loop=asyncio.get_running_loop())
+            waiter: asyncio.Future[None] = _Future(loop=asyncio.get_running_loop())
             self._getters.append(waiter)
             try:
                 await waiter

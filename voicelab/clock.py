@@ -76,7 +76,7 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         self._woken = threading.Event()  # set by call_soon_threadsafe: a thread handed work back
         # Every future asks its loop get_debug() when it is made; a C callable answering False saves a
         # Python call per future (a virtual loop never runs in debug mode).
-        self.get_debug = itertools.repeat(False).__next__
+        self.get_debug = itertools.repeat(False).__next__  # type: ignore[method-assign]
 
     def run_in_executor(self, executor, func, *args):
         future = super().run_in_executor(executor, func, *args)
@@ -178,7 +178,7 @@ class Clock:
         loop = self._loop
         if self._virtual:  # the common case, inlined: one future woken by one timer
             if seconds > 0:
-                future = _Future(loop=loop)
+                future: asyncio.Future[None] = _Future(loop=loop)
                 timer = loop.call_at(loop._now + seconds, _wake, future)
                 try:
                     await future
@@ -201,7 +201,7 @@ class Clock:
             if deadline <= loop._now:
                 await asyncio.sleep(0)
                 return
-            future = _Future(loop=loop)
+            future: asyncio.Future[None] = _Future(loop=loop)
             timer = loop.call_at(deadline, _wake, future)
             try:
                 await future

@@ -270,6 +270,7 @@ class Conversation:
         """With barge-in: speak with the microphone open, then interject (speech or noise) ``after_s`` into
         the reply; True when the interjection is the next turn's speech."""
         ctx, barge_in, trace = self.ctx, self.barge_in, self.ctx.trace
+        assert barge_in is not None  # only called with barge-in
         burst: list[float] = []
         sender = asyncio.create_task(self._open_mic(utterance, turn, burst))
         try:
