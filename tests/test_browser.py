@@ -132,8 +132,9 @@ def _exercise_dashboard(page: Any, scope: Any, where: str) -> None:
     _assert_no_widget_errors(page)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def lab(chromium: None) -> Iterator[Any]:
+    """A JupyterLab of its own per test: reopening a notebook in the same server may ask which kernel to use."""
     with browser.jupyterlab(NOTEBOOK) as server:
         yield server
 

@@ -40,7 +40,7 @@ LAYOUT_CSS = """
 .vl-dash .lm-TabBar-tab { flex: 0 0 auto !important; min-width: 0; max-width: none !important; }
 .vl-dash .vl-side { grid-area: side; min-width: 0; }
 .vl-dash .vl-chart { grid-area: chart; position: relative; width: 100%; overflow: hidden;
-  height: clamp(230px, calc(100vh - 470px), 340px); }
+  height: clamp(230px, calc(100vh - 482px), 340px); }
 .vl-dash .vl-chart img { position: absolute; top: 0; left: 0; display: block; }
 .vl-dash .vl-controls .widget-slider { width: 100%; max-width: 100%; }
 .vl-dash .vl-controls .widget-slider .slider-container { min-width: 60px; }
