@@ -183,5 +183,5 @@ def test_sigint_mid_run_prints_only_the_interrupt(code):
     time.sleep(1.0)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=30)
-    noise = [line for line in err.splitlines() if not line.startswith((" ", "Traceback"))]
+    noise = [line for line in err.splitlines() if line.strip() and not line.startswith((" ", "Traceback"))]
     assert noise == ["KeyboardInterrupt"], err
