@@ -13,7 +13,6 @@ from ..frames import AudioFrame, EndOfUtterance
 from ..trace import AgentState
 
 FRAME_S = 0.01  # the VAD judges 10 ms frames, like WebRTC's VAD, whatever the chunk size
-_sum = np.add.reduce  # ndarray.sum without its Python wrapper
 
 
 @lru_cache(maxsize=256)
@@ -53,16 +52,16 @@ class EnergyVAD:
                endpoint_silence_s: float) -> str | None:
         """Feed one chunk; return ``"speech_started"``, ``"end_of_utterance"`` or None. Shown in notebook 03."""
         energies, durations = frame_energies(frame)
-        speech = (energies > threshold).nonzero()[0]
+        speech = np.flatnonzero(energies > threshold)
         self.chunk_had_speech = bool(len(speech))
-        if not self.chunk_had_speech:
+        if not len(speech):
             if not self.in_speech:
                 self.speech_s = 0.0
                 return None
             self.silence_s += frame.duration
         else:
-            self.speech_s += float(_sum(durations[speech]))
-            self.silence_s = float(_sum(durations[speech[-1] + 1:]))
+            self.speech_s += float(durations[speech].sum())
+            self.silence_s = float(durations[speech[-1] + 1:].sum())
             if not self.in_speech:
                 if self.speech_s < min_speech_s - 1e-9:
                     return None
