@@ -18,6 +18,7 @@ import asyncio
 import contextvars
 import heapq
 import itertools
+import signal
 import sys
 import threading
 from asyncio.events import Handle as _Handle
@@ -255,6 +256,43 @@ def _finish(loop: asyncio.AbstractEventLoop, main: asyncio.Task) -> None:
         loop.close()
 
 
+# The runs in progress in this thread, innermost last, and whether Ctrl-C asked them to stop.
+_runs: list[tuple[asyncio.AbstractEventLoop, asyncio.Task]] = []
+_interrupted = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """First Ctrl-C: cancel the innermost run's main task, so every stage unwinds at its next await (then
+    ``run`` raises KeyboardInterrupt). A second Ctrl-C raises KeyboardInterrupt at once."""
+    global _interrupted
+    if _interrupted or not _runs:
+        raise KeyboardInterrupt
+    _interrupted = True
+    loop, task = _runs[-1]
+    loop.call_soon_threadsafe(task.cancel)
+
+
+def _catch_sigint() -> Any:
+    """Route Ctrl-C through :func:`_on_sigint` while a run is in progress, when nobody else handles it (the
+    CLI has its own handler); returns the handler to put back, or None when this run installed nothing."""
+    global _interrupted
+    if threading.current_thread() is not threading.main_thread() or _runs[:-1]:
+        return None
+    try:
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return None
+        _interrupted = False
+        return signal.signal(signal.SIGINT, _on_sigint)
+    except (ValueError, OSError, AttributeError):  # no signals here (e.g. the browser)
+        return None
+
+
+def _uncatch_sigint(restore: Any) -> None:
+    global _interrupted
+    signal.signal(signal.SIGINT, restore)
+    _interrupted = False
+
+
 def _run_inline(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
     """Run ``main`` on a fresh loop in this thread, to completion, even while another loop is running here.
 
@@ -270,10 +308,24 @@ def _run_inline(main: Callable[[Clock], Awaitable[T]], mode: ClockMode) -> T:
     try:
         loop = _new_loop(mode)
         task = loop.create_task(_as_task(main, Clock(mode, loop)))
+        _runs.append((loop, task))
+        restore = _catch_sigint()
         try:
-            return loop.run_until_complete(task)
+            try:
+                result = loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                if _interrupted:
+                    raise KeyboardInterrupt from None
+                raise
+            finally:
+                _runs.pop()
+                _finish(loop, task)
+            if _interrupted:
+                raise KeyboardInterrupt
+            return result
         finally:
-            _finish(loop, task)
+            if restore is not None:
+                _uncatch_sigint(restore)
     finally:
         _set_running_loop(outer)
         if outer is not None and outer_task is not None:
