@@ -97,3 +97,16 @@ def test_a_question_built_from_a_runs_own_trace() -> None:
     assert question.check(question.reference).ok
     assert all(not question.check(wrong).ok for wrong in question.wrong)
     assert "expected form" in question.check("0.2").message
+
+
+def test_a_check_shows_its_message_as_plain_text_so_nbval_compares_it():
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from voicelab.exercises.grading import Feedback
+
+    InteractiveShell.instance()
+    with capture_output() as shown:
+        Feedback(False, "✗ your endpointer never fired")._ipython_display_()
+    assert shown.outputs[0].data["text/plain"] == "✗ your endpointer never fired"
+    assert "never fired" in shown.outputs[0].data["text/html"]
