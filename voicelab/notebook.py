@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
-from IPython.display import HTML, Code, Markdown, display
+from IPython.display import Code, Markdown, display
 
 from .viz.style import DISPLAY_DPI, FIGURE_DPI
+from .viz.table import escape_html as _escape
+from .viz.table import table as table
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,9 +130,6 @@ class Check:
         return f'<p style="color:{colour};font-weight:bold">{_escape(self.message)}</p>'
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
 
 def _same(answer: Any, expected: Any, tol: float) -> bool:
     if isinstance(expected, bool) or isinstance(answer, bool):
@@ -184,39 +183,3 @@ def say(template: str, **values: Any) -> Markdown:
     always matches the run, and nbval checks it like any other output. Formatting follows ``str.format``.
     """
     return _Say(template.format(**values))
-
-
-def table(rows: Sequence[dict[str, Any]], *, digits: int = 3) -> HTML:
-    """A small table (one dict per row, same keys) as HTML, with an aligned plain-text version.
-
-    Floats are rounded to ``digits`` decimals; None shows as an em dash.
-    """
-    if not rows:
-        raise ValueError("table needs at least one row")
-    columns = list(rows[0])
-    cells = [[_cell(row.get(c), digits) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
-                     for line in [columns, ["-" * w for w in widths], *cells])
-    head = "".join(f"<th>{_escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_escape(v)}</td>" for v in line) + "</tr>" for line in cells)
-    return _Table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", text)
-
-
-class _Table(HTML):
-    def __init__(self, html: str, text: str) -> None:
-        super().__init__(html)
-        self._text = text
-
-    def __repr__(self) -> str:
-        return self._text
-
-
-def _cell(value: Any, digits: int) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)

@@ -42,7 +42,7 @@ class Feedback:
     def __repr__(self) -> str:
         if not self.rows:
             return self.message
-        from ..notebook import table
+        from ..viz.table import table
 
         return f"{self.message}\n{table(list(self.rows))!r}"
 
@@ -54,7 +54,7 @@ class Feedback:
         # The plain-text form is the message itself, so nbval compares what the learner is told.
         display({"text/html": self._repr_html_(), "text/plain": self.message}, raw=True)
         if self.rows:
-            from ..notebook import table
+            from ..viz.table import table
 
             display(table(list(self.rows)))
         if self.figure is not None:
