@@ -99,14 +99,13 @@ def test_a_question_built_from_a_runs_own_trace() -> None:
     assert "expected form" in question.check("0.2").message
 
 
-def test_a_check_shows_its_message_as_plain_text_so_nbval_compares_it():
-    from IPython.core.interactiveshell import InteractiveShell
-    from IPython.utils.capture import capture_output
+def test_a_check_shows_its_message_as_plain_text_so_nbval_compares_it(monkeypatch):
+    from voicelab.exercises import grading
 
-    from voicelab.exercises.grading import Feedback
-
-    InteractiveShell.instance()
-    with capture_output() as shown:
-        Feedback(False, "✗ your endpointer never fired")._ipython_display_()
-    assert shown.outputs[0].data["text/plain"] == "✗ your endpointer never fired"
-    assert "never fired" in shown.outputs[0].data["text/html"]
+    shown = []
+    monkeypatch.setattr(grading, "display", lambda obj, **options: shown.append((obj, options)))
+    grading.Feedback(False, "✗ your endpointer never fired")._ipython_display_()
+    (data, options), = shown
+    assert options.get("raw") is True
+    assert data["text/plain"] == "✗ your endpointer never fired"
+    assert "never fired" in data["text/html"]

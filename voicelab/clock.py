@@ -261,15 +261,26 @@ _runs: list[tuple[asyncio.AbstractEventLoop, asyncio.Task]] = []
 _interrupted = False
 
 
-def _on_sigint(signum: int, frame: object) -> None:
-    """First Ctrl-C: cancel the innermost run's main task, so every stage unwinds at its next await (then
-    ``run`` raises KeyboardInterrupt). A second Ctrl-C raises KeyboardInterrupt at once."""
+def interrupt_run() -> bool:
+    """Stop the innermost run in progress as Ctrl-C does: its main task is cancelled, every stage unwinds at
+    its next await, and ``run`` then raises KeyboardInterrupt. False when no run is in progress.
+
+    Raising KeyboardInterrupt from a signal handler instead would land between two bytecodes of a stage,
+    e.g. after an ``async with`` made its ``__aexit__`` coroutine and before awaiting it ("never awaited").
+    """
     global _interrupted
-    if _interrupted or not _runs:
-        raise KeyboardInterrupt
+    if not _runs:
+        return False
     _interrupted = True
     loop, task = _runs[-1]
     loop.call_soon_threadsafe(task.cancel)
+    return True
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """First Ctrl-C: :func:`interrupt_run`. A second Ctrl-C, or one outside any run, raises KeyboardInterrupt."""
+    if _interrupted or not interrupt_run():
+        raise KeyboardInterrupt
 
 
 def _catch_sigint() -> Any:

@@ -1,6 +1,7 @@
 """Ctrl-C and SIGTERM for the command line: stop at once with one line and exit status 130, whatever runs.
 
-The first signal raises KeyboardInterrupt in the main thread: the run's tasks are cancelled (which also
+The first signal stops the run in progress (:func:`voicelab.clock.interrupt_run`; outside a run it raises
+KeyboardInterrupt in the main thread): the run's tasks are cancelled (which also
 tells the real LLM client's thread to hang up), the command prints its one line and leaves. A second
 signal while that happens is ignored. If the run has not stopped ``grace_s`` after the first signal (the
 interrupt was swallowed by a finalizer, or a library thread does not listen), a watchdog prints the line
@@ -14,6 +15,8 @@ import signal
 import sys
 import threading
 from typing import Any, NoReturn
+
+from .clock import interrupt_run
 
 INTERRUPTED = 130  # the shell's exit status for a command stopped by Ctrl-C
 GRACE_S = 0.8
@@ -41,7 +44,8 @@ class Stopper:
         watchdog = threading.Timer(self.grace_s, self.exit_now)
         watchdog.daemon = True
         watchdog.start()
-        raise KeyboardInterrupt
+        if not interrupt_run():  # a run in progress unwinds and raises KeyboardInterrupt itself
+            raise KeyboardInterrupt
 
     def announce(self) -> None:
         """Print the one line saying the command was interrupted (once, whoever asks first)."""
