@@ -11,15 +11,15 @@ carries the policy's name and whether the caller was really done.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..endpointing import Decision, EndpointingPolicy, Pause
-from ..frames import AudioFrame, EndOfUtterance
+from ..frames import AudioFrame
 from ..hesitation import sounds_finished
-from ..trace import AgentState
 from .caller import Utterance
-from .vad import frame_energies
+from .vad import frame_energies, run_endpointer
 
 
 class PolicyEndpointer:
@@ -90,37 +90,31 @@ async def run_policy_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
 
     ``utterances`` (filled by the caller's side) gives simulated turn models the truth they judge.
     """
-    trace = ctx.trace
-    vad = PolicyEndpointer(policy, ctx)
+    turns = _PolicyTurns(PolicyEndpointer(policy, ctx), utterances)
     policy.reset()
-    turn, ended = -1, True
-    while True:
-        frame = await inbox.get()
-        if frame is None:
-            if not ended:
-                ended = True
-                trace.mark("vad", "end_of_utterance", turn, reason="audio ended", policy=policy.name)
-                trace.set_state(AgentState.THINKING, turn)
-                await outbox.put(EndOfUtterance(turn, "audio ended"))
-                on_endpoint(turn)
-            continue
-        if frame.turn != turn:
-            turn, ended = frame.turn, False
-            vad.reset(utterances.get(turn), trace.turns[turn].start)
-            trace.mark("vad", "audio_chunk_received", turn)
-        if ended:
-            continue
-        event = vad.update(frame)
-        if event != "end_of_utterance" or vad.chunk_had_speech:
-            await outbox.put(frame)
-        if event == "speech_started":
-            trace.mark("vad", "speech_started", turn)
-            trace.set_state(AgentState.PROCESSING_SPEECH, turn)
-        elif event == "end_of_utterance":
-            ended = True
-            done = vad.utterance is None or vad.pause_start >= vad.utterance.speech_end - 1e-6
-            trace.mark("vad", "end_of_utterance", turn, reason="silence", policy=policy.name, caller_done=done)
-            trace.set_state(AgentState.THINKING, turn)
-            await outbox.put(EndOfUtterance(turn, "silence"))
-            on_endpoint(turn)
+    await run_endpointer(inbox, outbox, ctx, on_endpoint, turns)
+
+
+class _PolicyTurns:
+    """A :class:`PolicyEndpointer` as the endpointing loop's detector: each turn judged against its utterance."""
+
+    def __init__(self, vad: PolicyEndpointer, utterances: dict[int, Utterance]) -> None:
+        self.vad, self.utterances = vad, utterances
+
+    @property
+    def chunk_had_speech(self) -> bool:
+        return self.vad.chunk_had_speech
+
+    def start_turn(self, turn: int) -> None:
+        self.vad.reset(self.utterances.get(turn), self.vad.ctx.trace.turns[turn].start)
+
+    def update(self, frame: AudioFrame) -> str | None:
+        return self.vad.update(frame)
+
+    def end_attrs(self, reason: str) -> dict[str, Any]:
+        if reason != "silence":
+            return {"policy": self.vad.policy.name}
+        vad = self.vad
+        done = vad.utterance is None or vad.pause_start >= vad.utterance.speech_end - 1e-6
+        return {"policy": vad.policy.name, "caller_done": done}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -80,34 +81,80 @@ async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
     ``None`` from the caller means its audio stream ended: that ends the utterance too.
     ``on_endpoint(turn)`` is called when the turn's utterance has ended.
     """
-    trace, config = ctx.trace, ctx.stages.vad
-    vad = EnergyVAD()
+    await run_endpointer(inbox, outbox, ctx, on_endpoint, _EnergyEndpointer(ctx.stages.vad))
+
+
+class Endpointer(Protocol):
+    """What the endpointing stage loop needs of a detector: judge each chunk, say whether it held speech."""
+
+    @property
+    def chunk_had_speech(self) -> bool:
+        """Whether the last chunk judged held any speech."""
+
+    def start_turn(self, turn: int) -> None:
+        """Forget the previous turn; ``turn``'s audio starts with the next chunk."""
+
+    def update(self, frame: AudioFrame) -> str | None:
+        """``"speech_started"``, ``"end_of_utterance"`` or None for this chunk."""
+
+    def end_attrs(self, reason: str) -> dict[str, Any]:
+        """Extra attributes of the turn's ``end_of_utterance`` mark (``reason``: "silence" or "audio ended")."""
+
+
+class _EnergyEndpointer:
+    """:class:`EnergyVAD` with the run's VAD settings: the fixed silence timeout."""
+
+    def __init__(self, config: Any) -> None:
+        self.vad, self.config = EnergyVAD(), config
+
+    @property
+    def chunk_had_speech(self) -> bool:
+        return self.vad.chunk_had_speech
+
+    def start_turn(self, turn: int) -> None:
+        self.vad.reset()
+
+    def update(self, frame: AudioFrame) -> str | None:
+        c = self.config
+        return self.vad.update(frame, c.threshold, c.min_speech_s, c.endpoint_silence_s)
+
+    def end_attrs(self, reason: str) -> dict[str, Any]:
+        return {}
+
+
+async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None],
+                         endpointer: Endpointer) -> None:
+    """The endpointing stage loop, whatever decides the end: pass the turn's audio on until ``endpointer``
+    ends the utterance (or the caller's stream does: ``None``), then mark it, switch to thinking, send
+    :class:`EndOfUtterance` and call ``on_endpoint(turn)``."""
+    trace = ctx.trace
     turn, ended = -1, True
+
+    async def end(reason: str) -> None:
+        trace.mark("vad", "end_of_utterance", turn, reason=reason, **endpointer.end_attrs(reason))
+        trace.set_state(AgentState.THINKING, turn)
+        await outbox.put(EndOfUtterance(turn, reason))
+        on_endpoint(turn)
+
     while True:
         frame = await inbox.get()
         if frame is None:
             if not ended:
                 ended = True
-                trace.mark("vad", "end_of_utterance", turn, reason="audio ended")
-                trace.set_state(AgentState.THINKING, turn)
-                await outbox.put(EndOfUtterance(turn, "audio ended"))
-                on_endpoint(turn)
+                await end("audio ended")
             continue
         if frame.turn != turn:
             turn, ended = frame.turn, False
-            vad.reset()
+            endpointer.start_turn(turn)
             trace.mark("vad", "audio_chunk_received", turn)
         if ended:
             continue
-        event = vad.update(frame, config.threshold, config.min_speech_s, config.endpoint_silence_s)
-        if event != "end_of_utterance" or vad.chunk_had_speech:
+        event = endpointer.update(frame)
+        if event != "end_of_utterance" or endpointer.chunk_had_speech:
             await outbox.put(frame)
         if event == "speech_started":
             trace.mark("vad", "speech_started", turn)
             trace.set_state(AgentState.PROCESSING_SPEECH, turn)
         elif event == "end_of_utterance":
             ended = True
-            trace.mark("vad", "end_of_utterance", turn, reason="silence")
-            trace.set_state(AgentState.THINKING, turn)
-            await outbox.put(EndOfUtterance(turn, "silence"))
-            on_endpoint(turn)
+            await end("silence")
