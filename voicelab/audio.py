@@ -19,6 +19,7 @@ import numpy as np
 
 from .trace import Trace
 from .validation import check_number
+from .vocabulary import MarkName
 
 CALLER_VOICE = "en-us"
 AGENT_VOICE = "en-us+f3"
@@ -73,7 +74,7 @@ def _agent_pieces(trace: Trace, turn: int, response: str) -> list[Piece]:
             groups.append((text, [(span.start, span.end)]))
     if groups:
         return [Piece(AGENT_VOICE, text, tuple(segments)) for text, segments in groups if text.strip()]
-    first = trace.first(turn, "tts_first_chunk")
+    first = trace.first(turn, MarkName.TTS_FIRST_CHUNK)
     if first is None or not response.strip():
         return []
     return [Piece(AGENT_VOICE, response, ((first, first + _natural_seconds(response)),))]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .budgets import LatencyBudgets, budget_names
 from .trace import Trace
+from .vocabulary import MarkName
 
 # The tutorial's ten names, each the first mark of that name in a turn.
 EVENT_NAMES: tuple[str, ...] = (
@@ -41,7 +42,7 @@ def _budget_values(trace: Trace, turn: int, metrics: dict[str, float | None]) ->
     chars = sum(s.attrs.get("chars", 0) for s in synth)
     tokens = next((m.attrs.get("tokens", 0) for m in trace.marks
                    if m.turn == turn and m.name == "llm_complete"), 0)
-    eou = trace.first(turn, "end_of_utterance")
+    eou = trace.first(turn, MarkName.END_OF_UTTERANCE)
     start = trace.turns[turn].start
     return {
         "asr_processing": max(chunks) if chunks else None,

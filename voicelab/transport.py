@@ -36,6 +36,7 @@ from .context import RunContext
 from .frames import AudioFrame, SpeechAudio
 from .trace import Trace
 from .validation import ConfigError, check_number
+from .vocabulary import MarkName, SpanName
 
 _LN20 = math.log(20.0)  # an exponential's p95 is scale * ln 20
 HOP_KINDS: tuple[str, ...] = ("fixed", "network", "jitter_buffer")
@@ -209,7 +210,7 @@ async def run_leg(leg: Leg, inbox: Inbox, outbox: Outbox, ctx: RunContext) -> No
 def _watch(leg: Leg, item: Any, sent: float, trace: Trace, traced: set[int]) -> int | None:
     """The turn whose hops to record for ``item`` (the chunk with the caller's last speech / first audio)."""
     if leg.name == "uplink" and isinstance(item, AudioFrame) and item.turn not in traced:
-        end = trace.first(item.turn, "speech_end")
+        end = trace.first(item.turn, MarkName.SPEECH_END)
         if end is not None and sent >= end - 1e-9:
             traced.add(item.turn)
             return item.turn
@@ -221,14 +222,14 @@ def _watch(leg: Leg, item: Any, sent: float, trace: Trace, traced: set[int]) -> 
 
 def _record(leg: Leg, sent: float, delay: float, release: float, turn: int, trace: Trace) -> None:
     t = sent
-    speech_end = trace.first(turn, "speech_end")
+    speech_end = trace.first(turn, MarkName.SPEECH_END)
     if leg.name == "uplink" and speech_end is not None and sent > speech_end + 1e-9:
-        trace.add_span(leg.name, "audio chunk filling", round(speech_end, 9), round(sent, 9), turn, kind="chunk")
+        trace.add_span(leg.name, SpanName.CHUNK_FILLING, round(speech_end, 9), round(sent, 9), turn, kind="chunk")
     for hop in leg.hops:
         trace.add_span(leg.name, hop.name, round(t, 9), round(t + hop.delay_s, 9), turn, kind=hop.kind)
         t += hop.delay_s
     if release > t + 1e-9:
-        trace.add_span(leg.name, "late (jitter beyond the buffer)", round(t, 9), round(release, 9), turn,
+        trace.add_span(leg.name, SpanName.LATE, round(t, 9), round(release, 9), turn,
                        kind="late")
     name = "server_speech_end" if leg.name == "uplink" else "heard_first_audio"
     trace.mark(leg.name, name, turn, at=round(release, 9), delay=round(delay, 9))

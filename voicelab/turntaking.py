@@ -30,6 +30,7 @@ from .endpointing import POLICIES, EndpointingPolicy, Pause
 from .hesitation import HESITANT_SENTENCES, HesitationConfig, UtterancePlan, plan_utterance
 from .trace import Trace
 from .validation import ConfigError, check_number
+from .vocabulary import MarkName
 
 CUTOFF_TARGET = 0.05  # "delay at a 5 % false cut-off rate"
 DELAY_TARGET_S = 0.3  # "false cut-off rate at 300 ms"
@@ -51,8 +52,8 @@ def turn_taking_metrics(trace: Trace, turn: int = 0) -> dict[str, Any]:
     ``talk_over_s`` is how long the agent's audio overlapped the caller's speech.
     """
     start = trace.turns[turn].start
-    speech_end = trace.first(turn, "speech_end")
-    endpoint = trace.first(turn, "end_of_utterance")
+    speech_end = trace.first(turn, MarkName.SPEECH_END)
+    endpoint = trace.first(turn, MarkName.END_OF_UTTERANCE)
     if speech_end is None or endpoint is None:
         return {"false_cutoff": None, "endpoint_delay": None, "cut_at": None, "talk_over_s": None}
     cutoff = endpoint < speech_end - 1e-9

@@ -14,6 +14,7 @@ from .budgets import LatencyBudgets
 from .config import StageConfigs
 from .context import RunContext
 from .pipelines.original import OriginalPipeline
+from .vocabulary import MarkName, SpanName
 
 POLL_S = 0.01  # how often the talking-over caller looks for the agent's first audio
 
@@ -63,9 +64,9 @@ class TalkingOver(OriginalPipeline):
 
     async def _talk_over(self, turn: int, words: str, ctx: RunContext) -> None:
         trace = ctx.trace
-        while trace.first(turn, "tts_first_chunk") is None:
+        while trace.first(turn, MarkName.TTS_FIRST_CHUNK) is None:
             await ctx.clock.sleep(POLL_S)
         await ctx.clock.sleep(self.after_s)
-        start = trace.mark("caller", "interjection", turn, text=words)
-        trace.add_span("caller", "talking over", start, start + len(words) / ctx.stages.caller.chars_per_second,
+        start = trace.mark("caller", MarkName.INTERJECTION, turn, text=words)
+        trace.add_span("caller", SpanName.TALKING_OVER, start, start + len(words) / ctx.stages.caller.chars_per_second,
                        turn, text=words)

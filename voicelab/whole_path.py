@@ -16,6 +16,7 @@ from .pipelines import StreamingPipeline
 from .simulate import RunResult, simulate
 from .transport import Transport
 from .validation import check_number
+from .vocabulary import MarkName
 
 BARGE_IN_TEXTS: tuple[str, ...] = ("What's the weather like?", "Actually, can you tell me the time?")
 
@@ -60,9 +61,9 @@ def barge_in_path(transport: Transport, after_s: float = 0.8, *, texts: tuple[st
     run = simulate(list(texts), pipeline=StreamingPipeline(barge_in=BargeIn(after_s + down + up)), seed=seed,
                    **options)
     trace = run.trace
-    first = trace.first(0, "playback_started")
-    arrives = trace.first(0, "interjection")
-    stops = trace.first(0, "playback_stopped")
+    first = trace.first(0, MarkName.PLAYBACK_STARTED)
+    arrives = trace.first(0, MarkName.INTERJECTION)
+    stops = trace.first(0, MarkName.PLAYBACK_STOPPED)
     if first is None or arrives is None or stops is None:
         raise ValueError("barge_in_path: the reply was over before the caller spoke; use a smaller after_s")
     heard_first = first + down

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..budgets import budget_names
 from ..simulate import RunResult
+from ..vocabulary import MarkName
 
 PASS, MISS, NA = "PASS", "MISS", "n/a"
 
@@ -48,7 +49,7 @@ def chunk_grid_notes(result: RunResult, turn: int) -> list[str]:
     """Say when the audio chunk grid rounds the endpoint silence: the VAD counts silence in 10 ms frames but
     decides when a chunk arrives, so the turn ends at the first chunk after the silence has passed."""
     trace = result.trace
-    speech_end, eou = trace.first(turn, "speech_end"), trace.first(turn, "end_of_utterance")
+    speech_end, eou = trace.first(turn, MarkName.SPEECH_END), trace.first(turn, MarkName.END_OF_UTTERANCE)
     silence = result.stages.vad.endpoint_silence_s
     if speech_end is None or eou is None or eou <= speech_end + silence + 1e-9:
         return []

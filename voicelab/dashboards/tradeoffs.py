@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..simulate import RunResult
+from ..vocabulary import MarkName
 from .dashboard import Dashboard
 from .rows import Row, budget_rows, chunk_grid_notes, seconds, verdict, voice_to_voice_row
 from .scenario import make_scenario
@@ -44,7 +45,7 @@ def endpoint_rows(result: RunResult, turn: int) -> list[Row]:
     trace = result.trace
     t = trace.turns[turn]
     metrics = result.metrics(turn)
-    eou = trace.first(turn, "end_of_utterance")
+    eou = trace.first(turn, MarkName.END_OF_UTTERANCE)
     decided = None if eou is None or metrics["speech_end"] is None else round(eou - t.start - metrics["speech_end"], 9)
     complete = t.transcript.split() == t.input.split()
     return [

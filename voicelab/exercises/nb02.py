@@ -16,6 +16,7 @@ from ..config import StageConfigs
 from ..frames import AudioFrame
 from ..simulate import simulate
 from ..trace import Trace
+from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, Question, Trial
 
 SAMPLE_RATE = 16_000
@@ -72,8 +73,8 @@ def _stage_run(stage: Stage) -> Trace:
     async def main(clock: Clock) -> Trace:
         trace = Trace(clock)
         turn = trace.begin_turn(f"{CHUNKS} chunks of {CHUNK_S * 1000:.0f} ms")
-        trace.add_span("caller", "speech", 0.0, CHUNKS * CHUNK_S, 0)
-        trace.mark("caller", "speech_end", 0, at=CHUNKS * CHUNK_S)
+        trace.add_span("caller", SpanName.SPEECH, 0.0, CHUNKS * CHUNK_S, 0)
+        trace.mark("caller", MarkName.SPEECH_END, 0, at=CHUNKS * CHUNK_S)
         taken: list[float] = []
         inbox, outbox = _Tap(clock, taken), Channel()
 
@@ -82,15 +83,15 @@ def _stage_run(stage: Stage) -> Trace:
                 await clock.sleep_until((k + 1) * CHUNK_S)
                 await inbox.put(AudioFrame(np.zeros(int(SAMPLE_RATE * CHUNK_S), np.float32), SAMPLE_RATE,
                                            k * CHUNK_S, 0))
-                trace.mark("caller", "chunk_delivered", 0)
+                trace.mark("caller", MarkName.CHUNK_DELIVERED, 0)
             await inbox.put(None)
 
         async def next_stage() -> None:
             done = 0
             while await outbox.get() is not None:
-                trace.add_span("asr", "chunk", taken[done], clock.now(), 0)
+                trace.add_span("asr", SpanName.CHUNK, taken[done], clock.now(), 0)
                 done += 1
-            trace.mark("asr", "asr_complete", 0, chunks=done)
+            trace.mark("asr", MarkName.ASR_COMPLETE, 0, chunks=done)
             trace.end_turn(turn)
 
         tasks = [asyncio.create_task(c) for c in (microphone(), stage(inbox, outbox, clock, RTF), next_stage())]
@@ -118,7 +119,7 @@ class StageExercise(BuildIt):
         return Trial(trace, {
             "chunks passed on": len(chunks),
             "clock time per chunk (s)": round(max((s.duration for s in chunks), default=0.0), 3),
-            "last chunk done at (s)": round(trace.first(0, "asr_complete") or 0.0, 3),
+            "last chunk done at (s)": round(trace.first(0, MarkName.ASR_COMPLETE) or 0.0, 3),
             "caller stopped at (s)": CHUNKS * CHUNK_S,
         })
 

@@ -22,6 +22,7 @@ from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
 from ..stages.llm import ScriptedLLM, respond
+from ..vocabulary import MarkName
 from ._sim import run_learner
 from .grading import BuildIt, Question, Trial
 
@@ -144,7 +145,7 @@ class LlmStageExercise(BuildIt):
             return "the LLM replied but its tokens never reached the TTS: put each token into outbox"
         expected = len(ref.trace.turns)
         answered = len({p[1] for p in prompts})
-        stalled = trace.first(0, "playback_finished") is None
+        stalled = trace.first(0, MarkName.PLAYBACK_FINISHED) is None
         if stalled:
             return ("the agent spoke its first reply, then the conversation stalled: the TTS never learned the "
                     "reply was over (put EndOfResponse(transcript.turn) into outbox after the last token)")

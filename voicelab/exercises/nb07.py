@@ -20,6 +20,7 @@ from ..budgets import LatencyBudgets
 from ..config import StageConfigs
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
+from ..vocabulary import MarkName
 from .grading import Exercise, Feedback, Question
 
 WHAT = "your budget set"
@@ -45,8 +46,9 @@ def budgets_of(split: Mapping[str, float]) -> LatencyBudgets:
 
 def endpoint_wait(run: RunResult) -> tuple[int, float]:
     """The longest endpoint wait (end of speech -> end of utterance) of ``run``'s turns, and its turn."""
-    waits = [(t.index, round(run.trace.first(t.index, "end_of_utterance") - run.trace.first(t.index, "speech_end"),
-                             9)) for t in run.trace.turns]
+    first = run.trace.first
+    waits = [(t.index, round(first(t.index, MarkName.END_OF_UTTERANCE) - first(t.index, MarkName.SPEECH_END), 9))
+             for t in run.trace.turns]
     return max(waits, key=lambda item: item[1])
 
 

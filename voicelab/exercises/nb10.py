@@ -23,6 +23,7 @@ from ..pipelines import StreamingPipeline
 from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE, Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
+from ..vocabulary import MarkName
 from ._sim import run_learner
 from .grading import BuildIt, Question, Trial
 
@@ -73,7 +74,7 @@ class _Conversation(Conversation):
 
     def interrupt(self, turn: int) -> None:
         trace = self.ctx.trace
-        trace.mark("vad", "barge_in", turn)
+        trace.mark("vad", MarkName.BARGE_IN, turn)
         from ..trace import AgentState
 
         trace.set_state(AgentState.INTERRUPTED, turn)
@@ -88,7 +89,7 @@ class _Conversation(Conversation):
         for item in self.transcripts.clear():
             if item.turn > turn:
                 self.transcripts.put_nowait(item)
-        trace.mark("playback", "playback_stopped", turn)
+        trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
         trace.end_turn(trace.turns[turn])
         self.interruptions += 1
         self._start_agent()
@@ -112,7 +113,7 @@ class ExercisePipeline(StreamingPipeline):
 
 def heard_after(run: RunResult, turn: int = 0) -> float:
     """Seconds of ``turn``'s reply played after the caller barged in (0 when the agent stopped at once)."""
-    barge = run.trace.first(turn, "barge_in")
+    barge = run.trace.first(turn, MarkName.BARGE_IN)
     if barge is None:
         return 0.0
     return round(sum(max(0.0, s.end - max(s.start, barge)) for s in run.trace.spans

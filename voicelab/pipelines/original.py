@@ -18,6 +18,7 @@ from ..context import RunContext
 from ..stages.caller import SPEECH_LEVEL
 from ..stages.llm import LlmEngine, ScriptedLLM
 from ..trace import AgentState
+from ..vocabulary import MarkName, SpanName
 
 SAMPLE_RATE = 16_000
 TUTORIAL_SILENCE_LEVEL = 0.05  # mean |x| below this counts as silence
@@ -45,36 +46,36 @@ class OriginalPipeline:
         trace.set_state(AgentState.LISTENING)
         chunk_s = ctx.stages.caller.chunk_ms / 1000
         spoken = int(len(text) / ctx.stages.caller.chars_per_second * 1000 / ctx.stages.caller.chunk_ms) * chunk_s
-        trace.add_span("caller", "speech", turn.start, turn.start + spoken)
-        trace.mark("caller", "speech_end", at=round(turn.start + spoken, 9))
-        trace.mark("caller", "audio_chunk_received")
-        trace.mark("asr", "asr_started")
+        trace.add_span("caller", SpanName.SPEECH, turn.start, turn.start + spoken)
+        trace.mark("caller", MarkName.SPEECH_END, at=round(turn.start + spoken, 9))
+        trace.mark("caller", MarkName.AUDIO_CHUNK_RECEIVED)
+        trace.mark("asr", MarkName.ASR_STARTED)
         trace.set_state(AgentState.PROCESSING_SPEECH)
         transcription = ""
         async for words, final in self._transcribe(self._audio(text, ctx), text, ctx):
             if final:
                 transcription = words
-                trace.mark("asr", "asr_complete", text=words)
+                trace.mark("asr", MarkName.ASR_COMPLETE, text=words)
         turn.transcript = transcription
         trace.set_state(AgentState.THINKING)
 
-        started = trace.mark("llm", "llm_started")
+        started = trace.mark("llm", MarkName.LLM_STARTED)
         response, first = "", None
         async for token in self.llm.stream(transcription, ctx):
             if first is None:
-                first = trace.mark("llm", "llm_first_token")
-                trace.add_span("llm", "ttft", started, first)
+                first = trace.mark("llm", MarkName.LLM_FIRST_TOKEN)
+                trace.add_span("llm", SpanName.TTFT, started, first)
             response += token
-        done = trace.mark("llm", "llm_complete", tokens=len(response.split()))
-        trace.add_span("llm", "generate", first if first is not None else started, done)
+        done = trace.mark("llm", MarkName.LLM_COMPLETE, tokens=len(response.split()))
+        trace.add_span("llm", SpanName.GENERATE, first if first is not None else started, done)
         turn.response = response.strip()
 
-        trace.mark("tts", "tts_started")
+        trace.mark("tts", MarkName.TTS_STARTED)
         async for _ in self._synthesize(self._words(response), ctx):
-            if trace.first(turn.index, "tts_first_chunk") is None:
-                trace.mark("tts", "tts_first_chunk")
+            if trace.first(turn.index, MarkName.TTS_FIRST_CHUNK) is None:
+                trace.mark("tts", MarkName.TTS_FIRST_CHUNK)
                 trace.set_state(AgentState.SPEAKING)
-        trace.mark("tts", "tts_complete")
+        trace.mark("tts", MarkName.TTS_COMPLETE)
         trace.set_state(AgentState.LISTENING)
         trace.end_turn(turn)
 
@@ -87,7 +88,7 @@ class OriginalPipeline:
         for _ in range(chunks):
             chunk = ctx.rngs["caller"].standard_normal(size).astype(np.float32) * SPEECH_LEVEL
             await ctx.clock.sleep(caller.chunk_ms / 1000)
-            ctx.trace.mark("caller", "chunk_delivered")
+            ctx.trace.mark("caller", MarkName.CHUNK_DELIVERED)
             yield chunk
 
     async def _transcribe(self, audio: AsyncIterator[np.ndarray], truth: str,
@@ -99,20 +100,20 @@ class OriginalPipeline:
         words, said, silent_s, count = truth.split(), 0, 0.0, 0
         async for chunk in audio:
             count += 1
-            with trace.span("asr", "chunk"):
+            with trace.span("asr", SpanName.CHUNK):
                 await ctx.clock.sleep(ctx.duration("asr", config.chunk_processing_s(chunk_s)))
             if count % config.partial_every == 0 and said < len(words):
                 said += 1
-                trace.mark("asr", "asr_partial", text=" ".join(words[:said]))
+                trace.mark("asr", MarkName.ASR_PARTIAL, text=" ".join(words[:said]))
                 yield " ".join(words[:said]), False
             silent_s = silent_s + TUTORIAL_SILENCE_STEP_S if np.mean(np.abs(chunk)) < TUTORIAL_SILENCE_LEVEL else 0.0
             if silent_s >= TUTORIAL_SILENCE_THRESHOLD_S:
-                trace.mark("asr", "end_of_utterance", reason="silence")
-                with trace.span("asr", "finalize"):
+                trace.mark("asr", MarkName.END_OF_UTTERANCE, reason="silence")
+                with trace.span("asr", SpanName.FINALIZE):
                     await ctx.clock.sleep(ctx.duration("asr", config.finalization_s))
                 yield truth, True
                 return
-        trace.mark("asr", "end_of_utterance", reason="audio ended")
+        trace.mark("asr", MarkName.END_OF_UTTERANCE, reason="audio ended")
         yield truth, True
 
     @staticmethod
@@ -129,14 +130,14 @@ class OriginalPipeline:
             buffer += piece
             if len(buffer) >= config.clause_chars or first:
                 if first:
-                    with trace.span("tts", "ttfb", text=buffer.strip()):
+                    with trace.span("tts", SpanName.TTFB, text=buffer.strip()):
                         await ctx.clock.sleep(ctx.duration("tts", config.first_chunk_s))
                     first = False
                 seconds = len(buffer) / config.chars_per_second
                 audio = ctx.rngs["tts"].standard_normal(int(SAMPLE_RATE * seconds)).astype(np.float32) * SPEECH_LEVEL
                 yield audio
-                with trace.span("tts", "synthesize", chars=len(buffer), text=buffer.strip()):
+                with trace.span("tts", SpanName.SYNTHESIZE, chars=len(buffer), text=buffer.strip()):
                     await ctx.clock.sleep(ctx.duration("tts", seconds * config.rtf))
                 buffer = ""
         if buffer.strip():
-            trace.mark("tts", "tts_text_dropped", text=buffer.strip())
+            trace.mark("tts", MarkName.TTS_TEXT_DROPPED, text=buffer.strip())

@@ -40,6 +40,7 @@ from ..stages.vad import EnergyVAD, run_vad
 from ..trace import AgentState
 from ..transport import Transport, run_leg
 from ..validation import ConfigError, check_type
+from ..vocabulary import MarkName, SpanName, VadEvent
 
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
@@ -180,7 +181,7 @@ class Conversation:
         """Stop ``turn``'s reply now: cancel LLM, TTS and playback, flush their queues, start afresh.
         Shown in notebook 10."""
         trace = self.ctx.trace
-        trace.mark("vad", "barge_in", turn)
+        trace.mark("vad", MarkName.BARGE_IN, turn)
         trace.set_state(AgentState.INTERRUPTED, turn)
         for task in self.agent:
             task.cancel()
@@ -190,7 +191,7 @@ class Conversation:
         for item in self.transcripts.clear():
             if item.turn > turn:
                 self.transcripts.put_nowait(item)
-        trace.mark("playback", "playback_stopped", turn)
+        trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
         trace.end_turn(trace.turns[turn])
         self.interruptions += 1
         self._start_agent()
@@ -210,7 +211,7 @@ class Conversation:
             if watching != self.active:
                 watching = self.active
                 detector.reset()
-            if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == "speech_started":
+            if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) is VadEvent.SPEECH_STARTED:
                 await asyncio.sleep(0)  # let the endpointer record the caller's speech first
                 if self.active is not None:
                     self.interrupt(self.active)
@@ -278,11 +279,11 @@ class Conversation:
             if self.first_audio is not None and (barge_in.kind == "noise" or not last):
                 onset = round(self.first_audio + barge_in.after_s, 9)
                 await ctx.clock.sleep_until(onset)
-                trace.mark("caller", "interjection", turn, kind=barge_in.kind)
+                trace.mark("caller", MarkName.INTERJECTION, turn, kind=barge_in.kind)
                 if barge_in.kind == "speech":
                     return True
                 burst += [onset, onset + barge_in.burst_s]
-                trace.add_span("caller", "noise", onset, round(onset + barge_in.burst_s, 9), turn)
+                trace.add_span("caller", SpanName.NOISE, onset, round(onset + barge_in.burst_s, 9), turn)
             await self._wait(lambda: self.reply_over)
             if burst and trace.states[-1].state is AgentState.INTERRUPTED:  # a false interruption
                 await ctx.clock.sleep_until(burst[1])
@@ -307,8 +308,8 @@ class Conversation:
             self.listening, self.first_audio, self.reply_over, self.endpointed = turn.index, None, False, False
             if not barged:
                 trace.set_state(AgentState.LISTENING)
-            trace.add_span("caller", "speech", turn.start, turn.start + utterance.speech_end)
-            trace.mark("caller", "speech_end", at=round(turn.start + utterance.speech_end, 9))
+            trace.add_span("caller", SpanName.SPEECH, turn.start, turn.start + utterance.speech_end)
+            trace.mark("caller", MarkName.SPEECH_END, at=round(turn.start + utterance.speech_end, 9))
             if self.barge_in is None:
                 await self._speak(utterance, turn.index, mic)
             else:

@@ -29,6 +29,7 @@ from ..stages.llm import LlmEngine
 from ..trace import Trace
 from ..untrusted import escape_controls, shown
 from ..validation import ConfigError, check_number
+from ..vocabulary import MarkName
 from .threaded import stream_from_thread
 
 ENV_BASE_URL, ENV_MODEL, ENV_API_KEY = "VOICELAB_LLM_BASE_URL", "VOICELAB_LLM_MODEL", "VOICELAB_LLM_API_KEY"
@@ -311,7 +312,7 @@ class OpenAIChatLLM(LlmEngine):
             async for piece in stream_from_thread(produce, on_stop=watch.stop):
                 yield piece
         except LlmError as error:
-            ctx.trace.mark("llm", "llm_error", error=str(error))
+            ctx.trace.mark("llm", MarkName.LLM_ERROR, error=str(error))
             error.trace = ctx.trace
             raise
 

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import AudioFrame, EndOfUtterance, Transcript
+from ..vocabulary import MarkName, SpanName
 from .caller import Utterance
 
 
@@ -63,16 +64,16 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
         if isinstance(frame, AudioFrame):
             if frame.turn != turn:
                 turn, last_partial = frame.turn, ""
-                trace.mark("asr", "asr_started", turn)
+                trace.mark("asr", MarkName.ASR_STARTED, turn)
                 await engine.start(utterances[turn], ctx)
-            with trace.span("asr", "chunk", turn):
+            with trace.span("asr", SpanName.CHUNK, turn):
                 partial = await engine.feed(frame, ctx)
             if partial and partial != last_partial:
                 last_partial = partial
-                trace.mark("asr", "asr_partial", turn, text=partial)
+                trace.mark("asr", MarkName.ASR_PARTIAL, turn, text=partial)
                 await outbox.put(Transcript(partial, False, turn))
         elif isinstance(frame, EndOfUtterance):
-            with trace.span("asr", "finalize", frame.turn):
+            with trace.span("asr", SpanName.FINALIZE, frame.turn):
                 text = await engine.finish(ctx)
-            trace.mark("asr", "asr_complete", frame.turn, text=text)
+            trace.mark("asr", MarkName.ASR_COMPLETE, frame.turn, text=text)
             await outbox.put(Transcript(text, True, frame.turn))

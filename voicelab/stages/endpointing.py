@@ -18,6 +18,7 @@ from ..context import RunContext
 from ..endpointing import Decision, EndpointingPolicy, Pause
 from ..frames import AudioFrame
 from ..hesitation import sounds_finished
+from ..vocabulary import SpanName, VadEvent
 from .caller import Utterance
 from .vad import frame_energies, run_endpointer
 
@@ -45,19 +46,19 @@ class PolicyEndpointer:
     def _close_pause(self, turn: int) -> None:
         """Record the pause that just ended (and the model call, if it came to one)."""
         trace, d, start = self.ctx.trace, self.decision, self.turn_start + self.pause_start
-        trace.add_span("vad", "pause", round(start, 9), round(start + self.silence_s, 9), turn)
+        trace.add_span("vad", SpanName.PAUSE, round(start, 9), round(start + self.silence_s, 9), turn)
         if d is not None and d.asked_s is not None and self.silence_s >= d.asked_s - 1e-9:
             asked = start + d.asked_s
-            trace.add_span("vad", "turn_model", round(asked, 9), round(asked + d.inference_s, 9), turn,
+            trace.add_span("vad", SpanName.TURN_MODEL, round(asked, 9), round(asked + d.inference_s, 9), turn,
                            probability=round(d.probability or 0.0, 6))
 
-    def update(self, frame: AudioFrame) -> str | None:
-        """Feed one chunk; ``"speech_started"``, ``"end_of_utterance"`` or None."""
+    def update(self, frame: AudioFrame) -> VadEvent | None:
+        """Feed one chunk; what it changed (None: nothing)."""
         config, rng = self.ctx.stages.vad, self.ctx.rngs["vad"]
         energies, durations = frame_energies(frame)
         speech = energies > config.threshold
         self.chunk_had_speech = bool(speech.any())
-        event = None
+        event: VadEvent | None = None
         t = frame.start
         for is_speech, seconds in zip(speech.tolist(), durations.tolist(), strict=True):
             if is_speech:
@@ -68,7 +69,7 @@ class PolicyEndpointer:
                 self.silence_s = 0.0
                 self.speech_s += seconds
                 if not self.in_speech and self.speech_s >= config.min_speech_s - 1e-9:
-                    self.in_speech, event = True, "speech_started"
+                    self.in_speech, event = True, VadEvent.SPEECH_STARTED
             elif not self.in_speech:
                 self.speech_s = 0.0
             else:
@@ -78,7 +79,7 @@ class PolicyEndpointer:
                 self.silence_s += seconds
                 if self.silence_s >= self.decision.wait_s - 1e-9:
                     self._close_pause(frame.turn)
-                    return "end_of_utterance"
+                    return VadEvent.END_OF_UTTERANCE
             t += seconds
         return event
 
@@ -108,7 +109,7 @@ class _PolicyTurns:
     def start_turn(self, turn: int) -> None:
         self.vad.reset(self.utterances.get(turn), self.vad.ctx.trace.turns[turn].start)
 
-    def update(self, frame: AudioFrame) -> str | None:
+    def update(self, frame: AudioFrame) -> VadEvent | None:
         return self.vad.update(frame)
 
     def end_attrs(self, reason: str) -> dict[str, Any]:

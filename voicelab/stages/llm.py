@@ -11,6 +11,7 @@ from typing import cast
 from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, Token, Transcript
+from ..vocabulary import MarkName, SpanName
 
 # The tutorial's replies: the first keyword found in the prompt picks the reply.
 SCRIPTED_REPLIES: dict[str, str] = {
@@ -62,25 +63,25 @@ async def respond(engine: LlmEngine, text: str, turn: int, outbox: Outbox, ctx: 
     Cancelled mid-reply (barge-in), it records the cut-short span with ``cancelled=True`` and closes the stream.
     """
     trace = ctx.trace
-    started = trace.mark("llm", "llm_started", turn)
+    started = trace.mark("llm", MarkName.LLM_STARTED, turn)
     first: float | None = None
     tokens: list[str] = []
     try:
         async with aclosing(cast(AsyncGenerator[str, None], engine.stream(text, ctx))) as stream:
             async for token in stream:
                 if first is None:
-                    first = trace.mark("llm", "llm_first_token", turn)
-                    trace.add_span("llm", "ttft", started, first, turn)
+                    first = trace.mark("llm", MarkName.LLM_FIRST_TOKEN, turn)
+                    trace.add_span("llm", SpanName.TTFT, started, first, turn)
                 tokens.append(token)
                 await outbox.put(Token(token, turn))
     except asyncio.CancelledError:  # the caller barged in: keep what was generated, marked as cut short
         if first is None:
-            trace.add_span("llm", "ttft", started, ctx.clock.now(), turn, cancelled=True)
+            trace.add_span("llm", SpanName.TTFT, started, ctx.clock.now(), turn, cancelled=True)
         else:
-            trace.add_span("llm", "generate", first, ctx.clock.now(), turn, tokens=len(tokens), cancelled=True)
+            trace.add_span("llm", SpanName.GENERATE, first, ctx.clock.now(), turn, tokens=len(tokens), cancelled=True)
         trace.turns[turn].response = "".join(tokens).strip()
         raise
-    done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
-    trace.add_span("llm", "generate", first if first is not None else started, done, turn, tokens=len(tokens))
+    done = trace.mark("llm", MarkName.LLM_COMPLETE, turn, tokens=len(tokens))
+    trace.add_span("llm", SpanName.GENERATE, first if first is not None else started, done, turn, tokens=len(tokens))
     trace.turns[turn].response = "".join(tokens).strip()
     await outbox.put(EndOfResponse(turn))

@@ -8,6 +8,7 @@ from ..channel import Inbox
 from ..context import RunContext
 from ..frames import EndOfSpeech, SpeechAudio
 from ..trace import AgentState
+from ..vocabulary import MarkName, SpanName
 
 # In real time a task wakes a little after its deadline; gaps this short are scheduling, not starved audio.
 UNDERRUN_MIN_S = 0.002
@@ -29,17 +30,17 @@ async def run_playback(inbox: Inbox, ctx: RunContext, on_finished: Callable[[int
             now = ctx.clock.now()
             if frame.turn != turn:
                 turn = frame.turn
-                trace.mark("playback", "playback_started", turn)
+                trace.mark("playback", MarkName.PLAYBACK_STARTED, turn)
                 trace.set_state(AgentState.SPEAKING, turn)
                 if on_started is not None:
                     on_started(turn)
             elif idle_since is not None and now > idle_since + UNDERRUN_MIN_S:
-                trace.add_span("playback", "underrun", idle_since, now, turn)
-            with trace.span("playback", "play", turn, text=frame.text):
+                trace.add_span("playback", SpanName.UNDERRUN, idle_since, now, turn)
+            with trace.span("playback", SpanName.PLAY, turn, text=frame.text):
                 await ctx.clock.sleep(frame.duration)
             idle_since = ctx.clock.now()
         elif isinstance(frame, EndOfSpeech):
-            trace.mark("playback", "playback_finished", frame.turn)
+            trace.mark("playback", MarkName.PLAYBACK_FINISHED, frame.turn)
             trace.set_state(AgentState.LISTENING, frame.turn)
             idle_since = None
             on_finished(frame.turn)

@@ -21,6 +21,7 @@ from ..context import RunContext
 from ..frames import EndOfResponse, Token, Transcript
 from ..trace import Trace
 from ..validation import check_number
+from ..vocabulary import MarkName, SpanName
 from .llm import LlmEngine, respond
 
 MAX_STABLE_S = 10.0
@@ -55,7 +56,7 @@ class _Guess:
         clock = self.ctx.clock
         await clock.sleep(stable_s)
         self.started = clock.now()
-        self.ctx.trace.mark("llm", "llm_speculation_started", self.turn, text=self.text)
+        self.ctx.trace.mark("llm", MarkName.LLM_SPECULATION_STARTED, self.turn, text=self.text)
         async with aclosing(cast(AsyncGenerator[str, None], engine.stream(self.text, self.ctx))) as stream:
             async for token in stream:
                 if self.first is None:
@@ -67,7 +68,7 @@ class _Guess:
         """Drop it; a generation that had started is recorded as a discarded speculation."""
         self.task.cancel()
         if self.started is not None:
-            self.ctx.trace.add_span("llm", "speculation", self.started, self.ctx.clock.now(), self.turn,
+            self.ctx.trace.add_span("llm", SpanName.SPECULATION, self.started, self.ctx.clock.now(), self.turn,
                                     text=self.text, outcome="discarded", cancelled=True)
 
 
@@ -103,21 +104,21 @@ async def run_speculative_llm(engine: LlmEngine, inbox: Inbox, outbox: Outbox, c
 
 async def _adopt(guess: _Guess, outbox: Outbox, trace: Trace, ctx: RunContext) -> None:
     """The final transcript is what the LLM started on: speak its held tokens now, then the rest as they come."""
-    turn, started, final = guess.turn, guess.started, trace.first(guess.turn, "asr_complete")
+    turn, started, final = guess.turn, guess.started, trace.first(guess.turn, MarkName.ASR_COMPLETE)
     assert started is not None and final is not None  # only a started guess is adopted, on the final transcript
-    trace.mark("llm", "llm_started", turn, at=started)
+    trace.mark("llm", MarkName.LLM_STARTED, turn, at=started)
     first: float | None = None
     tokens: list[str] = []
     while (token := await guess.held.get()) is not None:
         if first is None:  # the model produced it at guess.first, possibly before the final transcript
-            first = trace.mark("llm", "llm_first_token", turn, at=guess.first)
-            trace.add_span("llm", "ttft", started, first, turn, speculative=True)
+            first = trace.mark("llm", MarkName.LLM_FIRST_TOKEN, turn, at=guess.first)
+            trace.add_span("llm", SpanName.TTFT, started, first, turn, speculative=True)
         tokens.append(token)
         await outbox.put(Token(token, turn))
-    done = trace.mark("llm", "llm_complete", turn, tokens=len(tokens))
-    trace.add_span("llm", "speculation", started, done, turn, text=guess.text, outcome="used",
+    done = trace.mark("llm", MarkName.LLM_COMPLETE, turn, tokens=len(tokens))
+    trace.add_span("llm", SpanName.SPECULATION, started, done, turn, text=guess.text, outcome="used",
                    saved_s=round(final - started, 9))
-    trace.add_span("llm", "generate", guess.first if guess.first is not None else started, done, turn,
+    trace.add_span("llm", SpanName.GENERATE, guess.first if guess.first is not None else started, done, turn,
                    tokens=len(tokens))
     trace.turns[turn].response = "".join(tokens).strip()
     await outbox.put(EndOfResponse(turn))

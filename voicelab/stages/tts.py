@@ -14,6 +14,7 @@ from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
 from ..noise import noise
+from ..vocabulary import MarkName, SpanName
 
 SPEECH_LEVEL = 0.1
 CLAUSE_END = ",.;:!?"
@@ -64,19 +65,19 @@ async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: O
             async for samples in chunks:
                 if got_first is None:
                     got_first = ctx.clock.now()
-                    trace.add_span("tts", "ttfb", requested, got_first, turn, text=text)
+                    trace.add_span("tts", SpanName.TTFB, requested, got_first, turn, text=text)
                     if first:
-                        trace.mark("tts", "tts_first_chunk", turn)
+                        trace.mark("tts", MarkName.TTS_FIRST_CHUNK, turn)
                 await outbox.put(SpeechAudio(samples, engine.sample_rate, text, turn))
     except asyncio.CancelledError:  # the caller barged in: record the cut-short request
         if got_first is None:
-            trace.add_span("tts", "ttfb", requested, ctx.clock.now(), turn, text=text, cancelled=True)
+            trace.add_span("tts", SpanName.TTFB, requested, ctx.clock.now(), turn, text=text, cancelled=True)
         else:
-            trace.add_span("tts", "synthesize", got_first, ctx.clock.now(), turn, chars=len(text), text=text,
+            trace.add_span("tts", SpanName.SYNTHESIZE, got_first, ctx.clock.now(), turn, chars=len(text), text=text,
                            cancelled=True)
         raise
     if got_first is not None:
-        trace.add_span("tts", "synthesize", got_first, ctx.clock.now(), turn, chars=len(text), text=text)
+        trace.add_span("tts", SpanName.SYNTHESIZE, got_first, ctx.clock.now(), turn, chars=len(text), text=text)
 
 
 async def run_tts(engine: TtsEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext) -> None:
@@ -89,7 +90,7 @@ async def run_tts(engine: TtsEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
         if isinstance(frame, Token):
             if frame.turn != turn:
                 turn, buffer, spoken = frame.turn, "", 0
-                trace.mark("tts", "tts_started", turn)
+                trace.mark("tts", MarkName.TTS_STARTED, turn)
             buffer += frame.text
             if clause_ready(buffer, config.clause_chars):
                 await _speak(engine, buffer.strip(), turn, spoken == 0, outbox, ctx)
@@ -98,5 +99,5 @@ async def run_tts(engine: TtsEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
             if buffer.strip():
                 await _speak(engine, buffer.strip(), frame.turn, spoken == 0, outbox, ctx)
             buffer = ""
-            trace.mark("tts", "tts_complete", frame.turn)
+            trace.mark("tts", MarkName.TTS_COMPLETE, frame.turn)
             await outbox.put(EndOfSpeech(frame.turn))

@@ -12,6 +12,7 @@ from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import AudioFrame, EndOfUtterance
 from ..trace import AgentState
+from ..vocabulary import MarkName, VadEvent
 
 FRAME_S = 0.01  # the VAD judges 10 ms frames, like WebRTC's VAD, whatever the chunk size
 
@@ -50,8 +51,8 @@ class EnergyVAD:
         self.chunk_had_speech = False
 
     def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
-               endpoint_silence_s: float) -> str | None:
-        """Feed one chunk; return ``"speech_started"``, ``"end_of_utterance"`` or None. Shown in notebook 03."""
+               endpoint_silence_s: float) -> VadEvent | None:
+        """Feed one chunk; return ``SPEECH_STARTED``, ``END_OF_UTTERANCE`` or None. Shown in notebook 03."""
         energies, durations = frame_energies(frame)
         speech = np.flatnonzero(energies > threshold)
         self.chunk_had_speech = bool(len(speech))
@@ -67,8 +68,8 @@ class EnergyVAD:
                 if self.speech_s < min_speech_s - 1e-9:
                     return None
                 self.in_speech = True
-                return "speech_started"
-        return "end_of_utterance" if self.silence_s >= endpoint_silence_s - 1e-9 else None
+                return VadEvent.SPEECH_STARTED
+        return VadEvent.END_OF_UTTERANCE if self.silence_s >= endpoint_silence_s - 1e-9 else None
 
 
 async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
@@ -94,8 +95,8 @@ class Endpointer(Protocol):
     def start_turn(self, turn: int) -> None:
         """Forget the previous turn; ``turn``'s audio starts with the next chunk."""
 
-    def update(self, frame: AudioFrame) -> str | None:
-        """``"speech_started"``, ``"end_of_utterance"`` or None for this chunk."""
+    def update(self, frame: AudioFrame) -> VadEvent | None:
+        """What this chunk changed (None: nothing)."""
 
     def end_attrs(self, reason: str) -> dict[str, Any]:
         """Extra attributes of the turn's ``end_of_utterance`` mark (``reason``: "silence" or "audio ended")."""
@@ -114,7 +115,7 @@ class _EnergyEndpointer:
     def start_turn(self, turn: int) -> None:
         self.vad.reset()
 
-    def update(self, frame: AudioFrame) -> str | None:
+    def update(self, frame: AudioFrame) -> VadEvent | None:
         c = self.config
         return self.vad.update(frame, c.threshold, c.min_speech_s, c.endpoint_silence_s)
 
@@ -131,7 +132,7 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
     turn, ended = -1, True
 
     async def end(reason: str) -> None:
-        trace.mark("vad", "end_of_utterance", turn, reason=reason, **endpointer.end_attrs(reason))
+        trace.mark("vad", MarkName.END_OF_UTTERANCE, turn, reason=reason, **endpointer.end_attrs(reason))
         trace.set_state(AgentState.THINKING, turn)
         await outbox.put(EndOfUtterance(turn, reason))
         on_endpoint(turn)
@@ -146,15 +147,15 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
         if frame.turn != turn:
             turn, ended = frame.turn, False
             endpointer.start_turn(turn)
-            trace.mark("vad", "audio_chunk_received", turn)
+            trace.mark("vad", MarkName.AUDIO_CHUNK_RECEIVED, turn)
         if ended:
             continue
         event = endpointer.update(frame)
-        if event != "end_of_utterance" or endpointer.chunk_had_speech:
+        if event is not VadEvent.END_OF_UTTERANCE or endpointer.chunk_had_speech:
             await outbox.put(frame)
-        if event == "speech_started":
-            trace.mark("vad", "speech_started", turn)
+        if event is VadEvent.SPEECH_STARTED:
+            trace.mark("vad", MarkName.SPEECH_STARTED, turn)
             trace.set_state(AgentState.PROCESSING_SPEECH, turn)
-        elif event == "end_of_utterance":
+        elif event is VadEvent.END_OF_UTTERANCE:
             ended = True
             await end("silence")

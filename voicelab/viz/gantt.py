@@ -25,6 +25,7 @@ from .. import palette
 from ..budgets import LatencyBudgets
 from ..metrics import turn_metrics
 from ..trace import AgentState, Trace
+from ..vocabulary import MarkName
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, LEGEND_LINE, ROW_HEIGHT, Legend
 
 _BAR = 0.62  # bar height, in rows
@@ -138,9 +139,9 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legen
     y = _bar(rows["vad"])
     color = palette.stage_color("vad")
     for i in view.turns:
-        heard = view.trace.first(i, "audio_chunk_received")
+        heard = view.trace.first(i, MarkName.AUDIO_CHUNK_RECEIVED)
         eou = next((m.t for m in view.trace.marks_of(i) if m.name == "end_of_utterance" and m.stage == "vad"), None)
-        speech_end = view.trace.first(i, "speech_end")
+        speech_end = view.trace.first(i, MarkName.SPEECH_END)
         if heard is None or eou is None:
             continue
         ax.broken_barh([(heard - view.offset, eou - heard)], y, facecolors=color, alpha=0.3, edgecolors="none")
@@ -198,7 +199,7 @@ def _fit(text: str, seconds: float, seconds_per_inch: float, fontsize: float) ->
 
 def _room_after(view: _View, turn: int) -> float:
     """Seconds from the turn's speech end to the next turn's start (or the end of the view): room for a label."""
-    speech_end = view.trace.first(turn, "speech_end")
+    speech_end = view.trace.first(turn, MarkName.SPEECH_END)
     if speech_end is None:
         return float("inf")
     following = [x.start for x in view.trace.turns[turn + 1:]]

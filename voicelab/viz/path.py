@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..trace import Trace
 from ..transport import transport_metrics
+from ..vocabulary import MarkName
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 LEG_COLORS = {"uplink": "#7F7F7F", "downlink": "#B07AA1"}
@@ -32,7 +33,7 @@ def _ms(seconds: float) -> str:
 
 def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float]]:
     """The waterfall's rows in time order: (label, group, start, end), seconds from the caller's speech end."""
-    origin = trace.first(turn, "speech_end") or 0.0
+    origin = trace.first(turn, MarkName.SPEECH_END) or 0.0
     spans = sorted((s for s in trace.spans if s.turn == turn and s.stage in LEG_COLORS), key=lambda s: s.start)
     points = {name: trace.first(turn, name) for name in
               ("server_speech_end", "end_of_utterance", "asr_complete", "llm_first_token", "tts_first_chunk")}
@@ -63,8 +64,8 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
                   fontsize=LEGEND_FONT_SIZE)
     ax.invert_yaxis()
     top = -0.9
-    server_from = (trace.first(turn, "server_speech_end") or trace.first(turn, "speech_end") or 0.0) \
-        - (trace.first(turn, "speech_end") or 0.0)
+    server_from = (trace.first(turn, MarkName.SERVER_SPEECH_END) or trace.first(turn, MarkName.SPEECH_END) or 0.0) \
+        - (trace.first(turn, MarkName.SPEECH_END) or 0.0)
     brackets = [(values["mouth_to_ear"], 0.0, MOUTH_COLOR, "mouth-to-ear (what the caller hears)", top - 0.9),
                 (values["server_voice_to_voice"], server_from, SERVER_COLOR, "server voice-to-voice (what logs show)",
                  top)]

@@ -10,6 +10,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from ..turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
+from ..vocabulary import MarkName
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
@@ -71,7 +72,7 @@ def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     ax = fig.axes[0]
     values = turn_taking_metrics(trace, turn)
     start = trace.turns[turn].start
-    speech_end = trace.first(turn, "speech_end")
+    speech_end = trace.first(turn, MarkName.SPEECH_END)
     if values["false_cutoff"]:
         cut = values["cut_at"]
         ax.axvline(cut, color=CUTOFF_COLOR, linewidth=2.0, gid="false-cutoff")

@@ -1,0 +1,94 @@
+"""The names a run's trace is written in: its marks (instant events), its spans, the VAD's results and the
+agent's states.
+
+A stage records ``trace.mark("asr", MarkName.ASR_COMPLETE, turn)``; metrics, charts, exporters and importers
+read the same member. Each name is a :class:`~enum.StrEnum`: a member *is* its string (equal to it, hashing
+like it, formatting and printing as it), so traces, JSON and CSV exports, golden digests and notebook outputs
+read exactly as they did when these were bare strings, and ``trace.first(turn, "asr_complete")`` still works.
+``tests/test_vocabulary.py`` fails if a bare mark or span name reappears in the package outside this module.
+"""
+
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+
+
+class _Name(StrEnum):
+    """A name of the trace's vocabulary: it reads, prints and compares as the string it stands for."""
+
+    def __repr__(self) -> str:
+        # the repr of the string, so a dict of metrics or a Mark shown in a notebook looks as it always did
+        return str.__repr__(self)
+
+
+class MarkName(_Name):
+    """An instant event in the trace (a :class:`~voicelab.trace.Mark`'s ``name``)."""
+
+    # the caller
+    SPEECH_END = "speech_end"  # the caller's last word ends
+    CHUNK_DELIVERED = "chunk_delivered"  # the original pipeline's caller handed a chunk over
+    INTERJECTION = "interjection"  # the caller speaks (or makes a noise) over the agent
+    # the VAD / endpointer
+    AUDIO_CHUNK_RECEIVED = "audio_chunk_received"
+    SPEECH_STARTED = "speech_started"
+    END_OF_UTTERANCE = "end_of_utterance"
+    BARGE_IN = "barge_in"  # speech heard while the agent talks: the reply is interrupted
+    # the recognizer
+    ASR_STARTED = "asr_started"
+    ASR_PARTIAL = "asr_partial"
+    ASR_COMPLETE = "asr_complete"
+    # the LLM
+    LLM_SPECULATION_STARTED = "llm_speculation_started"
+    LLM_STARTED = "llm_started"
+    LLM_FIRST_TOKEN = "llm_first_token"
+    LLM_COMPLETE = "llm_complete"
+    LLM_ERROR = "llm_error"
+    # the synthesizer
+    TTS_STARTED = "tts_started"
+    TTS_FIRST_CHUNK = "tts_first_chunk"
+    TTS_COMPLETE = "tts_complete"
+    TTS_TEXT_DROPPED = "tts_text_dropped"  # the original pipeline's text left unspoken
+    # playback and the network
+    PLAYBACK_STARTED = "playback_started"
+    PLAYBACK_FINISHED = "playback_finished"
+    PLAYBACK_STOPPED = "playback_stopped"  # cut off by a barge-in
+    SERVER_SPEECH_END = "server_speech_end"  # the uplink delivered the chunk with the caller's last speech
+    HEARD_FIRST_AUDIO = "heard_first_audio"  # the downlink delivered the reply's first audio
+
+
+class SpanName(_Name):
+    """A stage's stretch of work or time in the trace (a :class:`~voicelab.trace.Span`'s ``name``)."""
+
+    SPEECH = "speech"  # the caller speaking
+    NOISE = "noise"  # a noise burst from the caller's side
+    TALKING_OVER = "talking over"  # the caller's interjection, in the tutorial's version
+    PAUSE = "pause"  # a silence the endpointer heard inside the turn
+    TURN_MODEL = "turn_model"  # the endpointer asking a turn model
+    CHUNK = "chunk"  # the recognizer processing one audio chunk
+    FINALIZE = "finalize"  # the recognizer producing its final transcript
+    SPECULATION = "speculation"  # the LLM answering a partial transcript ahead of the final
+    TTFT = "ttft"  # the LLM's time to first token
+    GENERATE = "generate"  # the LLM's first token to its last
+    TTFB = "ttfb"  # the synthesizer's time to first audio of a clause
+    SYNTHESIZE = "synthesize"  # the synthesizer's first audio of a clause to its last
+    PLAY = "play"  # playback of one audio chunk
+    UNDERRUN = "underrun"  # playback starved of audio
+    CHUNK_FILLING = "audio chunk filling"  # the uplink waiting for the chunk with the last speech to fill
+    LATE = "late (jitter beyond the buffer)"  # a network leg holding an item past its hops' delay
+
+
+class VadEvent(_Name):
+    """What a VAD decided about one audio chunk (None when nothing changed)."""
+
+    SPEECH_STARTED = "speech_started"
+    END_OF_UTTERANCE = "end_of_utterance"
+
+
+class AgentState(str, Enum):
+    """What the agent is doing, as shown in the state band of the charts."""
+
+    LISTENING = "listening"
+    PROCESSING_SPEECH = "processing_speech"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+    INTERRUPTED = "interrupted"
