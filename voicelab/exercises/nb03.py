@@ -9,6 +9,7 @@ from ..config import StageConfigs
 from ..simulate import simulate
 from ..stages import vad as vad_stage
 from ..stages.vad import FRAME_S, EnergyVAD, frame_energies
+from ..vocabulary import VadEvent
 from .grading import BuildIt, Question, Trial
 
 TEXT = "I'd like to book a table, for two people, tomorrow at eight."
@@ -49,9 +50,9 @@ def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
         def update(self, frame, threshold, min_speech_s, endpoint_silence_s):  # type: ignore[no-untyped-def]
             event = super().update(frame, threshold, min_speech_s, endpoint_silence_s)
             self.energies.extend(float(e) for e in frame_energies(frame)[0])
-            if not self.in_speech or event == "speech_started":
+            if not self.in_speech or event == VadEvent.SPEECH_STARTED:
                 return event
-            return "end_of_utterance" if endpointer(list(self.energies), threshold, endpoint_silence_s) else None
+            return VadEvent.END_OF_UTTERANCE if endpointer(list(self.energies), threshold, endpoint_silence_s) else None
 
     return LearnerVAD
 

@@ -211,7 +211,7 @@ class Conversation:
             if watching != self.active:
                 watching = self.active
                 detector.reset()
-            if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) is VadEvent.SPEECH_STARTED:
+            if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == VadEvent.SPEECH_STARTED:
                 await asyncio.sleep(0)  # let the endpointer record the caller's speech first
                 if self.active is not None:
                     self.interrupt(self.active)

@@ -151,11 +151,11 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
         if ended:
             continue
         event = endpointer.update(frame)
-        if event is not VadEvent.END_OF_UTTERANCE or endpointer.chunk_had_speech:
+        if event != VadEvent.END_OF_UTTERANCE or endpointer.chunk_had_speech:
             await outbox.put(frame)
-        if event is VadEvent.SPEECH_STARTED:
+        if event == VadEvent.SPEECH_STARTED:
             trace.mark("vad", MarkName.SPEECH_STARTED, turn)
             trace.set_state(AgentState.PROCESSING_SPEECH, turn)
-        elif event is VadEvent.END_OF_UTTERANCE:
+        elif event == VadEvent.END_OF_UTTERANCE:
             ended = True
             await end("silence")
