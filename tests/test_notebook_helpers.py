@@ -51,7 +51,7 @@ def test_source_of_functions_classes_and_methods() -> None:
     assert func.startswith("# voicelab/stages/llm.py\ndef scripted_reply(")
     method = source_of(OriginalPipeline._synthesize)
     assert method.splitlines()[1].startswith("async def _synthesize(")  # dedented out of its class
-    assert "tts_text_dropped" in method
+    assert "TTS_TEXT_DROPPED" in method
     assert "class OriginalPipeline" in source_of(OriginalPipeline)
 
 
