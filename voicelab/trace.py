@@ -7,18 +7,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import Enum
 from typing import Any, Protocol
 
-
-class AgentState(str, Enum):
-    """What the agent is doing, as shown in the state band of the charts."""
-
-    LISTENING = "listening"
-    PROCESSING_SPEECH = "processing_speech"
-    THINKING = "thinking"
-    SPEAKING = "speaking"
-    INTERRUPTED = "interrupted"
+from .vocabulary import AgentState
 
 
 class _Now(Protocol):
