@@ -3,6 +3,11 @@
 ``tests/data/engine_golden.json`` holds the digests 1bcf903 produced for the cases in ``engine_cases.py``
 (demos, Monte Carlo, barge-in, speculation, sweeps). Here they are recomputed as a notebook would: inside
 a running event loop, with thread creation disabled (as in Pyodide).
+
+Since session 2 every Monte Carlo turn starts at virtual t = 0 (the loop is rewound between turns), so a turn
+is byte-identical to ``simulate()`` of its seed; before, the loop's growing absolute time moved a few turns in
+300 by 1e-9 s. That is the one intended change of results since 1bcf903; it changed none of these digests
+(none of these cases hit a turn it moves), so the file still holds 1bcf903's values.
 """
 
 from __future__ import annotations
@@ -14,6 +19,12 @@ from pathlib import Path
 
 import engine_cases
 import pytest
+
+import voicelab as vl
+from voicelab.experiments import monte_carlo
+from voicelab.interruptions import BargeIn
+from voicelab.pipelines import StreamingPipeline
+from voicelab.presets import get_preset
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "engine_golden.json").read_text())
 
@@ -35,6 +46,45 @@ def test_every_virtual_result_matches_the_old_engine_inline_and_thread_free(monk
     assert started == []
     assert got.keys() == GOLDEN.keys()
     assert [name for name in GOLDEN if got[name] != GOLDEN[name]] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("barge_in", [None, BargeIn(0.5)], ids=["pareto", "barge-in speech"])
+def test_a_monte_carlo_turn_is_exactly_simulate_of_its_seed(barge_in):
+    """Every turn starts at virtual t = 0 on the shared loop, so its trace is byte-identical to ``simulate()``
+    of the same seed (before, the loop's growing absolute time moved a few of 300 turns by 1e-9 s)."""
+    stages = get_preset("seed").stages.with_jitter(2.0, "pareto")
+    turns = 300
+    result = monte_carlo(turns, seed=21, stages=stages, barge_in=barge_in, keep_traces=True, progress=False)
+    assert result.traces is not None
+    texts = result.texts
+    pipeline = StreamingPipeline(barge_in=barge_in) if barge_in else "streaming"
+    differ = []
+    for i, trace in enumerate(result.traces):
+        spoken = [texts[i % len(texts)], texts[(i + 1) % len(texts)]] if barge_in else [texts[i % len(texts)]]
+        alone = vl.simulate(spoken, pipeline=pipeline, stages=result.stages, seed=int(result.seeds[i])).trace
+        if json.dumps(trace.to_dict(), sort_keys=True) != json.dumps(alone.to_dict(), sort_keys=True):
+            differ.append(i)
+    assert differ == []
+
+
+class _Leaky:
+    """A custom pipeline that leaves a sleeping task and a timer behind after every turn."""
+
+    name = "streaming"
+
+    async def run(self, texts, ctx):
+        await StreamingPipeline().run(texts, ctx)
+        asyncio.get_running_loop().create_task(asyncio.sleep(100))
+        asyncio.get_running_loop().call_later(50, print, "never")
+
+
+def test_what_a_turn_leaves_running_is_cancelled_before_the_next_starts_at_zero(capsys):
+    plain = monte_carlo(20, seed=3, progress=False)
+    leaky = monte_carlo(20, seed=3, progress=False, pipeline=_Leaky)
+    for name, values in plain.metrics.items():
+        assert values.tobytes() == leaky.metrics[name].tobytes(), name
+    assert capsys.readouterr().out == ""
 
 
 def test_the_asyncio_internals_the_virtual_loop_relies_on_still_exist():

@@ -116,6 +116,21 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         heapq.heappush(self._scheduled, timer)
         return timer
 
+    def rewind(self) -> None:
+        """Start virtual time over at 0 for the next independent run on this loop (a Monte Carlo turn).
+
+        The next run's times are then computed exactly as on a fresh loop (the loop's absolute time enters
+        the float arithmetic and the nanosecond rounding). Nothing may be pending: no ready callback and
+        no live timer; cancelled timers are dropped.
+        """
+        if self._ready or any(not timer._cancelled for timer in self._scheduled):
+            raise RuntimeError("rewind: callbacks or timers are still pending on this loop")
+        for timer in self._scheduled:
+            timer._scheduled = False
+        self._scheduled.clear()
+        self._timer_cancelled_count = 0
+        self._now = 0.0
+
     def _run_once(self) -> None:
         ready, scheduled = self._ready, self._scheduled
         while not self._stopping:

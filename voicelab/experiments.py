@@ -3,8 +3,9 @@ tail attribution (which stage makes the slow turns slow) and one-knob sweeps.
 
 Every turn is an independent single-turn conversation with its own seed, run on
 its own clock and trace, so turn ``i`` of a Monte Carlo run is exactly
-``simulate([text], stages=..., seed=result.seeds[i])``. All turns share one
-virtual event loop (one ``run`` call), which keeps the cost per turn low; only
+``simulate([text], stages=..., seed=result.seeds[i])``, byte for byte. All turns share one
+virtual event loop (one ``run`` call), which keeps the cost per turn low, and its time
+starts over at 0 for every turn, as on a fresh loop; only
 the metrics and budget values of each turn are kept (``keep_traces=True`` keeps
 the traces too, to draw or inspect the slow ones). With ``barge_in`` every turn is
 interrupted by the next sentence (or a noise burst) and its interruption metrics are kept.
@@ -176,6 +177,24 @@ def _progress(turns: int, progress: bool | None) -> Any:
     return tqdm(total=turns, unit="turn", desc="Monte Carlo", leave=False) if show else _NoBar()
 
 
+async def _fresh_start(loop: Any) -> None:
+    """Leave ``loop`` as a fresh one for the next turn: what the last turn left running is cancelled and awaited
+    (as ``run`` does at the end of a ``simulate``), and virtual time starts over at 0 (:meth:`VirtualEventLoop.rewind`).
+    """
+    if loop._ready or any(not timer._cancelled for timer in loop._scheduled):
+        current = asyncio.current_task()
+        left = [task for task in asyncio.all_tasks(loop) if task is not current]
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.gather(*left, return_exceptions=True)
+        while loop._ready:
+            await asyncio.sleep(0)
+        for timer in loop._scheduled:
+            timer.cancel()
+    loop.rewind()
+
+
 def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
                 stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None,
                 jitter: float | None = None, tail: str | None = None,
@@ -226,6 +245,7 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
         loop = asyncio.get_running_loop()
         with _progress(turns, progress) as bar:
             for i in range(turns):
+                await _fresh_start(loop)
                 turn_clock = Clock(clock.mode, loop)  # every turn's times start at 0, as in simulate()
                 trace = Trace(turn_clock, pipeline="streaming", clock_mode=clock.mode, seed=int(seeds[i]))
                 spoken = [texts[i % len(texts)], texts[(i + 1) % len(texts)]] if second else [texts[i % len(texts)]]
