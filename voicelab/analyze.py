@@ -13,15 +13,16 @@ import json
 import math
 import sys
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from .budgets import LatencyBudgets
-from .experiments import PERCENTILES, TailAttribution, tail_attribution
+from .cli_options import FIGURE_SUFFIXES, add_budget_option, add_gantt_option, add_json_option, assignments, output_path
+from .experiments import PERCENTILES, TailAttribution, TurnArrays, tail_attribution
 from .importers import ADDITIVE, COMPONENT_LABELS, COMPONENTS, FORMATS, Imported, load
 from .metrics import Verdict
+from .tables import fmt, text_table
 from .validation import ConfigError, check_number
 
 METRICS: tuple[str, ...] = ("voice_to_voice", *COMPONENTS)
@@ -85,8 +86,7 @@ class Analysis:
         parts = {name: self.values[name] for name in ADDITIVE}
         if not any(np.all([~np.isnan(v) for v in parts.values()], axis=0)):
             return None
-        return tail_attribution(SimpleNamespace(metrics={"voice_to_voice": self.values["voice_to_voice"]},
-                                                components=parts), share)
+        return tail_attribution(TurnArrays({"voice_to_voice": self.values["voice_to_voice"]}, parts), share)
 
     def missed(self) -> list[int]:
         """Turns that missed any budget, worst first (by how far voice-to-voice, else any value, overshot)."""
@@ -134,18 +134,14 @@ def _nan(value: float | None) -> float:
 
 # -- text report ----------------------------------------------------------------------------------
 def _cell(analysis: Analysis, name: str, turn: int) -> str:
-    from .cli import _fmt
-
     value = analysis.value(name, turn)
     budget = analysis.budgets.get(name)
     mark = "" if budget is None or value is None else (" ✗" if value > budget + 1e-9 else " ✓")
-    return _fmt(value) + mark
+    return fmt(value) + mark
 
 
 def report(analysis: Analysis) -> str:
     """The text the command prints: source line, per-turn table, percentiles, tail, missed turns."""
-    from .cli import _fmt, _table
-
     imp = analysis.imported
     shown = [m for m in METRICS if not np.all(np.isnan(analysis.values[m]))]
     lines = [f"voicelab analyze: {imp.file}: {imp.source}, {analysis.turns} turn{'s' * (analysis.turns != 1)}"]
@@ -155,44 +151,45 @@ def report(analysis: Analysis) -> str:
     lines.append("budgets: " + ", ".join(f"{HEADERS[n]} ≤ {b:g} s" for n, b in analysis.budgets.items())
                  + "   (✓ met, ✗ missed; seconds)\n")
     rows = [(str(i), *(_cell(analysis, m, i) for m in shown)) for i in range(min(analysis.turns, TABLE_ROWS))]
-    lines.append(_table(("turn", *(HEADERS[m] for m in shown)), rows))
+    lines.append(text_table(("turn", *(HEADERS[m] for m in shown)), rows, numbers=True))
     if analysis.turns > TABLE_ROWS:
         lines.append(f"… {analysis.turns - TABLE_ROWS:,} more turns (--json lists every turn)")
     pct, misses = analysis.percentiles(), analysis.miss_rates()
     keys = [f"p{q}" for q in PERCENTILES]
     lines.append("")
-    lines.append(_table(("across turns (s)", *keys, "missed budget"),
-                        [(HEADERS[m], *(_fmt(pct[m][k]) for k in keys),
-                          "—" if misses.get(m) is None else f"{misses[m] * 100:.0f} % of turns") for m in shown]))
+    lines.append(text_table(("across turns (s)", *keys, "missed budget"),
+                            [(HEADERS[m], *(fmt(pct[m][k]) for k in keys), _share(misses.get(m))) for m in shown],
+                            numbers=True))
     lines += _tail_lines(analysis)
     lines += _missed_lines(analysis)
     return "\n".join(lines)
 
 
-def _tail_lines(analysis: Analysis) -> list[str]:
-    from .cli import _fmt, _table
+def _share(rate: float | None) -> str:
+    """A miss rate as a percentage of turns ("—" when no turn has the value)."""
+    return "—" if rate is None else f"{rate * 100:.0f} % of turns"
 
+
+def _tail_lines(analysis: Analysis) -> list[str]:
     tail = analysis.tail()
     if tail is None:
         return ["\ntail attribution: no turn has every part of voice-to-voice"]
     dominant = COMPONENT_LABELS[tail.dominant].split(" (")[0]
     return [f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice ≥ "
-            f"{_fmt(tail.threshold)} s) are {_fmt(tail.total_excess)} s slower than the median; {dominant} "
+            f"{fmt(tail.threshold)} s) are {fmt(tail.total_excess)} s slower than the median; {dominant} "
             "explains most of it\n",
-            _table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
-                   [(COMPONENT_LABELS[n], _fmt(tail.median[n]), _fmt(tail.tail_mean[n]), _fmt(tail.excess[n]),
-                     f"{tail.share[n] * 100:.0f} %") for n in tail.median])]
+            text_table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
+                       [(COMPONENT_LABELS[n], fmt(tail.median[n]), fmt(tail.tail_mean[n]), fmt(tail.excess[n]),
+                         f"{tail.share[n] * 100:.0f} %") for n in tail.median], numbers=True)]
 
 
 def _missed_lines(analysis: Analysis) -> list[str]:
-    from .cli import _fmt
-
     missed = analysis.missed()
     if not missed:
         return ["\nno turn missed a budget"]
     lines = [f"\n{len(missed)} turn{'s' * (len(missed) != 1)} missed a budget, worst first:"]
     for i in missed[:MISSED_ROWS]:
-        over = [f"{HEADERS[n]} {_fmt(v.value)} s (budget {v.budget:g})" for n, v in analysis.verdicts(i).items()
+        over = [f"{HEADERS[n]} {fmt(v.value)} s (budget {v.budget:g})" for n, v in analysis.verdicts(i).items()
                 if v.ok is False]
         parts = {n: analysis.value(n, i) for n in ADDITIVE}
         known = {n: v for n, v in parts.items() if v is not None}
@@ -210,20 +207,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``analyze`` subcommand's arguments."""
     parser.add_argument("file", metavar="FILE", help="a trace or metrics file of your agent")
     parser.add_argument("--format", choices=list(FORMATS), help="the file's format (default: detected)")
-    parser.add_argument("--budget", action="append", default=[], metavar="NAME=SECONDS",
-                        help=f"a budget to judge by, one of {', '.join(METRICS)} (repeatable; defaults: "
-                             + ", ".join(f"{n}={b:g}" for n, b in DEFAULT_BUDGETS.items()) + ")")
-    parser.add_argument("--gantt", metavar="FILE.png", help="save a chart: the slowest turn's Gantt chart, or "
-                                                            "stacked bars for duration-only sources")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    add_budget_option(parser, f"a budget to judge by, one of {', '.join(METRICS)} (repeatable; defaults: "
+                      + ", ".join(f"{n}={b:g}" for n, b in DEFAULT_BUDGETS.items()) + ")")
+    add_gantt_option(parser, "save a chart: the slowest turn's Gantt chart, or stacked bars for duration-only sources")
+    add_json_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``python -m voicelab analyze``: read the file, judge it by the budgets, write what was asked; exit status."""
-    from .cli import FIGURE_SUFFIXES, _assignments, _output_path
-
-    budgets = check_budgets(_assignments("--budget", args.budget))
-    chart_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
+    budgets = check_budgets(assignments("--budget", args.budget))
+    chart_path = output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     imported = load(args.file, args.format)
     analysis = analyze(imported, budgets)
     print(json.dumps(analysis.as_dict(), indent=2) if args.json else report(analysis))

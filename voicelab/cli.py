@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +18,25 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .budgets import LatencyBudgets
+from .cli_options import (
+    FIGURE_SUFFIXES,
+    OutputError,
+    Parser,
+    UsageError,
+    add_barge_in_options,
+    add_budget_option,
+    add_gantt_option,
+    add_json_option,
+    add_spread_options,
+    add_turns_option,
+    assignments,
+    barge_in_from_args,
+    integer,
+    jitter_from_args,
+    one_line,
+    output_path,
+    save,
+)
 from .cli_turns import (
     add_turn_arguments,
     print_rates,
@@ -29,38 +47,16 @@ from .cli_turns import (
     turn_summary,
     with_turn_options,
 )
-from .clock import CLOCK_MODES
+from .clock import CLOCK_MODES, ClockMode
 from .config import StageConfigs
 from .metrics import METRIC_NAMES
 from .pipelines import PIPELINES
 from .presets import PRESETS, get_preset
 from .shutdown import INTERRUPTED, STOPPER
 from .simulate import MAX_SEED, RunResult, check_texts, simulate
-from .timing import TAILS
+from .tables import fmt, text_table
 from .untrusted import escape_controls
 from .validation import ConfigError, check_number, parse_number
-
-FIGURE_SUFFIXES: tuple[str, ...] = (".png", ".svg", ".pdf")
-
-
-class UsageError(ConfigError):
-    """A command-line argument is malformed or out of range."""
-
-
-class OutputError(Exception):
-    """An output file could not be written after the run (exit status 1)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (exit status 2), never the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {_one_line(message)}\n")
-
-
-def _one_line(message: object) -> str:
-    """A message on one line, with any control character escaped (it may quote what a server sent)."""
-    return escape_controls(" ".join(str(message).split()))
 
 
 # -- shared options -------------------------------------------------------------------------------
@@ -72,25 +68,10 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
                         help="what the caller says; repeat for several turns (default: the preset's inputs)")
     parser.add_argument("--seed", default="0", metavar="N", help=f"random seed, 0 to {MAX_SEED} (default 0)")
     parser.add_argument("--chunk-ms", metavar="MS", help="caller audio chunk duration in ms (caller.chunk_ms)")
-    parser.add_argument("--budget", action="append", default=[], metavar="NAME=SECONDS",
-                        help="change a latency budget, e.g. voice_to_voice=0.8 (repeatable)")
+    add_budget_option(parser, "change a latency budget, e.g. voice_to_voice=0.8 (repeatable)")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE.PARAM=VALUE", dest="params",
                         help="change a stage timing, e.g. asr.rtf=0.3 or vad.endpoint_silence_s=0.3 (repeatable)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-
-
-def _assignments(option: str, items: Sequence[str]) -> dict[str, float]:
-    """``["a=1", "b.c=2"]`` -> ``{"a": 1.0, "b.c": 2.0}``; UsageError for anything malformed."""
-    values: dict[str, float] = {}
-    for item in items:
-        name, eq, text = item.partition("=")
-        if not eq or not name.strip() or not text.strip():
-            raise UsageError(f"{option} expects NAME=VALUE; got {item!r}")
-        value = parse_number(name.strip(), text.strip())
-        if values.get(name.strip(), value) != value:
-            raise UsageError(f"{option} {name.strip()} is given twice with different values; give it once")
-        values[name.strip()] = value
-    return values
+    add_json_option(parser)
 
 
 @dataclass(frozen=True)
@@ -108,75 +89,15 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """Validate the scenario options; ConfigError names the first bad one."""
     preset = get_preset(args.preset)
     texts = check_texts(preset.inputs if args.text is None else args.text)
-    seed = int(check_number("--seed", _integer("--seed", args.seed), 0, MAX_SEED, integer=True))
-    budgets = preset.budgets.replace(**_assignments("--budget", args.budget))
-    params = _assignments("--set", args.params)
+    seed = int(check_number("--seed", integer("--seed", args.seed), 0, MAX_SEED, integer=True))
+    budgets = preset.budgets.replace(**assignments("--budget", args.budget))
+    params = assignments("--set", args.params)
     if args.chunk_ms is not None:
         if "caller.chunk_ms" in params:
             raise UsageError("--chunk-ms and --set caller.chunk_ms set the same thing: give one of them")
         params["caller.chunk_ms"] = parse_number("--chunk-ms", args.chunk_ms)
     stages = preset.stages.with_params(params)
     return Scenario(preset.name, texts, seed, budgets, stages)
-
-
-def _integer(option: str, text: str) -> float:
-    value = parse_number(option, text)
-    if math.isfinite(value) and value != int(value):
-        raise UsageError(f"{option} must be an integer; got {text!r}")
-    return int(value) if math.isfinite(value) else value
-
-
-def _output_path(option: str, path: str | None, suffixes: Sequence[str]) -> Path | None:
-    """Check before running that an output file can be written: known suffix, existing folder, a regular
-    file (or none yet), and the system lets us open it for writing (tried, leaving nothing behind)."""
-    if path is None:
-        return None
-    target = Path(path)
-    if target.suffix.lower() not in suffixes:
-        raise UsageError(f"{option} needs a file name ending in {' or '.join(suffixes)}; got {path!r}")
-    try:
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise UsageError(f"{option}: folder {str(folder)!r} does not exist")
-        if target.is_symlink() and not target.exists():
-            raise UsageError(f"{option}: {path!r} is a symbolic link to nothing")
-        existed = target.exists()
-        if existed and not target.is_file():
-            raise UsageError(f"{option}: {path!r} is not a regular file")
-        with open(target, "ab"):
-            pass
-        if not existed:
-            target.unlink()
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None
-    return target
-
-
-def _save(option: str, path: Path, write: Callable[[Path], None]) -> None:
-    """Write an output file after the run; OutputError names the file and the reason (no half-written file left)."""
-    try:
-        write(path)
-    except OSError as exc:
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
-        raise OutputError(f"{option}: cannot write {str(path)!r}: {exc.strerror or exc}") from None
-
-
-# -- formatting -----------------------------------------------------------------------------------
-def _fmt(value: float | None, digits: int = 3) -> str:
-    """A number rounded for display (no float noise, no "-0.000"); "—" when missing."""
-    if value is None or math.isnan(value):
-        return "—"
-    return f"{round(value, digits) + 0.0:.{digits}f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = [list(header), *map(list, rows)]
-    widths = [max(len(line[k]) for line in lines) for k in range(len(header))]
-    out = ["  ".join(c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(line, widths, strict=True)))
-           for line in lines]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out)
 
 
 def _print_demo(result: RunResult) -> None:
@@ -188,18 +109,18 @@ def _print_demo(result: RunResult) -> None:
         print(f"\nturn {turn.index}: “{escape_controls(turn.input)}”")
         print(f"  heard:   {escape_controls(turn.transcript) or '—'}")
         print(f"  replied: {escape_controls(turn.response) or '—'}\n")
-        rows = [(name, _fmt(metrics[name])) for name in METRIC_NAMES]
+        rows = [(name, fmt(metrics[name])) for name in METRIC_NAMES]
         if "barge_in" in result.trace.meta:
             cut = result.interruption(turn.index)
-            rows += [("interruption_latency", _fmt(cut["interruption_latency"])), ("reply heard", _fmt(cut["heard_s"]))]
+            rows += [("interruption_latency", fmt(cut["interruption_latency"])), ("reply heard", fmt(cut["heard_s"]))]
             print(f"  {'interrupted' if cut['interrupted'] else 'not interrupted'}: the caller heard "
-                  f"{_fmt(cut['heard_s'], 2)} s of the reply ({_fmt(100 * (cut['heard_fraction'] or 0), 0)} %)\n")
-        print(_table(("metric", "time (s)"), rows))
+                  f"{fmt(cut['heard_s'], 2)} s of the reply ({fmt(100 * (cut['heard_fraction'] or 0), 0)} %)\n")
+        print(text_table(("metric", "time (s)"), rows, numbers=True))
         print()
         print(budget_table(result, turn.index, title=""))
     n = len(result.trace.turns)
-    print(f"\n{n} turn{'s' if n != 1 else ''}, {_fmt(result.trace.duration)} s of {result.clock} time "
-          f"in {_fmt(result.wall_s * 1000, 1)} ms of wall time")
+    print(f"\n{n} turn{'s' if n != 1 else ''}, {fmt(result.trace.duration)} s of {result.clock} time "
+          f"in {fmt(result.wall_s * 1000, 1)} ms of wall time")
 
 
 # -- demo -----------------------------------------------------------------------------------------
@@ -209,14 +130,9 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock", choices=list(CLOCK_MODES),
                         help="virtual (instant, deterministic; default) or realtime (--real: always realtime)")
     add_scenario_options(parser)
-    parser.add_argument("--barge-in", metavar="SECONDS",
-                        help="the caller speaks the next turn this long after the agent's first audio, "
-                             "interrupting it (streaming pipeline)")
-    parser.add_argument("--burst", metavar="SECONDS",
-                        help="with --barge-in: the caller makes a noise burst this long instead of speaking "
-                             "(it interrupts only if at least vad.min_speech_s)")
+    add_barge_in_options(parser)
     add_turn_arguments(parser)
-    parser.add_argument("--gantt", metavar="FILE.png", help="save a Gantt chart of the run")
+    add_gantt_option(parser, "save a Gantt chart of the run")
     parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
     parser.add_argument("--real", action="store_true",
                         help="real engines on the real-time clock: espeak-ng caller and voice, a recognizer, "
@@ -236,9 +152,10 @@ def run_demo(args: argparse.Namespace) -> int:
         raise UsageError("--real runs real engines on the real-time clock: drop --clock virtual")
     if args.asr == "whisper" and args.vocabulary:
         raise UsageError("--vocabulary sets pocketsphinx's vocabulary: drop it with --asr whisper")
-    gantt_path = _output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
-    trace_path = _output_path("--trace", args.trace, (".json",))
-    barge_in = _barge_in(args)
+    gantt_path = output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
+    trace_path = output_path("--trace", args.trace, (".json",))
+    barge_in = barge_in_from_args(args)
+    clock: ClockMode
     pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock or "virtual")
     if barge_in is not None:
         if pipeline == "original":
@@ -253,9 +170,10 @@ def run_demo(args: argparse.Namespace) -> int:
         result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
                           stages=scenario.stages, seed=scenario.seed, clock=clock)
     except _endpoint_errors(args.real) as exc:  # the LLM endpoint failed: one line (two with --trace), exit 1
-        print(f"python -m voicelab demo: error: {_one_line(exc)}", file=sys.stderr)
-        if trace_path is not None and getattr(exc, "trace", None) is not None:
-            _save_trace(trace_path, exc.trace, "the trace of the failed run, up to the failure,")
+        print(f"{args.command_prog}: error: {one_line(exc)}", file=sys.stderr)
+        failed = getattr(exc, "trace", None)
+        if trace_path is not None and failed is not None:
+            _save_trace(trace_path, failed, "the trace of the failed run, up to the failure,")
         return 1
     if args.json:
         summary = result.summary()
@@ -266,11 +184,11 @@ def run_demo(args: argparse.Namespace) -> int:
     else:
         _print_demo(result)
         if turns:
-            print_turns(result, _fmt)
+            print_turns(result)
     if gantt_path is not None:
         from .viz import gantt
 
-        _save("--gantt", gantt_path, gantt(result).savefig)
+        save("--gantt", gantt_path, gantt(result).savefig)
         print(f"wrote Gantt chart to {gantt_path}", file=sys.stderr)
     if trace_path is not None:
         _save_trace(trace_path, result.trace, "Perfetto trace")
@@ -280,7 +198,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def _save_trace(path: Path, trace: Any, what: str) -> None:
     from .export import write_perfetto
 
-    _save("--trace", path, lambda target: write_perfetto(trace, target))
+    save("--trace", path, lambda target: write_perfetto(trace, target))
     print(f"wrote {what} to {path} (open it in ui.perfetto.dev)", file=sys.stderr)
 
 
@@ -293,22 +211,7 @@ def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
     return (LlmError,)
 
 
-def _barge_in(args: argparse.Namespace) -> Any:
-    """The ``--barge-in`` / ``--burst`` behaviour, validated (None without ``--barge-in``)."""
-    from .interruptions import BargeIn
-
-    if args.barge_in is None:
-        if args.burst is not None:
-            raise UsageError("--burst sets the noise of a barge-in: add --barge-in SECONDS")
-        return None
-    after = parse_number("--barge-in", args.barge_in)
-    burst = 0.0 if args.burst is None else parse_number("--burst", args.burst)
-    if args.burst is not None and not burst > 0:
-        raise UsageError(f"--burst must be a number of seconds above 0; got {args.burst!r}")
-    return BargeIn(after, burst_s=burst)
-
-
-def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, str]:
+def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, ClockMode]:
     """The real streaming pipeline for ``--real`` (run on the real-time clock)."""
     if args.pipeline != "streaming":
         raise UsageError("--real runs the streaming pipeline; drop --pipeline original")
@@ -323,25 +226,21 @@ def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, s
 
 # -- montecarlo -----------------------------------------------------------------------------------
 def add_montecarlo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--turns", default="1000", metavar="N", help="number of turns (default 1000)")
+    add_turns_option(parser, 1000, "number of turns")
     add_scenario_options(parser)
-    parser.add_argument("--jitter", metavar="RATIO",
-                        help="p95 / median of every stage's durations, 1 to 20 (default: the preset's, else 1.5)")
-    parser.add_argument("--tail", choices=list(TAILS), help="shape of the spread (default lognormal)")
-    parser.add_argument("--barge-in", metavar="SECONDS",
-                        help="every turn is interrupted by the next sentence this long after the agent's first audio")
-    parser.add_argument("--burst", metavar="SECONDS", help="with --barge-in: a noise burst this long instead")
+    add_spread_options(parser)
+    add_barge_in_options(parser)
     add_turn_arguments(parser)
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
-    from .experiments import PERCENTILES, monte_carlo
+    from .experiments import MAX_TURNS, PERCENTILES, monte_carlo
 
     scenario = scenario_from_args(args)
-    turns = _integer("--turns", args.turns)
-    jitter = _jitter(args)
-    # monte_carlo validates turns, jitter and tail before it runs anything
-    barge_in = _barge_in(args)
+    turns = int(check_number("--turns", integer("--turns", args.turns), 1, MAX_TURNS, integer=True))
+    jitter = jitter_from_args(args)
+    # monte_carlo validates jitter and tail before it runs anything
+    barge_in = barge_in_from_args(args)
     options = turn_options(args)
     if options and barge_in is not None:
         raise UsageError("--endpointing, --hesitation and --network do not combine with --barge-in yet")
@@ -359,17 +258,18 @@ def run_montecarlo(args: argparse.Namespace) -> int:
           f"jitter (p95/median) {spread}, {stages.tail} tail\n")
     pct = result.percentiles()
     keys = [f"p{q}" for q in PERCENTILES]
-    print(_table(("metric (s)", *keys), [(name, *(_fmt(pct[name][k]) for k in keys))
-                                         for name in (*METRIC_NAMES, *result.extra)]))
+    print(text_table(("metric (s)", *keys), [(name, *(fmt(pct[name][k]) for k in keys))
+                                             for name in (*METRIC_NAMES, *result.extra)], numbers=True))
     print()
     misses = result.miss_rates()
-    print(_table(("budget", "budget (s)", "missed by"),
-                 [(name, _fmt(getattr(result.budgets, name)),
-                   "—" if rate is None else f"{rate * 100:.1f} % of turns") for name, rate in misses.items()]))
+    print(text_table(("budget", "budget (s)", "missed by"),
+                     [(name, fmt(getattr(result.budgets, name)),
+                       "—" if rate is None else f"{rate * 100:.1f} % of turns") for name, rate in misses.items()],
+                     numbers=True))
     _print_tail(result)
     if factory is not None:
         print_rates(result)
-    print(f"\n{result.turns} turns in {_fmt(result.wall_s, 2)} s of wall time ({result.turns_per_s:,.0f} turns/s)")
+    print(f"\n{result.turns} turns in {fmt(result.wall_s, 2)} s of wall time ({result.turns_per_s:,.0f} turns/s)")
     return 0
 
 
@@ -378,11 +278,12 @@ def _print_tail(result: Any) -> None:
 
     tail = result.tail_attribution()
     print(f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice >= "
-          f"{_fmt(tail.threshold)} s) are {_fmt(tail.total_excess)} s slower than the median; "
+          f"{fmt(tail.threshold)} s) are {fmt(tail.total_excess)} s slower than the median; "
           f"{COMPONENT_LABELS[tail.dominant].split(' (')[0]} explains most of it\n")
-    print(_table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
-                 [(COMPONENT_LABELS[name], _fmt(tail.median[name]), _fmt(tail.tail_mean[name]),
-                   _fmt(tail.excess[name]), f"{tail.share[name] * 100:.0f} %") for name in tail.median]))
+    print(text_table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
+                     [(COMPONENT_LABELS[name], fmt(tail.median[name]), fmt(tail.tail_mean[name]),
+                       fmt(tail.excess[name]), f"{tail.share[name] * 100:.0f} %") for name in tail.median],
+                     numbers=True))
 
 
 # -- sweep ----------------------------------------------------------------------------------------
@@ -391,23 +292,10 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the knob to turn, e.g. vad.endpoint_silence_s, caller.chunk_ms, llm.ttft_s, "
                              "tts.first_chunk_s")
     parser.add_argument("--values", required=True, metavar="A,B,C", help="comma-separated values of the knob")
-    parser.add_argument("--turns", default="300", metavar="N", help="jittered turns per value (default 300)")
+    add_turns_option(parser, 300, "jittered turns per value")
     add_scenario_options(parser)
-    parser.add_argument("--jitter", metavar="RATIO",
-                        help="p95 / median of every stage's durations, 1 to 20 (default: the preset's, else 1.5)")
-    parser.add_argument("--tail", choices=list(TAILS), help="shape of the spread (default lognormal)")
+    add_spread_options(parser)
     parser.add_argument("--chart", metavar="FILE.png", help="save the p50/p95 chart")
-
-
-def _jitter(args: argparse.Namespace) -> float | None:
-    """``--jitter`` as a number; refused next to ``--set STAGE.jitter`` (it would silently override it)."""
-    if args.jitter is None:
-        return None
-    stage_jitter = sorted(name for name in _assignments("--set", args.params) if name.endswith(".jitter"))
-    if stage_jitter:
-        raise UsageError(f"--jitter sets every stage's jitter, so it conflicts with --set {stage_jitter[0]}: "
-                         "give one of them")
-    return parse_number("--jitter", args.jitter)
 
 
 def _values(option: str, text: str) -> list[float]:
@@ -426,14 +314,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     values = _values("--values", args.values)
     for value in values:  # each value validated before anything runs
         scenario.stages.with_params({args.param: value})
-    if args.param in _assignments("--set", args.params) or (args.param == "caller.chunk_ms" and args.chunk_ms):
+    if args.param in assignments("--set", args.params) or (args.param == "caller.chunk_ms" and args.chunk_ms):
         raise UsageError(f"--param {args.param} is what the sweep turns: do not also set it with --set or --chunk-ms")
-    turns = int(check_number("--turns", _integer("--turns", args.turns), 1, MAX_TURNS // len(values), integer=True,
+    turns = int(check_number("--turns", integer("--turns", args.turns), 1, MAX_TURNS // len(values), integer=True,
                              unit=f"per value ({MAX_TURNS} in all)"))
-    jitter = _jitter(args)
+    jitter = jitter_from_args(args)
     if jitter is not None:
         check_number("--jitter", jitter, 1.0, 20.0, unit="x (p95 / median)")
-    chart_path = _output_path("--chart", args.chart, FIGURE_SUFFIXES)
+    chart_path = output_path("--chart", args.chart, FIGURE_SUFFIXES)
     result = sweep(args.param, values, turns, preset=scenario.preset, stages=scenario.stages, seed=scenario.seed,
                    texts=scenario.texts, budgets=scenario.budgets, jitter=jitter, tail=args.tail)
     if args.json:
@@ -441,13 +329,13 @@ def run_sweep(args: argparse.Namespace) -> int:
     else:
         print(f"voicelab sweep: {args.param} over {len(values)} values, {turns} jittered turns each, "
               f"{scenario.preset} preset, seed {scenario.seed}\n")
-        print(_table((args.param, "p50 voice-to-voice (s)", "p95 voice-to-voice (s)"),
-                     [(f"{v:g}", _fmt(a), _fmt(b)) for v, a, b in zip(result.values, result.p50, result.p95,
-                                                                     strict=True)]))
+        print(text_table((args.param, "p50 voice-to-voice (s)", "p95 voice-to-voice (s)"),
+                         [(f"{v:g}", fmt(a), fmt(b)) for v, a, b in zip(result.values, result.p50, result.p95,
+                                                                         strict=True)], numbers=True))
     if chart_path is not None:
         from .viz import chart
 
-        _save("--chart", chart_path, chart(result).savefig)
+        save("--chart", chart_path, chart(result).savefig)
         print(f"wrote sweep chart to {chart_path}", file=sys.stderr)
     return 0
 
@@ -481,27 +369,37 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m voicelab", description="Measure how a voice agent spends its latency budget.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+def invoked_as() -> str:
+    """The command as it was started: ``voicelab`` (the console script), else ``python -m voicelab``."""
+    return "voicelab" if Path(sys.argv[0]).stem == "voicelab" else "python -m voicelab"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser, named ``prog`` in its usage and messages (default :func:`invoked_as`).
+
+    Each subcommand's arguments carry ``command_prog``, e.g. "voicelab demo", for the messages it prints itself.
+    """
+    parser = Parser(prog=prog or invoked_as(), description="Measure how a voice agent spends its latency budget.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name, command in COMMANDS.items():
-        command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
+        command_parser = sub.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(command_parser)
+        command_parser.set_defaults(command_prog=command_parser.prog)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command; 2 with one line on stderr for bad arguments, 1 for an output file
     that cannot be written, 130 when interrupted (Ctrl-C, or SIGTERM under :func:`entry`)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    STOPPER.label = f"{parser.prog} {args.command}"
+    args = build_parser().parse_args(argv)
+    STOPPER.label = args.command_prog
     try:
         return COMMANDS[args.command].run(args)
     except ConfigError as exc:
-        print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{args.command_prog}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except OutputError as exc:
-        print(f"{parser.prog} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{args.command_prog}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         STOPPER.announce()
@@ -529,7 +427,7 @@ def entry() -> NoReturn:
     Stopped by Ctrl-C or SIGTERM, it prints one line and leaves at once (no waiting for library threads,
     which were already told to stop); a closed or full stdout is one line too.
     """
-    prog = "python -m voicelab"
+    prog = invoked_as()
     if sys.stderr is None:
         os._exit(1)
     if sys.stdout is None:
@@ -537,6 +435,7 @@ def entry() -> NoReturn:
               "(e.g. > file or > /dev/null)", file=sys.stderr)
         sys.exit(1)
     _configure_output()
+    STOPPER.label = prog
     STOPPER.install()
     try:
         code = main()

@@ -15,6 +15,7 @@ from .endpointing import POLICIES, parse_policy
 from .hesitation import HesitatingCaller, HesitationConfig
 from .pipelines import StreamingPipeline
 from .simulate import RunResult
+from .tables import fmt
 from .transport import TRANSPORTS, get_transport, transport_metrics
 from .turntaking import turn_taking_metrics
 from .validation import ConfigError, check_number, parse_number
@@ -91,7 +92,7 @@ def turn_summary(result: RunResult) -> list[dict[str, Any]]:
     return rows
 
 
-def print_turns(result: RunResult, fmt: Any) -> None:
+def print_turns(result: RunResult) -> None:
     """The turn-taking (and transport) lines of ``demo``'s text output."""
     network = result.trace.meta.get("transport")
     print("\nturn-taking" + (f" and transport ({network})" if network else "") + ":")

@@ -68,8 +68,8 @@ def stage_components(trace: Trace, turn: int) -> dict[str, float | None]:
     finalization) -> first LLM token -> first TTS request (waiting for a whole clause) -> first audio.
     Shown in notebook 09.
     """
-    names = {"speech_end": None, "end_of_utterance": None, "asr_complete": None, "llm_first_token": None,
-             "tts_first_chunk": None}
+    names: dict[str, float | None] = {"speech_end": None, "end_of_utterance": None, "asr_complete": None,
+                                      "llm_first_token": None, "tts_first_chunk": None}
     for m in trace.marks:
         if m.turn == turn and m.name in names and names[m.name] is None:
             names[m.name] = m.t
@@ -310,7 +310,18 @@ class TailAttribution:
                 "tail_mean": self.tail_mean, "excess": self.excess, "share": self.share}
 
 
-def tail_attribution(result: MonteCarloResult, tail: float = 0.05) -> TailAttribution:
+@dataclass(frozen=True)
+class TurnArrays:
+    """Per-turn values, one array per name (NaN where a turn lacks one): what :func:`tail_attribution` reads.
+
+    A :class:`MonteCarloResult` has the same two fields; imported turns (:mod:`voicelab.analyze`) use this.
+    """
+
+    metrics: Mapping[str, np.ndarray]
+    components: Mapping[str, np.ndarray]
+
+
+def tail_attribution(result: MonteCarloResult | TurnArrays, tail: float = 0.05) -> TailAttribution:
     """In the slowest ``tail`` share of turns by voice-to-voice, each component's excess over its median.
 
     The components add up to voice-to-voice turn by turn, so their excesses explain the tail's
@@ -342,8 +353,8 @@ class SweepResult:
 
     param: str
     values: tuple[float, ...]
-    p50: tuple[float, ...]
-    p95: tuple[float, ...]
+    p50: tuple[float | None, ...]  # None where no turn has the metric
+    p95: tuple[float | None, ...]
     turns: int
     metric: str = "voice_to_voice"
     budget: float | None = None
@@ -372,8 +383,8 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     turns = int(check_number("turns", turns, 1, MAX_TURNS // len(values), integer=True,
                              unit=f"per value ({MAX_TURNS} in all)"))
     show = len(values) * turns >= PROGRESS_MIN_TURNS if progress is None else progress
-    p50: list[float] = []
-    p95: list[float] = []
+    p50: list[float | None] = []
+    p95: list[float | None] = []
     for variant in tqdm(variants, desc=f"sweep {param}", unit="value", leave=False) if show else variants:
         result = monte_carlo(turns, preset=preset, stages=variant, progress=False, **options)
         pct = result.percentiles((50, 95))[metric]

@@ -10,6 +10,7 @@ from typing import Any
 from . import palette
 from .budgets import budget_help
 from .metrics import Verdict
+from .tables import text_table
 
 COLUMNS: tuple[str, ...] = ("metric", "value (s)", "budget (s)", "slack (s)", "verdict")
 
@@ -60,12 +61,8 @@ class BudgetTable:
         return f"{self.passed} of {len(self.rows)} budgets met" + (f", {self.missed} missed" if self.missed else "")
 
     def __str__(self) -> str:
-        lines = [list(COLUMNS), *(r.cells() for r in self.rows)]
-        widths = [max(len(line[k]) for line in lines) for k in range(len(COLUMNS))]
-        text = ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines]
-        text.insert(1, "  ".join("-" * w for w in widths))
         head = [self.title] if self.title else []
-        return "\n".join([*head, *text, self.summary()])
+        return "\n".join([*head, text_table(COLUMNS, [r.cells() for r in self.rows]), self.summary()])
 
     def __repr__(self) -> str:
         return str(self)

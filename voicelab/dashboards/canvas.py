@@ -70,8 +70,9 @@ class GanttCanvas:
         ax = self.ax
         for artist in [*ax.lines, *ax.patches, *ax.collections, *ax.texts, *ax.images, *ax.artists]:
             artist.remove()
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
 
     def render(self, result: RunResult, turn: int | None, *, size: tuple[int, int] = DEFAULT_SIZE, dpr: float = 1.0,
                px_per_inch: float = PX_PER_INCH,
@@ -106,7 +107,7 @@ class GanttCanvas:
         entries = tuple(text.get_text() for text in legend.texts) if legend is not None else ()
         key = (entries, size, dpr, px_per_inch)
         cached = self._legends.get(key)
-        if cached is not None:
+        if cached is not None and legend is not None:
             legend.set_visible(False)
         self.canvas.draw()
         if cached is not None:

@@ -127,10 +127,10 @@ def budget_control(name: str, value: float | None = None) -> Control:
     if name not in meta:
         raise ConfigError(f"unknown budget {name!r}; known budgets: {', '.join(budget_names())}")
     f = meta[name]
-    value = f.default if value is None else value
+    start: float = getattr(LatencyBudgets(), name) if value is None else value
     key = BUDGET_PREFIX + name
-    lo, hi, step = _span(key, f.metadata["range"], value)
-    return Control(key, f"budget {name.replace('_', ' ')}", lo, hi, step, value, f.metadata["unit"], f.metadata["help"])
+    lo, hi, step = _span(key, f.metadata["range"], start)
+    return Control(key, f"budget {name.replace('_', ' ')}", lo, hi, step, start, f.metadata["unit"], f.metadata["help"])
 
 
 def jitter_control(value: float = 1.0) -> Control:

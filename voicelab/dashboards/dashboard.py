@@ -22,6 +22,7 @@ import ipywidgets as w
 from .. import palette
 from ..clock import DeadlockError
 from ..simulate import RunResult
+from ..tables import text_table
 from ..validation import ConfigError
 from ..viz.style import PX_PER_INCH
 from .canvas import DEFAULT_SIZE, GanttCanvas
@@ -273,11 +274,8 @@ class Dashboard(LiveView):
 
     def table_text(self) -> str:
         """The verdict table as aligned plain text."""
-        lines = [["check", "value", "target", "verdict"], *([r.name, r.value, r.target, r.verdict]
-                                                            for r in self.rows)]
-        widths = [max(len(line[i]) for line in lines) for i in range(4)]
-        return "\n".join("  ".join(v.ljust(n) for v, n in zip(line, widths, strict=True)).rstrip()
-                         for line in lines)
+        return text_table(("check", "value", "target", "verdict"),
+                          [(r.name, r.value, r.target, r.verdict) for r in self.rows], rule=False)
 
     def text(self) -> str:
         """Title and verdict table as plain text (what a viewer without a kernel shows beside the static chart)."""

@@ -355,8 +355,8 @@ def _arrange(fig: Figure, axes: Sequence[Axes], rows: Sequence[int], legend_entr
     fig.set_size_inches(width, height)
     top = height - _MARGIN_TOP - (height - _MARGIN_TOP - _MARGIN_BOTTOM - body) / 2
     for ax, h in zip(axes, heights, strict=True):
-        ax.set_position([_MARGIN_LEFT / width, (top - h) / height,
-                         (width - _MARGIN_LEFT - right) / width, h / height])
+        ax.set_position((_MARGIN_LEFT / width, (top - h) / height,
+                         (width - _MARGIN_LEFT - right) / width, h / height))
         top -= h + _AXES_GAP
 
 
@@ -385,13 +385,21 @@ def draw(ax: Axes, run: Any, turn: int | None = None, *, title: str | None = Non
     (``None``: no legend); the x axis shows ``xlim`` when given."""
     trace, budgets = _trace_and_budgets(run, None)
     view = _make_view(trace, turn, _endpoint_silence(run))
-    fig = ax.get_figure()
+    fig = _figure_of(ax)
     entries, extent = _draw_gantt(ax, view, budgets, max(ax.get_position().width * fig.get_figwidth(), 1.0), xlim)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
     width, rows = (entries.draw(ax, legend_lines, legend_anchor) if legend_lines is not None and entries.handles
                    else (0.0, 0))
     return Drawn(extent, width, rows)
+
+
+def _figure_of(ax: Axes) -> Figure:
+    """The figure ``ax`` belongs to; the chart sizes itself from that figure's width, so a subfigure will not do."""
+    fig = ax.get_figure(root=True)
+    if not isinstance(fig, Figure):
+        raise TypeError(f"gantt draws on the axes of a Figure; got axes on {type(fig).__name__}")
+    return fig
 
 
 def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = None, ax: Axes | None = None,
@@ -413,7 +421,7 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
         fig = Figure(figsize=(FIGURE_WIDTH, 4.0), dpi=FIGURE_DPI)
         ax = fig.add_subplot()
     else:
-        fig = ax.get_figure()
+        fig = _figure_of(ax)
     right = _MARGIN_RIGHT if legend else _MARGIN_RIGHT_BARE
     width_in = _axes_width(fig, right) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
     entries, _ = _draw_gantt(ax, view, budgets, width_in)

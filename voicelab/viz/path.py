@@ -43,8 +43,9 @@ def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float
         points["server_speech_end"] = origin
     rows = [(s.name, "uplink", s.start - origin, s.end - origin) for s in spans if s.stage == "uplink"]
     for label, stage, a, b in _SERVER_STEPS:
-        if points[a] is not None and points[b] is not None:
-            rows.append((label, stage, max(points[a], origin) - origin, points[b] - origin))
+        start, end = points[a], points[b]
+        if start is not None and end is not None:
+            rows.append((label, stage, max(start, origin) - origin, end - origin))
     rows += [(s.name, "downlink", s.start - origin, s.end - origin) for s in spans if s.stage == "downlink"]
     return [(label, group, round(a, 9), round(b, 9)) for label, group, a, b in rows]
 
@@ -69,12 +70,12 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     brackets = [(values["mouth_to_ear"], 0.0, MOUTH_COLOR, "mouth-to-ear (what the caller hears)", top - 0.9),
                 (values["server_voice_to_voice"], server_from, SERVER_COLOR, "server voice-to-voice (what logs show)",
                  top)]
-    for value, start, color, label, y in brackets:
+    for value, start, color, label, y_at in brackets:
         if value is None:
             continue
-        ax.annotate("", xy=(1000 * (start + value), y), xytext=(1000 * start, y),
+        ax.annotate("", xy=(1000 * (start + value), y_at), xytext=(1000 * start, y_at),
                     arrowprops={"arrowstyle": "<->", "color": color, "linewidth": 1.6})
-        ax.text(1000 * start, y - 0.15, f"{label}: {_ms(value)} ms", color=color, fontsize=FONT_SIZE,
+        ax.text(1000 * start, y_at - 0.15, f"{label}: {_ms(value)} ms", color=color, fontsize=FONT_SIZE,
                 fontweight="bold", va="bottom")
     ax.set_ylim(len(rows) - 0.4, top - 1.9)
     ax.set_xlabel("ms after the caller stopped speaking", fontsize=FONT_SIZE)

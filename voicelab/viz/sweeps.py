@@ -24,9 +24,10 @@ def _param_label(param: str) -> str:
     return f"{param} ({unit})" if unit else param
 
 
-def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float], p95: Sequence[float],
+def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float | None], p95: Sequence[float | None],
                 budget: float | None = None, metric: str = "voice_to_voice") -> Figure:
-    """p50 and p95 of ``metric`` (default voice-to-voice) against one knob's ``values``, with its budget line."""
+    """p50 and p95 of ``metric`` (default voice-to-voice) against one knob's ``values``, with its budget line (a None
+    percentile, where no turn had the metric, leaves a gap)."""
     x = np.asarray(values, dtype=float)
     y50, y95 = np.asarray(p50, dtype=float), np.asarray(p95, dtype=float)
     if not (x.shape == y50.shape == y95.shape) or x.ndim != 1 or x.size == 0:

@@ -7,6 +7,8 @@ from typing import Any
 
 from IPython.display import HTML
 
+from ..tables import text_table
+
 
 def escape_html(text: str) -> str:
     """``text`` safe inside HTML (``&``, ``<`` and ``>`` escaped)."""
@@ -22,9 +24,7 @@ def table(rows: Sequence[dict[str, Any]], *, digits: int = 3) -> HTML:
         raise ValueError("table needs at least one row")
     columns = list(rows[0])
     cells = [[_cell(row.get(c), digits) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    text = "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
-                     for line in [columns, ["-" * w for w in widths], *cells])
+    text = text_table(columns, cells)
     head = "".join(f"<th>{escape_html(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{escape_html(v)}</td>" for v in line) + "</tr>" for line in cells)
     return _Table(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", text)

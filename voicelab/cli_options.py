@@ -1,0 +1,165 @@
+"""What the command line's subcommands share: each option they have in common declared once (with the check that
+reads it back), the parser that turns a usage error into one line, and the checks on output files.
+
+:mod:`voicelab.cli` (``demo``, ``montecarlo``, ``sweep``) and :mod:`voicelab.analyze` both build on it, so neither
+imports the other's internals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from .interruptions import BargeIn
+from .timing import TAILS
+from .untrusted import escape_controls
+from .validation import ConfigError, parse_number
+
+FIGURE_SUFFIXES: tuple[str, ...] = (".png", ".svg", ".pdf")
+
+
+class UsageError(ConfigError):
+    """A command-line argument is malformed or out of range."""
+
+
+class OutputError(Exception):
+    """An output file could not be written after the run (exit status 1)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit status 2), never the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
+def one_line(message: object) -> str:
+    """A message on one line, with any control character escaped (it may quote what a server sent)."""
+    return escape_controls(" ".join(str(message).split()))
+
+
+# -- options several subcommands have -------------------------------------------------------------
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON document instead of tables."""
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+
+
+def add_budget_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--budget NAME=SECONDS`` (repeatable; read it with :func:`assignments`); ``help`` names the budgets."""
+    parser.add_argument("--budget", action="append", default=[], metavar="NAME=SECONDS", help=help)
+
+
+def add_gantt_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--gantt FILE.png``: the chart to save (check it with :func:`output_path` before running)."""
+    parser.add_argument("--gantt", metavar="FILE.png", help=help)
+
+
+def add_turns_option(parser: argparse.ArgumentParser, default: int, help: str) -> None:
+    """``--turns N`` (read it with :func:`integer`)."""
+    parser.add_argument("--turns", default=str(default), metavar="N", help=f"{help} (default {default})")
+
+
+def add_spread_options(parser: argparse.ArgumentParser) -> None:
+    """``--jitter RATIO`` and ``--tail SHAPE``: how widely stage durations vary (read ``--jitter`` with
+    :func:`jitter_from_args`)."""
+    parser.add_argument("--jitter", metavar="RATIO",
+                        help="p95 / median of every stage's durations, 1 to 20 (default: the preset's, else 1.5)")
+    parser.add_argument("--tail", choices=list(TAILS), help="shape of the spread (default lognormal)")
+
+
+def add_barge_in_options(parser: argparse.ArgumentParser) -> None:
+    """``--barge-in SECONDS`` and ``--burst SECONDS`` (read them with :func:`barge_in_from_args`)."""
+    parser.add_argument("--barge-in", metavar="SECONDS",
+                        help="the caller speaks the next turn this long after the agent's first audio of a turn, "
+                             "interrupting it (streaming pipeline)")
+    parser.add_argument("--burst", metavar="SECONDS",
+                        help="with --barge-in: the caller makes a noise burst this long instead of speaking "
+                             "(it interrupts only if at least vad.min_speech_s)")
+
+
+# -- reading them back ----------------------------------------------------------------------------
+def assignments(option: str, items: Sequence[str]) -> dict[str, float]:
+    """``["a=1", "b.c=2"]`` -> ``{"a": 1.0, "b.c": 2.0}``; UsageError for anything malformed."""
+    values: dict[str, float] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip() or not text.strip():
+            raise UsageError(f"{option} expects NAME=VALUE; got {item!r}")
+        value = parse_number(name.strip(), text.strip())
+        if values.get(name.strip(), value) != value:
+            raise UsageError(f"{option} {name.strip()} is given twice with different values; give it once")
+        values[name.strip()] = value
+    return values
+
+
+def integer(option: str, text: str) -> float:
+    """``text`` as a whole number (an int; infinity passes through for the range check to name); UsageError for a
+    fraction."""
+    value = parse_number(option, text)
+    if math.isfinite(value) and value != int(value):
+        raise UsageError(f"{option} must be an integer; got {text!r}")
+    return int(value) if math.isfinite(value) else value
+
+
+def jitter_from_args(args: argparse.Namespace) -> float | None:
+    """``--jitter`` as a number; refused next to ``--set STAGE.jitter`` (it would silently override it)."""
+    if args.jitter is None:
+        return None
+    stage_jitter = sorted(name for name in assignments("--set", args.params) if name.endswith(".jitter"))
+    if stage_jitter:
+        raise UsageError(f"--jitter sets every stage's jitter, so it conflicts with --set {stage_jitter[0]}: "
+                         "give one of them")
+    return parse_number("--jitter", args.jitter)
+
+
+def barge_in_from_args(args: argparse.Namespace) -> BargeIn | None:
+    """The ``--barge-in`` / ``--burst`` behaviour, validated (None without ``--barge-in``)."""
+    if args.barge_in is None:
+        if args.burst is not None:
+            raise UsageError("--burst sets the noise of a barge-in: add --barge-in SECONDS")
+        return None
+    after = parse_number("--barge-in", args.barge_in)
+    burst = 0.0 if args.burst is None else parse_number("--burst", args.burst)
+    if args.burst is not None and not burst > 0:
+        raise UsageError(f"--burst must be a number of seconds above 0; got {args.burst!r}")
+    return BargeIn(after, burst_s=burst)
+
+
+# -- output files ---------------------------------------------------------------------------------
+def output_path(option: str, path: str | None, suffixes: Sequence[str]) -> Path | None:
+    """Check before running that an output file can be written: known suffix, existing folder, a regular
+    file (or none yet), and the system lets us open it for writing (tried, leaving nothing behind)."""
+    if path is None:
+        return None
+    target = Path(path)
+    if target.suffix.lower() not in suffixes:
+        raise UsageError(f"{option} needs a file name ending in {' or '.join(suffixes)}; got {path!r}")
+    try:
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.is_dir():
+            raise UsageError(f"{option}: folder {str(folder)!r} does not exist")
+        if target.is_symlink() and not target.exists():
+            raise UsageError(f"{option}: {path!r} is a symbolic link to nothing")
+        existed = target.exists()
+        if existed and not target.is_file():
+            raise UsageError(f"{option}: {path!r} is not a regular file")
+        with open(target, "ab"):
+            pass
+        if not existed:
+            target.unlink()
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {path!r}: {exc.strerror or exc}") from None
+    return target
+
+
+def save(option: str, path: Path, write: Callable[[Path], None]) -> None:
+    """Write an output file after the run; OutputError names the file and the reason (no half-written file left)."""
+    try:
+        write(path)
+    except OSError as exc:
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+        raise OutputError(f"{option}: cannot write {str(path)!r}: {exc.strerror or exc}") from None
