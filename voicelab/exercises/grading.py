@@ -20,6 +20,13 @@ from IPython.display import display
 UNSET: Any = object()
 
 
+def measured(value: float | None, what: str) -> float:
+    """``value``, a measurement the exercise's own run always has; ValueError naming ``what`` if it is missing."""
+    if value is None:
+        raise ValueError(f"the run has no {what}")
+    return value
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -143,7 +150,7 @@ class Question(Exercise):
         return self.solve()
 
     @property
-    def reference(self) -> Any:  # type: ignore[override]
+    def reference(self) -> Any:
         return self.example if self.example is not UNSET else self.expected
 
     def _format_hint(self) -> str:

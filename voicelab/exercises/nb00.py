@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..presets import PRESETS
 from ..simulate import simulate
-from .grading import Question
+from .grading import Question, measured
 
 QUESTION = "What's the weather like?"
 ACCEPTABLE_S = 0.8
@@ -12,7 +12,7 @@ ACCEPTABLE_S = 0.8
 
 def voice_to_voice(preset: str) -> float:
     """The question's voice-to-voice latency with ``preset``."""
-    return simulate(QUESTION, preset=preset).metrics(0)["voice_to_voice"]
+    return measured(simulate(QUESTION, preset=preset).metrics(0)["voice_to_voice"], "voice-to-voice")
 
 
 seed_acceptable = Question(

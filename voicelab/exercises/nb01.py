@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from ..simulate import RunResult, simulate
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Question, Trial, measured
 
 Measure = Callable[[Mapping[str, float]], float]
 
@@ -32,7 +32,8 @@ def _to_the_first_token(marks: Mapping[str, float]) -> float:
 
 def turn_marks(run: RunResult, turn: int) -> dict[str, float]:
     """The first time of each mark of ``turn``, in seconds from the turn's start."""
-    start, found = run.trace.turns[turn].start, {}
+    start = run.trace.turns[turn].start
+    found: dict[str, float] = {}
     for mark in run.trace.marks_of(turn):
         found.setdefault(mark.name, round(mark.t - start, 9))
     return found
@@ -84,7 +85,7 @@ voice_to_voice_measure = VoiceToVoiceExercise()
 
 def _asr_complete(rtf: float) -> float:
     stages = _runs()["original"].stages.with_params({"asr.rtf": rtf})
-    return simulate(pipeline="original", stages=stages).metrics(0)["asr_complete"]
+    return measured(simulate(pipeline="original", stages=stages).metrics(0)["asr_complete"], "final transcript")
 
 
 faster_asr = Question(

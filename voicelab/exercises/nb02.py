@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
@@ -17,13 +17,13 @@ from ..frames import AudioFrame
 from ..simulate import simulate
 from ..trace import Trace
 from ..vocabulary import MarkName, SpanName
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Question, Trial, measured
 
 SAMPLE_RATE = 16_000
 CHUNK_S = 0.1
 CHUNKS = 20
 RTF = 0.8
-Stage = Callable[[Channel, Channel, Clock, float], Awaitable[None]]
+Stage = Callable[[Channel, Channel, Clock, float], Coroutine[Any, Any, None]]
 
 
 async def asr_stage(inbox: Channel, outbox: Channel, clock: Clock, rtf: float) -> None:
@@ -94,7 +94,8 @@ def _stage_run(stage: Stage) -> Trace:
             trace.mark("asr", MarkName.ASR_COMPLETE, 0, chunks=done)
             trace.end_turn(turn)
 
-        tasks = [asyncio.create_task(c) for c in (microphone(), stage(inbox, outbox, clock, RTF), next_stage())]
+        tasks: list[asyncio.Task[None]] = [asyncio.create_task(c) for c in
+                                           (microphone(), stage(inbox, outbox, clock, RTF), next_stage())]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -154,7 +155,8 @@ TEXT = "Hello, how are you today?"
 
 def _keeps_up(chunk_ms: int) -> bool:
     stages = StageConfigs().with_params({**OVERHEAD, "caller.chunk_ms": chunk_ms})
-    return simulate(texts=[TEXT], stages=stages).report(0)["asr_processing"].value <= chunk_ms / 1000 + 1e-9
+    value = measured(simulate(texts=[TEXT], stages=stages).report(0)["asr_processing"].value, "ASR processing time")
+    return value <= chunk_ms / 1000 + 1e-9
 
 
 smallest_chunk = Question(
@@ -165,7 +167,7 @@ smallest_chunk = Question(
 
 def _voice_to_voice(chunk_ms: int) -> float:
     stages = StageConfigs().with_params({"caller.chunk_ms": chunk_ms})
-    return simulate(texts=[TEXT], stages=stages).metrics(0)["voice_to_voice"]
+    return measured(simulate(texts=[TEXT], stages=stages).metrics(0)["voice_to_voice"], "voice-to-voice")
 
 
 extra_wait = Question(

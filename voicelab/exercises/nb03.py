@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from unittest import mock
 
 from ..config import StageConfigs
+from ..frames import AudioFrame
 from ..simulate import simulate
 from ..stages import vad as vad_stage
 from ..stages.vad import FRAME_S, EnergyVAD, frame_energies
@@ -47,7 +48,8 @@ def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
             super().reset()
             self.energies: list[float] = []
 
-        def update(self, frame, threshold, min_speech_s, endpoint_silence_s):  # type: ignore[no-untyped-def]
+        def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
+                   endpoint_silence_s: float) -> VadEvent | None:
             event = super().update(frame, threshold, min_speech_s, endpoint_silence_s)
             self.energies.extend(float(e) for e in frame_energies(frame)[0])
             if not self.in_speech or event == VadEvent.SPEECH_STARTED:

@@ -12,7 +12,7 @@ from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import simulate
 from ..stages.llm import LlmEngine, ScriptedLLM
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Question, Trial, measured
 
 QUESTION = "What's the weather like?"
 Timings = Callable[[float, Sequence[float]], tuple[float, float]]
@@ -104,7 +104,7 @@ token_timing = TokenTimingExercise()
 
 def _v2v(text: str, changes: dict) -> float:
     stages = get_preset("production").stages.with_jitter(1.0).with_params(changes)
-    return simulate(text, preset="production", stages=stages).metrics(0)["voice_to_voice"]
+    return measured(simulate(text, preset="production", stages=stages).metrics(0)["voice_to_voice"], "voice-to-voice")
 
 
 largest_ttft = Question(

@@ -24,7 +24,7 @@ from ..simulate import RunResult, simulate
 from ..stages.llm import ScriptedLLM, respond
 from ..vocabulary import MarkName
 from ._sim import run_learner
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Question, Trial, measured
 
 LlmStage = Callable[[Channel, Channel, RunContext], Awaitable[None]]
 WHAT = "your LLM stage"
@@ -69,6 +69,8 @@ class ExercisePipeline(StreamingPipeline):
     stage: LlmStage | None = None
 
     def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext):  # noqa: ANN201 (a coroutine)
+        if self.stage is None:
+            raise ValueError("the exercise's pipeline needs the learner's LLM stage")
         return self.stage(inbox, outbox, ctx)
 
 
@@ -159,7 +161,8 @@ class LlmStageExercise(BuildIt):
                         f"{started - first:.2f} s after the LLM's first token ({first:.2f} s): put each token "
                         "into outbox as soon as reply_tokens yields it, not after the whole reply")
         for turn in range(expected):
-            mine, want = _turn_time(run, turn, "voice_to_voice"), _turn_time(ref, turn, "voice_to_voice")
+            mine = _turn_time(run, turn, "voice_to_voice")
+            want = measured(_turn_time(ref, turn, "voice_to_voice"), "the reference's voice-to-voice")
             if mine is None or abs(mine - want) > _EPS:
                 shown = "no agent audio" if mine is None else f"{mine:.2f} s"
                 return f"turn {turn}'s voice-to-voice is {shown}, the reference stage's {want:.2f} s"
@@ -175,7 +178,8 @@ SEED_STAGES = get_preset(PRESET).stages
 
 
 def _streaming_v2v(params: dict[str, float], pipeline: str = "streaming") -> float:
-    return simulate(pipeline=pipeline, stages=SEED_STAGES.with_params(params)).metrics(0)["voice_to_voice"]
+    run = simulate(pipeline=pipeline, stages=SEED_STAGES.with_params(params))
+    return measured(run.metrics(0)["voice_to_voice"], "voice-to-voice")
 
 
 shorter_endpoint = Question(
@@ -203,7 +207,12 @@ def _largest_tuned_segment() -> str:
         "→ TTS receives text": ("llm_first_token", "tts_started"),
         "→ first agent audio": ("tts_started", "tts_first_chunk"),
     }
-    return max(segments, key=lambda label: trace.first(0, segments[label][1]) - trace.first(0, segments[label][0]))
+
+    def seconds(label: str) -> float:
+        start, end = (measured(trace.first(0, name), name) for name in segments[label])
+        return end - start
+
+    return max(segments, key=seconds)
 
 
 largest_segment = Question(

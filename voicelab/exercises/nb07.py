@@ -21,7 +21,7 @@ from ..config import StageConfigs
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
 from ..vocabulary import MarkName
-from .grading import Exercise, Feedback, Question
+from .grading import Exercise, Feedback, Question, measured
 
 WHAT = "your budget set"
 PRESET = "production"
@@ -47,7 +47,8 @@ def budgets_of(split: Mapping[str, float]) -> LatencyBudgets:
 def endpoint_wait(run: RunResult) -> tuple[int, float]:
     """The longest endpoint wait (end of speech -> end of utterance) of ``run``'s turns, and its turn."""
     first = run.trace.first
-    waits = [(t.index, round(first(t.index, MarkName.END_OF_UTTERANCE) - first(t.index, MarkName.SPEECH_END), 9))
+    waits = [(t.index, round(measured(first(t.index, MarkName.END_OF_UTTERANCE), "end of utterance")
+                             - measured(first(t.index, MarkName.SPEECH_END), "speech end"), 9))
              for t in run.trace.turns]
     return max(waits, key=lambda item: item[1])
 
@@ -74,7 +75,7 @@ def _format_problem(split: Any) -> str | None:
 
 
 def _slowest(run: RunResult, name: str) -> tuple[int, float]:
-    values = [(turn.index, run.report(turn.index)[name].value) for turn in run.trace.turns]
+    values = [(turn.index, measured(run.report(turn.index)[name].value, name)) for turn in run.trace.turns]
     return max(values, key=lambda item: item[1])
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..experiments import COMPONENTS, MonteCarloResult, TailAttribution, monte_carlo, sweep, tail_attribution
 from ..presets import get_preset
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Question, Trial, measured
 
 WHAT = "your tail_excess"
 TAIL = 0.05
@@ -205,7 +205,7 @@ dominant_part = Question(
 
 def _chunk_cost() -> bool:
     chunks = sweep("caller.chunk_ms", [20, 60, 100], 150, preset="production", progress=False)
-    return chunks.p50[-1] - chunks.p50[0] > 0.05
+    return measured(chunks.p50[-1], "p50") - measured(chunks.p50[0], "p50") > 0.05
 
 
 chunk_size_effect = Question(

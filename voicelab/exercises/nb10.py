@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..channel import Channel
+from ..config import StageConfigs
 from ..context import RunContext
 from ..interruptions import BargeIn
 from ..pipelines import StreamingPipeline
@@ -105,9 +106,12 @@ class ExercisePipeline(StreamingPipeline):
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         audio_size = max(1, round(30.0 * 1000 / ctx.stages.caller.chunk_ms))
-        ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
+        barge_in, handler = self.barge_in, self.handler
+        if barge_in is None or handler is None:
+            raise ValueError("the exercise's pipeline needs a barge-in and the learner's handler")
+        ctx.trace.meta["barge_in"] = {"after_s": barge_in.after_s, "burst_s": barge_in.burst_s}
         conversation = _Conversation(self, texts, ctx, audio_size, TEXT_QUEUE_SIZE, SPEECH_QUEUE_SIZE)
-        conversation.handler, conversation.handled = self.handler, self.handled
+        conversation.handler, conversation.handled = handler, self.handled
         await conversation.run()
 
 
@@ -147,7 +151,7 @@ def _diagnose(run: RunResult, error: str, handled: list[_Handled]) -> str | None
     return None
 
 
-def stages() -> object:
+def stages() -> StageConfigs:
     """The stage timings every run of this exercise uses: the seed preset's, with a slow LLM."""
     return get_preset("seed").stages.with_params(PARAMS)
 

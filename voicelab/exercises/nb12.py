@@ -9,7 +9,7 @@ from .. import transport
 from ..pipelines import StreamingPipeline
 from ..simulate import simulate
 from ..transport import TRANSPORTS, transport_metrics
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Question, Trial, measured
 
 Delay = Callable[[float, float, float], float]
 TEXTS = ("Hello, how are you today?", "What's the weather like?", "Can you tell me the time?")
@@ -71,7 +71,8 @@ jitter_buffer = JitterBufferExercise()
 def _webrtc_gap() -> float:
     run = simulate(list(TEXTS[:1]), pipeline=StreamingPipeline(transport=TRANSPORTS["webrtc"]))
     values = transport_metrics(run.trace, 0)
-    return round(values["mouth_to_ear"] - values["server_voice_to_voice"], 3)
+    return round(measured(values["mouth_to_ear"], "mouth-to-ear")
+                 - measured(values["server_voice_to_voice"], "server voice-to-voice"), 3)
 
 
 webrtc_gap = Question(

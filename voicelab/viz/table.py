@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from IPython.display import HTML
@@ -15,7 +15,7 @@ def escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def table(rows: Sequence[dict[str, Any]], *, digits: int = 3) -> HTML:
+def table(rows: Sequence[Mapping[str, Any]], *, digits: int = 3) -> HTML:
     """A small table (one dict per row, same keys) as HTML, with an aligned plain-text version.
 
     Floats are rounded to ``digits`` decimals; None shows as an em dash.
