@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 import tarfile
 import threading
@@ -100,8 +101,38 @@ def test_each_notebook_installs_voicelab_before_its_first_code_cell(site: Path) 
         committed = json.loads((ROOT / "notebooks" / name).read_text())["cells"]
         first_code = next(i for i, c in enumerate(committed) if c["cell_type"] == "code")
         assert served[first_code] == lite.INSTALL_CELL, name
-        assert served[:first_code] + served[first_code + 1:] == committed, f"{name}: other cells changed"
+        others = served[:first_code] + served[first_code + 1:]
+        assert [without_navigation(c) for c in others] == [without_navigation(c) for c in committed], \
+            f"{name}: cells other than the navigation changed"
         assert "%pip install -q voicelab" in "".join(served[first_code]["source"])
+
+
+def without_navigation(cell: dict) -> dict:
+    """The cell with its nav bar and "Next →" line cut out (the site regenerates those)."""
+    if cell["cell_type"] != "markdown":
+        return cell
+    text = re.sub(r"<!-- nav:start -->.*?<!-- nav:end -->|^\*\*Next →\*\*.*$", "", "".join(cell["source"]),
+                  flags=re.DOTALL | re.MULTILINE)
+    return {**cell, "source": text.split()}
+
+
+def test_the_site_notebooks_link_only_to_each_other(tmp_path: Path) -> None:
+    """Nav bars and "Next →" lines skip what is not on the site: 07 → 09 (not 08), nothing after 10, no README."""
+    staged = lite.stage_notebooks(tmp_path)
+    names = {p.name for p in staged}
+    for path in staged:
+        if path.suffix != ".ipynb":
+            continue
+        cells = json.loads(path.read_text())["cells"]
+        text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        targets = set(re.findall(r"\]\(([^)#:]+\.ipynb)(?:#[^)]*)?\)", text))
+        assert targets <= names, f"{path.name} links to {sorted(targets - names)}, not on the site"
+        bars = re.findall(r"<!-- nav:start -->.*?<!-- nav:end -->", text, flags=re.DOTALL)
+        assert len(bars) == 2 and not [b for b in bars if "README" in b], path.name
+    seven = "".join(json.loads((tmp_path / "07_budget_dashboard.ipynb").read_text())["cells"][0]["source"])
+    assert "[09 · Tail latency →](09_tail_latency.ipynb)" in seven and "08_" not in seven
+    last = json.loads((tmp_path / "10_interruptions.ipynb").read_text())["cells"][-1]
+    assert "Next →" not in "".join(last["source"]) and "[← 09 · Tail latency]" in "".join(last["source"])
 
 
 def test_the_site_serves_voicelab_through_piplite(site: Path) -> None:

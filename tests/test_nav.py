@@ -120,3 +120,35 @@ def test_further_reading_goes_before_the_next_line_and_follows_its_source(series
     nav.main(["--root", str(series)])
     last = "".join(_cells(series / "notebooks" / "01_original_pipeline.ipynb")[-1]["source"])
     assert "Another paper" in last and "A paper" not in last and last.count("reading:start") == 1
+
+
+def test_a_series_end_drops_the_next_line_and_a_bar_can_leave_out_contents(series: Path) -> None:
+    nb = json.loads((series / "notebooks" / "02_time.ipynb").read_text())
+    entries = nav.discover(series)
+    nav.set_navigation(nb, nav.nav_bar(entries[:2], 1, contents=None), None, drop_next=True)
+    last = "".join(nb["cells"][-1]["source"])
+    assert "Next →" not in last and "Contents" not in last
+    assert last == ("## Recap\n\n- done\n\n<!-- nav:start -->\n[← 00 · Welcome](00_welcome.ipynb)\n"
+                    "<!-- nav:end -->\n")
+
+
+def test_binder_links_follow_binder_repo(series: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    link = "`https://mybinder.org/v2/gh/{}/HEAD?urlpath=lab/tree/notebooks/00_welcome.ipynb`"
+    readme = series / "README.md"
+    readme.write_text(f"# voicelab\n\n<!-- binder:start -->\n| a | {link.format('someone/else')} |\n"
+                      f"<!-- binder:end -->\n\nOutside: {link.format('someone/else')}\n")
+    monkeypatch.setattr(nav, "BINDER_REPO", "acme/voicelab")
+    assert nav.main(["--check", "--root", str(series)]) == 1
+    nav.main(["--root", str(series)])
+    text = readme.read_text()
+    assert f"| a | {link.format('acme/voicelab')} |" in text
+    assert f"Outside: {link.format('someone/else')}" in text, "only the marked block is generated"
+
+
+def test_the_readme_names_the_binder_repository_only_through_binder_repo() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = nav._BLOCK[nav.BINDER_START].search(readme)
+    assert block is not None, "README.md has no <!-- binder:start --> block"
+    outside = readme[:block.start()] + readme[block.end():]
+    assert "mybinder.org/v2/gh/" not in outside, "a Binder link outside the generated block"
+    assert block.group(0).count(f"mybinder.org/v2/gh/{nav.BINDER_REPO}/") == 2

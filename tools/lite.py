@@ -1,10 +1,11 @@
 """Build the JupyterLite site (``make lite``): the notebooks that run in the browser, served as static files.
 
-The site holds the notebooks listed in ``LITE_NOTEBOOKS`` (and the notes beside them), each opening with a cell
-that installs voicelab; the widget frontend and the Pyodide kernel (``LAB_EXTENSIONS``); and voicelab's own wheel,
-which that cell installs with piplite from the site itself. Everything is built offline from the installed
-``[lite]`` extra. The Pyodide runtime is not included unless given (``--pyodide``, a local path or URL of a Pyodide
-distribution): without it, the browser fetches it from its CDN when a notebook starts its kernel.
+The site holds the notebooks listed in ``LITE_NOTEBOOKS`` (and the notes beside them), each opening with a cell that
+installs voicelab, their navigation bars regenerated over the site's notebooks only (tools/nav.py); the widget
+frontend and the Pyodide kernel (``LAB_EXTENSIONS``); and voicelab's own wheel, which that cell installs with
+piplite from the site itself. Everything is built offline from the installed ``[lite]`` extra. The Pyodide runtime
+is not included unless given (``--pyodide``, a local path or URL of a Pyodide distribution): without it, the browser
+fetches it from its CDN when a notebook starts its kernel.
 
     python tools/lite.py [--output build/lite] [--pyodide PATH_OR_URL]
 """
@@ -12,12 +13,14 @@ distribution): without it, the browser fetches it from its CDN when a notebook s
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "build" / "lite"
@@ -25,6 +28,16 @@ OUTPUT = ROOT / "build" / "lite"
 LITE_NOTEBOOKS = ("00", "01", "02", "03", "04", "05", "06", "07", "09", "10")
 # The Pyodide kernel and the ipywidgets frontend; nothing else installed beside JupyterLab (e.g. Voila's preview).
 LAB_EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
+
+
+def _nav() -> Any:
+    """tools/nav.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("voicelab_nav", ROOT / "tools" / "nav.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
 
 
 def notebooks() -> list[Path]:
@@ -50,14 +63,22 @@ INSTALL_CELL = {
 def stage_notebooks(dest: Path) -> list[Path]:
     """Copies of ``notebooks()`` in ``dest``, each notebook with ``INSTALL_CELL`` before its first code cell.
 
-    The committed notebooks stay as they are: on a desktop kernel voicelab is installed already.
+    Their nav bars and "Next →" lines go from one site notebook to the next (07 → 09, skipping 08; none after 10),
+    without the Contents link to README.md, which is not on the site. The committed notebooks stay as they are:
+    on a desktop kernel voicelab is installed already.
     """
+    nav = _nav()
     dest.mkdir(parents=True, exist_ok=True)
+    sources = notebooks()
+    entries = [nav.read_entry(path) for path in sources if path.suffix == ".ipynb"]
     staged = []
-    for source in notebooks():
+    for source in sources:
         target = dest / source.name
         if source.suffix == ".ipynb":
             notebook = json.loads(source.read_text(encoding="utf-8"))
+            i = next(k for k, entry in enumerate(entries) if entry.path == source)
+            nav.set_navigation(notebook, nav.nav_bar(entries, i, contents=None), nav.next_line(entries, i),
+                               drop_next=True)
             cells = notebook["cells"]
             first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
             cells.insert(first_code, INSTALL_CELL)

@@ -11,6 +11,10 @@ next notebook, and a "Further reading" section from ``notebooks/FURTHER_READING.
 ``<!-- reading:end -->``. Only those markdown sources change: outputs, execution
 counts and metadata are untouched.
 
+README.md's Binder links (between ``<!-- binder:start -->`` and ``<!-- binder:end -->``)
+point at ``BINDER_REPO``, the one place that names the GitHub repository: this
+checkout has no Git remote, so it holds a placeholder until someone publishes it.
+
     python tools/nav.py           # rewrite what is stale
     python tools/nav.py --check   # exit 1 (and list the files) if anything is stale
 """
@@ -28,15 +32,23 @@ from typing import Any
 NAV_START, NAV_END = "<!-- nav:start -->", "<!-- nav:end -->"
 CONTENTS_START, CONTENTS_END = "<!-- contents:start -->", "<!-- contents:end -->"
 READING_START, READING_END = "<!-- reading:start -->", "<!-- reading:end -->"
+BINDER_START, BINDER_END = "<!-- binder:start -->", "<!-- binder:end -->"
 READING_FILE = "notebooks/FURTHER_READING.md"
+# The GitHub owner/name that Binder builds from. A placeholder: whoever publishes the repository sets it here and
+# runs `make nav` (README, "Launch a workshop").
+BINDER_REPO = "YOUR-ORG/voicelab"
+CONTENTS_LINK = "../README.md#contents"
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 _TITLE = re.compile(r"^#\s+\d+\s*·\s*(?P<title>.+?)\s*$", re.MULTILINE)
 _LEARN = re.compile(r"\*\*What you will learn\*\*.*?\n\s*[-*]\s+(?P<bullet>[^\n]+)", re.DOTALL)
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _NEXT = re.compile(r"^\*\*Next →\*\*.*$", re.MULTILINE)
+_BINDER_URL = re.compile(r"(?P<base>https://mybinder\.org/v2/gh/)[^/\s`]+/[^/\s`]+/")
+_NEXT_WITH_SPACE = re.compile(r"\n*^\*\*Next →\*\*.*$\n*", re.MULTILINE)
 _BLOCK = {NAV_START: re.compile(re.escape(NAV_START) + r".*?" + re.escape(NAV_END), re.DOTALL),
           CONTENTS_START: re.compile(re.escape(CONTENTS_START) + r".*?" + re.escape(CONTENTS_END), re.DOTALL),
-          READING_START: re.compile(re.escape(READING_START) + r".*?" + re.escape(READING_END), re.DOTALL)}
+          READING_START: re.compile(re.escape(READING_START) + r".*?" + re.escape(READING_END), re.DOTALL),
+          BINDER_START: re.compile(re.escape(BINDER_START) + r".*?" + re.escape(BINDER_END), re.DOTALL)}
 
 
 @dataclass(frozen=True)
@@ -83,12 +95,13 @@ def discover(root: Path) -> list[Entry]:
     return [read_entry(p) for p in sorted((root / "notebooks").glob(NOTEBOOK_GLOB))]
 
 
-def nav_bar(entries: list[Entry], i: int) -> str:
-    """``← prev | Contents | next →`` for the ``i``-th notebook."""
+def nav_bar(entries: list[Entry], i: int, contents: str | None = CONTENTS_LINK) -> str:
+    """``← prev | Contents | next →`` for the ``i``-th notebook (no Contents link when ``contents`` is None)."""
     parts = []
     if i > 0:
         parts.append(f"[← {entries[i - 1].label}]({entries[i - 1].path.name})")
-    parts.append("[Contents](../README.md#contents)")
+    if contents is not None:
+        parts.append(f"[Contents]({contents})")
     if i + 1 < len(entries):
         parts.append(f"[{entries[i + 1].label} →]({entries[i + 1].path.name})")
     return f"{NAV_START}\n" + " | ".join(parts) + f"\n{NAV_END}"
@@ -105,6 +118,11 @@ def contents_table(entries: list[Entry]) -> str:
     rows = ["| # | Notebook | What you will learn |", "|---|---|---|"]
     rows += [f"| {e.number} | [{_cell(e.title)}](notebooks/{e.path.name}) | {_cell(e.summary)} |" for e in entries]
     return f"{CONTENTS_START}\n" + "\n".join(rows) + f"\n{CONTENTS_END}"
+
+
+def with_binder_repo(block: str, repo: str = BINDER_REPO) -> str:
+    """``block`` with every Binder link pointing at the GitHub ``repo`` (owner/name)."""
+    return _BINDER_URL.sub(lambda m: f"{m.group('base')}{repo}/", block)
 
 
 def _cell(text: str) -> str:
@@ -141,32 +159,49 @@ def _with_reading(text: str, reading: str) -> str:
     return text[:anchor.start()].rstrip("\n") + "\n\n" + reading + "\n\n" + text[anchor.start():]
 
 
-def update_notebook(path: Path, bar: str, next_link: str | None = None, reading: str | None = None) -> str | None:
-    """The notebook's new JSON text if its nav bars, "Next →" line or reading are stale, else None."""
-    original = path.read_text(encoding="utf-8")
-    nb = json.loads(original)
+def set_navigation(nb: dict[str, Any], bar: str, next_link: str | None = None, reading: str | None = None,
+                   *, drop_next: bool = False) -> None:
+    """Put ``bar`` in the notebook's first and last markdown cells, and ``next_link`` and ``reading`` in the last.
+
+    ``next_link`` None leaves the "Next →" line as it is, unless ``drop_next`` removes it (a series' last notebook).
+    """
     cells = _markdown_cells(nb)
     if not cells:
-        raise SystemExit(f"{path}: no markdown cell to hold the navigation bar")
+        raise ValueError("no markdown cell to hold the navigation bar")
     for cell, at_end in ((cells[0], False), (cells[-1], True)):
         _set_source(cell, _replace_block(_source(cell), NAV_START, bar, at_end=at_end))
     if next_link is not None:
         _set_source(cells[-1], _NEXT.sub(lambda _: next_link, _source(cells[-1]), count=1))
+    elif drop_next:
+        _set_source(cells[-1], _NEXT_WITH_SPACE.sub("\n\n", _source(cells[-1]), count=1))
     if reading is not None:
         _set_source(cells[-1], _with_reading(_source(cells[-1]), reading))
+
+
+def update_notebook(path: Path, bar: str, next_link: str | None = None, reading: str | None = None) -> str | None:
+    """The notebook's new JSON text if its nav bars, "Next →" line or reading are stale, else None."""
+    original = path.read_text(encoding="utf-8")
+    nb = json.loads(original)
+    try:
+        set_navigation(nb, bar, next_link, reading)
+    except ValueError as exc:
+        raise SystemExit(f"{path}: {exc}") from None
     updated = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     if json.loads(updated) == json.loads(original):
         return None
     return updated
 
 
-def update_readme(path: Path, table: str) -> str | None:
-    """README.md's new text if its contents table is stale (added under ## Contents if absent), else None."""
+def update_readme(path: Path, table: str, binder_repo: str | None = None) -> str | None:
+    """README.md's new text if its contents table (added under ## Contents if absent) or, given ``binder_repo``,
+    the Binder links in its marked block are stale, else None."""
     original = path.read_text(encoding="utf-8") if path.exists() else ""
     if _BLOCK[CONTENTS_START].search(original):
         updated = _replace_block(original, CONTENTS_START, table, at_end=True)
     else:
         updated = original.rstrip("\n") + ("\n\n" if original.strip() else "") + "## Contents\n\n" + table + "\n"
+    if binder_repo is not None:
+        updated = _BLOCK[BINDER_START].sub(lambda m: with_binder_repo(m.group(0), binder_repo), updated, count=1)
     return None if updated == original else updated
 
 
@@ -180,7 +215,7 @@ def stale_files(root: Path) -> dict[Path, str]:
         if new is not None:
             changes[entry.path] = new
     readme = root / "README.md"
-    new = update_readme(readme, contents_table(entries))
+    new = update_readme(readme, contents_table(entries), BINDER_REPO)
     if new is not None:
         changes[readme] = new
     return changes
