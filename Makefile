@@ -12,6 +12,8 @@ EXTRAS  := dev,lab,real,browser,whisper,lite,turn
 LINT_PATHS := $(wildcard voicelab tests benchmarks tools)
 NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
+# Notebooks run in parallel, each whole notebook in one worker's kernel, its cells in order (--dist loadfile).
+NBVAL_WORKERS ?= auto
 LAB_FLAGS  := $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help install lab test lint unit nbval bench nav dashboard notebooks lite
@@ -56,7 +58,8 @@ nbval: install
 ifeq ($(NOTEBOOKS),)
 	@echo "nbval: no notebooks/*.ipynb yet, skipped"
 else
-	$(VENV)/bin/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name python3
+	$(VENV)/bin/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name python3 \
+		-n $(NBVAL_WORKERS) --dist loadfile
 endif
 
 bench: install

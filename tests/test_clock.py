@@ -231,7 +231,11 @@ def test_sigint_mid_run_prints_only_the_interrupt(code):
     import sys
     import time
 
-    program = ("import voicelab as vl\nfrom voicelab.pipelines import StreamingPipeline\n"
+    # Ctrl-C as a terminal delivers it: a test process (an xdist worker) may hand its children SIGINT ignored or
+    # blocked, and a child that cannot be interrupted runs to its end instead of testing anything.
+    program = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+               "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
+               "import voicelab as vl\nfrom voicelab.pipelines import StreamingPipeline\n"
                "from voicelab.interruptions import BargeIn\nfrom voicelab.experiments import sweep\n"
                f"print('go', flush=True)\n{code}\n")
     child = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

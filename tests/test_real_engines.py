@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import wave
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -71,6 +73,27 @@ def test_round_trip_wer_generic_vs_domain(utterances):
     assert wers["domain lm"] <= 0.3
     assert wers["grammar"] <= 0.2
     assert wers["domain lm"] < wers["generic"] and wers["grammar"] < wers["generic"]
+
+
+def test_the_domain_lm_carries_only_its_words_pronunciations():
+    from voicelab.real.domain import pronunciations
+    full = "a AH0\na(2) EY1\na's EY1 Z\naa EY2 EY1\nbook B UH1 K\nbooked B UH1 K T\nwhat's W AH1 T S\n"
+    assert pronunciations(["Book a", "What's"], full) == "a AH0\na(2) EY1\nbook B UH1 K\nwhat's W AH1 T S\n"
+
+
+def test_the_cut_dictionary_decodes_as_the_full_one(utterances):
+    """The domain decoder starts with its words' pronunciations only (seconds faster); what it hears is unchanged."""
+    import pocketsphinx
+
+    from voicelab.real.domain import arpa_bigram
+
+    domain = PocketsphinxASR(SENTENCES)
+    lm = Path(tempfile.mkdtemp()) / "domain.arpa"
+    lm.write_text(arpa_bigram(SENTENCES))
+    full = PocketsphinxASR(SENTENCES)
+    full._decoder = pocketsphinx.Decoder(lm=str(lm), loglevel="FATAL")  # the whole 135,000-word dictionary
+    for u in utterances[:3]:
+        assert domain.transcribe(u.samples) == full.transcribe(u.samples)
 
 
 def test_partials_grow_as_audio_arrives(utterances):

@@ -1,7 +1,8 @@
 """A domain vocabulary for the recognizer, built from the phrases callers are expected to say.
 
 Two forms: a small bigram language model (ARPA text; callers may recombine the words)
-and a JSGF grammar (exactly one of the phrases).
+and a JSGF grammar (exactly one of the phrases). The language model comes with the
+pronunciations of its words only, cut from the full dictionary.
 """
 
 from __future__ import annotations
@@ -56,6 +57,18 @@ def arpa_bigram(phrases: Sequence[str]) -> str:
     lines += ["", "\\2-grams:"]
     lines += [f"{math.log10((c - DISCOUNT) / history[a]):.4f} {a} {b}" for (a, b), c in sorted(bigrams.items())]
     return "\n".join([*lines, "", "\\end\\", ""])
+
+
+def pronunciations(phrases: Sequence[str], dictionary: str) -> str:
+    """The lines of a CMU-format pronunciation ``dictionary`` (its text) for the words of ``phrases``, alternate
+    pronunciations (``word(2)``) included.
+
+    A decoder given the domain language model and the full 135,000-word dictionary spends seconds matching the
+    two at start-up; it only ever considers the model's words, so their entries alone decode the same.
+    """
+    words = {w for phrase in check_phrases(phrases) for w in phrase}
+    return "".join(line for line in dictionary.splitlines(keepends=True)
+                   if re.split(r"[\s(]", line, maxsplit=1)[0] in words)
 
 
 def jsgf_grammar(phrases: Sequence[str], name: str = "phrases") -> str:

@@ -8,9 +8,9 @@ event loop keeps running.
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -21,7 +21,7 @@ from ..stages.asr import AsrEngine
 from ..stages.caller import Utterance
 from ..validation import ConfigError
 from ._extra import require
-from .domain import arpa_bigram, jsgf_grammar
+from .domain import arpa_bigram, jsgf_grammar, pronunciations
 
 _pocketsphinx = require("pocketsphinx")
 
@@ -67,12 +67,12 @@ class PocketsphinxASR(AsrEngine):
             decoder.add_jsgf_string("domain", jsgf_grammar(self.phrases))
             decoder.activate_search("domain")
             return decoder
-        with tempfile.NamedTemporaryFile("w", suffix=".arpa", delete=False) as f:
-            f.write(arpa_bigram(self.phrases))
-        try:
-            return _pocketsphinx.Decoder(lm=f.name, loglevel="FATAL")
-        finally:
-            os.unlink(f.name)
+        full_dictionary = Path(_pocketsphinx.Config()["dict"]).read_text(encoding="utf-8")
+        with tempfile.TemporaryDirectory(prefix="voicelab-sphinx-") as tmp:
+            lm, words = Path(tmp) / "domain.arpa", Path(tmp) / "domain.dict"
+            lm.write_text(arpa_bigram(self.phrases), encoding="utf-8")
+            words.write_text(pronunciations(self.phrases, full_dictionary), encoding="utf-8")
+            return _pocketsphinx.Decoder(lm=str(lm), dict=str(words), loglevel="FATAL")
 
     def _hypothesis(self) -> str:
         hyp = self._decoder.hyp()
