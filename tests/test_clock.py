@@ -231,8 +231,8 @@ def test_sigint_mid_run_prints_only_the_interrupt(code):
     import sys
     import time
 
-    # Ctrl-C as a terminal delivers it: a test process (an xdist worker) may hand its children SIGINT ignored or
-    # blocked, and a child that cannot be interrupted runs to its end instead of testing anything.
+    # Ctrl-C as a terminal delivers it: a test run started in the background (`pytest &` in a script) hands its
+    # children SIGINT ignored, and a child that cannot be interrupted runs to its end instead of testing anything.
     program = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
                "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
                "import voicelab as vl\nfrom voicelab.pipelines import StreamingPipeline\n"
