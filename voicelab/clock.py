@@ -63,7 +63,7 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
     deadlocked and :class:`DeadlockError` says so instead of hanging.
     """
 
-    # BaseEventLoop internals this loop drives; typeshed leaves them out, tests/test_asyncio_internals.py checks them.
+    # BaseEventLoop internals this loop drives (not in typeshed); tests/test_clock_asyncio_internals.py checks them.
     # (their handles' private fields, _when, _scheduled, _cancelled, are not in typeshed either: Any)
     _ready: deque[Any]
     _scheduled: list[Any]
