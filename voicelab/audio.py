@@ -19,7 +19,7 @@ import numpy as np
 
 from .trace import Trace
 from .validation import check_number
-from .vocabulary import MarkName
+from .vocabulary import MarkName, SpanName
 
 CALLER_VOICE = "en-us"
 AGENT_VOICE = "en-us+f3"
@@ -53,7 +53,7 @@ def pieces(run: Any, turn: int | None = None) -> list[Piece]:
     chosen = [t for t in trace.turns if turn is None or t.index == turn]
     out: list[Piece] = []
     for t in chosen:
-        speech = next((s for s in trace.spans_of(t.index, "caller") if s.name == "speech"), None)
+        speech = next((s for s in trace.spans_of(t.index, "caller") if s.name == SpanName.SPEECH), None)
         if speech is not None and speech.end > speech.start:
             out.append(Piece(CALLER_VOICE, t.input, ((speech.start, speech.end),)))
         out += _agent_pieces(trace, t.index, t.response)
@@ -63,7 +63,7 @@ def pieces(run: Any, turn: int | None = None) -> list[Piece]:
 def _agent_pieces(trace: Trace, turn: int, response: str) -> list[Piece]:
     """Consecutive ``play`` spans of the same clause become one piece; without playback spans
     (the original pipeline never plays), the response is spoken from its first TTS chunk."""
-    plays = sorted((s for s in trace.spans_of(turn, "playback") if s.name == "play" and s.end > s.start),
+    plays = sorted((s for s in trace.spans_of(turn, "playback") if s.name == SpanName.PLAY and s.end > s.start),
                    key=lambda s: s.start)
     groups: list[tuple[str, list[tuple[float, float]]]] = []
     for span in plays:

@@ -36,6 +36,7 @@ from .presets import get_preset
 from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts
 from .trace import Trace
 from .validation import ConfigError, check_number, check_numbers
+from .vocabulary import MarkName, SpanName
 
 PERCENTILES: tuple[int, ...] = (50, 90, 95, 99)
 DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitter of its own
@@ -68,14 +69,16 @@ def stage_components(trace: Trace, turn: int) -> dict[str, float | None]:
     finalization) -> first LLM token -> first TTS request (waiting for a whole clause) -> first audio.
     Shown in notebook 09.
     """
-    names: dict[str, float | None] = {"speech_end": None, "end_of_utterance": None, "asr_complete": None,
-                                      "llm_first_token": None, "tts_first_chunk": None}
+    marks: dict[str, float | None] = dict.fromkeys((MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE,
+                                                    MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
+                                                    MarkName.TTS_FIRST_CHUNK))
     for m in trace.marks:
-        if m.turn == turn and m.name in names and names[m.name] is None:
-            names[m.name] = m.t
-    request = next((s.start for s in trace.spans if s.turn == turn and s.stage == "tts" and s.name == "ttfb"), None)
-    points = [names["speech_end"], names["end_of_utterance"], names["asr_complete"], names["llm_first_token"],
-              request, names["tts_first_chunk"]]
+        if m.turn == turn and m.name in marks and marks[m.name] is None:
+            marks[m.name] = m.t
+    request = next((s.start for s in trace.spans
+                    if s.turn == turn and s.stage == "tts" and s.name == SpanName.TTFB), None)
+    points = [marks[MarkName.SPEECH_END], marks[MarkName.END_OF_UTTERANCE], marks[MarkName.ASR_COMPLETE],
+              marks[MarkName.LLM_FIRST_TOKEN], request, marks[MarkName.TTS_FIRST_CHUNK]]
     return {name: None if a is None or b is None else round(b - a, 9)
             for name, a, b in zip(COMPONENTS, points, points[1:], strict=False)}
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .trace import Trace
 from .validation import check_number
+from .vocabulary import MarkName, SpanName
 
 MAX_AFTER_S = 60.0
 MAX_BURST_S = 5.0
@@ -55,12 +56,12 @@ def interruption_metrics(trace: Trace, turn: int, chars_per_second: float) -> di
     onset = stopped = None
     for m in trace.marks:
         if m.turn == turn:
-            if m.name == "interjection" and onset is None:
+            if m.name == MarkName.INTERJECTION and onset is None:
                 onset = m.t
-            elif m.name == "playback_stopped" and stopped is None:
+            elif m.name == MarkName.PLAYBACK_STOPPED and stopped is None:
                 stopped = m.t
     heard = round(sum(s.duration for s in trace.spans if s.turn == turn and s.stage == "playback"
-                      and s.name == "play"), 9)
+                      and s.name == SpanName.PLAY), 9)
     reply_s = len(trace.turns[turn].response) / chars_per_second
     return {
         "interrupted": 0.0 if stopped is None else 1.0,

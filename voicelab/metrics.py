@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 from .budgets import LatencyBudgets, budget_names
 from .trace import Trace
-from .vocabulary import MarkName
+from .vocabulary import MarkName, SpanName
 
 # The tutorial's ten names, each the first mark of that name in a turn.
 EVENT_NAMES: tuple[str, ...] = (
-    "audio_chunk_received", "asr_started", "asr_partial", "asr_complete", "llm_started",
-    "llm_first_token", "llm_complete", "tts_started", "tts_first_chunk", "tts_complete",
+    MarkName.AUDIO_CHUNK_RECEIVED, MarkName.ASR_STARTED, MarkName.ASR_PARTIAL, MarkName.ASR_COMPLETE,
+    MarkName.LLM_STARTED, MarkName.LLM_FIRST_TOKEN, MarkName.LLM_COMPLETE,
+    MarkName.TTS_STARTED, MarkName.TTS_FIRST_CHUNK, MarkName.TTS_COMPLETE,
 )
-DERIVED_NAMES: tuple[str, ...] = ("speech_end", "time_to_first_audio", "voice_to_voice", "total_latency")
+DERIVED_NAMES: tuple[str, ...] = (MarkName.SPEECH_END, "time_to_first_audio", "voice_to_voice", "total_latency")
 METRIC_NAMES: tuple[str, ...] = EVENT_NAMES + DERIVED_NAMES
 
 
@@ -28,30 +29,30 @@ def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
     for m in trace.marks:
         if m.turn == turn and m.name not in found:
             found[m.name] = m.t
-    rel = {name: _diff(found.get(name), start) for name in (*EVENT_NAMES, "speech_end")}
-    rel["time_to_first_audio"] = _diff(rel["tts_first_chunk"], rel["asr_complete"])
-    rel["voice_to_voice"] = _diff(rel["tts_first_chunk"], rel["speech_end"])
-    rel["total_latency"] = rel["tts_complete"]
+    rel = {name: _diff(found.get(name), start) for name in (*EVENT_NAMES, MarkName.SPEECH_END)}
+    rel["time_to_first_audio"] = _diff(rel[MarkName.TTS_FIRST_CHUNK], rel[MarkName.ASR_COMPLETE])
+    rel["voice_to_voice"] = _diff(rel[MarkName.TTS_FIRST_CHUNK], rel[MarkName.SPEECH_END])
+    rel["total_latency"] = rel[MarkName.TTS_COMPLETE]
     return rel
 
 
 def _budget_values(trace: Trace, turn: int, metrics: dict[str, float | None]) -> dict[str, float | None]:
     """The measured value each budget is compared with (see LatencyBudgets' field help)."""
-    chunks = [s.duration for s in trace.spans if s.turn == turn and s.stage == "asr" and s.name == "chunk"]
-    synth = [s for s in trace.spans if s.turn == turn and s.stage == "tts" and s.name == "synthesize"]
+    chunks = [s.duration for s in trace.spans if s.turn == turn and s.stage == "asr" and s.name == SpanName.CHUNK]
+    synth = [s for s in trace.spans if s.turn == turn and s.stage == "tts" and s.name == SpanName.SYNTHESIZE]
     chars = sum(s.attrs.get("chars", 0) for s in synth)
     tokens = next((m.attrs.get("tokens", 0) for m in trace.marks
-                   if m.turn == turn and m.name == "llm_complete"), 0)
+                   if m.turn == turn and m.name == MarkName.LLM_COMPLETE), 0)
     eou = trace.first(turn, MarkName.END_OF_UTTERANCE)
     start = trace.turns[turn].start
+    first_token, last_token = metrics[MarkName.LLM_FIRST_TOKEN], metrics[MarkName.LLM_COMPLETE]
     return {
         "asr_processing": max(chunks) if chunks else None,
-        "asr_finalization": _diff(metrics["asr_complete"], _diff(eou, start)),
-        "llm_first_token": _diff(metrics["llm_first_token"], metrics["llm_started"]),
-        "llm_token_generation": (round((metrics["llm_complete"] - metrics["llm_first_token"]) / tokens, 9)
-                                 if tokens and metrics["llm_complete"] is not None
-                                 and metrics["llm_first_token"] is not None else None),
-        "tts_first_chunk": _diff(metrics["tts_first_chunk"], metrics["tts_started"]),
+        "asr_finalization": _diff(metrics[MarkName.ASR_COMPLETE], _diff(eou, start)),
+        "llm_first_token": _diff(metrics[MarkName.LLM_FIRST_TOKEN], metrics[MarkName.LLM_STARTED]),
+        "llm_token_generation": (round((last_token - first_token) / tokens, 9)
+                                 if tokens and last_token is not None and first_token is not None else None),
+        "tts_first_chunk": _diff(metrics[MarkName.TTS_FIRST_CHUNK], metrics[MarkName.TTS_STARTED]),
         "tts_chunk_generation": round(sum(s.duration for s in synth) / chars, 9) if chars else None,
         "time_to_first_audio": metrics["time_to_first_audio"],
         "voice_to_voice": metrics["voice_to_voice"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .trace import AgentState
+from .vocabulary import MarkName
 
 #: Stage rows, top to bottom, in the order audio flows through the agent.
 STAGE_ORDER: tuple[str, ...] = ("caller", "vad", "asr", "llm", "tts", "playback")
@@ -46,17 +47,17 @@ STATE_LABELS: dict[AgentState, str] = {
 
 #: Instant events drawn as markers: trace mark name -> (legend label, matplotlib marker style).
 MARKERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "speech_started": ("speech detected", {"marker": ">", "color": "#8A5A00", "markersize": 6}),
-    "end_of_utterance": ("end of utterance", {"marker": "X", "color": "#222222", "markersize": 7}),
-    "asr_partial": ("ASR partial", {"marker": "|", "color": "#1F4E79", "markersize": 9, "markeredgewidth": 1.5}),
-    "asr_complete": ("final transcript", {"marker": "s", "color": "#1F4E79", "markersize": 6,
-                                          "markeredgecolor": "white"}),
-    "llm_first_token": ("first token", {"marker": "D", "color": "#F0E442", "markersize": 7,
-                                        "markeredgecolor": "#222222"}),
-    "tts_first_chunk": ("first audio", {"marker": "*", "color": "#D55E00", "markersize": 12,
-                                        "markeredgecolor": "#222222", "markeredgewidth": 0.6}),
-    "playback_started": ("first audio", {"marker": "*", "color": "#D55E00", "markersize": 12,
-                                         "markeredgecolor": "#222222", "markeredgewidth": 0.6}),
+    MarkName.SPEECH_STARTED: ("speech detected", {"marker": ">", "color": "#8A5A00", "markersize": 6}),
+    MarkName.END_OF_UTTERANCE: ("end of utterance", {"marker": "X", "color": "#222222", "markersize": 7}),
+    MarkName.ASR_PARTIAL: ("ASR partial", {"marker": "|", "color": "#1F4E79", "markersize": 9, "markeredgewidth": 1.5}),
+    MarkName.ASR_COMPLETE: ("final transcript", {"marker": "s", "color": "#1F4E79", "markersize": 6,
+                                                 "markeredgecolor": "white"}),
+    MarkName.LLM_FIRST_TOKEN: ("first token", {"marker": "D", "color": "#F0E442", "markersize": 7,
+                                               "markeredgecolor": "#222222"}),
+    MarkName.TTS_FIRST_CHUNK: ("first audio", {"marker": "*", "color": "#D55E00", "markersize": 12,
+                                               "markeredgecolor": "#222222", "markeredgewidth": 0.6}),
+    MarkName.PLAYBACK_STARTED: ("first audio", {"marker": "*", "color": "#D55E00", "markersize": 12,
+                                                "markeredgecolor": "#222222", "markeredgewidth": 0.6}),
 }
 
 #: The caller's end of speech: a solid dark vertical line.

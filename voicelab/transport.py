@@ -231,7 +231,7 @@ def _record(leg: Leg, sent: float, delay: float, release: float, turn: int, trac
     if release > t + 1e-9:
         trace.add_span(leg.name, SpanName.LATE, round(t, 9), round(release, 9), turn,
                        kind="late")
-    name = "server_speech_end" if leg.name == "uplink" else "heard_first_audio"
+    name = MarkName.SERVER_SPEECH_END if leg.name == "uplink" else MarkName.HEARD_FIRST_AUDIO
     trace.mark(leg.name, name, turn, at=round(release, 9), delay=round(delay, 9))
 
 
@@ -245,7 +245,8 @@ def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
     def at(name: str) -> float | None:
         return trace.first(turn, name)
 
-    mouth, server, sent, ear = at("speech_end"), at("server_speech_end"), at("tts_first_chunk"), at("heard_first_audio")
+    mouth, server = at(MarkName.SPEECH_END), at(MarkName.SERVER_SPEECH_END)
+    sent, ear = at(MarkName.TTS_FIRST_CHUNK), at(MarkName.HEARD_FIRST_AUDIO)
 
     def diff(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else round(a - b, 9)

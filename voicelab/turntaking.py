@@ -30,7 +30,7 @@ from .endpointing import POLICIES, EndpointingPolicy, Pause
 from .hesitation import HESITANT_SENTENCES, HesitationConfig, UtterancePlan, plan_utterance
 from .trace import Trace
 from .validation import ConfigError, check_number
-from .vocabulary import MarkName
+from .vocabulary import MarkName, SpanName
 
 CUTOFF_TARGET = 0.05  # "delay at a 5 % false cut-off rate"
 DELAY_TARGET_S = 0.3  # "false cut-off rate at 300 ms"
@@ -57,7 +57,7 @@ def turn_taking_metrics(trace: Trace, turn: int = 0) -> dict[str, Any]:
     if speech_end is None or endpoint is None:
         return {"false_cutoff": None, "endpoint_delay": None, "cut_at": None, "talk_over_s": None}
     cutoff = endpoint < speech_end - 1e-9
-    plays = [s for s in trace.spans if s.turn == turn and s.stage == "playback" and s.name == "play"]
+    plays = [s for s in trace.spans if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY]
     overlap = sum(max(0.0, min(s.end, speech_end) - max(s.start, start)) for s in plays)
     return {"false_cutoff": cutoff, "endpoint_delay": round(endpoint - speech_end, 9),
             "cut_at": round(endpoint - start, 9) if cutoff else None, "talk_over_s": round(overlap, 9)}

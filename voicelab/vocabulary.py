@@ -74,6 +74,8 @@ class SpanName(_Name):
     PLAY = "play"  # playback of one audio chunk
     UNDERRUN = "underrun"  # playback starved of audio
     CHUNK_FILLING = "audio chunk filling"  # the uplink waiting for the chunk with the last speech to fill
+    ENDPOINT = "endpoint"  # an imported turn's end of speech to its end of turn
+    TRANSCRIBE = "transcribe"  # an imported turn's speech start to its transcript
     LATE = "late (jitter beyond the buffer)"  # a network leg holding an item past its hops' delay
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..simulate import RunResult
-from ..vocabulary import MarkName
+from ..vocabulary import MarkName, SpanName
 from .dashboard import Dashboard
 from .rows import Row, budget_rows, chunk_grid_notes, seconds, verdict, voice_to_voice_row
 from .scenario import make_scenario
@@ -16,13 +16,13 @@ def chunk_rows(result: RunResult, turn: int) -> list[Row]:
     """Chunk size trade-off: when the first audio reaches the agent, whether ASR keeps up, voice-to-voice."""
     trace = result.trace
     chunk_s = result.stages.caller.chunk_ms / 1000
-    chunks = [s.duration for s in trace.spans_of(turn, "asr") if s.name == "chunk"]
+    chunks = [s.duration for s in trace.spans_of(turn, "asr") if s.name == SpanName.CHUNK]
     slowest = max(chunks, default=None)
     metrics = result.metrics(turn)
-    behind = None if metrics["asr_complete"] is None or metrics["speech_end"] is None else \
-        metrics["asr_complete"] - metrics["speech_end"]
+    final, speech_end = metrics[MarkName.ASR_COMPLETE], metrics[MarkName.SPEECH_END]
+    behind = None if final is None or speech_end is None else final - speech_end
     return [
-        Row("first audio chunk arrives", seconds(metrics["audio_chunk_received"])),
+        Row("first audio chunk arrives", seconds(metrics[MarkName.AUDIO_CHUNK_RECEIVED])),
         Row("chunks transcribed", str(len(chunks))),
         Row("ASR keeps up with audio", seconds(slowest), f"≤ {chunk_s:.3f} s per chunk",
             verdict(None if slowest is None else slowest <= chunk_s + 1e-9)),
@@ -46,7 +46,8 @@ def endpoint_rows(result: RunResult, turn: int) -> list[Row]:
     t = trace.turns[turn]
     metrics = result.metrics(turn)
     eou = trace.first(turn, MarkName.END_OF_UTTERANCE)
-    decided = None if eou is None or metrics["speech_end"] is None else round(eou - t.start - metrics["speech_end"], 9)
+    speech_end = metrics[MarkName.SPEECH_END]
+    decided = None if eou is None or speech_end is None else round(eou - t.start - speech_end, 9)
     complete = t.transcript.split() == t.input.split()
     return [
         Row("turn ended after speech end", seconds(decided), "≥ 0 s (negative: mid-sentence)",
@@ -72,7 +73,7 @@ def endpoint_dashboard(preset: str = "seed", texts: Sequence[str] | str | None =
 
 def underruns(result: RunResult, turn: int) -> tuple[int, float]:
     """How often playback ran dry in ``turn``, and for how long in total (seconds)."""
-    gaps = [s.duration for s in result.trace.spans_of(turn, "playback") if s.name == "underrun"]
+    gaps = [s.duration for s in result.trace.spans_of(turn, "playback") if s.name == SpanName.UNDERRUN]
     return len(gaps), round(float(sum(gaps)), 9)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from ..simulate import RunResult, simulate
+from ..vocabulary import MarkName
 from .grading import BuildIt, Question, Trial, measured
 
 Measure = Callable[[Mapping[str, float]], float]
@@ -15,19 +16,19 @@ Measure = Callable[[Mapping[str, float]], float]
 
 def voice_to_voice(marks: Mapping[str, float]) -> float:
     """The reference: from the end of the caller's speech to the agent's first audio."""
-    return marks["tts_first_chunk"] - marks["speech_end"]
+    return marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.SPEECH_END]
 
 
 def _tutorial_ttfa(marks: Mapping[str, float]) -> float:
-    return marks["tts_first_chunk"] - marks["asr_complete"]
+    return marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.ASR_COMPLETE]
 
 
 def _from_the_endpoint(marks: Mapping[str, float]) -> float:
-    return marks["tts_first_chunk"] - marks["end_of_utterance"]
+    return marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.END_OF_UTTERANCE]
 
 
 def _to_the_first_token(marks: Mapping[str, float]) -> float:
-    return marks["llm_first_token"] - marks["speech_end"]
+    return marks[MarkName.LLM_FIRST_TOKEN] - marks[MarkName.SPEECH_END]
 
 
 def turn_marks(run: RunResult, turn: int) -> dict[str, float]:
@@ -70,10 +71,10 @@ class VoiceToVoiceExercise(BuildIt):
         marks = turn_marks(_runs()["original"], 0)
         if all(math.isclose(yours.values[k], reference.values[k], abs_tol=1e-3) for k in reference.values):
             return None
-        if math.isclose(y, marks["tts_first_chunk"] - marks["asr_complete"], abs_tol=1e-3):
+        if math.isclose(y, marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.ASR_COMPLETE], abs_tol=1e-3):
             return (f"you measured {y:.2f} s from the final transcript: that is the tutorial's TTFA. The caller "
                     "never sees the transcript; they hear their own voice stop (speech_end)")
-        if math.isclose(y, marks["tts_first_chunk"] - marks["end_of_utterance"], abs_tol=1e-3):
+        if math.isclose(y, marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.END_OF_UTTERANCE], abs_tol=1e-3):
             return (f"you measured {y:.2f} s from the endpoint: the caller stopped talking before the agent decided "
                     "they had (speech_end)")
         return (f"for the original pipeline's first turn you measured {y:.2f} s; the caller waits {r:.2f} s, "
@@ -85,7 +86,8 @@ voice_to_voice_measure = VoiceToVoiceExercise()
 
 def _asr_complete(rtf: float) -> float:
     stages = _runs()["original"].stages.with_params({"asr.rtf": rtf})
-    return measured(simulate(pipeline="original", stages=stages).metrics(0)["asr_complete"], "final transcript")
+    return measured(simulate(pipeline="original", stages=stages).metrics(0)[MarkName.ASR_COMPLETE],
+                    "final transcript")
 
 
 faster_asr = Question(
@@ -99,7 +101,7 @@ largest_sigma = Question(
 
 def _drops_nothing(change: dict) -> bool:
     run = simulate(pipeline="original", stages=_runs()["original"].stages.with_params(change))
-    return not any(mark.name == "tts_text_dropped" for mark in run.trace.marks)
+    return not any(mark.name == MarkName.TTS_TEXT_DROPPED for mark in run.trace.marks)
 
 
 tts_change = Question(

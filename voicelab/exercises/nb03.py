@@ -10,7 +10,7 @@ from ..frames import AudioFrame
 from ..simulate import simulate
 from ..stages import vad as vad_stage
 from ..stages.vad import FRAME_S, EnergyVAD, frame_energies
-from ..vocabulary import VadEvent
+from ..vocabulary import MarkName, VadEvent
 from .grading import BuildIt, Question, Trial
 
 TEXT = "I'd like to book a table, for two people, tomorrow at eight."
@@ -72,11 +72,11 @@ class EndpointerExercise(BuildIt):
             run = simulate(texts=[TEXT], stages=self.stages)
         turn = run.trace.turns[0]
         m = run.metrics(0)
-        eou = next(mark for mark in run.trace.marks if mark.name == "end_of_utterance")
+        eou = next(mark for mark in run.trace.marks if mark.name == MarkName.END_OF_UTTERANCE)
         return Trial(run, {
             "turn ended because": eou.attrs["reason"],
             "turn ended at (s)": round(eou.t - turn.start, 3),
-            "caller stopped at (s)": m["speech_end"],
+            "caller stopped at (s)": m[MarkName.SPEECH_END],
             "transcript": turn.transcript,
             "voice-to-voice (s)": m["voice_to_voice"],
         })
@@ -123,7 +123,7 @@ shortest_endpoint = Question(
 
 def _end_reason(threshold: float) -> str:
     run = simulate(texts=[TEXT], stages=StageConfigs().with_params({"vad.threshold": threshold}))
-    return next(m.attrs["reason"] for m in run.trace.marks if m.name == "end_of_utterance")
+    return next(m.attrs["reason"] for m in run.trace.marks if m.name == MarkName.END_OF_UTTERANCE)
 
 
 deaf_threshold = Question(

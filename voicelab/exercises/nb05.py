@@ -8,6 +8,7 @@ from unittest import mock
 from ..config import StageConfigs
 from ..simulate import simulate
 from ..stages import tts as tts_stage
+from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, Question, Trial
 
 TEXTS = ("Hello, how are you today?", "What's the weather like?")
@@ -39,11 +40,11 @@ class ClauseExercise(BuildIt):
             run = simulate(texts=list(TEXTS), stages=StageConfigs())
         values: dict[str, object] = {}
         for turn in run.trace.turns:
-            clauses = [s.attrs["text"] for s in run.trace.spans_of(turn.index, "tts") if s.name == "ttfb"]
+            clauses = [s.attrs["text"] for s in run.trace.spans_of(turn.index, "tts") if s.name == SpanName.TTFB]
             m = run.metrics(turn.index)
             values[f"turn {turn.index}: clauses sent to TTS"] = " | ".join(clauses)
-            values[f"turn {turn.index}: last LLM token (s)"] = m["llm_complete"]
-            values[f"turn {turn.index}: first audio (s)"] = m["tts_first_chunk"]
+            values[f"turn {turn.index}: last LLM token (s)"] = m[MarkName.LLM_COMPLETE]
+            values[f"turn {turn.index}: first audio (s)"] = m[MarkName.TTS_FIRST_CHUNK]
         return Trial(run, values)
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:

@@ -128,7 +128,7 @@ class LlmStageExercise(BuildIt):
         run = learner.result
         values: dict[str, object] = {}
         for turn in range(len(preset.inputs)):
-            values[f"turn {turn}: TTS gets text (s)"] = _turn_time(run, turn, "tts_started")
+            values[f"turn {turn}: TTS gets text (s)"] = _turn_time(run, turn, MarkName.TTS_STARTED)
             values[f"turn {turn}: voice-to-voice (s)"] = _turn_time(run, turn, "voice_to_voice")
         return Trial(run, values)
 
@@ -143,7 +143,7 @@ class LlmStageExercise(BuildIt):
         if not prompts:
             return ("the agent never spoke: your stage never asked the LLM for a reply "
                     "(call reply_tokens(transcript, ctx) for each final transcript)")
-        if _turn_time(run, 0, "tts_started") is None:
+        if _turn_time(run, 0, MarkName.TTS_STARTED) is None:
             return "the LLM replied but its tokens never reached the TTS: put each token into outbox"
         expected = len(ref.trace.turns)
         answered = len({p[1] for p in prompts})
@@ -155,7 +155,8 @@ class LlmStageExercise(BuildIt):
             return (f"it answered {answered} of the caller's {expected} turns, then returned, which ended the "
                     "conversation: a stage runs for the whole conversation (keep taking transcripts in a loop)")
         for turn in range(expected):
-            first, started = _turn_time(run, turn, "llm_first_token"), _turn_time(run, turn, "tts_started")
+            first = _turn_time(run, turn, MarkName.LLM_FIRST_TOKEN)
+            started = _turn_time(run, turn, MarkName.TTS_STARTED)
             if first is not None and started is not None and started > first + _EPS:
                 return (f"in turn {turn} the TTS received its first words at {started:.2f} s, "
                         f"{started - first:.2f} s after the LLM's first token ({first:.2f} s): put each token "
@@ -201,11 +202,11 @@ def _largest_tuned_segment() -> str:
     run = simulate(preset="production")
     trace = run.trace
     segments = {
-        "caller stops → turn declared over": ("speech_end", "end_of_utterance"),
-        "→ final transcript": ("end_of_utterance", "asr_complete"),
-        "→ LLM first token": ("asr_complete", "llm_first_token"),
-        "→ TTS receives text": ("llm_first_token", "tts_started"),
-        "→ first agent audio": ("tts_started", "tts_first_chunk"),
+        "caller stops → turn declared over": (MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE),
+        "→ final transcript": (MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE),
+        "→ LLM first token": (MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN),
+        "→ TTS receives text": (MarkName.LLM_FIRST_TOKEN, MarkName.TTS_STARTED),
+        "→ first agent audio": (MarkName.TTS_STARTED, MarkName.TTS_FIRST_CHUNK),
     }
 
     def seconds(label: str) -> float:

@@ -24,7 +24,7 @@ from ..pipelines import StreamingPipeline
 from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE, Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
-from ..vocabulary import MarkName
+from ..vocabulary import MarkName, SpanName
 from ._sim import run_learner
 from .grading import BuildIt, Question, Trial
 
@@ -121,7 +121,7 @@ def heard_after(run: RunResult, turn: int = 0) -> float:
     if barge is None:
         return 0.0
     return round(sum(max(0.0, s.end - max(s.start, barge)) for s in run.trace.spans
-                     if s.turn == turn and s.stage == "playback" and s.name == "play"), 9)
+                     if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY), 9)
 
 
 _ADVICE = {

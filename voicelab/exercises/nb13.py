@@ -8,6 +8,7 @@ from typing import Any
 
 from ..importers import EXAMPLES
 from ..simulate import RunResult, simulate
+from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, Question, Trial
 
 PARTS = ("voice_to_voice", "endpoint", "llm_ttft", "tts_ttfb")
@@ -18,19 +19,19 @@ def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
     """One simulated turn written as Pipecat's UserBotLatencyObserver would report it (seconds, unix-like times)."""
     trace, t0 = run.trace, 1_796_000_000.0
     at = {m.name: m.t for m in reversed(trace.marks_of(turn))}
-    tts = next(s for s in trace.spans_of(turn, "tts") if s.name == "ttfb")
+    tts = next(s for s in trace.spans_of(turn, "tts") if s.name == SpanName.TTFB)
     return {
-        "user_turn_start_time": t0 + at["speech_end"],
-        "user_turn_secs": at["end_of_utterance"] - at["speech_end"],
+        "user_turn_start_time": t0 + at[MarkName.SPEECH_END],
+        "user_turn_secs": at[MarkName.END_OF_UTTERANCE] - at[MarkName.SPEECH_END],
         "ttfb": [
-            {"processor": "SimulatedSTTService#0", "start_time": t0 + at["end_of_utterance"],
-             "duration_secs": at["asr_complete"] - at["end_of_utterance"]},
-            {"processor": "OpenAILLMService#0", "start_time": t0 + at["llm_started"],
-             "duration_secs": at["llm_first_token"] - at["llm_started"]},
+            {"processor": "SimulatedSTTService#0", "start_time": t0 + at[MarkName.END_OF_UTTERANCE],
+             "duration_secs": at[MarkName.ASR_COMPLETE] - at[MarkName.END_OF_UTTERANCE]},
+            {"processor": "OpenAILLMService#0", "start_time": t0 + at[MarkName.LLM_STARTED],
+             "duration_secs": at[MarkName.LLM_FIRST_TOKEN] - at[MarkName.LLM_STARTED]},
             {"processor": "SimulatedTTSService#0", "start_time": t0 + tts.start,
-             "duration_secs": at["tts_first_chunk"] - tts.start},
+             "duration_secs": at[MarkName.TTS_FIRST_CHUNK] - tts.start},
         ],
-        "total_secs": at["tts_first_chunk"] - at["speech_end"],
+        "total_secs": at[MarkName.TTS_FIRST_CHUNK] - at[MarkName.SPEECH_END],
         "measured_from": "user_silence",
     }
 

@@ -9,30 +9,31 @@ from typing import Any
 
 from ..metrics import turn_metrics
 from ..trace import AgentState, Mark, Span, StateChange, Trace, Turn
+from ..vocabulary import MarkName, SpanName
 from .records import ImportProblem, JsonValue, Skipped, TurnRecord
 
 # event -> (stage, mark name) of the voicelab mark it becomes
 _MARKS: tuple[tuple[str, str, str], ...] = (
-    ("speech_start", "caller", "audio_chunk_received"),
-    ("speech_end", "caller", "speech_end"),
-    ("end_of_turn", "vad", "end_of_utterance"),
-    ("transcript", "asr", "asr_complete"),
-    ("llm_start", "llm", "llm_started"),
-    ("llm_first_token", "llm", "llm_first_token"),
-    ("llm_end", "llm", "llm_complete"),
-    ("tts_start", "tts", "tts_started"),
-    ("first_audio", "tts", "tts_first_chunk"),
-    ("tts_end", "tts", "tts_complete"),
+    ("speech_start", "caller", MarkName.AUDIO_CHUNK_RECEIVED),
+    ("speech_end", "caller", MarkName.SPEECH_END),
+    ("end_of_turn", "vad", MarkName.END_OF_UTTERANCE),
+    ("transcript", "asr", MarkName.ASR_COMPLETE),
+    ("llm_start", "llm", MarkName.LLM_STARTED),
+    ("llm_first_token", "llm", MarkName.LLM_FIRST_TOKEN),
+    ("llm_end", "llm", MarkName.LLM_COMPLETE),
+    ("tts_start", "tts", MarkName.TTS_STARTED),
+    ("first_audio", "tts", MarkName.TTS_FIRST_CHUNK),
+    ("tts_end", "tts", MarkName.TTS_COMPLETE),
 )
 # (stage, span name, from event, to event): "ttft"/"ttfb" spans are drawn as waiting, the others as work
 _SPANS: tuple[tuple[str, str, str, str], ...] = (
-    ("caller", "speech", "speech_start", "speech_end"),
-    ("asr", "transcribe", "speech_start", "transcript"),
-    ("llm", "ttft", "llm_start", "llm_first_token"),
-    ("llm", "generate", "llm_first_token", "llm_end"),
-    ("tts", "ttfb", "tts_start", "tts_first_audio"),
-    ("tts", "synthesize", "tts_first_audio", "tts_end"),
-    ("playback", "play", "first_audio", "bot_stopped"),
+    ("caller", SpanName.SPEECH, "speech_start", "speech_end"),
+    ("asr", SpanName.TRANSCRIBE, "speech_start", "transcript"),
+    ("llm", SpanName.TTFT, "llm_start", "llm_first_token"),
+    ("llm", SpanName.GENERATE, "llm_first_token", "llm_end"),
+    ("tts", SpanName.TTFB, "tts_start", "tts_first_audio"),
+    ("tts", SpanName.SYNTHESIZE, "tts_first_audio", "tts_end"),
+    ("playback", SpanName.PLAY, "first_audio", "bot_stopped"),
 )
 
 
@@ -68,7 +69,7 @@ def to_trace(records: list[TurnRecord], source: str) -> Trace:
             if a in ev and b in ev and ev[b] >= ev[a]:
                 trace.spans.append(Span(stage, name, ev[a], ev[b], index))
         if "speech_end" in ev and "end_of_turn" in ev and ev["end_of_turn"] >= ev["speech_end"]:
-            trace.spans.append(Span("vad", "endpoint", ev["speech_end"], ev["end_of_turn"], index))
+            trace.spans.append(Span("vad", SpanName.ENDPOINT, ev["speech_end"], ev["end_of_turn"], index))
     trace.clock = _Fixed(trace.duration)
     return trace
 
@@ -120,13 +121,14 @@ def trace_records(trace: Trace) -> list[TurnRecord]:
     for turn in trace.turns:
         m = turn_metrics(trace, turn.index)
         at = {mark.name: mark.t for mark in reversed(trace.marks_of(turn.index))}
-        request = next((s.start for s in trace.spans_of(turn.index, "tts") if s.name == "ttfb"), at.get("tts_started"))
+        request = next((s.start for s in trace.spans_of(turn.index, "tts") if s.name == SpanName.TTFB),
+                       at.get(MarkName.TTS_STARTED))
         events: dict[str, Any] = {ev: at[name] for ev, _, name in _MARKS if name in at}
         records.append(TurnRecord(
             voice_to_voice=m["voice_to_voice"],
-            components={"endpoint": _gap(at.get("speech_end"), at.get("end_of_utterance")),
-                        "transcription": _gap(at.get("speech_end"), at.get("asr_complete")),
-                        "llm_ttft": _gap(at.get("llm_started"), at.get("llm_first_token")),
-                        "tts_ttfb": _gap(request, at.get("tts_first_chunk"))},
+            components={"endpoint": _gap(at.get(MarkName.SPEECH_END), at.get(MarkName.END_OF_UTTERANCE)),
+                        "transcription": _gap(at.get(MarkName.SPEECH_END), at.get(MarkName.ASR_COMPLETE)),
+                        "llm_ttft": _gap(at.get(MarkName.LLM_STARTED), at.get(MarkName.LLM_FIRST_TOKEN)),
+                        "tts_ttfb": _gap(request, at.get(MarkName.TTS_FIRST_CHUNK))},
             events=events, text=turn.input, response=turn.response, where=f"turn {turn.index}").complete())
     return records

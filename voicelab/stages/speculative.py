@@ -130,7 +130,7 @@ def speculation_metrics(trace: Trace, turn: int) -> dict[str, float]:
     ``head_start_s``: final transcript -> when the used speculation had started (0 when none was used); the
     latency saved is this, up to the LLM's time to first token.
     """
-    spans = [s for s in trace.spans if s.turn == turn and s.stage == "llm" and s.name == "speculation"]
+    spans = [s for s in trace.spans if s.turn == turn and s.stage == "llm" and s.name == SpanName.SPECULATION]
     used = [s for s in spans if s.attrs.get("outcome") == "used"]
     return {
         "speculations": float(len(spans)),

@@ -25,7 +25,7 @@ from .. import palette
 from ..budgets import LatencyBudgets
 from ..metrics import turn_metrics
 from ..trace import AgentState, Trace
-from ..vocabulary import MarkName
+from ..vocabulary import MarkName, SpanName
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, LEGEND_LINE, ROW_HEIGHT, Legend
 
 _BAR = 0.62  # bar height, in rows
@@ -102,7 +102,7 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
     for span in view.trace.spans_of(view.turn):
         if span.stage not in rows:
             continue
-        if span.name == "underrun":
+        if span.name == SpanName.UNDERRUN:
             kind = "underrun"
         elif span.attrs.get("cancelled"):
             kind = "cancelled"
@@ -140,7 +140,8 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legen
     color = palette.stage_color("vad")
     for i in view.turns:
         heard = view.trace.first(i, MarkName.AUDIO_CHUNK_RECEIVED)
-        eou = next((m.t for m in view.trace.marks_of(i) if m.name == "end_of_utterance" and m.stage == "vad"), None)
+        eou = next((m.t for m in view.trace.marks_of(i)
+                    if m.name == MarkName.END_OF_UTTERANCE and m.stage == "vad"), None)
         speech_end = view.trace.first(i, MarkName.SPEECH_END)
         if heard is None or eou is None:
             continue
@@ -227,15 +228,15 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
         turn = view.trace.turns[i]
         metrics = turn_metrics(view.trace, i)
         start = turn.start - view.offset
-        speech = [s for s in view.trace.spans_of(i, "caller") if s.name == "speech"]
+        speech = [s for s in view.trace.spans_of(i, "caller") if s.name == SpanName.SPEECH]
         if speech and "caller" in rows:
             text = _fit(f"“{turn.input}”", speech[0].duration, seconds_per_inch, LEGEND_FONT_SIZE)
             if text:
                 ax.text(speech[0].start - view.offset + 0.03 * seconds_per_inch, rows["caller"], text,
                         va="center", ha="left", fontsize=LEGEND_FONT_SIZE, color="white", clip_on=True, zorder=5)
-        if metrics["speech_end"] is None:
+        if metrics[MarkName.SPEECH_END] is None:
             continue
-        speech_end = start + metrics["speech_end"]
+        speech_end = start + metrics[MarkName.SPEECH_END]
         ax.axvline(speech_end, zorder=3, gid=f"speech_end:{i}", **palette.SPEECH_END_LINE)
         legend.add("caller's speech ends", Line2D([], [], **palette.SPEECH_END_LINE), EVENTS)
         xs.append(speech_end)
@@ -255,10 +256,10 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
         if budgets is None:
             continue
         lines = []
-        if v2v is not None or metrics["speech_end"] is not None:
+        if v2v is not None or metrics[MarkName.SPEECH_END] is not None:
             lines.append(("voice_to_voice", speech_end, "V2V"))
-        if metrics["asr_complete"] is not None:
-            lines.append(("time_to_first_audio", start + metrics["asr_complete"], "TTFA"))
+        if metrics[MarkName.ASR_COMPLETE] is not None:
+            lines.append(("time_to_first_audio", start + metrics[MarkName.ASR_COMPLETE], "TTFA"))
         # On a conversation only the first turn's budget lines carry text; the legend names the rest.
         labelled = view.turn is not None or i == view.turns[0]
         drawn = sorted((origin + getattr(budgets, name), name, short) for name, origin, short in lines)

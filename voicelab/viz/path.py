@@ -14,16 +14,16 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..trace import Trace
 from ..transport import transport_metrics
-from ..vocabulary import MarkName
+from ..vocabulary import MarkName, SpanName
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 LEG_COLORS = {"uplink": "#7F7F7F", "downlink": "#B07AA1"}
 MOUTH_COLOR, SERVER_COLOR = "#D55E00", "#0072B2"
-_SERVER_STEPS = (("endpoint wait", "vad", "server_speech_end", "end_of_utterance"),
-                 ("ASR final", "asr", "end_of_utterance", "asr_complete"),
-                 ("LLM first token", "llm", "asr_complete", "llm_first_token"),
-                 ("first clause", "llm", "llm_first_token", "tts_request"),
-                 ("TTS first audio", "tts", "tts_request", "tts_first_chunk"))
+_SERVER_STEPS = (("endpoint wait", "vad", MarkName.SERVER_SPEECH_END, MarkName.END_OF_UTTERANCE),
+                 ("ASR final", "asr", MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE),
+                 ("LLM first token", "llm", MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN),
+                 ("first clause", "llm", MarkName.LLM_FIRST_TOKEN, "tts_request"),
+                 ("TTS first audio", "tts", "tts_request", MarkName.TTS_FIRST_CHUNK))
 
 
 def _ms(seconds: float) -> str:
@@ -35,12 +35,13 @@ def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float
     """The waterfall's rows in time order: (label, group, start, end), seconds from the caller's speech end."""
     origin = trace.first(turn, MarkName.SPEECH_END) or 0.0
     spans = sorted((s for s in trace.spans if s.turn == turn and s.stage in LEG_COLORS), key=lambda s: s.start)
-    points = {name: trace.first(turn, name) for name in
-              ("server_speech_end", "end_of_utterance", "asr_complete", "llm_first_token", "tts_first_chunk")}
+    points = {name: trace.first(turn, name) for name in (MarkName.SERVER_SPEECH_END, MarkName.END_OF_UTTERANCE,
+                                                         MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
+                                                         MarkName.TTS_FIRST_CHUNK)}
     points["tts_request"] = next((s.start for s in trace.spans if s.turn == turn and s.stage == "tts"
-                                  and s.name == "ttfb"), None)
-    if points["server_speech_end"] is None:
-        points["server_speech_end"] = origin
+                                  and s.name == SpanName.TTFB), None)
+    if points[MarkName.SERVER_SPEECH_END] is None:
+        points[MarkName.SERVER_SPEECH_END] = origin
     rows = [(s.name, "uplink", s.start - origin, s.end - origin) for s in spans if s.stage == "uplink"]
     for label, stage, a, b in _SERVER_STEPS:
         start, end = points[a], points[b]

@@ -10,7 +10,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from ..turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
-from ..vocabulary import MarkName
+from ..vocabulary import MarkName, SpanName
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
@@ -81,7 +81,7 @@ def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
                 va="bottom", ha="left", fontweight="bold",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
         for s in trace.spans:
-            if s.turn == turn and s.stage == "playback" and s.name == "play" and s.start < speech_end:
+            if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY and s.start < speech_end:
                 ax.axvspan(s.start - start, min(s.end, speech_end) - start, color=CUTOFF_COLOR, alpha=0.18,
                            linewidth=0, gid="talk-over")
     return fig
