@@ -4,10 +4,11 @@ import numpy as np
 
 from voicelab.config import StageConfigs
 from voicelab.endpointing import FixedSilence
-from voicelab.frames import AudioFrame, EndOfUtterance
+from voicelab.frames import AudioFrame, EndOfAudio, EndOfUtterance
 from voicelab.stages.endpointing import run_policy_vad
-from voicelab.stages.vad import run_vad
+from voicelab.stages.vad import VAD_WINDOW_S, EnergyVAD, run_vad, window_energies
 from voicelab.testing import run_stage
+from voicelab.vocabulary import VadEvent
 
 RATE = 16_000
 CHUNK_S = 0.1
@@ -46,10 +47,27 @@ def test_a_longer_endpoint_silence_waits_longer():
 
 
 def test_audio_that_ends_early_ends_the_utterance():
-    out = run_stage(vad, [*chunks("SS."), (0.3, None)])
+    out = run_stage(vad, [*chunks("SS."), (0.3, EndOfAudio(0))])
     [end] = out.of(EndOfUtterance)
     assert end.reason == "audio ended"
     assert out.marks("end_of_utterance") == [0.3]
+
+
+def test_the_vad_says_what_a_chunk_changed_as_a_vad_event():
+    vad = EnergyVAD()
+    events = [vad.update(frame, threshold=0.02, min_speech_s=0.0, endpoint_silence_s=0.2)
+              for _, frame in chunks("S...")]
+    assert events == [VadEvent.SPEECH_STARTED, None, VadEvent.END_OF_UTTERANCE, VadEvent.END_OF_UTTERANCE]
+    assert all(e is None or type(e) is VadEvent for e in events)
+
+
+def test_a_chunk_is_judged_in_10_ms_windows_on_the_stream_grid():
+    _, first = chunks("S")[0]
+    energies, seconds = window_energies(first)
+    assert len(energies) == round(CHUNK_S / VAD_WINDOW_S) and np.allclose(seconds, VAD_WINDOW_S)
+    # a chunk that starts 5 ms into a window: a 5 ms piece first, then whole windows
+    late = AudioFrame(first.samples, RATE, 0.005, 0)
+    assert window_energies(late)[1][:2].tolist() == [0.005, 0.01]
 
 
 def test_silence_alone_never_opens_a_turn():

@@ -95,3 +95,14 @@ def test_a_simulated_trace_speaks_only_the_vocabulary():
     spans = {s.name for s in result.trace.spans}
     assert marks <= {n.value for n in MarkName}
     assert spans <= {n.value for n in SpanName}
+
+
+def test_no_two_public_classes_share_a_name():
+    """``cli.Scenario`` and ``dashboards.Scenario`` were two different things under one name; keep names unique."""
+    homes: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                homes.setdefault(node.name, []).append(path.relative_to(PACKAGE).as_posix())
+    shared = {name: where for name, where in homes.items() if len(where) > 1}
+    assert not shared, f"public classes defined twice (rename one): {shared}"
