@@ -328,7 +328,7 @@ def test_dashboard_arguments_off_their_range_fail_up_front_naming_the_field():
 def test_endpoint_silence_steps_in_vad_frames_and_every_step_changes_the_chart():
     d = widgets.budget_dashboard()
     slider = d.sliders["vad.endpoint_silence_s"]
-    assert slider.step == vl.stages.vad.FRAME_S
+    assert slider.step == vl.stages.vad.VAD_WINDOW_S
     seen = {d.png}
     for _ in range(10):
         slider.value = round(slider.value + slider.step, 9)

@@ -23,6 +23,7 @@ from .experiments import PERCENTILES, TailAttribution, TurnArrays, tail_attribut
 from .importers import ADDITIVE, COMPONENT_LABELS, COMPONENTS, FORMATS, Imported, load
 from .metrics import Verdict
 from .tables import fmt, text_table
+from .units import EPS, to_ns_grid
 from .validation import ConfigError, check_number
 
 METRICS: tuple[str, ...] = ("voice_to_voice", *COMPONENTS)
@@ -60,7 +61,7 @@ class Analysis:
 
     def value(self, name: str, turn: int) -> float | None:
         v = float(self.values[name][turn])
-        return None if math.isnan(v) else round(v, 9)
+        return None if math.isnan(v) else to_ns_grid(v)
 
     def verdicts(self, turn: int) -> dict[str, Verdict]:
         return {name: Verdict(name, self.value(name, turn), budget) for name, budget in self.budgets.items()}
@@ -70,7 +71,7 @@ class Analysis:
         out: dict[str, dict[str, float | None]] = {}
         for name in METRICS:
             present = self.values[name][~np.isnan(self.values[name])]
-            out[name] = {f"p{q}": round(float(np.percentile(present, q)), 9) if present.size else None
+            out[name] = {f"p{q}": to_ns_grid(float(np.percentile(present, q))) if present.size else None
                          for q in PERCENTILES}
         return out
 
@@ -78,7 +79,7 @@ class Analysis:
         rates: dict[str, float | None] = {}
         for name, budget in self.budgets.items():
             present = self.values[name][~np.isnan(self.values[name])]
-            rates[name] = round(float(np.mean(present > budget + 1e-9)), 9) if present.size else None
+            rates[name] = to_ns_grid(float(np.mean(present > budget + EPS))) if present.size else None
         return rates
 
     def tail(self, share: float = 0.05) -> TailAttribution | None:
@@ -94,7 +95,7 @@ class Analysis:
         hit = np.zeros(self.turns, dtype=bool)
         for name, budget in self.budgets.items():
             excess = self.values[name] - budget
-            miss = excess > 1e-9
+            miss = excess > EPS
             hit |= miss
             weight = 1.0 if name == "voice_to_voice" else 1e-3  # voice-to-voice decides the order
             over += np.where(miss, excess * weight, 0.0)
@@ -136,7 +137,7 @@ def _nan(value: float | None) -> float:
 def _cell(analysis: Analysis, name: str, turn: int) -> str:
     value = analysis.value(name, turn)
     budget = analysis.budgets.get(name)
-    mark = "" if budget is None or value is None else (" ✗" if value > budget + 1e-9 else " ✓")
+    mark = "" if budget is None or value is None else (" ✗" if value > budget + EPS else " ✓")
     return fmt(value) + mark
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .trace import Trace
+from .units import SAMPLE_RATE
 from .validation import check_number
 from .vocabulary import MarkName, SpanName
 
@@ -108,7 +109,7 @@ def _speak_fitted(piece: Piece, rate: int) -> np.ndarray:
     return resample(samples[:_audible(samples)], native, rate)
 
 
-def render(run: Any, rate: int = 16_000, turn: int | None = None) -> np.ndarray:
+def render(run: Any, rate: int = SAMPLE_RATE, turn: int | None = None) -> np.ndarray:
     """The run as float32 mono audio at ``rate`` Hz, time 0 = the start of the run (or of ``turn``)."""
     rate = int(check_number("rate", rate, 4_000, 48_000, unit="Hz", integer=True))
     trace = _trace_of(run)
@@ -138,7 +139,7 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
     return buffer.getvalue()
 
 
-def to_wav(run: Any, path: str | Path, rate: int = 16_000, turn: int | None = None) -> Path:
+def to_wav(run: Any, path: str | Path, rate: int = SAMPLE_RATE, turn: int | None = None) -> Path:
     """Write the run's audio timeline to a WAV file; returns its path."""
     target = Path(path)
     target.write_bytes(wav_bytes(render(run, rate, turn), rate))

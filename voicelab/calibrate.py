@@ -22,6 +22,7 @@ from .config import StageConfigs
 from .experiments import PERCENTILES, MonteCarloResult, monte_carlo, stage_components
 from .presets import get_preset
 from .simulate import simulate
+from .units import to_ns_grid
 from .validation import ConfigError, check_number
 
 BASE_PRESET = "production"
@@ -74,7 +75,7 @@ class Fit:
         """Voice-to-voice percentiles: imported, fitted model, and model minus imported (seconds)."""
         imported = self.analysis.percentiles()["voice_to_voice"]
         model = self.simulate(turns, seed).percentiles()["voice_to_voice"]
-        diff = {k: None if (i := imported[k]) is None or (m := model[k]) is None else round(m - i, 9)
+        diff = {k: None if (i := imported[k]) is None or (m := model[k]) is None else to_ns_grid(m - i)
                 for k in imported}
         return {"imported": imported, "model": model, "model - imported": diff}
 

@@ -75,7 +75,7 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class Scenario:
+class ScenarioArgs:
     """A validated scenario from the command line."""
 
     preset: str
@@ -85,7 +85,7 @@ class Scenario:
     stages: StageConfigs
 
 
-def scenario_from_args(args: argparse.Namespace) -> Scenario:
+def scenario_from_args(args: argparse.Namespace) -> ScenarioArgs:
     """Validate the scenario options; ConfigError names the first bad one."""
     preset = get_preset(args.preset)
     texts = check_texts(preset.inputs if args.text is None else args.text)
@@ -97,7 +97,7 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
             raise UsageError("--chunk-ms and --set caller.chunk_ms set the same thing: give one of them")
         params["caller.chunk_ms"] = parse_number("--chunk-ms", args.chunk_ms)
     stages = preset.stages.with_params(params)
-    return Scenario(preset.name, texts, seed, budgets, stages)
+    return ScenarioArgs(preset.name, texts, seed, budgets, stages)
 
 
 def _print_demo(result: RunResult) -> None:
@@ -211,7 +211,7 @@ def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
     return (LlmError,)
 
 
-def _real_pipeline(args: argparse.Namespace, scenario: Scenario) -> tuple[Any, ClockMode]:
+def _real_pipeline(args: argparse.Namespace, scenario: ScenarioArgs) -> tuple[Any, ClockMode]:
     """The real streaming pipeline for ``--real`` (run on the real-time clock)."""
     if args.pipeline != "streaming":
         raise UsageError("--real runs the streaming pipeline; drop --pipeline original")

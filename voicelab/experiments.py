@@ -35,6 +35,7 @@ from .pipelines import StreamingPipeline
 from .presets import get_preset
 from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts
 from .trace import Trace
+from .units import EPS, to_ns_grid
 from .validation import ConfigError, check_number, check_numbers
 from .vocabulary import MarkName, SpanName
 
@@ -79,7 +80,7 @@ def stage_components(trace: Trace, turn: int) -> dict[str, float | None]:
                     if s.turn == turn and s.stage == "tts" and s.name == SpanName.TTFB), None)
     points = [marks[MarkName.SPEECH_END], marks[MarkName.END_OF_UTTERANCE], marks[MarkName.ASR_COMPLETE],
               marks[MarkName.LLM_FIRST_TOKEN], request, marks[MarkName.TTS_FIRST_CHUNK]]
-    return {name: None if a is None or b is None else round(b - a, 9)
+    return {name: None if a is None or b is None else to_ns_grid(b - a)
             for name, a, b in zip(COMPONENTS, points, points[1:], strict=False)}
 
 
@@ -132,7 +133,7 @@ class MonteCarloResult:
         out: dict[str, dict[str, float | None]] = {}
         for name, values in {**self.metrics, **self.extra}.items():
             present = values[~np.isnan(values)]
-            out[name] = {f"p{q:g}": (round(float(np.percentile(present, q)), 9) if present.size else None)
+            out[name] = {f"p{q:g}": (to_ns_grid(float(np.percentile(present, q))) if present.size else None)
                          for q in qs}
         return out
 
@@ -141,8 +142,8 @@ class MonteCarloResult:
         rates: dict[str, float | None] = {}
         for name, values in self.budget_values.items():
             present = values[~np.isnan(values)]
-            limit = getattr(self.budgets, name) + 1e-9  # the tolerance Verdict.ok uses
-            rates[name] = round(float(np.mean(present > limit)), 9) if present.size else None
+            limit = getattr(self.budgets, name) + EPS  # the tolerance Verdict.ok uses
+            rates[name] = to_ns_grid(float(np.mean(present > limit))) if present.size else None
         return rates
 
     def summary(self) -> dict[str, Any]:
@@ -340,13 +341,13 @@ def tail_attribution(result: MonteCarloResult | TurnArrays, tail: float = 0.05) 
         raise ValueError("tail_attribution: no turn has every voice-to-voice component")
     threshold = float(np.percentile(v2v[ok], 100 * (1 - tail)))
     slow = ok & (v2v >= threshold)
-    median = {n: round(float(np.median(result.components[n][ok])), 9) for n in result.components}
-    tail_mean = {n: round(float(np.mean(result.components[n][slow])), 9) for n in result.components}
-    excess = {n: round(tail_mean[n] - median[n], 9) for n in result.components}
+    median = {n: to_ns_grid(float(np.median(result.components[n][ok]))) for n in result.components}
+    tail_mean = {n: to_ns_grid(float(np.mean(result.components[n][slow]))) for n in result.components}
+    excess = {n: to_ns_grid(tail_mean[n] - median[n]) for n in result.components}
     total = sum(max(0.0, e) for e in excess.values())
-    share = {n: round(max(0.0, e) / total, 9) if total > 0 else 0.0 for n, e in excess.items()}
-    return TailAttribution(tail=tail, turns=int(slow.sum()), threshold=round(threshold, 9),
-                           total_excess=round(float(np.mean(v2v[slow]) - np.median(v2v[ok])), 9),
+    share = {n: to_ns_grid(max(0.0, e) / total) if total > 0 else 0.0 for n, e in excess.items()}
+    return TailAttribution(tail=tail, turns=int(slow.sum()), threshold=to_ns_grid(threshold),
+                           total_excess=to_ns_grid(float(np.mean(v2v[slow]) - np.median(v2v[ok]))),
                            median=median, tail_mean=tail_mean, excess=excess, share=share)
 
 
@@ -433,7 +434,7 @@ def false_interruptions(min_speech: Sequence[float], bursts: Sequence[float], *,
         for barge_in in checks:
             result = simulate([text], pipeline=StreamingPipeline(barge_in=barge_in), stages=variant, seed=seed)
             hits += result.interruption(0)["interrupted"]
-        rates.append(round(hits / len(checks), 9))
+        rates.append(to_ns_grid(hits / len(checks)))
         speech = simulate([text, text], pipeline=StreamingPipeline(barge_in=BargeIn(after_s)), stages=variant,
                           seed=seed)
         latency.append(speech.interruption(0)["interruption_latency"])
@@ -468,9 +469,9 @@ def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset:
         result = monte_carlo(turns, preset=preset, stages=stages, seed=seed, progress=False,
                              extract=speculation_metrics, pipeline=partial(StreamingPipeline, speculation=setting),
                              **options)
-        saved.append(round(baseline - float(np.median(result.metrics["voice_to_voice"])), 9))
+        saved.append(to_ns_grid(baseline - float(np.median(result.metrics["voice_to_voice"]))))
         started = float(np.nansum(result.extra["speculations"]))
-        discards.append(round(float(np.nansum(result.extra["discarded"])) / started, 9) if started else 0.0)
-        used.append(round(float(np.nanmean(result.extra["used"])), 9))
+        discards.append(to_ns_grid(float(np.nansum(result.extra["discarded"])) / started) if started else 0.0)
+        used.append(to_ns_grid(float(np.nanmean(result.extra["used"]))))
     return SpeculationTradeoff(tuple(s.stable_s for s in settings), tuple(saved), tuple(discards), tuple(used),
-                               round(baseline, 9), turns)
+                               to_ns_grid(baseline), turns)

@@ -1,4 +1,8 @@
-"""Typed frames that flow between pipeline stages (audio, VAD events, transcripts, tokens, speech)."""
+"""Typed frames that flow between pipeline stages (audio and its end, VAD events, transcripts, tokens, speech).
+
+An :class:`AudioFrame` carries one audio *chunk* (``caller.chunk_ms``, 100 ms by default); the VAD judges each
+chunk in 10 ms *windows* (:data:`voicelab.stages.vad.VAD_WINDOW_S`).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,13 @@ class AudioFrame:
     @property
     def duration(self) -> float:
         return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfAudio:
+    """The caller's audio stream ended during ``turn`` (the microphone closed): the endpointer ends the utterance."""
+
+    turn: int
 
 
 @dataclass(frozen=True, slots=True)

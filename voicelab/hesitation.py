@@ -20,6 +20,7 @@ import numpy as np
 from .config import CallerConfig
 from .stages.caller import SimulatedCaller, Utterance, _on_grid
 from .timing import lognormal_sigma
+from .units import EPS, to_ns_grid
 from .validation import validate_fields
 
 FILLERS: tuple[str, ...] = ("um", "uh")
@@ -89,7 +90,7 @@ class UtterancePlan:
         out = []
         for a, b, c in zip(self.segments, self.segments[1:], self.segments[2:], strict=False):
             if a.speech and not b.speech and c.speech:
-                out.append((b.start, round(b.end - b.start, 9), sounds_finished(self.word_ends, b.start)))
+                out.append((b.start, to_ns_grid(b.end - b.start), sounds_finished(self.word_ends, b.start)))
         return out
 
 
@@ -100,7 +101,7 @@ def sounds_finished(word_ends: tuple[tuple[str, float], ...], t: float) -> bool:
     """
     last = ""
     for word, end in word_ends:
-        if end > t + 1e-9:
+        if end > t + EPS:
             break
         last = word
     return ends_clause(last)
@@ -174,7 +175,7 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     """Join neighbouring segments of the same kind (two pauses in a row are one pause)."""
     out: list[Segment] = []
     for s in segments:
-        if out and out[-1].speech == s.speech and abs(out[-1].end - s.start) < 1e-9:
+        if out and out[-1].speech == s.speech and abs(out[-1].end - s.start) < EPS:
             out[-1] = Segment(out[-1].start, s.end, s.speech)
         else:
             out.append(s)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .trace import Trace
+from .units import to_ns_grid
 from .validation import check_number
 from .vocabulary import MarkName, SpanName
 
@@ -60,12 +61,12 @@ def interruption_metrics(trace: Trace, turn: int, chars_per_second: float) -> di
                 onset = m.t
             elif m.name == MarkName.PLAYBACK_STOPPED and stopped is None:
                 stopped = m.t
-    heard = round(sum(s.duration for s in trace.spans if s.turn == turn and s.stage == "playback"
-                      and s.name == SpanName.PLAY), 9)
+    heard = to_ns_grid(sum(s.duration for s in trace.spans if s.turn == turn and s.stage == "playback"
+                           and s.name == SpanName.PLAY))
     reply_s = len(trace.turns[turn].response) / chars_per_second
     return {
         "interrupted": 0.0 if stopped is None else 1.0,
-        "interruption_latency": None if stopped is None or onset is None else round(stopped - onset, 9),
+        "interruption_latency": None if stopped is None or onset is None else to_ns_grid(stopped - onset),
         "heard_s": heard,
-        "heard_fraction": (1.0 if stopped is None else round(min(1.0, heard / reply_s), 9)) if reply_s > 0 else None,
+        "heard_fraction": (1.0 if stopped is None else to_ns_grid(min(1.0, heard / reply_s))) if reply_s > 0 else None,
     }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .budgets import LatencyBudgets, budget_names
 from .trace import Trace
+from .units import EPS, to_ns_grid
 from .vocabulary import MarkName, SpanName
 
 # The tutorial's ten names, each the first mark of that name in a turn.
@@ -19,7 +20,7 @@ METRIC_NAMES: tuple[str, ...] = EVENT_NAMES + DERIVED_NAMES
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else round(a - b, 9)
+    return None if a is None or b is None else to_ns_grid(a - b)
 
 
 def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
@@ -50,10 +51,10 @@ def _budget_values(trace: Trace, turn: int, metrics: dict[str, float | None]) ->
         "asr_processing": max(chunks) if chunks else None,
         "asr_finalization": _diff(metrics[MarkName.ASR_COMPLETE], _diff(eou, start)),
         "llm_first_token": _diff(metrics[MarkName.LLM_FIRST_TOKEN], metrics[MarkName.LLM_STARTED]),
-        "llm_token_generation": (round((last_token - first_token) / tokens, 9)
+        "llm_token_generation": (to_ns_grid((last_token - first_token) / tokens)
                                  if tokens and last_token is not None and first_token is not None else None),
         "tts_first_chunk": _diff(metrics[MarkName.TTS_FIRST_CHUNK], metrics[MarkName.TTS_STARTED]),
-        "tts_chunk_generation": round(sum(s.duration for s in synth) / chars, 9) if chars else None,
+        "tts_chunk_generation": to_ns_grid(sum(s.duration for s in synth) / chars) if chars else None,
         "time_to_first_audio": metrics["time_to_first_audio"],
         "voice_to_voice": metrics["voice_to_voice"],
     }
@@ -69,11 +70,11 @@ class Verdict:
 
     @property
     def ok(self) -> bool | None:
-        return None if self.value is None else self.value <= self.budget + 1e-9
+        return None if self.value is None else self.value <= self.budget + EPS
 
     @property
     def slack(self) -> float | None:
-        return None if self.value is None else round(self.budget - self.value, 9)
+        return None if self.value is None else to_ns_grid(self.budget - self.value)
 
     def as_dict(self) -> dict[str, float | bool | None]:
         return {"value": self.value, "budget": self.budget, "slack": self.slack, "ok": self.ok}

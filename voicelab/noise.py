@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .units import SAMPLE_RATE
+
 BANK_SECONDS = 8
-SAMPLE_RATE = 16_000
 _BANK = np.random.default_rng(20240).standard_normal(BANK_SECONDS * SAMPLE_RATE).astype(np.float32)
 
 

@@ -77,6 +77,8 @@ BUDGET_LINE: dict[str, Any] = {"color": "#B2182B", "linestyle": (0, (5, 3)), "li
 #: Verdict colours for tables and sweep/distribution budget lines.
 OK_COLOR = "#1A7F37"
 MISS_COLOR = "#B42318"
+#: The light grid behind every chart's values.
+GRID_STYLE: dict[str, Any] = {"color": "#E5E5E5", "linewidth": 0.8}
 #: Percentile markers in distributions and sweeps.
 P50_COLOR = "#0072B2"
 P95_COLOR = "#D55E00"

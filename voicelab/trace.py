@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from .units import to_ns_grid
 from .vocabulary import AgentState
 
 
@@ -29,7 +30,7 @@ class Span:
 
     @property
     def duration(self) -> float:
-        return round(self.end - self.start, 9)
+        return to_ns_grid(self.end - self.start)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from .channel import Inbox, Outbox
 from .context import RunContext
 from .frames import AudioFrame, SpeechAudio
 from .trace import Trace
+from .units import EPS, to_ns_grid
 from .validation import ConfigError, check_number
 from .vocabulary import MarkName, SpanName
 
@@ -70,7 +71,7 @@ class Leg:
     @property
     def fixed_s(self) -> float:
         """The leg's delay when no jitter exceeds the jitter buffer (seconds)."""
-        return round(sum(h.delay_s for h in self.hops), 9)
+        return to_ns_grid(sum(h.delay_s for h in self.hops))
 
     @property
     def jitter_s(self) -> float:
@@ -85,7 +86,7 @@ class Leg:
         if self.jitter_s <= 0:
             return self.fixed_s
         extra = float(rng.exponential(self.jitter_s / _LN20))
-        return round(chunk_delay(self.fixed_s, extra, self.buffer_s), 9)
+        return to_ns_grid(chunk_delay(self.fixed_s, extra, self.buffer_s))
 
 
 def chunk_delay(fixed_s: float, extra_s: float, buffer_s: float) -> float:
@@ -106,7 +107,7 @@ class Transport:
 
     @property
     def round_trip_s(self) -> float:
-        return round(self.uplink.fixed_s + self.downlink.fixed_s, 9)
+        return to_ns_grid(self.uplink.fixed_s + self.downlink.fixed_s)
 
     def rows(self) -> list[tuple[str, str, float, str]]:
         """(leg, hop, ms, source) for a table of the preset."""
@@ -211,7 +212,7 @@ def _watch(leg: Leg, item: Any, sent: float, trace: Trace, traced: set[int]) -> 
     """The turn whose hops to record for ``item`` (the chunk with the caller's last speech / first audio)."""
     if leg.name == "uplink" and isinstance(item, AudioFrame) and item.turn not in traced:
         end = trace.first(item.turn, MarkName.SPEECH_END)
-        if end is not None and sent >= end - 1e-9:
+        if end is not None and sent >= end - EPS:
             traced.add(item.turn)
             return item.turn
     elif leg.name == "downlink" and isinstance(item, SpeechAudio) and item.turn not in traced:
@@ -223,16 +224,16 @@ def _watch(leg: Leg, item: Any, sent: float, trace: Trace, traced: set[int]) -> 
 def _record(leg: Leg, sent: float, delay: float, release: float, turn: int, trace: Trace) -> None:
     t = sent
     speech_end = trace.first(turn, MarkName.SPEECH_END)
-    if leg.name == "uplink" and speech_end is not None and sent > speech_end + 1e-9:
-        trace.add_span(leg.name, SpanName.CHUNK_FILLING, round(speech_end, 9), round(sent, 9), turn, kind="chunk")
+    if leg.name == "uplink" and speech_end is not None and sent > speech_end + EPS:
+        trace.add_span(leg.name, SpanName.CHUNK_FILLING, to_ns_grid(speech_end), to_ns_grid(sent), turn, kind="chunk")
     for hop in leg.hops:
-        trace.add_span(leg.name, hop.name, round(t, 9), round(t + hop.delay_s, 9), turn, kind=hop.kind)
+        trace.add_span(leg.name, hop.name, to_ns_grid(t), to_ns_grid(t + hop.delay_s), turn, kind=hop.kind)
         t += hop.delay_s
-    if release > t + 1e-9:
-        trace.add_span(leg.name, SpanName.LATE, round(t, 9), round(release, 9), turn,
+    if release > t + EPS:
+        trace.add_span(leg.name, SpanName.LATE, to_ns_grid(t), to_ns_grid(release), turn,
                        kind="late")
     name = MarkName.SERVER_SPEECH_END if leg.name == "uplink" else MarkName.HEARD_FIRST_AUDIO
-    trace.mark(leg.name, name, turn, at=round(release, 9), delay=round(delay, 9))
+    trace.mark(leg.name, name, turn, at=to_ns_grid(release), delay=to_ns_grid(delay))
 
 
 # -- what the trace says ------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
     sent, ear = at(MarkName.TTS_FIRST_CHUNK), at(MarkName.HEARD_FIRST_AUDIO)
 
     def diff(a: float | None, b: float | None) -> float | None:
-        return None if a is None or b is None else round(a - b, 9)
+        return None if a is None or b is None else to_ns_grid(a - b)
 
     return {"uplink_s": diff(server, mouth), "server_voice_to_voice": diff(sent, server),
             "downlink_s": diff(ear, sent), "mouth_to_ear": diff(ear, mouth)}
@@ -257,7 +258,7 @@ def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
 
 # -- a published budget as a preset ---------------------------------------------------------------------
 @dataclass(frozen=True)
-class BudgetRow:
+class StageBudget:
     """One stage of the published voice-to-voice budget and its seconds."""
 
     stage: str
@@ -267,18 +268,18 @@ class BudgetRow:
 BUDGET_SOURCE = "callingscout.ai, 'below 400ms', slow path of a cascaded pipeline (latency_facts.md)"
 BUDGET_PUBLISHED_TOTAL_S = 0.92
 #: The slow path of the callingscout breakdown: the top of each published range.
-BUDGET_TABLE: tuple[BudgetRow, ...] = (
-    BudgetRow("end-of-utterance detection", 0.08),
-    BudgetRow("STT final from end of speech", 0.15),
-    BudgetRow("LLM time to first byte", 0.35),
-    BudgetRow("TTS first chunk", 0.25),
-    BudgetRow("transport", 0.06),
+BUDGET_TABLE: tuple[StageBudget, ...] = (
+    StageBudget("end-of-utterance detection", 0.08),
+    StageBudget("STT final from end of speech", 0.15),
+    StageBudget("LLM time to first byte", 0.35),
+    StageBudget("TTS first chunk", 0.25),
+    StageBudget("transport", 0.06),
 )
 
 
-def budget_sum(rows: Sequence[BudgetRow] = BUDGET_TABLE) -> float:
+def budget_sum(rows: Sequence[StageBudget] = BUDGET_TABLE) -> float:
     """The budget's total in seconds."""
-    return round(sum(r.seconds for r in rows), 9)
+    return to_ns_grid(sum(r.seconds for r in rows))
 
 
 def budget_stages() -> Any:

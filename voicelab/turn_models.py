@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from .hesitation import UtterancePlan, ends_clause
+from .units import SAMPLE_RATE, to_ns_grid
 
 INSTALL_HINT = "pip install 'voicelab[turn]'  (or: make install)"
-SAMPLE_RATE = 16_000
 WINDOW = 512  # Silero's window at 16 kHz: 32 ms
 CONTEXT = 64
 WINDOW_S = WINDOW / SAMPLE_RATE
@@ -199,7 +199,7 @@ def synthesize(plan: UtterancePlan, trailing_silence_s: float = 3.0, voice: str 
 
 # -- running both models on the speech -----------------------------------------------------------
 @dataclass(frozen=True)
-class Decision:
+class SmartTurnCall:
     """One Smart Turn call: at a pause (or the end), its probability and whether 'complete' was right."""
 
     text: str
@@ -226,7 +226,7 @@ class Evaluation:
     speech: list[Speech]
     vad_probs: list[np.ndarray]
     vad_timing: Timing
-    decisions: list[Decision]
+    decisions: list[SmartTurnCall]
     detected: list[list[tuple[float, float]]] = field(default_factory=list)  # Silero silences per utterance
 
     @property
@@ -239,7 +239,7 @@ class Evaluation:
                   and (finished is None or d.sounds_finished == finished)]
         if not chosen:
             return None
-        return round(float(np.mean([d.complete == d.caller_done for d in chosen])), 9)
+        return to_ns_grid(float(np.mean([d.complete == d.caller_done for d in chosen])))
 
 
 VAD_THRESHOLD = 0.5  # LiveKit's Silero activation threshold (frameworks.md)
@@ -284,7 +284,7 @@ def evaluate(speech: list[Speech], progress: bool = True, threads: int = 1) -> E
             kind = "end" if start >= s.speech_end - 0.1 else "pause"
             finished = (not s.trailing) if kind == "end" else _finished_at(s, start)
             prob, w, c = turn.probability(s.audio[:round(ask * SAMPLE_RATE)])
-            decisions.append(Decision(s.text, round(ask, 4), kind, finished, round(prob, 6), w, c))
+            decisions.append(SmartTurnCall(s.text, round(ask, 4), kind, finished, round(prob, 6), w, c))
     return Evaluation(speech, probs, Timing(tuple(wall), tuple(cpu)), decisions, detected)
 
 

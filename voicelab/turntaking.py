@@ -29,6 +29,7 @@ from .config import CallerConfig, StageConfigs
 from .endpointing import POLICIES, EndpointingPolicy, Pause
 from .hesitation import HESITANT_SENTENCES, HesitationConfig, UtterancePlan, plan_utterance
 from .trace import Trace
+from .units import EPS, to_ns_grid
 from .validation import ConfigError, check_number
 from .vocabulary import MarkName, SpanName
 
@@ -41,7 +42,7 @@ MAX_TURNS = 1_000_000
 def response_seconds(stages: StageConfigs | None = None) -> float:
     """Endpoint -> the agent's first audio, from the stage medians: ASR final + LLM TTFT + TTS first chunk."""
     s = StageConfigs() if stages is None else stages
-    return round(s.asr.finalization_s + s.llm.ttft_s + s.tts.first_chunk_s, 9)
+    return to_ns_grid(s.asr.finalization_s + s.llm.ttft_s + s.tts.first_chunk_s)
 
 
 # -- one pipeline turn ---------------------------------------------------------------------------
@@ -56,11 +57,11 @@ def turn_taking_metrics(trace: Trace, turn: int = 0) -> dict[str, Any]:
     endpoint = trace.first(turn, MarkName.END_OF_UTTERANCE)
     if speech_end is None or endpoint is None:
         return {"false_cutoff": None, "endpoint_delay": None, "cut_at": None, "talk_over_s": None}
-    cutoff = endpoint < speech_end - 1e-9
+    cutoff = endpoint < speech_end - EPS
     plays = [s for s in trace.spans if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY]
     overlap = sum(max(0.0, min(s.end, speech_end) - max(s.start, start)) for s in plays)
-    return {"false_cutoff": cutoff, "endpoint_delay": round(endpoint - speech_end, 9),
-            "cut_at": round(endpoint - start, 9) if cutoff else None, "talk_over_s": round(overlap, 9)}
+    return {"false_cutoff": cutoff, "endpoint_delay": to_ns_grid(endpoint - speech_end),
+            "cut_at": to_ns_grid(endpoint - start) if cutoff else None, "talk_over_s": to_ns_grid(overlap)}
 
 
 # -- the fast Monte Carlo ------------------------------------------------------------------------
@@ -86,16 +87,16 @@ class PolicyRun:
 
     @property
     def cutoff_rate(self) -> float:
-        return round(float(self.cutoff.mean()), 9)
+        return to_ns_grid(float(self.cutoff.mean()))
 
     @property
     def median_delay(self) -> float | None:
         kept = self.delay[~np.isnan(self.delay)]
-        return round(float(np.median(kept)), 9) if kept.size else None
+        return to_ns_grid(float(np.median(kept))) if kept.size else None
 
     @property
     def talk_over_rate(self) -> float:
-        return round(float((self.talk_over > 0).mean()), 9)
+        return to_ns_grid(float((self.talk_over > 0).mean()))
 
 
 def _on_chunk(t: float, chunk_s: float) -> float:
@@ -139,7 +140,7 @@ def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardT
             policy.reset()
         for start, length, finished, probability in turn.pauses:
             wait = policy.decide(Pause(start, False, finished, probability), rng).wait_s
-            if wait < length - 1e-9:
+            if wait < length - EPS:
                 cut[i] = True
                 heard_from = _on_chunk(start + wait, chunk_s) + response
                 talk[i] = max(0.0, turn.speech_end - heard_from)
@@ -148,7 +149,7 @@ def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardT
         else:
             end = turn.end_start
             wait = policy.decide(Pause(end, True, turn.end_finished, turn.end_probability), rng).wait_s
-            delay[i] = round(_on_chunk(end + wait, chunk_s) - turn.speech_end, 9)
+            delay[i] = to_ns_grid(_on_chunk(end + wait, chunk_s) - turn.speech_end)
     return PolicyRun(policy.name, policy.knob_value, cut, delay, talk)
 
 
@@ -175,16 +176,16 @@ class PolicyCurve:
             return None
         i = int(below[0])
         if i == 0:
-            return round(float(delays[0]), 9)
+            return to_ns_grid(float(delays[0]))
         d0, d1, r0, r1 = delays[i - 1], delays[i], rates[i - 1], rates[i]
-        return round(float(d0 + (r0 - rate) / (r0 - r1) * (d1 - d0)), 9) if r0 != r1 else round(float(d1), 9)
+        return to_ns_grid(float(d0 + (r0 - rate) / (r0 - r1) * (d1 - d0))) if r0 != r1 else to_ns_grid(float(d1))
 
     def cutoff_at_delay(self, delay: float = DELAY_TARGET_S) -> float | None:
         """The false cut-off rate at a median delay of ``delay`` (interpolated; None outside the swept range)."""
         delays, rates = self._points()
-        if not delays.size or delay < delays[0] - 1e-9 or delay > delays[-1] + 1e-9:
+        if not delays.size or delay < delays[0] - EPS or delay > delays[-1] + EPS:
             return None
-        return round(float(np.interp(delay, delays, rates)), 9)
+        return to_ns_grid(float(np.interp(delay, delays, rates)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "knob": self.knob, "values": list(self.values),

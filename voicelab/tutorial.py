@@ -14,6 +14,7 @@ from .budgets import LatencyBudgets
 from .config import StageConfigs
 from .context import RunContext
 from .pipelines.original import OriginalPipeline
+from .units import to_ns_grid
 from .vocabulary import MarkName, SpanName
 
 POLL_S = 0.01  # how often the talking-over caller looks for the agent's first audio
@@ -26,7 +27,7 @@ def stages_from_budgets(budgets: LatencyBudgets, stages: StageConfigs | None = N
     stages = stages if stages is not None else StageConfigs()
     chunk_s = stages.caller.chunk_ms / 1000
     return stages.with_params({
-        "asr.rtf": round(budgets.asr_processing / chunk_s, 9),
+        "asr.rtf": to_ns_grid(budgets.asr_processing / chunk_s),
         "llm.ttft_s": budgets.llm_first_token,
         "llm.token_s": budgets.llm_token_generation,
         "tts.first_chunk_s": budgets.tts_first_chunk,

@@ -15,6 +15,7 @@ from .interruptions import BargeIn
 from .pipelines import StreamingPipeline
 from .simulate import RunResult, simulate
 from .transport import Transport
+from .units import to_ns_grid
 from .validation import check_number
 from .vocabulary import MarkName
 
@@ -39,11 +40,11 @@ class BargeInPath:
 
     @property
     def server_latency(self) -> float:
-        return round(self.server_stops - self.server_hears, 9)
+        return to_ns_grid(self.server_stops - self.server_hears)
 
     @property
     def caller_latency(self) -> float:
-        return round(self.caller_hears_stop - self.caller_starts, 9)
+        return to_ns_grid(self.caller_hears_stop - self.caller_starts)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "server_latency": self.server_latency, "caller_latency": self.caller_latency}
@@ -69,7 +70,7 @@ def barge_in_path(transport: Transport, after_s: float = 0.8, *, texts: tuple[st
     heard_first = first + down
 
     def rel(t: float) -> float:
-        return round(t - heard_first, 9)
+        return to_ns_grid(t - heard_first)
 
     path = BargeInPath(transport.name, rel(arrives - up), rel(arrives), rel(stops), rel(stops + down))
     return path, run

@@ -11,6 +11,7 @@ from ..interruptions import BargeIn
 from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import RunResult, check_texts, simulate
+from ..units import EPS
 from ..validation import ConfigError
 from .canvas import GanttCanvas, Rendered
 from .controls import AFTER, BURST, JITTER, SEED, Control, after_control, burst_control
@@ -69,7 +70,7 @@ def interruption_rows(result: RunResult, turn: int = 0) -> list[Row]:
     latency = cut["interruption_latency"]
     rows.append(Row("interruption latency", NA if latency is None else f"{latency:.3f} s",
                     f"≤ {INTERRUPTION_TARGET_S:.3f} s",
-                    NA if latency is None else PASS if latency <= INTERRUPTION_TARGET_S + 1e-9 else MISS))
+                    NA if latency is None else PASS if latency <= INTERRUPTION_TARGET_S + EPS else MISS))
     rows.append(Row("reply heard", f"{cut['heard_s']:.2f} s ({100 * (cut['heard_fraction'] or 0):.0f} %)"))
     return rows
 

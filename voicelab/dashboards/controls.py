@@ -15,7 +15,7 @@ import ipywidgets as w
 from ..budgets import LatencyBudgets, budget_names
 from ..config import param_info
 from ..simulate import MAX_SEED
-from ..stages.vad import FRAME_S
+from ..stages.vad import VAD_WINDOW_S
 from ..validation import ConfigError, check_number
 
 BUDGET_PREFIX = "budget."
@@ -25,7 +25,7 @@ AFTER, BURST, TURNS = "barge_in.after_s", "barge_in.burst_s", "turns"
 SPANS: dict[str, tuple[float, float, float]] = {
     "caller.chunk_ms": (10.0, 1000.0, 10.0),
     "caller.pause_s": (0.0, 1.5, 0.05),
-    "vad.endpoint_silence_s": (0.05, 2.0, FRAME_S),  # the VAD counts silence in 10 ms frames
+    "vad.endpoint_silence_s": (0.05, 2.0, VAD_WINDOW_S),  # the VAD counts silence in 10 ms windows
     "asr.overhead_s": (0.0, 0.05, 0.001),
     "asr.rtf": (0.0, 2.0, 0.05),
     "asr.finalization_s": (0.0, 1.5, 0.01),

@@ -23,6 +23,7 @@ from .. import palette
 from ..clock import DeadlockError
 from ..simulate import RunResult
 from ..tables import text_table
+from ..units import EPS
 from ..validation import ConfigError
 from ..viz.style import PX_PER_INCH
 from .canvas import DEFAULT_SIZE, GanttCanvas
@@ -231,7 +232,7 @@ class Dashboard(LiveView):
             return extent
         if self.xlim is None:
             self.xlim = _roomy(extent)
-        elif extent[0] < self.xlim[0] - 1e-9 or extent[1] > self.xlim[1] + 1e-9:
+        elif extent[0] < self.xlim[0] - EPS or extent[1] > self.xlim[1] + EPS:
             self.xlim = _roomy((min(extent[0], self.xlim[0]), max(extent[1], self.xlim[1])))
             self._notice = (f"time axis widened to {self.xlim[1]:g} s so the chart is not cut off "
                             "(fit time axis narrows it again)")

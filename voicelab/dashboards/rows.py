@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..budgets import budget_names
 from ..simulate import RunResult
+from ..units import EPS
 from ..vocabulary import MarkName
 
 PASS, MISS, NA = "PASS", "MISS", "n/a"
@@ -41,17 +42,17 @@ def budget_rows(result: RunResult, turn: int, names: Sequence[str] | None = None
 def voice_to_voice_row(result: RunResult, turn: int) -> Row:
     """Voice-to-voice against its budget; negative (the agent talking over the caller) misses too."""
     value, budget = result.metrics(turn)["voice_to_voice"], result.budgets.voice_to_voice
-    ok = None if value is None else 0 <= value <= budget + 1e-9
+    ok = None if value is None else 0 <= value <= budget + EPS
     return Row("voice_to_voice", seconds(value), f"0 to {budget:.3f} s", verdict(ok))
 
 
 def chunk_grid_notes(result: RunResult, turn: int) -> list[str]:
-    """Say when the audio chunk grid rounds the endpoint silence: the VAD counts silence in 10 ms frames but
+    """Say when the audio chunk grid rounds the endpoint silence: the VAD counts silence in 10 ms windows but
     decides when a chunk arrives, so the turn ends at the first chunk after the silence has passed."""
     trace = result.trace
     speech_end, eou = trace.first(turn, MarkName.SPEECH_END), trace.first(turn, MarkName.END_OF_UTTERANCE)
     silence = result.stages.vad.endpoint_silence_s
-    if speech_end is None or eou is None or eou <= speech_end + silence + 1e-9:
+    if speech_end is None or eou is None or eou <= speech_end + silence + EPS:
         return []
     chunk_ms = result.stages.caller.chunk_ms
     return [f"endpoint silence {silence:g} s: the turn ends at the next {chunk_ms:g} ms audio chunk, "

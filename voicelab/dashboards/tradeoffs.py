@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..simulate import RunResult
+from ..units import EPS, to_ns_grid
 from ..vocabulary import MarkName, SpanName
 from .dashboard import Dashboard
 from .rows import Row, budget_rows, chunk_grid_notes, seconds, verdict, voice_to_voice_row
@@ -25,7 +26,7 @@ def chunk_rows(result: RunResult, turn: int) -> list[Row]:
         Row("first audio chunk arrives", seconds(metrics[MarkName.AUDIO_CHUNK_RECEIVED])),
         Row("chunks transcribed", str(len(chunks))),
         Row("ASR keeps up with audio", seconds(slowest), f"≤ {chunk_s:.3f} s per chunk",
-            verdict(None if slowest is None else slowest <= chunk_s + 1e-9)),
+            verdict(None if slowest is None else slowest <= chunk_s + EPS)),
         Row("final transcript after speech end", seconds(behind)),
         *budget_rows(result, turn, ["asr_processing", "voice_to_voice"]),
     ]
@@ -47,7 +48,7 @@ def endpoint_rows(result: RunResult, turn: int) -> list[Row]:
     metrics = result.metrics(turn)
     eou = trace.first(turn, MarkName.END_OF_UTTERANCE)
     speech_end = metrics[MarkName.SPEECH_END]
-    decided = None if eou is None or speech_end is None else round(eou - t.start - speech_end, 9)
+    decided = None if eou is None or speech_end is None else to_ns_grid(eou - t.start - speech_end)
     complete = t.transcript.split() == t.input.split()
     return [
         Row("turn ended after speech end", seconds(decided), "≥ 0 s (negative: mid-sentence)",
@@ -74,7 +75,7 @@ def endpoint_dashboard(preset: str = "seed", texts: Sequence[str] | str | None =
 def underruns(result: RunResult, turn: int) -> tuple[int, float]:
     """How often playback ran dry in ``turn``, and for how long in total (seconds)."""
     gaps = [s.duration for s in result.trace.spans_of(turn, "playback") if s.name == SpanName.UNDERRUN]
-    return len(gaps), round(float(sum(gaps)), 9)
+    return len(gaps), to_ns_grid(float(sum(gaps)))
 
 
 def tts_rows(result: RunResult, turn: int) -> list[Row]:

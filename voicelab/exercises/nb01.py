@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 
 from ..simulate import RunResult, simulate
+from ..units import to_ns_grid
 from ..vocabulary import MarkName
 from .grading import BuildIt, Question, Trial, measured
 
@@ -36,7 +37,7 @@ def turn_marks(run: RunResult, turn: int) -> dict[str, float]:
     start = run.trace.turns[turn].start
     found: dict[str, float] = {}
     for mark in run.trace.marks_of(turn):
-        found.setdefault(mark.name, round(mark.t - start, 9))
+        found.setdefault(mark.name, to_ns_grid(mark.t - start))
     return found
 
 

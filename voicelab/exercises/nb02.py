@@ -16,10 +16,10 @@ from ..config import StageConfigs
 from ..frames import AudioFrame
 from ..simulate import simulate
 from ..trace import Trace
+from ..units import EPS, SAMPLE_RATE
 from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, Question, Trial, measured
 
-SAMPLE_RATE = 16_000
 CHUNK_S = 0.1
 CHUNKS = 20
 RTF = 0.8
@@ -156,7 +156,7 @@ TEXT = "Hello, how are you today?"
 def _keeps_up(chunk_ms: int) -> bool:
     stages = StageConfigs().with_params({**OVERHEAD, "caller.chunk_ms": chunk_ms})
     value = measured(simulate(texts=[TEXT], stages=stages).report(0)["asr_processing"].value, "ASR processing time")
-    return value <= chunk_ms / 1000 + 1e-9
+    return value <= chunk_ms / 1000 + EPS
 
 
 smallest_chunk = Question(

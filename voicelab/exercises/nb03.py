@@ -1,4 +1,4 @@
-"""Notebook 03's exercises: build an endpointer over 10 ms frames; the shortest safe endpoint; a deaf threshold."""
+"""Notebook 03's exercises: build an endpointer over 10 ms windows; the shortest safe endpoint; a deaf threshold."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from ..config import StageConfigs
 from ..frames import AudioFrame
 from ..simulate import simulate
 from ..stages import vad as vad_stage
-from ..stages.vad import FRAME_S, EnergyVAD, frame_energies
+from ..stages.vad import VAD_WINDOW_S, EnergyVAD, window_energies
+from ..units import EPS
 from ..vocabulary import MarkName, VadEvent
 from .grading import BuildIt, Question, Trial
 
@@ -18,30 +19,30 @@ Endpointer = Callable[[Sequence[float], float, float], bool]
 
 
 def end_of_turn(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
-    """The reference endpointer: the turn is over once ``silence_s`` of 10 ms frames at or below ``threshold``
-    follow the last frame above it."""
+    """The reference endpointer: the turn is over once ``silence_s`` of 10 ms windows at or below ``threshold``
+    follow the last window above it."""
     speech = [i for i, energy in enumerate(energies) if energy > threshold]
     if not speech:
         return False
-    quiet_frames = len(energies) - 1 - speech[-1]
-    return quiet_frames * 0.01 >= silence_s - 1e-9
+    quiet_windows = len(energies) - 1 - speech[-1]
+    return quiet_windows * 0.01 >= silence_s - EPS
 
 
 def _never(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
     return False
 
 
-def _first_quiet_frame(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+def _first_quiet_window(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
     return energies[-1] <= threshold
 
 
-def _all_quiet_frames(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+def _all_quiet_windows(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
     return sum(0.01 for energy in energies if energy <= threshold) >= silence_s
 
 
 def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
     """An EnergyVAD whose end-of-turn decision is the learner's: it hears speech start as usual, and after each
-    chunk asks ``endpointer(all the turn's frame energies so far, threshold, endpoint silence)``."""
+    chunk asks ``endpointer(all the turn's window energies so far, threshold, endpoint silence)``."""
 
     class LearnerVAD(EnergyVAD):
         def reset(self) -> None:
@@ -51,7 +52,7 @@ def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
         def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
                    endpoint_silence_s: float) -> VadEvent | None:
             event = super().update(frame, threshold, min_speech_s, endpoint_silence_s)
-            self.energies.extend(float(e) for e in frame_energies(frame)[0])
+            self.energies.extend(float(e) for e in window_energies(frame)[0])
             if not self.in_speech or event == VadEvent.SPEECH_STARTED:
                 return event
             return VadEvent.END_OF_UTTERANCE if endpointer(list(self.energies), threshold, endpoint_silence_s) else None
@@ -60,11 +61,11 @@ def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
 
 
 class EndpointerExercise(BuildIt):
-    """Write ``end_of_turn(energies, threshold, silence_s)``: the turn's 10 ms frame energies so far → over?"""
+    """Write ``end_of_turn(energies, threshold, silence_s)``: the turn's 10 ms window energies so far → over?"""
 
     what = "your endpointer"
     reference = staticmethod(end_of_turn)
-    wrong = (_never, _first_quiet_frame, _all_quiet_frames)
+    wrong = (_never, _first_quiet_window, _all_quiet_windows)
     stages = StageConfigs().with_params({"caller.pause_s": 0.3, "vad.endpoint_silence_s": 0.5})
 
     def trial(self, solution: Endpointer) -> Trial:
@@ -86,14 +87,14 @@ class EndpointerExercise(BuildIt):
         if y["turn ended because"] == "audio ended":
             return ("your endpointer never fired: the turn ended only when the audio stopped "
                     f"({y['turn ended at (s)']:.2f} s, {y['turn ended at (s)'] - r['turn ended at (s)']:.2f} s "
-                    "after the reference). Return True once silence_s of quiet frames follow the last loud one.")
+                    "after the reference). Return True once silence_s of quiet windows follow the last loud one.")
         if y["transcript"] != r["transcript"]:
             return (f"your endpointer ended the turn at {y['turn ended at (s)']:.2f} s, while the caller was still "
-                    f"talking (they had said only {y['transcript']!r}). Count the quiet frames since the *last* "
-                    "loud frame, and wait for silence_s of them.")
+                    f"talking (they had said only {y['transcript']!r}). Count the quiet windows since the *last* "
+                    "loud window, and wait for silence_s of them.")
         late = y["turn ended at (s)"] - r["turn ended at (s)"]
-        if abs(late) > FRAME_S / 2:
-            rounding = (" If you add up 0.01 s per quiet frame, floating-point rounding can leave the sum just under "
+        if abs(late) > VAD_WINDOW_S / 2:
+            rounding = (" If you add up 0.01 s per quiet window, floating-point rounding can leave the sum just under "
                         "silence_s: count frames, or compare with a small tolerance." if late > 0 else "")
             return (f"your endpointer ended the turn {abs(late):.2f} s {'later' if late > 0 else 'earlier'} than the "
                     "reference, after the caller had finished: the turn is over exactly silence_s after the last "

@@ -12,6 +12,7 @@ from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import simulate
 from ..stages.llm import LlmEngine, ScriptedLLM
+from ..units import EPS
 from .grading import BuildIt, Question, Trial, measured
 
 QUESTION = "What's the weather like?"
@@ -109,7 +110,7 @@ def _v2v(text: str, changes: dict) -> float:
 
 largest_ttft = Question(
     what="largest TTFT", kind="number", unit="seconds", tol=0.001,
-    solve=lambda: max(t / 100 for t in range(1, 50) if _v2v(QUESTION, {"llm.ttft_s": t / 100}) <= 0.7 + 1e-9),
+    solve=lambda: max(t / 100 for t in range(1, 50) if _v2v(QUESTION, {"llm.ttft_s": t / 100}) <= 0.7 + EPS),
     hint="voice-to-voice moves one for one with TTFT: how much must come off?", wrong=(0.25, 0.2, 0.7, "0.17"))
 
 token_change = Question(

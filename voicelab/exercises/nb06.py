@@ -63,7 +63,7 @@ async def reference(inbox: Channel, outbox: Channel, ctx: RunContext) -> None:
 
 
 @dataclass
-class ExercisePipeline(StreamingPipeline):
+class LearnerLlmPipeline(StreamingPipeline):
     """The streaming pipeline with the learner's coroutine as its LLM stage."""
 
     stage: LlmStage | None = None
@@ -122,7 +122,7 @@ class LlmStageExercise(BuildIt):
 
     def trial(self, solution: LlmStage) -> Trial:
         preset = get_preset(PRESET)
-        learner = run_learner(ExercisePipeline(stage=solution), preset.inputs, preset.stages, preset.budgets)
+        learner = run_learner(LearnerLlmPipeline(stage=solution), preset.inputs, preset.stages, preset.budgets)
         if learner.error is not None and not learner.deadlocked:
             raise learner.error
         run = learner.result

@@ -20,6 +20,7 @@ from ..budgets import LatencyBudgets
 from ..config import StageConfigs
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
+from ..units import EPS, to_ns_grid
 from ..vocabulary import MarkName
 from .grading import Exercise, Feedback, Question, measured
 
@@ -31,7 +32,6 @@ STAGE_OF: dict[str, str] = {"asr_finalization": "asr.finalization_s", "llm_first
 LABELS = {"asr_finalization": "ASR finalization", "llm_first_token": "LLM first token",
           "tts_first_chunk": "TTS first chunk"}
 REFERENCE: dict[str, float] = {"asr_finalization": 0.05, "llm_first_token": 0.25, "tts_first_chunk": 0.19}
-_EPS = 1e-9
 
 
 def median_stages() -> StageConfigs:
@@ -47,8 +47,8 @@ def budgets_of(split: Mapping[str, float]) -> LatencyBudgets:
 def endpoint_wait(run: RunResult) -> tuple[int, float]:
     """The longest endpoint wait (end of speech -> end of utterance) of ``run``'s turns, and its turn."""
     first = run.trace.first
-    waits = [(t.index, round(measured(first(t.index, MarkName.END_OF_UTTERANCE), "end of utterance")
-                             - measured(first(t.index, MarkName.SPEECH_END), "speech end"), 9))
+    waits = [(t.index, to_ns_grid(measured(first(t.index, MarkName.END_OF_UTTERANCE), "end of utterance")
+                             - measured(first(t.index, MarkName.SPEECH_END), "speech end")))
              for t in run.trace.turns]
     return max(waits, key=lambda item: item[1])
 
@@ -101,22 +101,22 @@ class BudgetSplit(Exercise):
         wait_turn, wait = endpoint_wait(run)
         rows = [{"budget": name, "yours (s)": split[name], "reference (s)": REFERENCE[name],
                  "the preset takes, slowest turn (s)": _slowest(run, name)[1]} for name in STAGE_OF]
-        rows.append({"budget": "endpoint wait + the three", "yours (s)": round(wait + sum(split.values()), 9),
-                     "reference (s)": round(wait + sum(REFERENCE.values()), 9),
+        rows.append({"budget": "endpoint wait + the three", "yours (s)": to_ns_grid(wait + sum(split.values())),
+                     "reference (s)": to_ns_grid(wait + sum(REFERENCE.values())),
                      "the preset takes, slowest turn (s)": _slowest(run, "voice_to_voice")[1]})
         from .. import viz
 
         figure = viz.gantt(run, turn=_slowest(run, "voice_to_voice")[0])
         for name in STAGE_OF:
             turn, value = _slowest(run, name)
-            if value > split[name] + _EPS:
+            if value > split[name] + EPS:
                 why = (" (this budget runs from the first token, so it includes the wait for the first clause)"
                        if name == "tts_first_chunk" else "")
                 return Feedback(False, f"✗ {self.what}: the preset's {LABELS[name]} takes {value:.3f} s in turn "
                                        f"{turn}{why}, past your {split[name]:.3f} s budget: a budget the stage "
                                        "never meets only produces MISS verdicts", rows, figure)
-        total = round(wait + sum(split.values()), 9)
-        if total > target + _EPS:
+        total = to_ns_grid(wait + sum(split.values()))
+        if total > target + EPS:
             return Feedback(False, f"✗ {self.what}: the endpoint wait ({wait:.2f} s in turn {wait_turn}) plus your "
                                    f"three budgets comes to {total:.3f} s, past the {target} s voice-to-voice "
                                    "target: every stage could meet its budget and the caller still wait too long",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..units import to_ns_grid
 from .records import JsonValue, Skipped, TurnRecord, iter_dicts, seconds
 
 
@@ -99,7 +100,7 @@ def _livekit_record(speech_id: str, parts: dict[str, tuple[dict[str, Any], str]]
     eou, llm, tts = (parts[k][0] for k in _LIVEKIT_TYPES)
     endpoint = seconds(eou.get("end_of_utterance_delay"))
     ttft, ttfb = seconds(llm.get("ttft")), seconds(tts.get("ttfb"))
-    v2v = None if None in (endpoint, ttft, ttfb) else round(endpoint + ttft + ttfb, 9)  # type: ignore[operator]
+    v2v = None if None in (endpoint, ttft, ttfb) else to_ns_grid(endpoint + ttft + ttfb)  # type: ignore[operator]
     events: dict[str, float] = {}
     eou_at = seconds(eou.get("timestamp"))
     if eou_at is not None and endpoint is not None:
@@ -157,7 +158,7 @@ def _turn_latencies(doc: Any, depth: int = 0) -> list[Any] | None:
 
 def _ms(doc: dict[str, Any], key: str) -> float | None:
     value = seconds(doc.get(key))
-    return None if value is None else round(value / 1000.0, 9)
+    return None if value is None else to_ns_grid(value / 1000.0)
 
 
 def vapi_turns(values: list[JsonValue], skipped: Skipped) -> list[TurnRecord]:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..units import to_ns_grid
 from ..validation import ConfigError
 
 #: Parts of voice-to-voice an importer can report. ``endpoint``, ``llm_ttft``, ``tts_ttfb`` and ``other``
@@ -58,7 +59,7 @@ class TurnRecord:
             parts.setdefault(name, None)
         known = [parts[n] for n in ADDITIVE[:-1]]
         if parts["other"] is None and self.voice_to_voice is not None and None not in known:
-            parts["other"] = round(self.voice_to_voice - sum(known), 9) + 0.0  # type: ignore[arg-type]
+            parts["other"] = to_ns_grid(self.voice_to_voice - sum(known)) + 0.0  # type: ignore[arg-type]
         return self
 
 

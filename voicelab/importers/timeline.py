@@ -9,6 +9,7 @@ from typing import Any
 
 from ..metrics import turn_metrics
 from ..trace import AgentState, Mark, Span, StateChange, Trace, Turn
+from ..units import to_ns_grid
 from ..vocabulary import MarkName, SpanName
 from .records import ImportProblem, JsonValue, Skipped, TurnRecord
 
@@ -92,8 +93,8 @@ def perfetto_trace(values: list[JsonValue], name: str, skipped: Skipped) -> Trac
         if not isinstance(ts, (int, float)) or not isinstance(args.get("turn"), int):
             skipped.add("trace event without a time or a turn", f"event {k}")
             continue
-        turn, start = args.pop("turn"), round(ts / 1e6, 9)
-        end = round((ts + (e.get("dur") or 0)) / 1e6, 9)
+        turn, start = args.pop("turn"), to_ns_grid(ts / 1e6)
+        end = to_ns_grid((ts + (e.get("dur") or 0)) / 1e6)
         if e.get("cat") == "turn":
             trace.turns.append(Turn(turn, str(args.get("input", "")), start, end, str(args.get("transcript", "")),
                                     str(args.get("response", ""))))
@@ -112,7 +113,7 @@ def perfetto_trace(values: list[JsonValue], name: str, skipped: Skipped) -> Trac
 
 
 def _gap(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else round(b - a, 9)
+    return None if a is None or b is None else to_ns_grid(b - a)
 
 
 def trace_records(trace: Trace) -> list[TurnRecord]:

@@ -18,9 +18,9 @@ from ..context import RunContext
 from ..stages.caller import SPEECH_LEVEL
 from ..stages.llm import LlmEngine, ScriptedLLM
 from ..trace import AgentState
+from ..units import SAMPLE_RATE, to_ns_grid
 from ..vocabulary import MarkName, SpanName
 
-SAMPLE_RATE = 16_000
 TUTORIAL_SILENCE_LEVEL = 0.05  # mean |x| below this counts as silence
 TUTORIAL_SILENCE_THRESHOLD_S = 0.5
 TUTORIAL_SILENCE_STEP_S = 0.1  # added per silent chunk whatever the chunk size
@@ -47,7 +47,7 @@ class OriginalPipeline:
         chunk_s = ctx.stages.caller.chunk_ms / 1000
         spoken = int(len(text) / ctx.stages.caller.chars_per_second * 1000 / ctx.stages.caller.chunk_ms) * chunk_s
         trace.add_span("caller", SpanName.SPEECH, turn.start, turn.start + spoken)
-        trace.mark("caller", MarkName.SPEECH_END, at=round(turn.start + spoken, 9))
+        trace.mark("caller", MarkName.SPEECH_END, at=to_ns_grid(turn.start + spoken))
         trace.mark("caller", MarkName.AUDIO_CHUNK_RECEIVED)
         trace.mark("asr", MarkName.ASR_STARTED)
         trace.set_state(AgentState.PROCESSING_SPEECH)

@@ -27,7 +27,7 @@ import numpy as np
 from ..channel import Channel
 from ..context import RunContext
 from ..endpointing import EndpointingPolicy
-from ..frames import AudioFrame
+from ..frames import AudioFrame, EndOfAudio
 from ..interruptions import BargeIn
 from ..noise import noise
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
@@ -39,6 +39,7 @@ from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import EnergyVAD, run_vad
 from ..trace import AgentState
 from ..transport import Transport, run_leg
+from ..units import to_ns_grid
 from ..validation import ConfigError, check_type
 from ..vocabulary import MarkName, SpanName, VadEvent
 
@@ -205,7 +206,7 @@ class Conversation:
         while True:
             frame = await self.heard.get()
             await self.to_vad.put(frame)
-            if frame is None or self.active is None:
+            if isinstance(frame, EndOfAudio) or self.active is None:
                 watching = None
                 continue
             if watching != self.active:
@@ -220,7 +221,7 @@ class Conversation:
     async def _open_mic(self, utterance: Utterance, turn: int, burst: list[float]) -> None:
         """The caller's microphone with barge-in: the utterance, then room noise for as long as it is left open.
 
-        If the endpointer has not ended the turn after the trailing silence, the audio stream ends (None)
+        If the endpointer has not ended the turn after the trailing silence, the audio stream ends (:class:`EndOfAudio`)
         as without barge-in, and room noise goes on. ``burst`` ([start, end], run time) is filled in
         later by the caller: noise at speech level in that window.
         """
@@ -247,7 +248,7 @@ class Conversation:
             await self.mic.put(AudioFrame(samples, rate, k * chunk_s, turn))
             k += 1
             if a < trailing <= k * chunk and not self.endpointed:
-                await self.mic.put(None)
+                await self.mic.put(EndOfAudio(turn))
 
     async def _wait(self, condition: Callable[[], bool]) -> None:
         while not condition():
@@ -262,7 +263,7 @@ class Conversation:
                                                       self.stop_sending, turn))
         try:
             await sender
-            await mic.put(None)
+            await mic.put(EndOfAudio(turn))
             await self._wait(lambda: self.reply_over)
         finally:
             sender.cancel()
@@ -277,13 +278,13 @@ class Conversation:
         try:
             await self._wait(lambda: self.first_audio is not None or self.reply_over)
             if self.first_audio is not None and (barge_in.kind == "noise" or not last):
-                onset = round(self.first_audio + barge_in.after_s, 9)
+                onset = to_ns_grid(self.first_audio + barge_in.after_s)
                 await ctx.clock.sleep_until(onset)
                 trace.mark("caller", MarkName.INTERJECTION, turn, kind=barge_in.kind)
                 if barge_in.kind == "speech":
                     return True
                 burst += [onset, onset + barge_in.burst_s]
-                trace.add_span("caller", SpanName.NOISE, onset, round(onset + barge_in.burst_s, 9), turn)
+                trace.add_span("caller", SpanName.NOISE, onset, to_ns_grid(onset + barge_in.burst_s), turn)
             await self._wait(lambda: self.reply_over)
             if burst and trace.states[-1].state is AgentState.INTERRUPTED:  # a false interruption
                 await ctx.clock.sleep_until(burst[1])
@@ -309,7 +310,7 @@ class Conversation:
             if not barged:
                 trace.set_state(AgentState.LISTENING)
             trace.add_span("caller", SpanName.SPEECH, turn.start, turn.start + utterance.speech_end)
-            trace.mark("caller", MarkName.SPEECH_END, at=round(turn.start + utterance.speech_end, 9))
+            trace.mark("caller", MarkName.SPEECH_END, at=to_ns_grid(turn.start + utterance.speech_end))
             if self.barge_in is None:
                 await self._speak(utterance, turn.index, mic)
             else:

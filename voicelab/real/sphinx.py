@@ -19,13 +19,13 @@ from ..context import RunContext
 from ..frames import AudioFrame
 from ..stages.asr import AsrEngine
 from ..stages.caller import Utterance
+from ..units import SAMPLE_RATE
 from ..validation import ConfigError
 from ._extra import require
 from .domain import arpa_bigram, jsgf_grammar, pronunciations
 
 _pocketsphinx = require("pocketsphinx")
 
-SAMPLE_RATE = 16_000
 Mode = Literal["lm", "grammar"]
 MODES: tuple[str, ...] = ("lm", "grammar")
 

@@ -19,6 +19,7 @@ from ..context import RunContext
 from ..frames import AudioFrame
 from ..stages.asr import AsrEngine
 from ..stages.caller import Utterance
+from ..units import EPS
 from ..validation import ConfigError, check_number
 from .sphinx import SAMPLE_RATE
 
@@ -82,7 +83,7 @@ class WhisperASR(AsrEngine):
             raise ConfigError(f"WhisperASR needs {SAMPLE_RATE} Hz audio; got {frame.sample_rate} Hz")
         self._chunks.append(frame.samples)
         self._since_decode += frame.duration
-        if self._since_decode < self.partial_every_s - 1e-9:
+        if self._since_decode < self.partial_every_s - EPS:
             return None
         self._since_decode = 0.0
         return await asyncio.to_thread(self.decode, self._buffer()) or None

@@ -15,8 +15,8 @@ from ..config import CallerConfig
 from ..context import RunContext
 from ..frames import AudioFrame
 from ..noise import noise
+from ..units import EPS, SAMPLE_RATE, to_ns_grid
 
-SAMPLE_RATE = 16_000
 SPEECH_LEVEL = 0.1  # the tutorial's noise amplitude, standing in for speech energy
 SILENCE_LEVEL = 0.001  # room noise between and after words
 _PAUSE_AFTER = ",.;:!?"
@@ -44,8 +44,8 @@ class Utterance:
         """
         ends, offsets, joined = self._prefixes
         if offsets is None:  # word ends out of order (a recording's alignment): the plain filter
-            return " ".join(word for word, end in self.word_ends if end <= t + 1e-9)
-        return joined[:offsets[bisect_right(ends, t + 1e-9)]]
+            return " ".join(word for word, end in self.word_ends if end <= t + EPS)
+        return joined[:offsets[bisect_right(ends, t + EPS)]]
 
     @cached_property
     def _prefixes(self) -> tuple[list[float], list[int] | None, str]:
@@ -69,11 +69,11 @@ class CallerEngine(ABC):
         """The caller's utterance of ``text`` at ``sample_rate`` Hz."""
 
 
-GRID_S = 0.01  # the simulated voice switches between speech and silence on the VAD's 10 ms frame grid
+GRID_S = 0.01  # the simulated voice switches between speech and silence on the VAD's 10 ms window grid
 
 
 def _on_grid(t: float) -> float:
-    return round(round(t / GRID_S) * GRID_S, 9)
+    return to_ns_grid(round(t / GRID_S) * GRID_S)
 
 
 class SimulatedCaller(CallerEngine):

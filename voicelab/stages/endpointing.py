@@ -1,7 +1,7 @@
 """The VAD stage with a pluggable endpointing policy (:mod:`voicelab.endpointing`).
 
 Speech and silence are judged exactly as :class:`~voicelab.stages.vad.EnergyVAD` does (mean
-|amplitude| of 10 ms frames against ``vad.threshold``, ``vad.min_speech_s`` before speech counts);
+|amplitude| of 10 ms windows against ``vad.threshold``, ``vad.min_speech_s`` before speech counts);
 what ends the turn is the policy: at the start of each silence it decides how long to wait.
 The trace gets a ``vad``/``pause`` span for every silence it heard inside the turn, a
 ``vad``/``turn_model`` span when a turn model was asked, and the end-of-utterance mark
@@ -18,9 +18,10 @@ from ..context import RunContext
 from ..endpointing import Decision, EndpointingPolicy, Pause
 from ..frames import AudioFrame
 from ..hesitation import sounds_finished
+from ..units import EPS, to_ns_grid
 from ..vocabulary import SpanName, VadEvent
 from .caller import Utterance
-from .vad import frame_energies, run_endpointer
+from .vad import run_endpointer, window_energies
 
 
 class PolicyEndpointer:
@@ -46,16 +47,16 @@ class PolicyEndpointer:
     def _close_pause(self, turn: int) -> None:
         """Record the pause that just ended (and the model call, if it came to one)."""
         trace, d, start = self.ctx.trace, self.decision, self.turn_start + self.pause_start
-        trace.add_span("vad", SpanName.PAUSE, round(start, 9), round(start + self.silence_s, 9), turn)
-        if d is not None and d.asked_s is not None and self.silence_s >= d.asked_s - 1e-9:
+        trace.add_span("vad", SpanName.PAUSE, to_ns_grid(start), to_ns_grid(start + self.silence_s), turn)
+        if d is not None and d.asked_s is not None and self.silence_s >= d.asked_s - EPS:
             asked = start + d.asked_s
-            trace.add_span("vad", SpanName.TURN_MODEL, round(asked, 9), round(asked + d.inference_s, 9), turn,
+            trace.add_span("vad", SpanName.TURN_MODEL, to_ns_grid(asked), to_ns_grid(asked + d.inference_s), turn,
                            probability=round(d.probability or 0.0, 6))
 
     def update(self, frame: AudioFrame) -> VadEvent | None:
         """Feed one chunk; what it changed (None: nothing)."""
         config, rng = self.ctx.stages.vad, self.ctx.rngs["vad"]
-        energies, durations = frame_energies(frame)
+        energies, durations = window_energies(frame)
         speech = energies > config.threshold
         self.chunk_had_speech = bool(speech.any())
         event: VadEvent | None = None
@@ -68,16 +69,16 @@ class PolicyEndpointer:
                     self.decision = None
                 self.silence_s = 0.0
                 self.speech_s += seconds
-                if not self.in_speech and self.speech_s >= config.min_speech_s - 1e-9:
+                if not self.in_speech and self.speech_s >= config.min_speech_s - EPS:
                     self.in_speech, event = True, VadEvent.SPEECH_STARTED
             elif not self.in_speech:
                 self.speech_s = 0.0
             else:
                 if self.decision is None:
-                    self.pause_start = round(t, 9)
+                    self.pause_start = to_ns_grid(t)
                     self.decision = self.policy.decide(self._pause(self.pause_start), rng)
                 self.silence_s += seconds
-                if self.silence_s >= self.decision.wait_s - 1e-9:
+                if self.silence_s >= self.decision.wait_s - EPS:
                     self._close_pause(frame.turn)
                     return VadEvent.END_OF_UTTERANCE
             t += seconds

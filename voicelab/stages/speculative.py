@@ -20,6 +20,7 @@ from ..channel import Channel, Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, Token, Transcript
 from ..trace import Trace
+from ..units import to_ns_grid
 from ..validation import check_number
 from ..vocabulary import MarkName, SpanName
 from .llm import LlmEngine, respond
@@ -117,7 +118,7 @@ async def _adopt(guess: _Guess, outbox: Outbox, trace: Trace, ctx: RunContext) -
         await outbox.put(Token(token, turn))
     done = trace.mark("llm", MarkName.LLM_COMPLETE, turn, tokens=len(tokens))
     trace.add_span("llm", SpanName.SPECULATION, started, done, turn, text=guess.text, outcome="used",
-                   saved_s=round(final - started, 9))
+                   saved_s=to_ns_grid(final - started))
     trace.add_span("llm", SpanName.GENERATE, guess.first if guess.first is not None else started, done, turn,
                    tokens=len(tokens))
     trace.turns[turn].response = "".join(tokens).strip()

@@ -14,11 +14,11 @@ from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
 from ..noise import noise
+from ..units import SAMPLE_RATE
 from ..vocabulary import MarkName, SpanName
 
 SPEECH_LEVEL = 0.1
 CLAUSE_END = ",.;:!?"
-SAMPLE_RATE = 16_000
 
 
 class TtsEngine(ABC):

@@ -10,15 +10,16 @@ import numpy as np
 
 from ..channel import Inbox, Outbox
 from ..context import RunContext
-from ..frames import AudioFrame, EndOfUtterance
+from ..frames import AudioFrame, EndOfAudio, EndOfUtterance
 from ..trace import AgentState
+from ..units import EPS
 from ..vocabulary import MarkName, VadEvent
 
-FRAME_S = 0.01  # the VAD judges 10 ms frames, like WebRTC's VAD, whatever the chunk size
+VAD_WINDOW_S = 0.01  # the VAD judges 10 ms windows of each chunk, like WebRTC's VAD, whatever the chunk size
 
 
 @lru_cache(maxsize=256)
-def _frame_layout(n: int, first: int, size: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _window_layout(n: int, first: int, size: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     starts = np.arange(first, n, size)
     if first:
         starts = np.concatenate(([0], starts))
@@ -26,17 +27,17 @@ def _frame_layout(n: int, first: int, size: int, sample_rate: int) -> tuple[np.n
     return starts, lengths, lengths / sample_rate
 
 
-def frame_energies(frame: AudioFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Mean |amplitude| and duration of each 10 ms frame of a chunk, frames aligned to the stream's 10 ms grid."""
-    size = max(1, round(FRAME_S * frame.sample_rate))
+def window_energies(frame: AudioFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mean |amplitude| and duration of each 10 ms window of a chunk, windows aligned to the stream's 10 ms grid."""
+    size = max(1, round(VAD_WINDOW_S * frame.sample_rate))
     first = -round(frame.start * frame.sample_rate) % size
-    starts, lengths, seconds = _frame_layout(len(frame.samples), first, size, frame.sample_rate)
+    starts, lengths, seconds = _window_layout(len(frame.samples), first, size, frame.sample_rate)
     return np.add.reduceat(np.abs(frame.samples), starts) / lengths, seconds
 
 
 class EnergyVAD:
-    """Mean |amplitude| of each 10 ms frame against a threshold; the turn ends after
-    ``endpoint_silence_s`` of silence counted from the last speech frame.
+    """Mean |amplitude| of each 10 ms window against a threshold; the turn ends after
+    ``endpoint_silence_s`` of silence counted from the last speech window.
 
     Speech counts only once it has lasted ``min_speech_s`` (so a cough does not open a turn).
     """
@@ -53,7 +54,7 @@ class EnergyVAD:
     def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
                endpoint_silence_s: float) -> VadEvent | None:
         """Feed one chunk; return ``SPEECH_STARTED``, ``END_OF_UTTERANCE`` or None. Shown in notebook 03."""
-        energies, durations = frame_energies(frame)
+        energies, durations = window_energies(frame)
         speech = np.flatnonzero(energies > threshold)
         self.chunk_had_speech = bool(len(speech))
         if not len(speech):
@@ -65,11 +66,11 @@ class EnergyVAD:
             self.speech_s += float(durations[speech].sum())
             self.silence_s = float(durations[speech[-1] + 1:].sum())
             if not self.in_speech:
-                if self.speech_s < min_speech_s - 1e-9:
+                if self.speech_s < min_speech_s - EPS:
                     return None
                 self.in_speech = True
                 return VadEvent.SPEECH_STARTED
-        return VadEvent.END_OF_UTTERANCE if self.silence_s >= endpoint_silence_s - 1e-9 else None
+        return VadEvent.END_OF_UTTERANCE if self.silence_s >= endpoint_silence_s - EPS else None
 
 
 async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
@@ -79,7 +80,7 @@ async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
     The chunk that completes the endpoint silence is not forwarded when it holds no speech:
     the recognizer has nothing left to hear and can finalize at once.
 
-    ``None`` from the caller means its audio stream ended: that ends the utterance too.
+    :class:`EndOfAudio` from the caller means its audio stream ended: that ends the utterance too.
     ``on_endpoint(turn)`` is called when the turn's utterance has ended.
     """
     await run_endpointer(inbox, outbox, ctx, on_endpoint, _EnergyEndpointer(ctx.stages.vad))
@@ -126,7 +127,7 @@ class _EnergyEndpointer:
 async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None],
                          endpointer: Endpointer) -> None:
     """The endpointing stage loop, whatever decides the end: pass the turn's audio on until ``endpointer``
-    ends the utterance (or the caller's stream does: ``None``), then mark it, switch to thinking, send
+    ends the utterance (or the caller's stream does: :class:`EndOfAudio`), then mark it, switch to thinking, send
     :class:`EndOfUtterance` and call ``on_endpoint(turn)``."""
     trace = ctx.trace
     turn, ended = -1, True
@@ -139,7 +140,7 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
 
     while True:
         frame = await inbox.get()
-        if frame is None:
+        if isinstance(frame, EndOfAudio):
             if not ended:
                 ended = True
                 await end("audio ended")

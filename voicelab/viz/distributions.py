@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..budgets import LatencyBudgets
 from ..experiments import COMPONENT_LABELS, COMPONENTS
+from ..units import EPS
 from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, Legend, figure
 
 
@@ -51,7 +52,7 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
         stats = f"p50 {p50:.3f} s · p95 {p95:.3f} s"
         if metric in limits:
             budget = float(limits[metric])
-            miss = float(np.mean(data > budget + 1e-9))
+            miss = float(np.mean(data > budget + EPS))
             legend.add("budget", ax.axvline(budget, gid=f"budget:{metric}", **palette.BUDGET_LINE))
             stats += f" · {miss:.0%} over {budget:g} s"
         ax.set_title(f"{metric.replace('_', ' ')} (n={data.size})\n{stats}", fontsize=FONT_SIZE, loc="left")
@@ -101,7 +102,7 @@ def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> 
     ax.set_title(f"Where the slowest {attribution.tail:.0%} of turns lose time: {dominant} explains "
                  f"{attribution.share[attribution.dominant]:.0%} of the excess", fontsize=FONT_SIZE + 1, loc="left")
     ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.grid(axis="x", **palette.GRID_STYLE)
     ax.set_axisbelow(True)
     ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
     for side in ("top", "right"):

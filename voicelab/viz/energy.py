@@ -1,7 +1,7 @@
 """The caller's audio as the agent receives it: fixed-size windows, and the energy measured in each.
 
 :func:`chunk_energies` computes the mean absolute amplitude per window: with 10 ms windows
-(:data:`voicelab.stages.vad.FRAME_S`) it is exactly what :class:`voicelab.stages.EnergyVAD` compares
+(:data:`voicelab.stages.vad.VAD_WINDOW_S`) it is exactly what :class:`voicelab.stages.EnergyVAD` compares
 with its threshold; with the chunk size it is the coarse view of whole chunks.
 :func:`energy_chart` draws the waveform above the energies for one or more window sizes, with the
 threshold and any event lines.

@@ -25,6 +25,7 @@ from .. import palette
 from ..budgets import LatencyBudgets
 from ..metrics import turn_metrics
 from ..trace import AgentState, Trace
+from ..units import EPS
 from ..vocabulary import MarkName, SpanName
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, LEGEND_LINE, ROW_HEIGHT, Legend
 
@@ -130,7 +131,7 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
 def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legend, seconds_per_inch: float) -> None:
     """The VAD row: listening while audio arrives, then the silence it waits for before ending the turn.
 
-    The VAD judges 10 ms frames but decides when a chunk arrives, so the turn ends at the first chunk after
+    The VAD judges 10 ms windows but decides when a chunk arrives, so the turn ends at the first chunk after
     the endpoint silence has passed: that rounding is drawn hatched after the silence itself, and the
     silence carries its setting when it fits. Not snapped to pixels: every 10 ms step shows.
     """
@@ -157,7 +158,7 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legen
                 ax.text(speech_end - view.offset + 0.03 * seconds_per_inch, rows["vad"], text, va="center",
                         ha="left", fontsize=LEGEND_FONT_SIZE, color="black", clip_on=True, zorder=5)
         legend.add(_ENDPOINT_LABEL, Patch(facecolor=color), BARS)
-        if eou > silence_end + 1e-9:
+        if eou > silence_end + EPS:
             ax.broken_barh([(silence_end - view.offset, eou - silence_end)], y, gid=f"chunk_wait:{i}", snap=False,
                            **palette.CHUNK_WAIT_STYLE)
             legend.add(_CHUNK_WAIT_LABEL, Patch(**palette.CHUNK_WAIT_STYLE), BARS)
@@ -234,9 +235,10 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             if text:
                 ax.text(speech[0].start - view.offset + 0.03 * seconds_per_inch, rows["caller"], text,
                         va="center", ha="left", fontsize=LEGEND_FONT_SIZE, color="white", clip_on=True, zorder=5)
-        if metrics[MarkName.SPEECH_END] is None:
+        spoken = metrics[MarkName.SPEECH_END]
+        if spoken is None:
             continue
-        speech_end = start + metrics[MarkName.SPEECH_END]
+        speech_end = start + spoken
         ax.axvline(speech_end, zorder=3, gid=f"speech_end:{i}", **palette.SPEECH_END_LINE)
         legend.add("caller's speech ends", Line2D([], [], **palette.SPEECH_END_LINE), EVENTS)
         xs.append(speech_end)
@@ -256,10 +258,10 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
         if budgets is None:
             continue
         lines = []
-        if v2v is not None or metrics[MarkName.SPEECH_END] is not None:
+        if v2v is not None or spoken is not None:
             lines.append(("voice_to_voice", speech_end, "V2V"))
-        if metrics[MarkName.ASR_COMPLETE] is not None:
-            lines.append(("time_to_first_audio", start + metrics[MarkName.ASR_COMPLETE], "TTFA"))
+        if (final := metrics[MarkName.ASR_COMPLETE]) is not None:
+            lines.append(("time_to_first_audio", start + final, "TTFA"))
         # On a conversation only the first turn's budget lines carry text; the legend names the rest.
         labelled = view.turn is not None or i == view.turns[0]
         drawn = sorted((origin + getattr(budgets, name), name, short) for name, origin, short in lines)
@@ -306,7 +308,7 @@ def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_widt
     ax.set_xlim(*(extent if xlim is None else xlim))
     ax.set_xlabel("time (s)" if view.turn is None else "time from turn start (s)", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8, zorder=-1)
+    ax.grid(axis="x", **palette.GRID_STYLE, zorder=-1)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

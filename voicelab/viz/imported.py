@@ -42,7 +42,7 @@ def stacked_bars(analysis: Any, title: str | None = None) -> Figure:
     shown = f"first {n} of {analysis.turns} turns" if analysis.turns > n else f"{n} turns"
     ax.set_title(title or f"{analysis.imported.source}: where each turn's voice-to-voice goes ({shown})",
                  fontsize=FONT_SIZE + 1, loc="left")
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.grid(axis="x", **palette.GRID_STYLE)
     ax.set_axisbelow(True)
     ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for side in ("top", "right"):

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..trace import Trace
 from ..transport import transport_metrics
+from ..units import to_ns_grid
 from ..vocabulary import MarkName, SpanName
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
@@ -35,9 +36,9 @@ def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float
     """The waterfall's rows in time order: (label, group, start, end), seconds from the caller's speech end."""
     origin = trace.first(turn, MarkName.SPEECH_END) or 0.0
     spans = sorted((s for s in trace.spans if s.turn == turn and s.stage in LEG_COLORS), key=lambda s: s.start)
-    points = {name: trace.first(turn, name) for name in (MarkName.SERVER_SPEECH_END, MarkName.END_OF_UTTERANCE,
-                                                         MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
-                                                         MarkName.TTS_FIRST_CHUNK)}
+    marks = (MarkName.SERVER_SPEECH_END, MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
+             MarkName.TTS_FIRST_CHUNK)
+    points: dict[str, float | None] = {name: trace.first(turn, name) for name in marks}
     points["tts_request"] = next((s.start for s in trace.spans if s.turn == turn and s.stage == "tts"
                                   and s.name == SpanName.TTFB), None)
     if points[MarkName.SERVER_SPEECH_END] is None:
@@ -48,7 +49,7 @@ def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float
         if start is not None and end is not None:
             rows.append((label, stage, max(start, origin) - origin, end - origin))
     rows += [(s.name, "downlink", s.start - origin, s.end - origin) for s in spans if s.stage == "downlink"]
-    return [(label, group, round(a, 9), round(b, 9)) for label, group, a, b in rows]
+    return [(label, group, to_ns_grid(a), to_ns_grid(b)) for label, group, a, b in rows]
 
 
 def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
@@ -81,7 +82,7 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     ax.set_ylim(len(rows) - 0.4, top - 1.9)
     ax.set_xlabel("ms after the caller stopped speaking", fontsize=FONT_SIZE)
     ax.tick_params(axis="x", labelsize=FONT_SIZE)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.grid(axis="x", **palette.GRID_STYLE)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -114,7 +115,7 @@ def barge_in_chart(paths: list[Any]) -> Figure:
     ax.invert_yaxis()
     ax.set_xlabel("ms after the caller first heard the agent", fontsize=FONT_SIZE)
     ax.tick_params(axis="x", labelsize=FONT_SIZE)
-    ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+    ax.grid(axis="x", **palette.GRID_STYLE)
     ax.set_axisbelow(True)
     right = max(1000 * p.caller_hears_stop for p in paths)
     ax.set_xlim(min(1000 * p.caller_starts for p in paths) - 50, right + 330)

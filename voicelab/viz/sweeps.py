@@ -46,7 +46,7 @@ def sweep_chart(param: str, values: Sequence[float], p50: Sequence[float | None]
     ax.set_ylabel(f"{name} (s)", fontsize=FONT_SIZE)
     ax.set_ylim(bottom=0)
     ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
+    ax.grid(**palette.GRID_STYLE)
     ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -78,7 +78,7 @@ def false_interruption_chart(min_speech: Sequence[float], rates: Sequence[float]
     ax.set_ylabel("bursts that interrupted (%)", fontsize=FONT_SIZE)
     ax.set_ylim(-3, 103)
     ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
+    ax.grid(**palette.GRID_STYLE)
     handles = [Line2D([], [], color=palette.P95_COLOR, marker="o", label="false interruptions (left axis)")]
     if latency is not None:
         other = ax.twinx()
@@ -121,7 +121,7 @@ def speculation_chart(stable_s: Sequence[float], saved_p50: Sequence[float], dis
     for axis in (ax, other):
         axis.tick_params(labelsize=FONT_SIZE)
         axis.spines["top"].set_visible(False)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
+    ax.grid(**palette.GRID_STYLE)
     ax.set_title("Speculative LLM start: latency saved against wasted generations", fontsize=FONT_SIZE + 1,
                  loc="left")
     handles = [Line2D([], [], color=palette.P50_COLOR, marker="o", label="p50 saved (left)"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from .. import palette
 from ..turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
 from ..vocabulary import MarkName, SpanName
 from .gantt import gantt
@@ -23,7 +24,7 @@ CUTOFF_COLOR = "#D55E00"
 
 def _style(ax: Any) -> None:
     ax.tick_params(labelsize=FONT_SIZE)
-    ax.grid(color="#E5E5E5", linewidth=0.8)
+    ax.grid(**palette.GRID_STYLE)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
