@@ -24,6 +24,7 @@ from ..pipelines import StreamingPipeline
 from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE, Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
+from ..units import to_ns_grid
 from ..vocabulary import MarkName, SpanName
 from ._sim import run_learner
 from .grading import BuildIt, Question, Trial
@@ -120,8 +121,8 @@ def heard_after(run: RunResult, turn: int = 0) -> float:
     barge = run.trace.first(turn, MarkName.BARGE_IN)
     if barge is None:
         return 0.0
-    return round(sum(max(0.0, s.end - max(s.start, barge)) for s in run.trace.spans
-                     if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY), 9)
+    return to_ns_grid(sum(max(0.0, s.end - max(s.start, barge)) for s in run.trace.spans
+                          if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY))
 
 
 _ADVICE = {
@@ -242,5 +243,5 @@ def _interrupts(burst_s: float) -> bool:
 
 shortest_burst = Question(
     what="shortest interrupting burst", kind="number", unit="seconds", tol=1e-6,
-    accept=lambda b: b > 0.05 and _interrupts(b) and not _interrupts(round(b - 0.05, 9)), example=0.15,
+    accept=lambda b: b > 0.05 and _interrupts(b) and not _interrupts(to_ns_grid(b - 0.05)), example=0.15,
     hint="try bursts of 0.1, 0.15 and 0.2 s: which is the first to stop the agent?", wrong=(0.1, 0.2, 0.05, "0.15"))

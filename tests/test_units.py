@@ -1,0 +1,41 @@
+"""voicelab.units: the one home of the sample rate, the nanosecond grid and the time tolerance."""
+
+import ast
+import math
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+import voicelab as vl
+from voicelab.units import EPS, SAMPLE_RATE, to_ns_grid
+
+PACKAGE = Path(vl.__file__).parent
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+def test_the_grid_is_exactly_round_to_9_digits(x):
+    assert math.copysign(1, to_ns_grid(x)) == math.copysign(1, round(x, 9))
+    assert to_ns_grid(x) == round(x, 9)
+    assert to_ns_grid(np.float64(x)) == round(np.float64(x), 9)
+
+
+def test_the_grid_absorbs_float_drift_and_eps_is_below_it():
+    assert 0.1 + 0.2 != 0.3 and to_ns_grid(0.1 + 0.2) == 0.3
+    assert EPS == 10.0 ** -9 and EPS < 1 / SAMPLE_RATE
+
+
+def test_units_are_written_once():
+    """No module but units.py writes the sample rate, the 1e-9 tolerance or round(x, 9) itself."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "units.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value in (16_000, 1e-9):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value!r}")
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "round"
+                  and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == 9):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: round(..., 9)")
+    assert not found, "use voicelab.units (SAMPLE_RATE, EPS, to_ns_grid):\n" + "\n".join(found)
