@@ -87,7 +87,8 @@ def _move_and_check(page: Any, scope: Any, tab: str | None, description: str, ke
 
 
 def _assert_fits(scope: Any, where: str) -> None:
-    """Chart and the whole verdict table inside the viewport, labels whole, chart wide and sharp."""
+    """Chart and the whole verdict table inside the viewport, labels whole, chart wide and sharp, its smallest
+    text at least as large as the table's."""
     g = browser.geometry(scope)
     view = g["viewport"]
     for name, r in [("chart", g["chart"]), ("headline", g["headline"]), *(("verdict table", t) for t in g["tables"])]:
@@ -97,6 +98,10 @@ def _assert_fits(scope: Any, where: str) -> None:
     assert not g["overflowing"], f"{where}: labels or buttons wider than their box: {g['overflowing']}"
     assert g["chart"]["width"] >= 0.9 * g["box"]["width"], f"{where}: chart narrower than its box: {g}"
     assert g["natural"] >= int(g["chart"]["width"] * g["dpr"]) - 1, f"{where}: chart upscaled by the browser: {g}"
+    # The chart's smallest text on screen: its size in points x the CSS px per figure inch it is shown at.
+    text_px = g["textPt"] / 72 * g["chart"]["width"] / g["inches"] if g["inches"] else 0.0
+    assert g["tablePx"] > 0 and text_px >= g["tablePx"] - 0.05, \
+        f"{where}: smallest chart text {text_px:.1f} px < table text {g['tablePx']} px"
 
 
 def _endpoint_steps_change_the_chart_on_a_fixed_axis(page: Any, scope: Any) -> None:

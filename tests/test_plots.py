@@ -266,19 +266,97 @@ def _texts(fig: Figure) -> list:
 
 def test_no_chart_text_is_smaller_than_11_css_px(streaming):
     import voicelab.experiments as ex
+    from voicelab.transport import TRANSPORTS
+    from voicelab.turntaking import tradeoff
+    from voicelab.viz.architecture import architecture_chart
+    from voicelab.whole_path import barge_in_path
 
     mc = ex.monte_carlo(100, progress=False)
+    webrtc = vl.simulate(pipeline=vl.pipelines.StreamingPipeline(transport=TRANSPORTS["webrtc"]))
     figures = [plots.gantt(streaming, turn=0), plots.gantt(streaming), plots.compare({"a": streaming, "b": streaming}),
                plots.distribution({"voice_to_voice": mc.metrics["voice_to_voice"]}, budgets=mc.budgets),
                plots.tail_chart(mc.tail_attribution()),
                plots.sweep_chart("asr.rtf", [0.5, 1.0], [1.0, 1.2], [1.3, 1.6], budget=1.2),
                plots.false_interruption_chart([0.1, 0.2], [0.5, 0.0], [0.1, 0.2], current=0.2, latency=[0.2, 0.3]),
                plots.speculation_chart([0.1, 0.2], [0.1, 0.05], [0.5, 0.2], [1.0, 0.8]),
-               plots.energy_chart(np.full(8000, 0.05), 16_000, [10, 100], threshold=0.01, events={"speech ends": 0.2})]
+               plots.energy_chart(np.full(8000, 0.05), 16_000, [10, 100], threshold=0.01, events={"speech ends": 0.2}),
+               plots.tradeoff_chart(tradeoff(turns=100, progress=False), ("fixed", 0.5, 0.1)),
+               plots.cutoff_gantt(streaming, 0), plots.path_waterfall(webrtc, 0),
+               plots.barge_in_chart([barge_in_path(TRANSPORTS["local"])[0], barge_in_path(TRANSPORTS["webrtc"])[0]]),
+               architecture_chart()]
     for fig in figures:
         assert fig.dpi == plots.FIGURE_DPI  # notebooks show it as a PNG at DISPLAY_DPI, 1 px = 1 CSS px
         for text in _texts(fig):
             assert text.get_fontsize() * plots.style.DISPLAY_DPI / 72 >= 11, (text.get_text(), text.get_fontsize())
+
+
+def test_notebook_figures_are_shown_at_display_dpi_without_a_smaller_width():
+    """The inline backend that notebook.setup() configures writes PNGs at DISPLAY_DPI with no width metadata:
+    JupyterLab shows them at their pixel size (1 px = 1 CSS px at 100 % zoom), so 8 pt text is 11 px."""
+    import json
+    import subprocess
+    import sys
+
+    script = """
+import base64, json, struct
+from IPython.terminal.interactiveshell import TerminalInteractiveShell
+import voicelab as vl
+shell = TerminalInteractiveShell.instance()
+vl.notebook.setup()
+printer = shell.display_formatter.formatters["image/png"].lookup_by_type("matplotlib.figure.Figure")
+png = base64.b64decode(printer(vl.plots.gantt(vl.simulate(), turn=0)))
+print(json.dumps({"dpi": printer.keywords.get("dpi"), "metadata": printer.keywords.get("metadata", {}),
+                  "width": struct.unpack(">I", png[16:20])[0]}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    shown = json.loads(out.stdout.strip().splitlines()[-1])
+    assert shown["dpi"] == plots.style.DISPLAY_DPI
+    assert "width" not in shown["metadata"] and "height" not in shown["metadata"]
+    assert 0.9 * plots.FIGURE_WIDTH * plots.style.DISPLAY_DPI <= shown["width"] <= 1000  # fits a laptop's output
+
+
+def _overlaps(fig: Figure) -> list[tuple[str, str]]:
+    """Pairs of texts drawn in the same axes (bar labels, gap label, budget tags, title) whose boxes overlap."""
+    fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        texts = [t for t in [*ax.texts, ax.title, ax._left_title] if t.get_visible() and t.get_text().strip()]
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+        for k, (a, box_a) in enumerate(boxes):
+            found += [(a, b) for b, box_b in boxes[k + 1:] if box_a.overlaps(box_b)]
+    return found
+
+
+def test_no_gantt_text_overlaps_another(streaming):
+    """The caller's sentence stops before the voice-to-voice label, state names stay in their stretch, in
+    notebook figures and in dashboards at the laptop and projector boxes of the browser tests."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from voicelab import dashboards
+
+    for fig in [plots.gantt(streaming, turn=0), plots.gantt(streaming, turn=2), plots.gantt(streaming),
+                plots.compare({"a": streaming, "b": streaming})]:
+        FigureCanvasAgg(fig)
+        assert not _overlaps(fig)
+    dash = dashboards.budget_dashboard()
+    for box, dpr, font in [([1300, 250], 1.0, 13.0), ([1064, 238], 1.5, 13.0), ([786, 560], 1.0, 15.0),
+                           ([722, 530], 1.5, 15.0)]:
+        dash.chart.box, dash.chart.dpr, dash.chart.font_px = box, dpr, font
+        for moved in ({}, {"vad.endpoint_silence_s": 1.0}, {"llm.ttft_s": 2.0}, {"turn": 1}):
+            dash.set({**{k: c.value for k, c in dash.controls.items()}, **moved})
+            assert not _overlaps(dash._canvas.figure), (box, moved)
+
+
+def test_agent_states_are_named_in_their_band_and_left_out_of_the_legend(streaming):
+    fig = plots.gantt(streaming, turn=0)
+    named = [t.get_text() for t in _by_gid(fig, "state_label:")]
+    assert "processing speech" in named and "speaking" in named
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert not set(named) & set(legend)
+    drawn = {a.get_gid().split(":")[1] for a in _by_gid(fig, "state:")}
+    listed = {palette.STATE_LABELS[vl.trace.AgentState(s)] for s in drawn}
+    assert listed <= set(named) | set(legend)  # every state shown is named somewhere
 
 
 def test_legend_is_grouped_with_few_entries_per_group_and_only_what_occurs(streaming):

@@ -409,15 +409,19 @@ _GEOMETRY_JS = """(el) => {
                                                 + '.widget-html-content')]
         .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
         .map((e) => (e.textContent || '').trim() || e.className);
+    const cell = el.querySelector('.vl-side td');
     return {viewport: {width: innerWidth, height: innerHeight}, dpr: devicePixelRatio, dashboard: rect(el),
             chart: rect(img), box: rect(box), natural: img.naturalWidth, tables: tables.map(rect),
-            headline: rect(el.querySelector('.vl-headline')), overflowing};
+            headline: rect(el.querySelector('.vl-headline')), overflowing,
+            textPt: parseFloat(box.dataset.textPt || '0'), inches: parseFloat(box.dataset.inches || '0'),
+            tablePx: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0};
 }"""
 
 
 def geometry(scope: Any) -> dict[str, Any]:
     """Where the dashboard's parts are on screen (CSS px, relative to the viewport), the chart's pixel width,
-    the device pixel ratio, and the texts of labels and buttons wider than their box."""
+    the device pixel ratio, the texts of labels and buttons wider than their box, the chart's smallest text
+    (``textPt`` points on a figure ``inches`` wide) and the verdict table's font size (``tablePx``)."""
     return scope.evaluate(_GEOMETRY_JS)
 
 

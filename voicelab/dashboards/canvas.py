@@ -10,11 +10,12 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from ..simulate import RunResult
 from ..viz.gantt import draw
-from ..viz.style import FIGURE_WIDTH, LEGEND_LINE, PX_PER_INCH
+from ..viz.style import FIGURE_WIDTH, LEGEND_LINE, PX_PER_INCH, Legend, legend_width
 
 #: The chart's size (CSS px) before the page reports its box: also the static PNG of a notebook's output.
 DEFAULT_SIZE = (round(FIGURE_WIDTH * PX_PER_INCH), 430)
@@ -22,11 +23,57 @@ DEFAULT_SIZE = (round(FIGURE_WIDTH * PX_PER_INCH), 430)
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered chart: PNG bytes, the CSS size they are drawn for, and the time span the content needs."""
+    """A rendered chart: PNG bytes, the CSS size they are drawn for, the time span the content needs, the size
+    (points) of its smallest text and its width in figure inches (so smallest text in CSS px = ``text_pt`` / 72
+    x displayed width / ``inches``)."""
 
     png: bytes
     size: tuple[int, int]
     extent: tuple[float, float]
+    text_pt: float = 0.0
+    inches: float = 0.0
+
+
+@dataclass(frozen=True)
+class LegendPlace:
+    """Where the legend goes: ``beside`` the axes or below them, in columns of at most ``lines`` rows; the
+    margins (inches) it takes right of and below the axes."""
+
+    beside: bool
+    lines: int
+    right: float
+    below: float
+
+
+MIN_PLOT_IN = 4.0  # the legend goes beside the chart if the plot keeps at least this width (inches)...
+MIN_ROW_IN = 0.2  # ...or if below it would leave less than this height per chart row
+
+
+def _below(legend: Legend, width: float) -> tuple[int, float]:
+    """The legend below a chart ``width`` inches wide: its column height (rows) and the height it takes (inches)."""
+    total = len(legend.handles) + len(set(legend.groups.values()))
+    for lines in range(2, total + 1):
+        columns = legend.columns(lines)
+        if legend_width(columns) <= width - 0.2:
+            break
+    return lines, max(len(c) for c in columns) * LEGEND_LINE + 0.1
+
+
+def place_legend(legend: Legend, width: float, height: float, min_axes_h: float, left: float = 1.0,
+                 gap: float = 0.2) -> LegendPlace:
+    """Beside a chart ``width`` x ``height`` inches when the plot keeps ``MIN_PLOT_IN`` beside it (columns as tall
+    as the figure); otherwise below it, in as few rows as the figure's width allows, if the axes keep
+    ``min_axes_h`` of height above it; otherwise beside anyway. Judged on the full legend
+    (:meth:`Legend.full`), so naming a state in place or not never moves the legend."""
+    if not legend.handles:
+        return LegendPlace(True, 0, 0.3, 0.0)
+    lines = max(int((height - 0.45) / LEGEND_LINE), 4)  # from just under the title to the bottom
+    full = legend.full()
+    beside_fits = width - left - legend_width(full.columns(lines)) - gap >= MIN_PLOT_IN
+    if beside_fits or height - 1.0 - _below(full, width)[1] < min_axes_h:
+        return LegendPlace(True, lines, legend_width(legend.columns(lines)) + gap, 0.0)
+    lines, below = _below(legend, width)
+    return LegendPlace(False, lines, 0.3, below)
 
 
 class GanttCanvas:
@@ -35,10 +82,10 @@ class GanttCanvas:
     ``render`` draws at a box's CSS size times the device pixel ratio, with ``px_per_inch`` CSS px per
     figure inch (``PX_PER_INCH`` by default: the on-screen text size of a notebook figure; a dashboard with
     larger type passes more, so chart text matches its table). The legend goes beside the chart, or below
-    it when beside would leave the chart too narrow. What makes it fast: fixed margins (no layout engine);
-    the figure, canvas and axis ticks kept between renders (only the chart's artists are replaced); the
-    legend, the costliest part to draw, pasted from a cached bitmap while its entries and the figure's size
-    stay the same; Agg pixels straight to a lightly compressed PNG.
+    it when beside would leave the plot narrower than ``MIN_PLOT_IN`` (:func:`place_legend`). Fast because:
+    fixed margins (no layout engine); the figure, canvas and axis ticks kept between renders (only the
+    chart's artists are replaced); the legend, the costliest part to draw, pasted from a cached bitmap while
+    its entries and the figure's size stay the same; Agg pixels straight to a lightly compressed PNG.
     """
 
     LEFT_IN, BOTTOM_IN, TOP_IN, GAP_IN = 1.0, 0.5, 0.5, 0.2
@@ -83,26 +130,27 @@ class GanttCanvas:
         span the content needs, returns the time axis to show (a dashboard's fixed axis)."""
         width, height = size[0] / px_per_inch, size[1] / px_per_inch
         self._resize((width, height), px_per_inch * dpr)
-        beside_lines = max(int((height - 0.45) / LEGEND_LINE), 4)  # from just under the title to the bottom
-        # Beside on a wide, short chart; below on a tall one (if the axes keep 1.5 in of height).
-        mode = "beside" if width >= 2.0 * height or height < 1.0 + 1.5 + 12 * LEGEND_LINE else "below"
-        for _ in range(4):  # more passes only when the legend's size changed: labels fit the axes' width
+        for attempt in range(4):  # again only when the legend's place changed: labels fit the axes' width
             self._clear()
-            axes_h = max(height - self.BOTTOM_IN - self._below_in - self.TOP_IN, 0.5)
-            if mode == "beside":  # the legend may use the figure's whole height
-                lines, anchor = beside_lines, (1.02, (height - 0.35 - self.BOTTOM_IN) / axes_h)
-            else:  # below the time axis label, about one group per column
-                axes_w = max(width - self.LEFT_IN - 0.3, 1.0)
-                lines, anchor = 12, (-(self.LEFT_IN - 0.1) / axes_w, -(self.BOTTOM_IN - 0.05) / axes_h)
-            drawn = draw(self.ax, result, turn, title=title, legend_lines=lines, legend_anchor=anchor)
-            want = ((drawn.legend_width + self.GAP_IN, 0.0) if mode == "beside"
-                    else (0.3, drawn.legend_rows * LEGEND_LINE + 0.1))
-            if want == (self._right_in, self._below_in):
+            drawn = draw(self.ax, result, turn, title=title, xlim=xlim)
+            min_axes_h = MIN_ROW_IN * len(self.ax.get_yticks())
+            place = place_legend(drawn.legend, width, height, min_axes_h, self.LEFT_IN, self.GAP_IN)
+            if place.right == self._right_in or attempt == 3:  # same axes width: the labels were fitted to it
+                if place.below != self._below_in:
+                    self._below_in = place.below
+                    self._place()
                 break
-            self._right_in, self._below_in = want
+            if attempt == 2 and place.beside:  # not settled: leave room for the full legend, which always fits
+                full = place_legend(drawn.legend.full(), width, height, min_axes_h, self.LEFT_IN, self.GAP_IN)
+                place = LegendPlace(True, place.lines, max(place.right, full.right), 0.0)
+            self._right_in, self._below_in = place.right, place.below
             self._place()
-        if xlim is not None:
-            self.ax.set_xlim(*xlim(drawn.extent))
+        if drawn.legend.handles:
+            axes_w, axes_h = max(width - self.LEFT_IN - place.right, 1.0), max(height - self.BOTTOM_IN -
+                                                                              place.below - self.TOP_IN, 0.5)
+            anchor = ((1 + self.GAP_IN / 2 / axes_w, (height - 0.35 - self.BOTTOM_IN) / axes_h) if place.beside
+                      else (-(self.LEFT_IN - 0.1) / axes_w, -(self.BOTTOM_IN - 0.05) / axes_h))
+            drawn.legend.draw(self.ax, place.lines, anchor)
         legend = self.ax.get_legend()
         entries = tuple(text.get_text() for text in legend.texts) if legend is not None else ()
         key = (entries, size, dpr, px_per_inch)
@@ -117,4 +165,9 @@ class GanttCanvas:
         image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba()).convert("RGB")
         out = io.BytesIO()
         image.save(out, format="png", compress_level=1)
-        return Rendered(out.getvalue(), size, drawn.extent)
+        return Rendered(out.getvalue(), size, drawn.extent, self.smallest_text(), width)
+
+    def smallest_text(self) -> float:
+        """The size (points) of the smallest text the chart shows: labels, ticks, title, legend."""
+        texts = self.figure.findobj(lambda a: isinstance(a, Text) and a.get_visible() and bool(a.get_text().strip()))
+        return min((t.get_fontsize() for t in texts if isinstance(t, Text)), default=0.0)

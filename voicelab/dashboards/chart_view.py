@@ -15,7 +15,7 @@ import traitlets
 
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 
-MIN_CHART_INCHES = 6.5  # room for stage names, a readable time axis and the legend
+MIN_CHART_INCHES = 5.0  # room for stage names and a readable time axis (the legend then goes below the plot)
 
 #: Layout of every dashboard (class names set by :mod:`voicelab.dashboards.dashboard`). The root is a size
 #: container: ``cqw`` units and ``@container`` rules follow the dashboard's width, not the window's.
@@ -66,6 +66,8 @@ function render({ model, el }) {
   function show() {
     const data = model.get("png");
     el.dataset.xlim = model.get("xlim");
+    el.dataset.textPt = model.get("text_pt");
+    el.dataset.inches = model.get("inches");
     if (!data || !data.byteLength) return;
     const next = URL.createObjectURL(new Blob([data], { type: "image/png" }));
     const [w, h] = model.get("size");
@@ -98,12 +100,15 @@ export default { render };
 
 class ChartView(anywidget.AnyWidget):
     """A chart image sized to its box: ``box``, ``dpr`` and ``font_px`` (the dashboard's text size) come from
-    the page, ``png`` (drawn for ``size`` CSS px) and ``xlim`` (the time axis shown, ``"lo,hi"`` in seconds)
-    from the kernel."""
+    the page; ``png`` (drawn for ``size`` CSS px), ``xlim`` (the time axis shown, ``"lo,hi"`` in seconds),
+    ``text_pt`` (its smallest text, points) and ``inches`` (its width in figure inches) from the kernel. The
+    page shows the last three as ``data-xlim``, ``data-text-pt`` and ``data-inches`` on the chart's box, so a
+    test can check the smallest text on screen: ``text_pt`` / 72 x displayed width / ``inches`` CSS px."""
 
     def px_per_inch(self) -> float:
         """CSS px per figure inch: the chart's smallest text as large as the dashboard's text, unless that
-        leaves the chart narrower than 6.5 figure inches; never below ``PX_PER_INCH`` (11 px text)."""
+        leaves the chart narrower than ``MIN_CHART_INCHES`` figure inches; never below ``PX_PER_INCH`` (11 px
+        text)."""
         wanted = self.font_px * 72 / LEGEND_FONT_SIZE
         return max(PX_PER_INCH, min(wanted, self.box[0] / MIN_CHART_INCHES))
 
@@ -115,4 +120,6 @@ class ChartView(anywidget.AnyWidget):
     dpr = traitlets.Float(1.0).tag(sync=True)
     font_px = traitlets.Float(0.0).tag(sync=True)
     xlim = traitlets.Unicode("").tag(sync=True)
+    text_pt = traitlets.Float(0.0).tag(sync=True)
+    inches = traitlets.Float(0.0).tag(sync=True)
     alt = traitlets.Unicode("chart").tag(sync=True)

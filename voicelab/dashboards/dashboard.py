@@ -217,6 +217,7 @@ class Dashboard(LiveView):
         self.renders += 1
         lo, hi = self._canvas.ax.get_xlim()
         self.chart.xlim = f"{lo:.3f},{hi:.3f}"
+        self.chart.text_pt, self.chart.inches = rendered.text_pt, rendered.inches
         self.chart.size = list(rendered.size)
         self.chart.png = self.png
         notes = self.notes_fn(self.result, self._turn) if self.notes_fn is not None else []

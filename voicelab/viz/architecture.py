@@ -106,7 +106,7 @@ def pipeline_graph(pipeline: Any = None) -> list[Queue]:
 def architecture_chart(pipeline: Any = None) -> Figure:
     """Tasks as boxes, queues as labelled arrows (name and capacity), drawn from :func:`pipeline_graph`."""
     from ..palette import stage_color
-    from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE
+    from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
     queues = pipeline_graph(pipeline)
     columns: list[list[str]] = []
@@ -137,7 +137,7 @@ def architecture_chart(pipeline: Any = None) -> Figure:
                             arrowprops={"arrowstyle": "->", "color": "#333333"})
         xs = [centre[t][0] for t in (*q.writers, *q.readers)]
         label = f"{q.name}\n({q.capacity or '∞'})"
-        ax.text((max(xs) + min(xs)) / 2, 0.32, label, ha="center", va="bottom", fontsize=FONT_SIZE - 1.5,
+        ax.text((max(xs) + min(xs)) / 2, 0.32, label, ha="center", va="bottom", fontsize=LEGEND_FONT_SIZE,
                 color="#333333")
     ax.set_title("streaming pipeline: tasks (boxes) and the queues between them (capacity in items)",
                  fontsize=FONT_SIZE + 1, loc="left")

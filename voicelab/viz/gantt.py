@@ -11,11 +11,12 @@ lines, agent states) and lists only what the chart shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -27,16 +28,27 @@ from ..metrics import turn_metrics
 from ..trace import AgentState, Trace
 from ..units import EPS
 from ..vocabulary import MarkName, SpanName
-from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, LEGEND_LINE, ROW_HEIGHT, Legend
+from .style import (
+    FIGURE_DPI,
+    FIGURE_WIDTH,
+    FONT_SIZE,
+    LEGEND_FONT_SIZE,
+    LEGEND_LINE,
+    ROW_HEIGHT,
+    Legend,
+    legend_width,
+    text_width,
+)
 
-_BAR = 0.62  # bar height, in rows
-_STATE_BAR = 0.5
+_BAR = 0.62  # bar height, in rows (the state band too: it carries the states' names)
+_TEXT_PAD = 0.04  # inches between a label and the start or end of the bar (or gap) it sits in
 _WAIT_SPANS = frozenset({"ttft", "ttfb"})  # waiting for a first output: drawn lighter than the work after it
 _WAIT_LABEL = "waiting for first token / audio"
 _ENDPOINT_LABEL = "endpoint silence wait"
 _CHUNK_WAIT_LABEL = "until the next audio chunk"
 BARS, EVENTS, LINES, STATES = "stage bars", "events", "budget lines", "agent states"
 _STATE_ROW_LABEL = "agent state"
+_Metrics = Mapping[int, Mapping[str, Any]]  # turn index -> that turn's turn_metrics
 
 
 def _trace_and_budgets(run: Any, budgets: LatencyBudgets | None) -> tuple[Trace, LatencyBudgets | None]:
@@ -155,7 +167,7 @@ def _draw_endpointing(ax: Axes, view: _View, rows: dict[str, int], legend: Legen
         if view.endpoint_s is not None and view.turn is not None:
             text = _fit(f"{view.endpoint_s:g} s", silence_end - speech_end, seconds_per_inch, LEGEND_FONT_SIZE)
             if text:
-                ax.text(speech_end - view.offset + 0.03 * seconds_per_inch, rows["vad"], text, va="center",
+                ax.text(speech_end - view.offset + _TEXT_PAD * seconds_per_inch, rows["vad"], text, va="center",
                         ha="left", fontsize=LEGEND_FONT_SIZE, color="black", clip_on=True, zorder=5)
         legend.add(_ENDPOINT_LABEL, Patch(facecolor=color), BARS)
         if eou > silence_end + EPS:
@@ -176,27 +188,48 @@ def _draw_marks(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
         legend.add(label, Line2D([], [], linestyle="none", **style), EVENTS)
 
 
-def _draw_states(ax: Axes, view: _View, y: int, legend: Legend) -> None:
+def _ink(color: str) -> str:
+    """Text colour that reads on a bar of ``color``: white on dark fills, near-black on light ones."""
+    r, g, b = to_rgb(color)
+    return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5 else "#222222"
+
+
+def _draw_states(ax: Axes, view: _View, y: int, legend: Legend, seconds_per_inch: float) -> None:
+    """The agent's state band, each stretch named in place when its name fits; a state never named in the band
+    gets a legend entry instead."""
     states = view.trace.states
+    named: set[AgentState] = set()
     for k, change in enumerate(states):
         start = max(change.t, view.start)
         end = min(states[k + 1].t if k + 1 < len(states) else view.end, view.end)
         if end <= start:
             continue
         color = palette.state_color(change.state)
-        ax.broken_barh([(start - view.offset, end - start)], _bar(y, _STATE_BAR), facecolors=color,
+        ax.broken_barh([(start - view.offset, end - start)], _bar(y), facecolors=color,
                        edgecolors="none", gid=f"state:{change.state.value}")
+        name = palette.STATE_LABELS[change.state]
+        if text_width(name, LEGEND_FONT_SIZE) + 2 * _TEXT_PAD <= (end - start) / seconds_per_inch:
+            ax.text((start + end) / 2 - view.offset, y, name, ha="center", va="center", fontsize=LEGEND_FONT_SIZE,
+                    color=_ink(color), clip_on=True, zorder=5, gid=f"state_label:{change.state.value}",
+                    bbox={"facecolor": color, "edgecolor": "none", "pad": 0.5})
+            named.add(change.state)
     for state in AgentState:
         if any(s.state is state for s in states):
-            legend.add(palette.STATE_LABELS[state], Patch(facecolor=palette.state_color(state)), STATES)
+            legend.add(palette.STATE_LABELS[state], Patch(facecolor=palette.state_color(state)), STATES,
+                       listed=state not in named)
 
 
 def _fit(text: str, seconds: float, seconds_per_inch: float, fontsize: float) -> str:
-    """``text`` cut (with an ellipsis) to what fits in a bar ``seconds`` long; empty if nothing useful fits."""
-    chars = int(seconds / seconds_per_inch / (0.55 * fontsize / 72))
-    if chars >= len(text):
+    """``text`` cut (with an ellipsis) to what fits, with a margin each side, in a bar ``seconds`` long (widths as
+    drawn); empty if fewer than 8 characters would fit."""
+    room = seconds / seconds_per_inch - 2 * _TEXT_PAD
+    if text_width(text, fontsize) <= room:
         return text
-    return text[: chars - 1].rstrip() + "…" if chars >= 8 else ""
+    for n in range(len(text) - 1, 7, -1):
+        cut = text[:n].rstrip() + "…"
+        if text_width(cut, fontsize) <= room:
+            return cut
+    return ""
 
 
 def _room_after(view: _View, turn: int) -> float:
@@ -209,17 +242,44 @@ def _room_after(view: _View, turn: int) -> float:
 
 
 def _gap_label(v2v: float, room_in: float, fontsize: float) -> str:
-    """The gap's label, as long as fits in ``room_in`` inches: the full name, then shorter forms."""
+    """The gap's label (bold), as long as fits in ``room_in`` inches: the full name, then shorter forms."""
     for text in (f"voice-to-voice {v2v:.2f} s", f"v2v {v2v:.2f} s"):
-        if len(text) * 0.6 * fontsize / 72 + 0.05 <= room_in:
+        if text_width(text, fontsize, bold=True) + 2 * _TEXT_PAD <= room_in:
             return text
     return f"{v2v:.2f} s"
 
 
-def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets: LatencyBudgets | None,
-                           seconds_per_inch: float, legend: Legend) -> list[float]:
-    """Speech end, the voice-to-voice gap and its value, budget lines; returns the x of every line drawn."""
+def _line_xs(view: _View, budgets: LatencyBudgets | None, metrics: _Metrics) -> list[float]:
+    """The x of every vertical line a turn's annotations draw: speech end, the gap's end, budget lines."""
     xs: list[float] = []
+    for i in view.turns:
+        m = metrics[i]
+        if m[MarkName.SPEECH_END] is None:
+            continue
+        start = view.trace.turns[i].start - view.offset
+        speech_end = start + m[MarkName.SPEECH_END]
+        xs.append(speech_end)
+        if m["voice_to_voice"] is not None:
+            xs.append(speech_end + m["voice_to_voice"])
+        if budgets is not None:
+            xs.append(speech_end + budgets.voice_to_voice)
+            if m[MarkName.ASR_COMPLETE] is not None:
+                xs.append(start + m[MarkName.ASR_COMPLETE] + budgets.time_to_first_audio)
+    return xs
+
+
+def _extent(view: _View, budgets: LatencyBudgets | None, metrics: _Metrics) -> tuple[float, float]:
+    """The time span (x) the chart's content needs, with 2 % padding."""
+    xs = _line_xs(view, budgets, metrics)
+    lo = min([0.0, *xs]) if view.turn is not None else 0.0
+    hi = max([view.end - view.offset, *xs])
+    pad = 0.02 * (hi - lo)
+    return lo - pad, hi + pad
+
+
+def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets: LatencyBudgets | None,
+                           seconds_per_inch: float, legend: Legend, all_metrics: _Metrics) -> None:
+    """Speech end, the voice-to-voice gap and its value, budget lines."""
     top = 0 if "caller" not in rows else rows["caller"]
     span_rows = (-0.5, len(rows) - 0.5)
     label_x = blended_transform_factory(ax.transData, ax.transAxes)
@@ -227,13 +287,13 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
     gap_font = FONT_SIZE if view.turn is not None else LEGEND_FONT_SIZE
     for i in view.turns:
         turn = view.trace.turns[i]
-        metrics = turn_metrics(view.trace, i)
+        metrics = all_metrics[i]
         start = turn.start - view.offset
         speech = [s for s in view.trace.spans_of(i, "caller") if s.name == SpanName.SPEECH]
         if speech and "caller" in rows:
             text = _fit(f"“{turn.input}”", speech[0].duration, seconds_per_inch, LEGEND_FONT_SIZE)
             if text:
-                ax.text(speech[0].start - view.offset + 0.03 * seconds_per_inch, rows["caller"], text,
+                ax.text(speech[0].start - view.offset + _TEXT_PAD * seconds_per_inch, rows["caller"], text,
                         va="center", ha="left", fontsize=LEGEND_FONT_SIZE, color="white", clip_on=True, zorder=5)
         spoken = metrics[MarkName.SPEECH_END]
         if spoken is None:
@@ -241,7 +301,6 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
         speech_end = start + spoken
         ax.axvline(speech_end, zorder=3, gid=f"speech_end:{i}", **palette.SPEECH_END_LINE)
         legend.add("caller's speech ends", Line2D([], [], **palette.SPEECH_END_LINE), EVENTS)
-        xs.append(speech_end)
         v2v = metrics["voice_to_voice"]
         if v2v is not None:
             ax.fill_betweenx(span_rows, speech_end, speech_end + v2v, color=palette.GAP_COLOR,
@@ -250,11 +309,10 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
                         arrowprops={"arrowstyle": "<->", "color": palette.GAP_TEXT_COLOR, "lw": 1.2,
                                     "shrinkA": 0, "shrinkB": 0}, zorder=6)
             label = _gap_label(v2v, room / seconds_per_inch, gap_font)
-            ax.text(speech_end + 0.04 * seconds_per_inch, top, label, ha="left", va="center", fontsize=gap_font,
+            ax.text(speech_end + _TEXT_PAD * seconds_per_inch, top, label, ha="left", va="center", fontsize=gap_font,
                     fontweight="bold", color=palette.GAP_TEXT_COLOR, zorder=6, gid=f"v2v_label:{i}",
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 1.0})
             legend.add("voice-to-voice gap", Patch(facecolor=palette.GAP_COLOR, alpha=2 * palette.GAP_ALPHA), LINES)
-            xs.append(speech_end + v2v)
         if budgets is None:
             continue
         lines = []
@@ -271,41 +329,42 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
             value = getattr(budgets, name)
             origin = "speech end" if name == "voice_to_voice" else "transcript"
             legend.add(f"{short} budget (from {origin})", Line2D([], [], **style), LINES)
-            xs.append(x)
             if not labelled:
                 continue
             right = k == len(drawn) - 1 and len(drawn) > 1
             ax.text(x, 1.005, f" {short} ≤ {value:g} s " if right else f"{short} ≤ {value:g} s ",
                     transform=label_x, ha="left" if right else "right", va="bottom", fontsize=LEGEND_FONT_SIZE,
                     color=style["color"], clip_on=False)
-    return xs
+
+
+XLim = tuple[float, float] | Callable[[tuple[float, float]], tuple[float, float]] | None
 
 
 def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_width_in: float,
-                xlim: tuple[float, float] | None = None) -> tuple[Legend, tuple[float, float]]:
+                xlim: XLim = None) -> tuple[Legend, tuple[float, float]]:
     """Draw one Gantt chart on ``ax``; returns its legend entries and the time span its content needs.
 
-    The x axis shows ``xlim`` when given (a dashboard's fixed axis), else that span.
+    The x axis shows ``xlim`` when given (a dashboard's fixed axis; a function of the content's span picks it
+    from that span), else that span. Labels in bars are fitted to the axis as shown.
     """
     legend = Legend()
     stages = _rows(view)
     rows = {stage: k for k, stage in enumerate(stages)}
-    seconds_per_inch = max(view.end - view.start, 1e-3) * 1.1 / axes_width_in
+    metrics = {i: turn_metrics(view.trace, i) for i in view.turns}
+    extent = _extent(view, budgets, metrics)
+    shown = extent if xlim is None else xlim(extent) if callable(xlim) else xlim
+    seconds_per_inch = max(shown[1] - shown[0], 1e-3) / axes_width_in
     _draw_spans(ax, view, rows, legend)
     _draw_endpointing(ax, view, rows, legend, seconds_per_inch)
     _draw_marks(ax, view, rows, legend)
-    lines = _draw_turn_annotations(ax, view, rows, budgets, seconds_per_inch, legend)
+    _draw_turn_annotations(ax, view, rows, budgets, seconds_per_inch, legend, metrics)
     labels = [palette.stage_label(s) for s in stages]
     if view.trace.states:
-        _draw_states(ax, view, len(stages), legend)
+        _draw_states(ax, view, len(stages), legend, seconds_per_inch)
         labels.append(_STATE_ROW_LABEL)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
-    lo = min([0.0, *(x for x in lines)]) if view.turn is not None else 0.0
-    hi = max([view.end - view.offset, *lines])
-    pad = 0.02 * (hi - lo)
-    extent = (lo - pad, hi + pad)
-    ax.set_xlim(*(extent if xlim is None else xlim))
+    ax.set_xlim(*shown)
     ax.set_xlabel("time (s)" if view.turn is None else "time from turn start (s)", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE)
     ax.grid(axis="x", **palette.GRID_STYLE, zorder=-1)
@@ -373,28 +432,23 @@ def _row_count(view: _View) -> int:
 
 @dataclass(frozen=True)
 class Drawn:
-    """What :func:`draw` put on an axes: the time span its content needs, the legend's width (inches) and rows."""
+    """What :func:`draw` put on an axes: the time span its content needs and the legend entries (not yet drawn)."""
 
     extent: tuple[float, float]
-    legend_width: float
-    legend_rows: int
+    legend: Legend
 
 
-def draw(ax: Axes, run: Any, turn: int | None = None, *, title: str | None = None,
-         xlim: tuple[float, float] | None = None, legend_lines: int | None = None,
-         legend_anchor: tuple[float, float] = (1.02, 1.0)) -> Drawn:
-    """Draw a Gantt chart on ``ax`` laid out by the caller (a dashboard's reused figure): the legend's upper
-    left corner at ``legend_anchor`` (axes coordinates), in columns of at most ``legend_lines`` rows
-    (``None``: no legend); the x axis shows ``xlim`` when given."""
+def draw(ax: Axes, run: Any, turn: int | None = None, *, title: str | None = None, xlim: XLim = None) -> Drawn:
+    """Draw a Gantt chart, without its legend, on ``ax`` laid out by the caller (a dashboard's reused figure);
+    the x axis shows ``xlim`` when given (or, given a function, what it returns for the content's span). The
+    caller places the legend (:meth:`Legend.draw`)."""
     trace, budgets = _trace_and_budgets(run, None)
     view = _make_view(trace, turn, _endpoint_silence(run))
     fig = _figure_of(ax)
     entries, extent = _draw_gantt(ax, view, budgets, max(ax.get_position().width * fig.get_figwidth(), 1.0), xlim)
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
-    width, rows = (entries.draw(ax, legend_lines, legend_anchor) if legend_lines is not None and entries.handles
-                   else (0.0, 0))
-    return Drawn(extent, width, rows)
+    return Drawn(extent, entries)
 
 
 def _figure_of(ax: Axes) -> Figure:
@@ -427,13 +481,20 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
         fig = _figure_of(ax)
     right = _MARGIN_RIGHT if legend else _MARGIN_RIGHT_BARE
     width_in = _axes_width(fig, right) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
-    entries, _ = _draw_gantt(ax, view, budgets, width_in)
+    for _ in range(3):  # on its own figure, draw again if the legend leaves the axes another width than assumed
+        entries, _ = _draw_gantt(ax, view, budgets, width_in)
+        count = len(entries.handles) if legend else 0
+        lines = _legend_lines(_height([_row_count(view)], count) if own else fig.get_figheight())
+        if legend and entries.handles:
+            right = legend_width(entries.columns(lines)) + _LEGEND_GAP + 0.1
+        if not own or abs(_axes_width(fig, right) - width_in) < 0.02:
+            break
+        width_in = _axes_width(fig, right)
+        ax.clear()
     ax.set_title(_default_title(trace, turn) if title is None else title, fontsize=FONT_SIZE + 1, loc="left",
                  pad=14 if budgets is not None else 6)
-    count = len(entries.handles) if legend else 0
     if legend and entries.handles:
-        lines = _legend_lines(_height([_row_count(view)], count) if own else fig.get_figheight())
-        right = entries.draw(ax, lines)[0] + _LEGEND_GAP + 0.1
+        entries.draw(ax, lines)
     if own:
         _arrange(fig, [ax], [_row_count(view)], count, right)
     return fig
@@ -454,21 +515,31 @@ def compare(runs: Mapping[str, Any], turn: int | None = 0, budgets: LatencyBudge
     axes = [fig.add_subplot(len(items), 1, k + 1) for k in range(len(items))]
     for ax in axes[1:]:
         ax.sharex(axes[0])
-    legend = Legend()
     span = max(v.end - v.start for v in views)
-    limits = []
-    for ax, (name, trace, run_budgets), view in zip(axes, items, views, strict=True):
+    for view in views:
         view.end = view.start + span
-        entries, extent = _draw_gantt(ax, view, run_budgets, _axes_width(fig))
-        legend.merge(entries)
-        limits.append(extent)
-        ax.set_title(_default_title(trace, turn, name), fontsize=FONT_SIZE + 1, loc="left",
-                     pad=14 if run_budgets is not None else 6)
+    limits = [_extent(v, b, {i: turn_metrics(v.trace, i) for i in v.turns})
+              for v, (_, _, b) in zip(views, items, strict=True)]
+    shared = (min(lo for lo, _ in limits), max(hi for _, hi in limits))
+    rows = [_row_count(v) for v in views]
+    width_in = _axes_width(fig)
+    for _ in range(3):  # draw again if the legend leaves the axes another width than assumed
+        legend = Legend()
+        for ax, (name, trace, run_budgets), view in zip(axes, items, views, strict=True):
+            entries, _ = _draw_gantt(ax, view, run_budgets, width_in, shared)
+            legend.merge(entries)
+            ax.set_title(_default_title(trace, turn, name), fontsize=FONT_SIZE + 1, loc="left",
+                         pad=14 if run_budgets is not None else 6)
+        lines = _legend_lines(_height(rows, len(legend.handles)))
+        right = legend_width(legend.columns(lines)) + _LEGEND_GAP + 0.1
+        if abs(_axes_width(fig, right) - width_in) < 0.02:
+            break
+        width_in = _axes_width(fig, right)
+        for ax in axes:
+            ax.clear()
     for ax in axes[:-1]:
         ax.set_xlabel("")
         ax.tick_params(labelbottom=False)
-    axes[0].set_xlim(min(lo for lo, _ in limits), max(hi for _, hi in limits))
-    rows = [_row_count(v) for v in views]
-    right = legend.draw(axes[0], _legend_lines(_height(rows, len(legend.handles))))[0] + _LEGEND_GAP + 0.1
+    legend.draw(axes[0], lines)
     _arrange(fig, axes, rows, len(legend.handles), right)
     return fig

@@ -11,11 +11,13 @@ never smaller on screen. Colours come from :mod:`voicelab.palette`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.patches import Patch
 
 from .. import palette
@@ -44,18 +46,28 @@ def budget_style(metric: str) -> dict[str, Any]:
 
 @dataclass
 class Legend:
-    """Legend entries in insertion order, one per label, each in a group (:data:`LEGEND_GROUPS`)."""
+    """Legend entries in insertion order, one per label, each in a group (:data:`LEGEND_GROUPS`); ``spare``
+    holds the entries the chart labels in place instead (listed only by :meth:`full`)."""
 
     handles: dict[str, Artist] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
+    spare: dict[str, Artist] = field(default_factory=dict)
 
-    def add(self, label: str, handle: Artist, group: str = "") -> None:
-        self.handles.setdefault(label, handle)
+    def add(self, label: str, handle: Artist, group: str = "", listed: bool = True) -> None:
+        """Add an entry; ``listed=False``: the chart names it in place, so it is only a spare entry."""
+        (self.handles if listed else self.spare).setdefault(label, handle)
         self.groups.setdefault(label, group)
 
     def merge(self, other: Legend) -> None:
         for label, handle in other.handles.items():
             self.add(label, handle, other.groups.get(label, ""))
+        for label, handle in other.spare.items():
+            self.add(label, handle, other.groups.get(label, ""), listed=False)
+
+    def full(self) -> Legend:
+        """This legend with its spare entries listed too: the largest it gets for this chart's content."""
+        handles = {**self.handles, **{k: v for k, v in self.spare.items() if k not in self.handles}}
+        return Legend(handles, dict(self.groups))
 
     def columns(self, max_lines: int) -> list[list[tuple[str, Artist | None]]]:
         """The entries under their group titles (handle ``None``), packed in order into columns of at most
@@ -96,6 +108,16 @@ class Legend:
 
 
 def legend_width(columns: list[list[tuple[str, Any]]]) -> float:
-    """Estimated width (inches) of a legend with these columns at ``LEGEND_FONT_SIZE``."""
+    """Width (inches) of a legend with these columns at ``LEGEND_FONT_SIZE`` (group titles in bold)."""
     em = LEGEND_FONT_SIZE / 72
-    return sum(max(len(label) for label, _ in column) * 0.56 * em + (1.6 + 0.8 + 1.2) * em for column in columns)
+    return sum(max(text_width(label, LEGEND_FONT_SIZE, bold=handle is None) for label, handle in column)
+               + (1.6 + 0.8 + 1.2) * em for column in columns)
+
+
+@lru_cache(maxsize=4096)
+def text_width(text: str, fontsize: float, bold: bool = False) -> float:
+    """The width (inches) of ``text`` set in matplotlib's default font at ``fontsize`` points, as drawn."""
+    font = get_font(findfont(FontProperties(weight="bold" if bold else "normal")))
+    font.set_size(fontsize, 72)
+    font.set_text(text, 0.0)
+    return font.get_width_height()[0] / 64 / 72
