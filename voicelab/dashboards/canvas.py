@@ -61,16 +61,14 @@ def _below(legend: Legend, width: float) -> tuple[int, float]:
 
 def place_legend(legend: Legend, width: float, height: float, min_axes_h: float, left: float = 1.0,
                  gap: float = 0.2) -> LegendPlace:
-    """Beside a chart ``width`` x ``height`` inches when the plot keeps ``MIN_PLOT_IN`` beside it (columns as tall
-    as the figure); otherwise below it, in as few rows as the figure's width allows, if the axes keep
-    ``min_axes_h`` of height above it; otherwise beside anyway. Judged on the full legend
-    (:meth:`Legend.full`), so naming a state in place or not never moves the legend."""
+    """Beside a chart ``width`` x ``height`` inches when the plot keeps ``MIN_PLOT_IN`` beside it even with the
+    full legend (:meth:`Legend.full`: every state listed); otherwise below it, in as few rows as the figure's
+    width allows, if the axes keep ``min_axes_h`` of height above it; otherwise beside anyway."""
     if not legend.handles:
         return LegendPlace(True, 0, 0.3, 0.0)
     lines = max(int((height - 0.45) / LEGEND_LINE), 4)  # from just under the title to the bottom
-    full = legend.full()
-    beside_fits = width - left - legend_width(full.columns(lines)) - gap >= MIN_PLOT_IN
-    if beside_fits or height - 1.0 - _below(full, width)[1] < min_axes_h:
+    beside_fits = width - left - legend_width(legend.full().columns(lines)) - gap >= MIN_PLOT_IN
+    if beside_fits or height - 1.0 - _below(legend, width)[1] < min_axes_h:
         return LegendPlace(True, lines, legend_width(legend.columns(lines)) + gap, 0.0)
     lines, below = _below(legend, width)
     return LegendPlace(False, lines, 0.3, below)
@@ -98,6 +96,7 @@ class GanttCanvas:
         self._right_in, self._below_in = 2.6, 0.0
         self._place()
         self._legends: dict[tuple[Any, ...], Any] = {}
+        self._sides: dict[tuple[tuple[int, int], float], bool] = {}  # legend beside (True) last time, per box
 
     def _place(self) -> None:
         w, h = self.figure.get_size_inches()
@@ -130,6 +129,9 @@ class GanttCanvas:
         span the content needs, returns the time axis to show (a dashboard's fixed axis)."""
         width, height = size[0] / px_per_inch, size[1] / px_per_inch
         self._resize((width, height), px_per_inch * dpr)
+        if not self._sides.get((size, px_per_inch), False):  # start as if below: the widest axes name the most
+            self._right_in = 0.3  # states in place, so the legend below is as short as it gets
+            self._place()
         for attempt in range(4):  # again only when the legend's place changed: labels fit the axes' width
             self._clear()
             drawn = draw(self.ax, result, turn, title=title, xlim=xlim)
@@ -145,6 +147,7 @@ class GanttCanvas:
                 place = LegendPlace(True, place.lines, max(place.right, full.right), 0.0)
             self._right_in, self._below_in = place.right, place.below
             self._place()
+        self._sides[(size, px_per_inch)] = place.beside
         if drawn.legend.handles:
             axes_w, axes_h = max(width - self.LEFT_IN - place.right, 1.0), max(height - self.BOTTOM_IN -
                                                                               place.below - self.TOP_IN, 0.5)
