@@ -137,6 +137,58 @@ def _exercise_dashboard(page: Any, scope: Any, where: str) -> None:
     _assert_no_widget_errors(page)
 
 
+def _turn_taking_notebook(folder: Path) -> Path:
+    """A notebook showing only notebook 11's turn-taking dashboard (notebook 11 itself runs minutes of sweeps)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import voicelab as vl\nvl.notebook.setup()"),
+                nbformat.v4.new_code_cell('vl.dashboards.turn_taking_dashboard("fixed")')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / "turn_taking.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _exercise_turn_taking(page: Any, scope: Any, where: str) -> None:
+    """Sharp chart as wide as its box, whole labels, chart text as large as the dashboard's, and a knob press
+    that changes the chart on a fixed time axis."""
+    scope.wait_for(state="visible", timeout=60_000)
+    _assert_no_widget_errors(page)
+    browser.wait_for_sharp_chart(page, scope, timeout_ms=60_000)
+    browser.show_dashboard_at_top(scope)
+    page.wait_for_timeout(300)
+    g = browser.geometry(scope)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{where}.png"))
+    assert not g["overflowing"], f"{where}: labels or buttons wider than their box: {g['overflowing']}"
+    assert g["chart"]["left"] >= 0 and g["chart"]["right"] <= g["viewport"]["width"] + 0.5, f"{where}: {g}"
+    assert g["chart"]["width"] >= 0.9 * g["box"]["width"], f"{where}: chart narrower than its box: {g}"
+    assert g["natural"] >= int(g["chart"]["width"] * g["dpr"]) - 1, f"{where}: chart upscaled by the browser: {g}"
+    text_px = g["textPt"] / 72 * g["chart"]["width"] / g["inches"]
+    assert text_px >= g["fontPx"] - 0.05, f"{where}: smallest chart text {text_px:.1f} px < {g['fontPx']} px"
+    handle = browser.slider_handle(scope, page, "silence timeout (s)")
+    handle.focus()
+    axis, digest = browser.time_axis(scope), browser.image_digest(page, browser.chart(scope))
+    for press in range(3):
+        browser.timed_key_move(page, handle, browser.chart(scope), "ArrowRight", timeout_ms=30_000)
+        new = browser.image_digest(page, browser.chart(scope))
+        assert new != digest, f"{where}: knob press {press + 1} did not change the chart"
+        assert browser.time_axis(scope) == axis, f"{where}: press {press + 1}: the fixed time axis moved"
+        digest = new
+    _assert_no_widget_errors(page)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_turn_taking_dashboard_in_jupyterlab(chromium: None, tmp_path: Path, screen: str) -> None:
+    notebook = _turn_taking_notebook(tmp_path)
+    with browser.jupyterlab(notebook) as server, browser.chromium_page(*SCREENS[screen]) as page, \
+            screenshot_on_failure(page, f"turn-taking-{screen}"):
+        browser.open_and_run_all(page, server, notebook.name, timeout_ms=90_000)
+        browser.lab_presentation_setup(page)
+        _exercise_turn_taking(page, browser.dashboard(page, "Turn-taking"), f"turn-taking-{screen}")
+
+
 @pytest.fixture()
 def lab(chromium: None) -> Iterator[Any]:
     """A JupyterLab of its own per test: reopening a notebook in the same server may ask which kernel to use."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from voicelab.dashboards import turn_taking_dashboard
+from voicelab.dashboards.turn_taking import STATIC_SIZE
 from voicelab.validation import ConfigError
+from voicelab.viz.style import PX_PER_INCH
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +47,61 @@ def test_bad_controls_name_the_problem(dashboard):
         dashboard.set({"speed": 1})
     with pytest.raises(ConfigError, match=r"seed must be in \[0, 50\]"):
         dashboard.set({"seed": 99})
+
+
+def test_the_charts_are_drawn_for_their_box_with_text_as_large_as_the_dashboards(dashboard):
+    from io import BytesIO
+
+    from PIL import Image
+
+    dashboard.set({"policy": "fixed", "knob": 0.5, "seed": 0})
+    dashboard.chart.box, dashboard.chart.dpr, dashboard.chart.font_px = [1000, 500], 1.5, 15.0
+    try:
+        assert Image.open(BytesIO(dashboard.png)).size == (1500, 750)
+        assert dashboard.chart.size == [1000, 500]
+        assert dashboard.chart.text_pt / 72 * 1000 / dashboard.chart.inches >= 15 - 1e-6
+    finally:
+        dashboard.chart.box = [0, 0]
+    assert Image.open(BytesIO(dashboard.png)).size == STATIC_SIZE  # the static PNG: 8 pt text at 11 px
+    assert dashboard.chart.text_pt * PX_PER_INCH / 72 >= 11
+
+
+def test_the_time_axis_holds_while_the_knobs_move_and_fit_refits_it(dashboard):
+    def hi() -> float:
+        return float(dashboard.chart.xlim.split(",")[1])
+
+    dashboard.set({"policy": "fixed", "knob": 0.5, "seed": 0, "hesitation.rate": 0.3})
+    dashboard.fit()
+    knobs = (0.3, 0.8, 1.2, 0.2, 0.5)
+    for knob in knobs:  # the axis only ever widens (when the turn would be cut off), and then says so
+        before = hi()
+        dashboard.set({"knob": knob})
+        assert hi() == before or (hi() > before and "widened" in dashboard.notice.value)
+    axis = dashboard.chart.xlim
+    for knob in knobs:  # wide enough for all of them now: it holds
+        dashboard.set({"knob": knob})
+        assert dashboard.chart.xlim == axis and "widened" not in dashboard.notice.value
+    dashboard.fit()
+    assert hi() < float(axis.split(",")[1])  # fitted to the turn shown (knob 0.5) again
+
+
+def test_labels_are_whole_and_a_false_cut_off_is_labelled_clear_of_other_text(dashboard):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from voicelab.viz.turns import cutoff_gantt
+
+    width = float(dashboard.policy_box.style.description_width.removesuffix("em"))
+    assert all(len(s.description) * 0.6 <= width for s in [dashboard.policy_box, *dashboard.sliders.values()])
+    for seed in range(10):
+        dashboard.set({"policy": "fixed", "knob": 0.15, "seed": seed})
+        if dashboard.turn_values["false_cutoff"]:
+            break
+    assert dashboard.turn_values["false_cutoff"] and "FALSE CUT-OFF" in dashboard.headline.value
+    for figure in (dashboard._canvas.figure, cutoff_gantt(dashboard.result, 0)):
+        FigureCanvasAgg(figure).draw()
+        renderer = figure.canvas.get_renderer()
+        ax = figure.axes[0]
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_text().strip()]
+        assert any("false cut-off" in text for text, _ in boxes)
+        clashes = [(a, b) for k, (a, box) in enumerate(boxes) for b, other in boxes[k + 1:] if box.overlaps(other)]
+        assert not clashes, clashes

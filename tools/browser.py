@@ -414,14 +414,16 @@ _GEOMETRY_JS = """(el) => {
             chart: rect(img), box: rect(box), natural: img.naturalWidth, tables: tables.map(rect),
             headline: rect(el.querySelector('.vl-headline')), overflowing,
             textPt: parseFloat(box.dataset.textPt || '0'), inches: parseFloat(box.dataset.inches || '0'),
-            tablePx: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0};
+            tablePx: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0,
+            fontPx: parseFloat(getComputedStyle(el).fontSize)};
 }"""
 
 
 def geometry(scope: Any) -> dict[str, Any]:
     """Where the dashboard's parts are on screen (CSS px, relative to the viewport), the chart's pixel width,
     the device pixel ratio, the texts of labels and buttons wider than their box, the chart's smallest text
-    (``textPt`` points on a figure ``inches`` wide) and the verdict table's font size (``tablePx``)."""
+    (``textPt`` points on a figure ``inches`` wide), the verdict table's font size (``tablePx``) and the
+    dashboard's (``fontPx``)."""
     return scope.evaluate(_GEOMETRY_JS)
 
 

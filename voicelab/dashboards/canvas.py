@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -88,7 +89,8 @@ class GanttCanvas:
 
     LEFT_IN, BOTTOM_IN, TOP_IN, GAP_IN = 1.0, 0.5, 0.5, 0.2
 
-    def __init__(self) -> None:
+    def __init__(self, decorate: Callable[[Axes, RunResult, int | None], None] | None = None) -> None:
+        self.decorate = decorate  # draws more on the chart after the Gantt (e.g. notebook 11's false cut-off)
         self.figure = Figure(figsize=(DEFAULT_SIZE[0] / PX_PER_INCH, DEFAULT_SIZE[1] / PX_PER_INCH),
                              dpi=PX_PER_INCH)
         self.canvas = FigureCanvasAgg(self.figure)
@@ -135,6 +137,8 @@ class GanttCanvas:
         for attempt in range(4):  # again only when the legend's place changed: labels fit the axes' width
             self._clear()
             drawn = draw(self.ax, result, turn, title=title, xlim=xlim)
+            if self.decorate is not None:
+                self.decorate(self.ax, result, turn)
             min_axes_h = MIN_ROW_IN * len(self.ax.get_yticks())
             place = place_legend(drawn.legend, width, height, min_axes_h, self.LEFT_IN, self.GAP_IN)
             if place.right == self._right_in or attempt == 3:  # same axes width: the labels were fitted to it

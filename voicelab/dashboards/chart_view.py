@@ -5,7 +5,8 @@ reports the box's CSS width and height and the device pixel ratio to the kernel;
 renders its chart at that size times that ratio, so the browser never scales the picture and chart text
 keeps its designed size (11 CSS px and up). It also carries the stylesheet of every dashboard's layout
 (:data:`LAYOUT_CSS`): chart and verdict table side by side when the dashboard is at least 1200 px wide,
-stacked below that, sized to fit one laptop or projector screen.
+stacked below that, sized to fit one laptop or projector screen. A ``vl-tall`` dashboard (two charts in one
+picture, notebook 11) puts its controls above a full-width chart at every width.
 """
 
 from __future__ import annotations
@@ -46,10 +47,17 @@ LAYOUT_CSS = """
 .vl-dash .vl-controls .widget-slider .slider-container { min-width: 60px; }
 .vl-dash .vl-note { font-size: 0.92em; color: #555; }
 .vl-dash .vl-notice { font-size: 0.92em; color: #8a4b00; font-weight: bold; }
+.vl-dash.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 330px), 760px); }
+.vl-dash.vl-tall .vl-controls .widget-dropdown { width: 100%; }
 @container vldash (min-width: 1200px) {
   .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr) clamp(440px, 40%, 560px);
     grid-template-areas: "chart controls" "chart side"; grid-template-rows: auto 1fr; }
   .vl-dash .vl-chart { height: clamp(380px, calc(100vh - 190px), 560px); }
+}
+@container vldash (min-width: 761px) {
+  .vl-dash.vl-tall .vl-body { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+    grid-template-areas: "controls side" "chart chart"; grid-template-rows: auto auto; }
+  .vl-dash.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 330px), 760px); }
 }
 @container vldash (max-width: 760px) {
   .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr); grid-template-areas: "chart" "controls" "side"; }

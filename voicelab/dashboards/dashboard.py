@@ -61,6 +61,18 @@ def _roomy(extent: tuple[float, float]) -> tuple[float, float]:
     return math.floor(lo * 10) / 10, math.ceil((hi + 0.05 * (hi - lo)) * 2) / 2
 
 
+def choose_xlim(current: tuple[float, float] | None, extent: tuple[float, float]) -> tuple[tuple[float, float], str]:
+    """A fixed time axis for content spanning ``extent``: ``current`` (``None``: a new one around the content),
+    widened only when the content would be cut off, and then with a notice saying so (else ``""``)."""
+    if current is None:
+        return _roomy(extent), ""
+    if extent[0] < current[0] - EPS or extent[1] > current[1] + EPS:
+        wider = _roomy((min(extent[0], current[0]), max(extent[1], current[1])))
+        return wider, (f"time axis widened to {wider[1]:g} s so the chart is not cut off "
+                       "(fit time axis narrows it again)")
+    return current, ""
+
+
 class LiveView:
     """A live widget that still reads without a kernel: its output also carries a static PNG of the
     current chart and a text version (what GitHub, nbviewer and nbval see)."""
@@ -231,12 +243,8 @@ class Dashboard(LiveView):
         if not self.fixed_axis.value:
             self.xlim = None
             return extent
-        if self.xlim is None:
-            self.xlim = _roomy(extent)
-        elif extent[0] < self.xlim[0] - EPS or extent[1] > self.xlim[1] + EPS:
-            self.xlim = _roomy((min(extent[0], self.xlim[0]), max(extent[1], self.xlim[1])))
-            self._notice = (f"time axis widened to {self.xlim[1]:g} s so the chart is not cut off "
-                            "(fit time axis narrows it again)")
+        self.xlim, notice = choose_xlim(self.xlim, extent)
+        self._notice = notice or self._notice
         return self.xlim
 
     def fit(self) -> None:

@@ -2,8 +2,10 @@
 
 Every change re-runs one hesitating turn through the pipeline (its Gantt chart, with a false
 cut-off drawn) and places the policy's setting on the trade-off curve of many turns (the curves
-are recomputed only when the caller's hesitation changes). Drive it from code with :meth:`set`;
-read :attr:`png`, :attr:`point` and :meth:`text`.
+are recomputed only when the caller's hesitation changes). Both charts are one picture drawn for the box
+it is shown in (:class:`~voicelab.dashboards.chart_view.ChartView`: box width x device pixel ratio, chart
+text as large as the dashboard's), on a time axis that stays fixed while the knobs move. Drive it from code
+with :meth:`set`; read :attr:`png`, :attr:`point`, :attr:`xlim` and :meth:`text`.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from ..pipelines import StreamingPipeline
 from ..simulate import RunResult, simulate
 from ..turntaking import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
 from ..validation import ConfigError
-from ..viz.turns import POLICY_LABELS, cutoff_gantt, tradeoff_chart
-from .dashboard import LiveView
+from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
+from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
+from .canvas import GanttCanvas
+from .chart_view import ChartView
+from .dashboard import LiveView, choose_xlim
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,14 @@ KNOBS: dict[str, Knob] = {
 }
 MODEL_POLICIES = ("minmax", "semantic")
 DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's full sweep uses 1,000)
+STATIC_SIZE = (900, 720)  # CSS px of the chart before the page reports its box (the notebook's static PNG)
+GANTT_SHARE = 0.55  # of the chart's height: the Gantt chart on top, the trade-off curves below
+_LABEL_WIDTH = "15.5em"  # the longest label, "silence before asking (s)", whole at any font size
 
 
 def _slider(description: str, lo: float, hi: float, step: float, value: float, integer: bool = False) -> Any:
-    common = {"description": description, "continuous_update": False, "style": {"description_width": "170px"},
-              "layout": w.Layout(width="420px")}
+    common = {"description": description, "continuous_update": False,
+              "style": {"description_width": _LABEL_WIDTH}, "layout": w.Layout(width="100%")}
     if integer:
         return w.IntSlider(value=int(value), min=int(lo), max=int(hi), step=int(step), **common)
     return w.FloatSlider(value=value, min=lo, max=hi, step=step, readout_format=".2f", **common)
@@ -65,8 +73,8 @@ class TurnTakingDashboard(LiveView):
         self.turns = turns
         self._curves: dict[HesitationConfig, Tradeoff] = {}
         self.policy_box = w.Dropdown(options=[(POLICY_LABELS[n], n) for n in POLICIES], value=policy,
-                                     description="policy", style={"description_width": "170px"},
-                                     layout=w.Layout(width="420px"))
+                                     description="policy", style={"description_width": _LABEL_WIDTH},
+                                     layout=w.Layout(width="100%"))
         default = POLICIES[policy]()
         k = KNOBS[policy]
         self.sliders: dict[str, Any] = {
@@ -85,14 +93,36 @@ class TurnTakingDashboard(LiveView):
         self.point: dict[str, Any] = {}
         self.turn_values: dict[str, Any] = {}
         self.result: RunResult | None = None
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.xlim: tuple[float, float] | None = None
+        self.notice_text = ""
+        self._canvas = GanttCanvas(decorate=draw_cutoff)
+        self.chart = ChartView(alt="turn-taking charts")
+        self.headline = w.HTML(layout=w.Layout(width="auto"))
+        self.headline.add_class("vl-headline")
         self.summary = w.HTML()
+        self.notice = w.HTML()
+        self.fit_button = w.Button(description="fit time axis", layout=w.Layout(width="auto"),
+                                   tooltip="fit the time axis to the turn shown now")
+        self.fit_button.on_click(lambda _button: self.fit())
         self.policy_box.observe(self._on_policy, names="value")
         for slider in self.sliders.values():
             slider.observe(self._on_change, names="value")
+        self.chart.observe(lambda _change: self.redraw(), names=["box", "dpr", "font_px"])
+        title = w.HTML("Turn-taking: endpointing policy against a hesitating caller", layout=w.Layout(width="auto"))
+        title.add_class("vl-title")
+        header = w.HBox([title, self.headline])
+        header.add_class("vl-head")
         controls = w.VBox([self.policy_box, *self.sliders.values()])
-        self.widget = w.VBox([w.HTML("<b>Turn-taking: endpointing policy against a hesitating caller</b>"),
-                              w.HBox([controls, self.summary]), self.image])
+        controls.add_class("vl-controls")
+        buttons = w.HBox([self.fit_button], layout=w.Layout(width="auto"))
+        buttons.add_class("vl-buttons")
+        side = w.VBox([buttons, self.notice, self.summary])
+        side.add_class("vl-side")
+        body = w.Box([self.chart, controls, side])
+        body.add_class("vl-body")
+        self.widget = w.VBox([header, body])
+        self.widget.add_class("vl-dash")
+        self.widget.add_class("vl-tall")
         self.refresh()
 
     # -- settings --------------------------------------------------------------------------------
@@ -153,6 +183,7 @@ class TurnTakingDashboard(LiveView):
         return self._curves[h]
 
     def refresh(self) -> None:
+        """Re-run the turn shown and the policy's point on the curves, then redraw."""
         policy = self.policy()
         seed = int(self.sliders["seed"].value)
         text = HESITANT_SENTENCES[seed % len(HESITANT_SENTENCES)]
@@ -163,11 +194,50 @@ class TurnTakingDashboard(LiveView):
         self.point = {"policy": policy.name, "knob": policy.knob, "value": policy.knob_value,
                       "cutoff_rate": run.cutoff_rate, "median_delay": run.median_delay,
                       "talk_over_rate": run.talk_over_rate}
-        gantt_png = _png(cutoff_gantt(self.result, 0))
-        curve_png = _png(tradeoff_chart(self.curves(), (policy.name, run.median_delay or 0.0, run.cutoff_rate)))
-        self.png = _stack(gantt_png, curve_png)
-        self.image.value = self.png
-        self.summary.value = "<pre style='margin-left:12px'>" + html.escape(self.text()) + "</pre>"
+        self.redraw()
+        p, t = self.point, self.turn_values
+        delay = "—" if p["median_delay"] is None else f"{1000 * p['median_delay']:.0f} ms"
+        verdict = "FALSE CUT-OFF" if t.get("false_cutoff") else "no cut-off"
+        colour = "#B2182B" if t.get("false_cutoff") else "#1B7837"
+        self.headline.value = (f"false cut-offs {100 * p['cutoff_rate']:.1f} % · endpoint delay {delay} · "
+                               f'turn shown: <span style="color:{colour}">{verdict}</span>')
+        self.summary.value = "<pre style='margin:4px 0 0 0;white-space:pre-wrap'>" + html.escape(self.text()) + "</pre>"
+
+    def redraw(self) -> None:
+        """Draw both charts again for the box they are shown in: the turn's Gantt chart on a fixed time axis
+        on top, the trade-off curves with this setting ringed below."""
+        if self.result is None:
+            return
+        box = tuple(self.chart.box)
+        shown = box[0] >= 50 and box[1] >= 50
+        width, height = (box[0], box[1]) if shown else STATIC_SIZE
+        ppi = self.chart.px_per_inch() if shown else PX_PER_INCH
+        dpr = self.chart.dpr if shown else 1.0
+        self.notice_text = ""
+        top = round(height * GANTT_SHARE)
+        gantt = self._canvas.render(self.result, 0, size=(width, top), dpr=dpr, px_per_inch=ppi,
+                                    xlim=self._choose_xlim)
+        figure = tradeoff_chart(self.curves(), (self.point["policy"], self.point["median_delay"] or 0.0,
+                                                self.point["cutoff_rate"]))
+        figure.set_size_inches(width / ppi, (height - top) / ppi)
+        figure.set_layout_engine("constrained")
+        self.png = _stack((round(width * dpr), round(height * dpr)), gantt.png, _png(figure, ppi * dpr))
+        lo, hi = self._canvas.ax.get_xlim()
+        self.chart.xlim = f"{lo:.3f},{hi:.3f}"
+        self.chart.text_pt, self.chart.inches = min(gantt.text_pt, LEGEND_FONT_SIZE), gantt.inches
+        self.chart.size = [width, height]
+        self.chart.png = self.png
+        self.notice.value = f'<div class="vl-notice">{html.escape(self.notice_text)}</div>' if self.notice_text else ""
+
+    def _choose_xlim(self, extent: tuple[float, float]) -> tuple[float, float]:
+        self.xlim, notice = choose_xlim(self.xlim, extent)
+        self.notice_text = notice or self.notice_text
+        return self.xlim
+
+    def fit(self) -> None:
+        """Fit the time axis to the turn shown now (it then stays fixed while the knobs move)."""
+        self.xlim = None
+        self.redraw()
 
     def text(self) -> str:
         p, t = self.point, self.turn_values
@@ -179,16 +249,16 @@ class TurnTakingDashboard(LiveView):
                 f"the turn shown: {verdict}, endpoint delay {t.get('endpoint_delay', 0):.2f} s")
 
 
-def _png(figure: Any) -> bytes:
+def _png(figure: Any, dpi: float) -> bytes:
     out = io.BytesIO()
-    figure.savefig(out, format="png", metadata={"Software": None})
+    figure.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
     return out.getvalue()
 
 
-def _stack(*pngs: bytes) -> bytes:
+def _stack(size: tuple[int, int], *pngs: bytes) -> bytes:
+    """The PNGs one under the other on a white picture of exactly ``size`` pixels."""
     images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
-    width = max(i.width for i in images)
-    canvas = Image.new("RGB", (width, sum(i.height for i in images)), "white")
+    canvas = Image.new("RGB", size, "white")
     y = 0
     for image in images:
         canvas.paste(image, (0, y))

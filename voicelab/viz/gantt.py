@@ -20,6 +20,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
 from matplotlib.transforms import blended_transform_factory
 
 from .. import palette
@@ -211,7 +212,7 @@ def _draw_states(ax: Axes, view: _View, y: int, legend: Legend, seconds_per_inch
         if text_width(name, LEGEND_FONT_SIZE) + 2 * _TEXT_PAD <= (end - start) / seconds_per_inch:
             ax.text((start + end) / 2 - view.offset, y, name, ha="center", va="center", fontsize=LEGEND_FONT_SIZE,
                     color=_ink(color), clip_on=True, zorder=5, gid=f"state_label:{change.state.value}",
-                    bbox={"facecolor": color, "edgecolor": "none", "pad": 0.5})
+                    path_effects=[withStroke(linewidth=2.5, foreground=color)])  # lines behind stop at the glyphs
             named.add(change.state)
     for state in AgentState:
         if any(s.state is state for s in states):

@@ -34,7 +34,7 @@ def tradeoff_chart(result: Any, point: tuple[str, float, float] | None = None) -
 
     Dashed guides at a 5 % cut-off rate and at 300 ms; ``point`` = (policy, delay s, rate) is ringed.
     """
-    fig = Figure(figsize=(FIGURE_WIDTH, 4.2), dpi=FIGURE_DPI)
+    fig = Figure(figsize=(FIGURE_WIDTH, 4.2), dpi=FIGURE_DPI, layout="constrained")
     ax = fig.add_subplot()
     for name, curve in result.curves.items():
         pts = sorted((d, r) for d, r in zip(curve.median_delay, curve.cutoff_rate, strict=True) if d is not None)
@@ -52,13 +52,12 @@ def tradeoff_chart(result: Any, point: tuple[str, float, float] | None = None) -
                 gid="point")
     ax.set_xscale("log")
     ax.set_xlabel("median endpoint delay: end of speech -> endpoint (ms, log scale)", fontsize=FONT_SIZE)
-    ax.set_ylabel("false cut-offs (% of turns)", fontsize=FONT_SIZE)
+    ax.set_ylabel("false cut-offs (%)", fontsize=FONT_SIZE)
     ax.set_ylim(bottom=0)
     ax.set_title(f"Endpointing trade-off over {result.turns:,} hesitating turns (lower left is better)",
                  fontsize=FONT_SIZE + 1, loc="left")
     _style(ax)
-    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper right")
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.13)
+    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -68,21 +67,27 @@ def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     A false cut-off is a red line at the endpoint labelled with how early it came; the stretch where
     the agent's audio overlapped the caller's speech is shaded red (talk-over).
     """
-    trace = getattr(run, "trace", run)
     fig = gantt(run, turn, title=title)
-    ax = fig.axes[0]
+    draw_cutoff(fig.axes[0], run, turn)
+    return fig
+
+
+def draw_cutoff(ax: Any, run: Any, turn: int | None = 0) -> None:
+    """Draw a false cut-off of ``turn`` on a Gantt chart's axes ``ax`` (see :func:`cutoff_gantt`)."""
+    trace = getattr(run, "trace", run)
+    turn = turn or 0
     values = turn_taking_metrics(trace, turn)
     start = trace.turns[turn].start
     speech_end = trace.first(turn, MarkName.SPEECH_END)
     if values["false_cutoff"]:
         cut = values["cut_at"]
         ax.axvline(cut, color=CUTOFF_COLOR, linewidth=2.0, gid="false-cutoff")
-        ax.text(cut, 0.02, f" false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished ",
-                transform=ax.get_xaxis_transform(), color=CUTOFF_COLOR, fontsize=LEGEND_FONT_SIZE,
-                va="bottom", ha="left", fontweight="bold",
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
+        rows = [t.get_text() for t in ax.get_yticklabels()]
+        y = rows.index("VAD") if "VAD" in rows else 0  # the VAD's row is empty after the endpoint it decided
+        ax.text(cut, y, f"  false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished",
+                color=CUTOFF_COLOR, fontsize=LEGEND_FONT_SIZE, va="center", ha="left", fontweight="bold", zorder=6,
+                clip_on=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0})
         for s in trace.spans:
             if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY and s.start < speech_end:
                 ax.axvspan(s.start - start, min(s.end, speech_end) - start, color=CUTOFF_COLOR, alpha=0.18,
                            linewidth=0, gid="talk-over")
-    return fig
