@@ -201,7 +201,8 @@ class TurnTakingDashboard(LiveView):
         colour = "#B2182B" if t.get("false_cutoff") else "#1B7837"
         self.headline.value = (f"false cut-offs {100 * p['cutoff_rate']:.1f} % · endpoint delay {delay} · "
                                f'turn shown: <span style="color:{colour}">{verdict}</span>')
-        self.summary.value = "<pre style='margin:4px 0 0 0;white-space:pre-wrap'>" + html.escape(self.text()) + "</pre>"
+        self.summary.value = "".join(f'<div style="margin:2px 0">{html.escape(line)}</div>'
+                                     for line in self.text().splitlines())
 
     def redraw(self) -> None:
         """Draw both charts again for the box they are shown in: the turn's Gantt chart on a fixed time axis
