@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..simulate import RunResult
 from ..viz.gantt import draw
-from ..viz.style import FIGURE_WIDTH, LEGEND_LINE, PX_PER_INCH, Legend, legend_width
+from ..viz.style import FIGURE_WIDTH, LEGEND_FONT_SIZE, LEGEND_LINE, PX_PER_INCH, Legend, legend_width
 
 #: The chart's size (CSS px) before the page reports its box: also the static PNG of a notebook's output.
 DEFAULT_SIZE = (round(FIGURE_WIDTH * PX_PER_INCH), 430)
@@ -98,6 +98,7 @@ class GanttCanvas:
         self._right_in, self._below_in = 2.6, 0.0
         self._place()
         self._legends: dict[tuple[Any, ...], Any] = {}
+        self._backgrounds: dict[tuple[Any, ...], Any] = {}  # the axes without the chart, per layout and time axis
         self._sides: dict[tuple[tuple[int, int], float], bool] = {}  # legend beside (True) last time, per box
 
     def _place(self) -> None:
@@ -152,29 +153,53 @@ class GanttCanvas:
             self._right_in, self._below_in = place.right, place.below
             self._place()
         self._sides[(size, px_per_inch)] = place.beside
-        if drawn.legend.handles:
+        legend_key = (tuple(drawn.legend.handles), place, size, dpr, px_per_inch)
+        pasted = self._legends.get(legend_key)
+        if drawn.legend.handles and pasted is None:  # a legend seen before is pasted from its bitmap instead
             axes_w, axes_h = max(width - self.LEFT_IN - place.right, 1.0), max(height - self.BOTTOM_IN -
                                                                               place.below - self.TOP_IN, 0.5)
             anchor = ((1 + self.GAP_IN / 2 / axes_w, (height - 0.35 - self.BOTTOM_IN) / axes_h) if place.beside
                       else (-(self.LEFT_IN - 0.1) / axes_w, -(self.BOTTOM_IN - 0.05) / axes_h))
             drawn.legend.draw(self.ax, place.lines, anchor)
+        self._compose()
         legend = self.ax.get_legend()
-        entries = tuple(text.get_text() for text in legend.texts) if legend is not None else ()
-        key = (entries, size, dpr, px_per_inch)
-        cached = self._legends.get(key)
-        if cached is not None and legend is not None:
-            legend.set_visible(False)
-        self.canvas.draw()
-        if cached is not None:
-            self.canvas.restore_region(cached)
+        if pasted is not None:
+            self.canvas.restore_region(pasted)
         elif legend is not None:
-            self._legends[key] = self.canvas.copy_from_bbox(legend.get_window_extent())
+            self._legends[legend_key] = self.canvas.copy_from_bbox(legend.get_window_extent())
+        text_pt = min(self.smallest_text(), LEGEND_FONT_SIZE) if pasted is not None else self.smallest_text()
         image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba()).convert("RGB")
         out = io.BytesIO()
         image.save(out, format="png", compress_level=1)
-        return Rendered(out.getvalue(), size, drawn.extent, self.smallest_text(), width)
+        return Rendered(out.getvalue(), size, drawn.extent, text_pt, width)
+
+    def _compose(self) -> None:
+        """Draw the figure: the axes' frame, grid, ticks, labels and title from a bitmap while none of them
+        changed (the fixed time axis keeps them still), then the chart's own artists on top, in z-order."""
+        ax = self.ax
+        legend = ax.get_legend()
+        own = [*ax.collections, *ax.patches, *ax.lines, *ax.texts, *([legend] if legend is not None else [])]
+        shown = sorted((a for a in own if a.get_visible()), key=lambda a: a.get_zorder())
+        key = (self.figure.dpi, tuple(self.figure.get_size_inches()), ax.get_position().bounds, ax.get_xlim(),
+               ax.get_ylim(), tuple(t.get_text() for t in ax.get_yticklabels()), ax.get_title(loc="left"),
+               ax.get_xlabel())
+        background = self._backgrounds.get(key)
+        if background is None:
+            for artist in shown:
+                artist.set_visible(False)
+            self.canvas.draw()
+            for artist in shown:
+                artist.set_visible(True)
+            if len(self._backgrounds) >= 16:
+                self._backgrounds.clear()
+            background = self._backgrounds[key] = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(background)
+        renderer = self.canvas.get_renderer()
+        for artist in shown:
+            artist.draw(renderer)
 
     def smallest_text(self) -> float:
         """The size (points) of the smallest text the chart shows: labels, ticks, title, legend."""
         texts = self.figure.findobj(lambda a: isinstance(a, Text) and a.get_visible() and bool(a.get_text().strip()))
-        return min((t.get_fontsize() for t in texts if isinstance(t, Text)), default=0.0)
+        return min((float(t.get_fontsize()) for t in texts if isinstance(t, Text)), default=0.0)
