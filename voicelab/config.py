@@ -6,7 +6,7 @@ validated on construction, and documented with its unit and accepted range.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any, cast
 
 from .timing import TAILS
@@ -113,9 +113,9 @@ class StageConfigs:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            kind = f.default_factory if f.name != "tail" else str
-            if not isinstance(getattr(self, f.name), kind):  # type: ignore[arg-type]
-                name = kind.__name__  # type: ignore[union-attr]
+            kind = str if f.name == "tail" else _stage_class(f)
+            if not isinstance(getattr(self, f.name), kind):
+                name = kind.__name__
                 raise ConfigError(f"{f.name} must be {'an' if name[0] in 'AEIOU' else 'a'} {name}; "
                                   f"got {getattr(self, f.name)!r}")
         validate_fields(self)
@@ -138,7 +138,15 @@ class StageConfigs:
         return asdict(self)
 
 
-_STAGE_TYPES = {f.name: f.default_factory for f in fields(StageConfigs) if f.name != "tail"}
+def _stage_class(f: Field[Any]) -> type[Any]:
+    """The config class of a stage field of :class:`StageConfigs` (its default factory)."""
+    factory = f.default_factory
+    if not isinstance(factory, type):
+        raise TypeError(f"StageConfigs.{f.name} needs a config class as its default factory")
+    return factory
+
+
+_STAGE_TYPES = {f.name: _stage_class(f) for f in fields(StageConfigs) if f.name != "tail"}
 
 
 def stage_names() -> list[str]:
@@ -147,7 +155,7 @@ def stage_names() -> list[str]:
 
 
 def _field_names(stage: str) -> list[str]:
-    return [f.name for f in fields(_STAGE_TYPES[stage])]  # type: ignore[arg-type]
+    return [f.name for f in fields(_STAGE_TYPES[stage])]
 
 
 def param_names() -> list[str]:
@@ -158,7 +166,7 @@ def param_names() -> list[str]:
 def param_info(name: str) -> dict[str, Any]:
     """Range, unit, help text and default of one ``stage.param``."""
     stage, param = split_param(name)
-    f = next(f for f in fields(_STAGE_TYPES[stage]) if f.name == param)  # type: ignore[arg-type]
+    f = next(f for f in fields(_STAGE_TYPES[stage]) if f.name == param)
     return {"default": f.default, **f.metadata}
 
 

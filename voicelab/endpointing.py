@@ -87,6 +87,7 @@ class EndpointingPolicy(ABC):
     name: ClassVar[str]
     knob: ClassVar[str]
     knob_values: ClassVar[tuple[float, ...]]
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every policy is a dataclass (fields() and replace() work on it)
 
     def __post_init__(self) -> None:
         validate_fields(self, prefix=f"{self.name}.")
@@ -105,7 +106,7 @@ class EndpointingPolicy(ABC):
 
     def with_knob(self, value: float) -> EndpointingPolicy:
         """A fresh copy with the main knob set to ``value`` (validated)."""
-        return replace(self, **{self.knob: value})  # type: ignore[type-var]
+        return replace(self, **{self.knob: value})
 
     @property
     def knob_value(self) -> float:
@@ -113,7 +114,7 @@ class EndpointingPolicy(ABC):
 
     def settings(self) -> dict[str, float]:
         """The policy's settings by name (what ``--endpointing NAME:key=value`` sets)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if "range" in f.metadata}  # type: ignore[arg-type]
+        return {f.name: getattr(self, f.name) for f in fields(self) if "range" in f.metadata}
 
 
 @dataclass
@@ -219,7 +220,7 @@ def make_policy(name: str, **settings: float) -> EndpointingPolicy:
     if name not in POLICIES:
         raise ConfigError(f"endpointing policy must be one of {', '.join(POLICIES)}; got {name!r}")
     cls = POLICIES[name]
-    known = [f.name for f in fields(cls) if "range" in f.metadata]  # type: ignore[arg-type]
+    known = [f.name for f in fields(cls) if "range" in f.metadata]
     for key in settings:
         if key not in known:
             raise ConfigError(f"unknown setting {name}.{key}; {name} has {', '.join(known)}")

@@ -68,9 +68,12 @@ def available() -> bool:
 
 @lru_cache(maxsize=1)
 def _features() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("voicelab_pipecat_whisper_features", pipecat_root() / FEATURES_FILE)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    path = pipecat_root() / FEATURES_FILE
+    spec = importlib.util.spec_from_file_location("voicelab_pipecat_whisper_features", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load pipecat's Whisper feature extractor from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 

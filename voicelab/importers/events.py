@@ -100,7 +100,7 @@ def _livekit_record(speech_id: str, parts: dict[str, tuple[dict[str, Any], str]]
     eou, llm, tts = (parts[k][0] for k in _LIVEKIT_TYPES)
     endpoint = seconds(eou.get("end_of_utterance_delay"))
     ttft, ttfb = seconds(llm.get("ttft")), seconds(tts.get("ttfb"))
-    v2v = None if None in (endpoint, ttft, ttfb) else to_ns_grid(endpoint + ttft + ttfb)  # type: ignore[operator]
+    v2v = None if endpoint is None or ttft is None or ttfb is None else to_ns_grid(endpoint + ttft + ttfb)
     events: dict[str, float] = {}
     eou_at = seconds(eou.get("timestamp"))
     if eou_at is not None and endpoint is not None:

@@ -57,9 +57,9 @@ class TurnRecord:
         parts = self.components
         for name in COMPONENTS:
             parts.setdefault(name, None)
-        known = [parts[n] for n in ADDITIVE[:-1]]
-        if parts["other"] is None and self.voice_to_voice is not None and None not in known:
-            parts["other"] = to_ns_grid(self.voice_to_voice - sum(known)) + 0.0  # type: ignore[arg-type]
+        known = [value for n in ADDITIVE[:-1] if (value := parts[n]) is not None]
+        if parts["other"] is None and self.voice_to_voice is not None and len(known) == len(ADDITIVE) - 1:
+            parts["other"] = to_ns_grid(self.voice_to_voice - sum(known)) + 0.0
         return self
 
 
