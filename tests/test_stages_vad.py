@@ -8,7 +8,7 @@ from voicelab.frames import AudioFrame, EndOfAudio, EndOfUtterance
 from voicelab.stages.endpointing import run_policy_vad
 from voicelab.stages.vad import VAD_WINDOW_S, EnergyVAD, run_vad, window_energies
 from voicelab.testing import run_stage
-from voicelab.vocabulary import VadEvent
+from voicelab.vocabulary import EndReason, VadEvent
 
 RATE = 16_000
 CHUNK_S = 0.1
@@ -83,3 +83,10 @@ def test_the_policy_endpointer_hears_a_hesitation_and_waits_it_out():
     out = run_stage(policy_vad, chunks("SS...SS....."))  # a 0.3 s hesitation, then 0.5 s of silence
     assert out.marks("end_of_utterance") == [1.1]  # 0.4 s after speech stopped at 0.7 s
     assert out.spans("pause") == [(0.2, 0.5), (0.7, 1.1)]  # the hesitation did not end the turn
+
+
+def test_the_end_reason_is_an_end_reason():
+    silence = run_stage(vad, chunks("SSS......")).of(EndOfUtterance)[0].reason
+    ended = run_stage(vad, [*chunks("SS."), (0.3, EndOfAudio(0))]).of(EndOfUtterance)[0].reason
+    assert (silence, ended) == (EndReason.SILENCE, EndReason.AUDIO_ENDED)
+    assert type(silence) is EndReason and ended == "audio ended"  # it reads as the string it always was

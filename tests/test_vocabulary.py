@@ -11,7 +11,7 @@ from voicelab.budgets import budget_names
 from voicelab.experiments import COMPONENTS
 from voicelab.importers.records import EVENTS
 from voicelab.trace import Mark
-from voicelab.vocabulary import MarkName, SpanName, VadEvent
+from voicelab.vocabulary import EndReason, MarkName, SpanName, VadEvent
 
 PACKAGE = Path(vl.__file__).parent
 NAMES = {n.value for n in (*MarkName, *SpanName, *VadEvent)}
@@ -85,7 +85,7 @@ def test_a_name_reads_prints_and_serialises_as_its_string():
 
 
 def test_names_are_unique_within_each_enum():
-    for enum in (MarkName, SpanName, VadEvent):
+    for enum in (MarkName, SpanName, VadEvent, EndReason):
         assert len({n.value for n in enum}) == len(enum)
 
 

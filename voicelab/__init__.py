@@ -1,9 +1,9 @@
 """voicelab: measure how a real-time voice agent spends its latency budget.
 
 Words and numbers have one home each: the trace's mark, span and VAD names are members of
-:mod:`voicelab.vocabulary` (``MarkName``, ``SpanName``, ``VadEvent``, ``AgentState``), and the sample rate, the
-nanosecond grid (``to_ns_grid``) and the time tolerance (``EPS``) live in :mod:`voicelab.units`. An ``AudioFrame``
-carries one audio *chunk* (100 ms by default); the VAD judges it in 10 ms *windows*.
+:mod:`voicelab.vocabulary` (``MarkName``, ``SpanName``, ``VadEvent``, ``EndReason``, ``AgentState``), and the
+sample rate, the nanosecond grid (``to_ns_grid``) and the time tolerance (``EPS``) live in :mod:`voicelab.units`.
+An ``AudioFrame`` carries one audio *chunk* (100 ms by default); the VAD judges it in 10 ms *windows*.
 """
 
 import importlib

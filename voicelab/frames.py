@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .vocabulary import EndReason
+
 
 @dataclass(frozen=True, slots=True)
 class AudioFrame:
@@ -44,7 +46,7 @@ class EndOfUtterance:
     """The endpointer decided the caller has finished (or their audio stream ended)."""
 
     turn: int
-    reason: str
+    reason: EndReason
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
-"""The names a run's trace is written in: its marks (instant events), its spans, the VAD's results and the
-agent's states.
+"""The names a run's trace is written in: its marks (instant events), its spans, the VAD's results, why an
+utterance ended, and the agent's states.
 
 A stage records ``trace.mark("asr", MarkName.ASR_COMPLETE, turn)``; metrics, charts, exporters and importers
 read the same member. Each name is a :class:`~enum.StrEnum`: a member *is* its string (equal to it, hashing
@@ -84,6 +84,13 @@ class VadEvent(_Name):
 
     SPEECH_STARTED = "speech_started"
     END_OF_UTTERANCE = "end_of_utterance"
+
+
+class EndReason(_Name):
+    """Why the turn's utterance ended (an :class:`~voicelab.frames.EndOfUtterance`'s and its mark's ``reason``)."""
+
+    SILENCE = "silence"  # the endpointer heard enough silence after the caller's speech
+    AUDIO_ENDED = "audio ended"  # the caller's audio stream ended first
 
 
 class AgentState(str, Enum):

@@ -11,7 +11,7 @@ from ..simulate import simulate
 from ..stages import vad as vad_stage
 from ..stages.vad import VAD_WINDOW_S, EnergyVAD, window_energies
 from ..units import EPS
-from ..vocabulary import MarkName, VadEvent
+from ..vocabulary import EndReason, MarkName, VadEvent
 from .grading import BuildIt, Question, Trial
 
 TEXT = "I'd like to book a table, for two people, tomorrow at eight."
@@ -84,7 +84,7 @@ class EndpointerExercise(BuildIt):
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:
         y, r = yours.values, reference.values
-        if y["turn ended because"] == "audio ended":
+        if y["turn ended because"] == EndReason.AUDIO_ENDED:
             return ("your endpointer never fired: the turn ended only when the audio stopped "
                     f"({y['turn ended at (s)']:.2f} s, {y['turn ended at (s)'] - r['turn ended at (s)']:.2f} s "
                     "after the reference). Return True once silence_s of quiet windows follow the last loud one.")
@@ -128,5 +128,5 @@ def _end_reason(threshold: float) -> str:
 
 
 deaf_threshold = Question(
-    what="threshold", kind="number", accept=lambda t: 0 <= t <= 1 and _end_reason(t) == "audio ended",
+    what="threshold", kind="number", accept=lambda t: 0 <= t <= 1 and _end_reason(t) == EndReason.AUDIO_ENDED,
     example=0.0005, hint="the mean |x| of Gaussian noise is σ·√(2/π); go below it", wrong=(0.02, 0.01, "low"))

@@ -19,7 +19,7 @@ from ..stages.caller import SPEECH_LEVEL
 from ..stages.llm import LlmEngine, ScriptedLLM
 from ..trace import AgentState
 from ..units import SAMPLE_RATE, to_ns_grid
-from ..vocabulary import MarkName, SpanName
+from ..vocabulary import EndReason, MarkName, SpanName
 
 TUTORIAL_SILENCE_LEVEL = 0.05  # mean |x| below this counts as silence
 TUTORIAL_SILENCE_THRESHOLD_S = 0.5
@@ -108,12 +108,12 @@ class OriginalPipeline:
                 yield " ".join(words[:said]), False
             silent_s = silent_s + TUTORIAL_SILENCE_STEP_S if np.mean(np.abs(chunk)) < TUTORIAL_SILENCE_LEVEL else 0.0
             if silent_s >= TUTORIAL_SILENCE_THRESHOLD_S:
-                trace.mark("asr", MarkName.END_OF_UTTERANCE, reason="silence")
+                trace.mark("asr", MarkName.END_OF_UTTERANCE, reason=EndReason.SILENCE)
                 with trace.span("asr", SpanName.FINALIZE):
                     await ctx.clock.sleep(ctx.duration("asr", config.finalization_s))
                 yield truth, True
                 return
-        trace.mark("asr", MarkName.END_OF_UTTERANCE, reason="audio ended")
+        trace.mark("asr", MarkName.END_OF_UTTERANCE, reason=EndReason.AUDIO_ENDED)
         yield truth, True
 
     @staticmethod

@@ -19,7 +19,7 @@ from ..endpointing import Decision, EndpointingPolicy, Pause
 from ..frames import AudioFrame
 from ..hesitation import sounds_finished
 from ..units import EPS, to_ns_grid
-from ..vocabulary import SpanName, VadEvent
+from ..vocabulary import EndReason, SpanName, VadEvent
 from .caller import Utterance
 from .vad import run_endpointer, window_energies
 
@@ -113,8 +113,8 @@ class _PolicyTurns:
     def update(self, frame: AudioFrame) -> VadEvent | None:
         return self.vad.update(frame)
 
-    def end_attrs(self, reason: str) -> dict[str, Any]:
-        if reason != "silence":
+    def end_attrs(self, reason: EndReason) -> dict[str, Any]:
+        if reason != EndReason.SILENCE:
             return {"policy": self.vad.policy.name}
         vad = self.vad
         done = vad.utterance is None or vad.pause_start >= vad.utterance.speech_end - 1e-6

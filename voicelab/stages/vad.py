@@ -13,7 +13,7 @@ from ..context import RunContext
 from ..frames import AudioFrame, EndOfAudio, EndOfUtterance
 from ..trace import AgentState
 from ..units import EPS
-from ..vocabulary import MarkName, VadEvent
+from ..vocabulary import EndReason, MarkName, VadEvent
 
 VAD_WINDOW_S = 0.01  # the VAD judges 10 ms windows of each chunk, like WebRTC's VAD, whatever the chunk size
 
@@ -99,8 +99,8 @@ class Endpointer(Protocol):
     def update(self, frame: AudioFrame) -> VadEvent | None:
         """What this chunk changed (None: nothing)."""
 
-    def end_attrs(self, reason: str) -> dict[str, Any]:
-        """Extra attributes of the turn's ``end_of_utterance`` mark (``reason``: "silence" or "audio ended")."""
+    def end_attrs(self, reason: EndReason) -> dict[str, Any]:
+        """Extra attributes of the turn's ``end_of_utterance`` mark, which ended for ``reason``."""
 
 
 class _EnergyEndpointer:
@@ -120,7 +120,7 @@ class _EnergyEndpointer:
         c = self.config
         return self.vad.update(frame, c.threshold, c.min_speech_s, c.endpoint_silence_s)
 
-    def end_attrs(self, reason: str) -> dict[str, Any]:
+    def end_attrs(self, reason: EndReason) -> dict[str, Any]:
         return {}
 
 
@@ -132,7 +132,7 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
     trace = ctx.trace
     turn, ended = -1, True
 
-    async def end(reason: str) -> None:
+    async def end(reason: EndReason) -> None:
         trace.mark("vad", MarkName.END_OF_UTTERANCE, turn, reason=reason, **endpointer.end_attrs(reason))
         trace.set_state(AgentState.THINKING, turn)
         await outbox.put(EndOfUtterance(turn, reason))
@@ -143,7 +143,7 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
         if isinstance(frame, EndOfAudio):
             if not ended:
                 ended = True
-                await end("audio ended")
+                await end(EndReason.AUDIO_ENDED)
             continue
         if frame.turn != turn:
             turn, ended = frame.turn, False
@@ -159,4 +159,4 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
             trace.set_state(AgentState.PROCESSING_SPEECH, turn)
         elif event == VadEvent.END_OF_UTTERANCE:
             ended = True
-            await end("silence")
+            await end(EndReason.SILENCE)
