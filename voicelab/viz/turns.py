@@ -84,9 +84,10 @@ def draw_cutoff(ax: Any, run: Any, turn: int | None = 0) -> None:
         ax.axvline(cut, color=CUTOFF_COLOR, linewidth=2.0, gid="false-cutoff")
         rows = [t.get_text() for t in ax.get_yticklabels()]
         y = rows.index("VAD") if "VAD" in rows else 0  # the VAD's row is empty after the endpoint it decided
-        ax.text(cut, y, f"  false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished",
-                color=CUTOFF_COLOR, fontsize=LEGEND_FONT_SIZE, va="center", ha="left", fontweight="bold", zorder=6,
-                clip_on=True, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0})
+        ax.annotate(f"false cut-off: {-values['endpoint_delay']:.2f} s before the caller finished", (cut, y),
+                    xytext=(8, 0), textcoords="offset points", color=CUTOFF_COLOR, fontsize=LEGEND_FONT_SIZE,
+                    va="center", ha="left", fontweight="bold", zorder=6, annotation_clip=True,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0})  # clear of the X
         for s in trace.spans:
             if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY and s.start < speech_end:
                 ax.axvspan(s.start - start, min(s.end, speech_end) - start, color=CUTOFF_COLOR, alpha=0.18,
