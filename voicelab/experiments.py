@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import pool
 from .budgets import LatencyBudgets, budget_names
 from .clock import Clock, run
 from .config import StageConfigs, param_info, split_param
@@ -44,6 +45,7 @@ DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitte
 # About 1.3 kB of kept values per turn and a few hundred to a thousand turns/s: a million turns is ~1.3 GB and
 # well under an hour here; ten million would not fit a laptop's memory (and took hours).
 MAX_TURNS = 1_000_000
+POOL_MIN_TURNS = 1_000  # from here on a run uses every core by default (see monte_carlo's workers)
 PROGRESS_MIN_TURNS = 2_000  # below this a run takes about a second or less: no progress bar
 _PROGRESS_STEP = 100
 if in_browser():
@@ -176,9 +178,50 @@ class _NoBar:
         self.n += n
 
 
-def _progress(turns: int, progress: bool | None) -> Any:
-    show = turns >= PROGRESS_MIN_TURNS if progress is None else progress
+Progress = bool | None | Callable[[int], object]
+
+
+def _progress(turns: int, progress: Progress) -> Any:
+    show = turns >= PROGRESS_MIN_TURNS if progress is None else progress is True
     return tqdm(total=turns, unit="turn", desc="Monte Carlo", leave=False) if show else _NoBar()
+
+
+def default_workers(turns: int) -> int:
+    """Processes a run of ``turns`` uses when ``workers`` is not given: every core from :data:`POOL_MIN_TURNS`
+    turns on (where the pool can run), else 1 (in-process)."""
+    return pool.cpu_count() if turns >= POOL_MIN_TURNS and pool.available() else 1
+
+
+def check_workers(workers: Any) -> int | None:
+    """``workers`` as given to :func:`monte_carlo` (None or 1 to :data:`~voicelab.pool.MAX_WORKERS`); ConfigError."""
+    if workers is None:
+        return None
+    return int(check_number("workers", workers, 1, pool.MAX_WORKERS, integer=True,
+                            unit="(processes; None: every core from 1,000 turns on)"))
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every turn of a Monte Carlo shares (sent once to each worker process)."""
+
+    texts: tuple[str, ...]
+    stages: StageConfigs
+    budgets: LatencyBudgets
+    pipeline: Callable[[], Pipeline]
+    extract: Extractor | None
+    barge_in: BargeIn | None
+    keep_traces: bool
+
+
+@dataclass
+class _Rows:
+    """The values of a run of consecutive turns: one array per name (NaN where a turn has none)."""
+
+    metrics: dict[str, np.ndarray]
+    budget_values: dict[str, np.ndarray]
+    components: dict[str, np.ndarray]
+    extra: dict[str, np.ndarray]
+    traces: list[Trace]
 
 
 async def _fresh_start(loop: Any) -> None:
@@ -199,26 +242,125 @@ async def _fresh_start(loop: Any) -> None:
     loop.rewind()
 
 
+def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int], None]) -> _Rows:
+    """Turns ``first``, ``first + 1``, ... with ``seeds`` (``chunk = (first, seeds)``) on one virtual loop, each
+    from t = 0 as in ``simulate()``; ``report(done)`` every few turns and at the end (it may raise to stop)."""
+    first, seeds = chunk
+    texts, pipeline, extract, barge_in = job.texts, job.pipeline, job.extract, job.barge_in
+    second = barge_in is not None and barge_in.kind == "speech"
+    chars_per_second = job.stages.tts.chars_per_second
+    metric_rows: dict[str, list[float | None]] = {name: [] for name in METRIC_NAMES}
+    component_rows: dict[str, list[float | None]] = {name: [] for name in COMPONENTS}
+    budget_rows: dict[str, list[float | None]] = {name: [] for name in budget_names()}
+    extra_rows: dict[str, list[float | None]] = {}
+    kept: list[Trace] = []
+    count = len(seeds)
+    every = max(1, min(_PROGRESS_STEP, count // 20))
+
+    async def main(clock: Clock) -> None:
+        loop = asyncio.get_running_loop()
+        for i in range(count):
+            await _fresh_start(loop)
+            turn_clock = Clock(clock.mode, loop)  # every turn's times start at 0, as in simulate()
+            seed = int(seeds[i])
+            trace = Trace(turn_clock, pipeline="streaming", clock_mode=clock.mode, seed=seed)
+            k = first + i
+            spoken = [texts[k % len(texts)], texts[(k + 1) % len(texts)]] if second else [texts[k % len(texts)]]
+            await pipeline().run(spoken, RunContext(turn_clock, trace, job.stages, seed))
+            for name, value in turn_metrics(trace, 0).items():
+                metric_rows[name].append(value)
+            for name, verdict in budget_report(trace, 0, job.budgets).items():
+                budget_rows[name].append(verdict.value)
+            for name, value in stage_components(trace, 0).items():
+                component_rows[name].append(value)
+            if barge_in is not None:
+                for name, value in interruption_metrics(trace, 0, chars_per_second).items():
+                    extra_rows.setdefault(name, []).append(value)
+            if extract is not None:
+                for name, value in extract(trace, 0).items():
+                    extra_rows.setdefault(name, [None] * i).append(value)
+                for values in extra_rows.values():
+                    values.extend([None] * (i + 1 - len(values)))
+            if job.keep_traces:
+                kept.append(trace)
+            if (i + 1) % every == 0 or i + 1 == count:
+                report(i + 1)
+
+    run(main)
+    return _Rows(metrics={k: _as_array(v) for k, v in metric_rows.items()},
+                 budget_values={k: _as_array(v) for k, v in budget_rows.items()},
+                 components={k: _as_array(v) for k, v in component_rows.items()},
+                 extra={k: _as_array(v) for k, v in extra_rows.items()}, traces=kept)
+
+
+def _join(parts: list[_Rows]) -> _Rows:
+    """Consecutive runs of turns as one (a name some parts lack is NaN for their turns)."""
+    if len(parts) == 1:
+        return parts[0]
+    sizes = [len(next(iter(part.metrics.values()))) for part in parts]
+
+    def glue(pick: Callable[[_Rows], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        names = list(dict.fromkeys(name for part in parts for name in pick(part)))
+        return {name: np.concatenate([pick(part).get(name, np.full(size, math.nan))
+                                      for part, size in zip(parts, sizes, strict=True)]) for name in names}
+
+    return _Rows(metrics=glue(lambda r: r.metrics), budget_values=glue(lambda r: r.budget_values),
+                 components=glue(lambda r: r.components), extra=glue(lambda r: r.extra),
+                 traces=[trace for part in parts for trace in part.traces])
+
+
+def _chunks(seeds: np.ndarray, workers: int) -> list[tuple[int, np.ndarray]]:
+    """Consecutive chunks of turns for ``workers`` processes (a few each, so a slow one does not hold the rest)."""
+    size = min(max(-(-len(seeds) // (4 * workers)), 25), 2_000)
+    return [(first, seeds[first:first + size]) for first in range(0, len(seeds), size)]
+
+
+def _run_all(job: _Job, seeds: np.ndarray, workers: int, progress: Progress) -> _Rows:
+    """Every turn, in-process or over ``workers`` processes (the same values either way), showing progress."""
+    data = pool.payload(job) if workers > 1 and not job.keep_traces and pool.available() else None
+    with _progress(len(seeds), progress) as bar:
+
+        def report(done: int) -> None:
+            bar.update(done - bar.n)
+            if callable(progress):
+                progress(done)
+
+        if data is None:
+            return _run_turns(job, (0, seeds), report)
+        return _join(pool.run_chunks(_run_turns, data, _chunks(seeds, workers), workers, report))
+
+
 def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
                 stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None,
                 jitter: float | None = None, tail: str | None = None,
                 pipeline: Callable[[], Pipeline] = StreamingPipeline, extract: Extractor | None = None,
-                keep_traces: bool = False, progress: bool | None = None,
-                barge_in: BargeIn | None = None) -> MonteCarloResult:
+                keep_traces: bool = False, progress: Progress = None,
+                barge_in: BargeIn | None = None, workers: int | None = None) -> MonteCarloResult:
     """Run ``turns`` independent jittered turns and keep each one's metrics and budget values.
 
     Stage timings come from ``stages`` (default: the preset's). ``jitter`` (p95 / median)
     and ``tail`` override every stage's spread; when neither the stages nor ``jitter``
     give any spread, :data:`DEFAULT_JITTER` is used. Turn ``i`` speaks ``texts[i % len(texts)]``
     (default: the preset's inputs). ``extract(trace, 0)`` may return more per-turn values
-    to keep (in ``result.extra``). A progress bar shows for long runs (``progress=None``).
+    to keep (in ``result.extra``). A progress bar shows for long runs (``progress=None``), always
+    (``True``) or never (``False``); a function as ``progress`` is called with the number of turns done
+    every few turns, and whatever it raises stops the run and is raised (how a dashboard cancels one).
     ``barge_in``: turn ``i`` is interrupted by ``texts[i + 1]`` (or a noise burst) and the
     interruption metrics (:data:`~voicelab.interruptions.INTERRUPTION_NAMES`) go to ``extra``.
+
+    ``workers``: how many processes share the turns (1 to 64; default: every core from
+    :data:`POOL_MIN_TURNS` turns on, else 1). The values are the same for any number of them: turn ``i``
+    is always ``simulate()`` of ``result.seeds[i]``. The processes start once and serve later calls. A run
+    stays in this process when they cannot help: in the browser, with ``keep_traces``, or when ``pipeline``
+    or ``extract`` cannot be sent to another process (a lambda, a closure, a class defined in a notebook).
     """
     check_run_options(budgets, stages)
     for name, function in (("pipeline", pipeline), ("extract", extract)):
         if function is not None and not callable(function):
             raise ConfigError(f"{name} must be a function (or class) to call; got {function!r}")
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise ConfigError(f"progress must be True, False, None or a function of the turns done; got {progress!r}")
+    workers = check_workers(workers)
     chosen = get_preset(preset)
     turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
     seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))
@@ -237,52 +379,14 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
         if not isinstance(barge_in, BargeIn):
             raise ConfigError(f"barge_in must be a BargeIn; got {barge_in!r}")
         pipeline = partial(StreamingPipeline, barge_in=barge_in)
-    second = barge_in is not None and barge_in.kind == "speech"
-    chars_per_second = stages.tts.chars_per_second
-    metric_rows: dict[str, list[float | None]] = {name: [] for name in METRIC_NAMES}
-    component_rows: dict[str, list[float | None]] = {name: [] for name in COMPONENTS}
-    budget_rows: dict[str, list[float | None]] = {name: [] for name in budget_names()}
-    extra_rows: dict[str, list[float | None]] = {}
-    kept: list[Trace] = []
-
-    async def main(clock: Clock) -> None:
-        loop = asyncio.get_running_loop()
-        with _progress(turns, progress) as bar:
-            for i in range(turns):
-                await _fresh_start(loop)
-                turn_clock = Clock(clock.mode, loop)  # every turn's times start at 0, as in simulate()
-                trace = Trace(turn_clock, pipeline="streaming", clock_mode=clock.mode, seed=int(seeds[i]))
-                spoken = [texts[i % len(texts)], texts[(i + 1) % len(texts)]] if second else [texts[i % len(texts)]]
-                await pipeline().run(spoken, RunContext(turn_clock, trace, stages, int(seeds[i])))
-                for name, value in turn_metrics(trace, 0).items():
-                    metric_rows[name].append(value)
-                for name, verdict in budget_report(trace, 0, budgets).items():
-                    budget_rows[name].append(verdict.value)
-                for name, value in stage_components(trace, 0).items():
-                    component_rows[name].append(value)
-                if barge_in is not None:
-                    for name, value in interruption_metrics(trace, 0, chars_per_second).items():
-                        extra_rows.setdefault(name, []).append(value)
-                if extract is not None:
-                    for name, value in extract(trace, 0).items():
-                        extra_rows.setdefault(name, [None] * i).append(value)
-                    for values in extra_rows.values():
-                        values.extend([None] * (i + 1 - len(values)))
-                if keep_traces:
-                    kept.append(trace)
-                if (i + 1) % _PROGRESS_STEP == 0 or i + 1 == turns:
-                    bar.update(i + 1 - bar.n)
-
+    job = _Job(texts, stages, budgets, pipeline, extract, barge_in, keep_traces)
     started = time.perf_counter()
-    run(main)
+    rows = _run_all(job, seeds, default_workers(turns) if workers is None else workers, progress)
     wall = time.perf_counter() - started
     return MonteCarloResult(
         turns=turns, seed=seed, preset=chosen.name, texts=texts, stages=stages, budgets=budgets, seeds=seeds,
-        metrics={k: _as_array(v) for k, v in metric_rows.items()},
-        budget_values={k: _as_array(v) for k, v in budget_rows.items()},
-        extra={k: _as_array(v) for k, v in extra_rows.items()},
-        traces=kept if keep_traces else None, wall_s=wall,
-        components={k: _as_array(v) for k, v in component_rows.items()},
+        metrics=rows.metrics, budget_values=rows.budget_values, extra=rows.extra,
+        traces=rows.traces if keep_traces else None, wall_s=wall, components=rows.components,
     )
 
 
@@ -375,8 +479,10 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     """Monte Carlo at each value of one knob ``param`` ("STAGE.PARAM"): p50 and p95 of ``metric`` against it.
 
     Every value is validated before anything runs. ``options`` go to :func:`monte_carlo`
-    (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds.
+    (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds. ``workers`` as in
+    :func:`monte_carlo`, by default every core once all the values' turns together reach :data:`POOL_MIN_TURNS`.
     """
+    workers = check_workers(options.pop("workers", None))
     split_param(param)
     values = check_numbers(f"values of {param}", values)
     check_run_options(options.get("budgets"), stages)
@@ -387,10 +493,11 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     turns = int(check_number("turns", turns, 1, MAX_TURNS // len(values), integer=True,
                              unit=f"per value ({MAX_TURNS} in all)"))
     show = len(values) * turns >= PROGRESS_MIN_TURNS if progress is None else progress
+    workers = default_workers(len(values) * turns) if workers is None else workers
     p50: list[float | None] = []
     p95: list[float | None] = []
     for variant in tqdm(variants, desc=f"sweep {param}", unit="value", leave=False) if show else variants:
-        result = monte_carlo(turns, preset=preset, stages=variant, progress=False, **options)
+        result = monte_carlo(turns, preset=preset, stages=variant, progress=False, workers=workers, **options)
         pct = result.percentiles((50, 95))[metric]
         p50.append(pct["p50"])
         p95.append(pct["p95"])
@@ -456,12 +563,19 @@ class SpeculationTradeoff:
 
 def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset: str = "production",
                          stages: StageConfigs | None = None, seed: int = 0, **options: Any) -> SpeculationTradeoff:
-    """Monte Carlo with the LLM speculating on partials stable for each ``stable_s``, against none (same seeds)."""
+    """Monte Carlo with the LLM speculating on partials stable for each ``stable_s``, against none (same seeds).
+
+    ``workers`` as in :func:`monte_carlo`, by default every core once all the runs' turns reach
+    :data:`POOL_MIN_TURNS`."""
     from .stages.speculative import Speculation, speculation_metrics
 
+    workers = check_workers(options.pop("workers", None))
     settings = [Speculation(s) for s in stable_s]
     if not settings:
         raise ConfigError("stable_s: give at least one value")
+    if workers is None and isinstance(turns, int):
+        workers = default_workers(turns * (len(settings) + 1))
+    options["workers"] = workers
     base = monte_carlo(turns, preset=preset, stages=stages, seed=seed, progress=False, **options)
     baseline = float(np.median(base.metrics["voice_to_voice"]))
     saved, discards, used = [], [], []
