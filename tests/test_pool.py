@@ -161,3 +161,31 @@ def test_seeds_and_order_are_kept_across_chunks():
     result = monte_carlo(130, seed=9, workers=2, progress=False, keep_traces=False)
     assert np.array_equal(result.seeds, monte_carlo(130, seed=9, workers=1, progress=False).seeds)
     assert result.turns == 130 and all(len(v) == 130 for v in result.metrics.values())
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["montecarlo", "--turns", "10", "--workers", "0"], "--workers must be an integer in [1, 64]; got 0"),
+    (["montecarlo", "--turns", "10", "--workers", "65"], "--workers must be an integer in [1, 64]; got 65"),
+    (["montecarlo", "--turns", "10", "--workers", "1.5"], "--workers must be an integer; got '1.5'"),
+    (["sweep", "--param", "asr.rtf", "--values", "0.2", "--turns", "10", "--workers", "two"],
+     "--workers must be a number; got 'two'"),
+])
+def test_the_cli_refuses_a_bad_workers_in_one_line(capsys, argv, message):
+    from voicelab.cli import main
+
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.strip().endswith(message) and len(err.strip().splitlines()) == 1
+
+
+def test_the_cli_gives_the_same_numbers_with_any_workers(capsys):
+    import json
+
+    from voicelab.cli import main
+
+    docs = []
+    for workers in ("1", "2"):
+        assert main(["montecarlo", "--turns", "120", "--seed", "4", "--workers", workers, "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        docs.append({k: v for k, v in doc.items() if k not in ("wall_s", "turns_per_s")})
+    assert docs[0] == docs[1]

@@ -403,13 +403,13 @@ def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
     started, release = threading.Event(), threading.Event()
     real = widgets.tail.monte_carlo
 
-    def slow(*args, extract, **kwargs):
-        def hook(trace, turn):
+    def slow(*args, progress, **kwargs):
+        def hook(done):
             started.set()
             release.wait(5)
-            return extract(trace, turn)
+            return progress(done)
 
-        return real(*args, extract=hook, **kwargs)
+        return real(*args, progress=hook, **kwargs)
 
     widgets.tail.monte_carlo = slow
     try:

@@ -230,7 +230,21 @@ def add_montecarlo_arguments(parser: argparse.ArgumentParser) -> None:
     add_scenario_options(parser)
     add_spread_options(parser)
     add_barge_in_options(parser)
+    _add_workers_argument(parser)
     add_turn_arguments(parser)
+
+
+def _add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", metavar="N", help="processes that share the turns, 1 to 64 (default: every "
+                                                       "core once there are 500 turns or more; the same results)")
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    from .pool import MAX_WORKERS
+
+    if args.workers is None:
+        return None
+    return int(check_number("--workers", integer("--workers", args.workers), 1, MAX_WORKERS, integer=True))
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
@@ -239,6 +253,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     turns = int(check_number("--turns", integer("--turns", args.turns), 1, MAX_TURNS, integer=True))
     jitter = jitter_from_args(args)
+    workers = _workers(args)
     # monte_carlo validates jitter and tail before it runs anything
     barge_in = barge_in_from_args(args)
     options = turn_options(args)
@@ -248,7 +263,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     extra = {"pipeline": factory, "extract": turn_extract} if factory is not None else {}
     result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,
                          stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail,
-                         barge_in=barge_in, **extra)
+                         barge_in=barge_in, workers=workers, **extra)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
         return 0
@@ -296,6 +311,7 @@ def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     add_scenario_options(parser)
     add_spread_options(parser)
     parser.add_argument("--chart", metavar="FILE.png", help="save the p50/p95 chart")
+    _add_workers_argument(parser)
 
 
 def _values(option: str, text: str) -> list[float]:
@@ -321,9 +337,10 @@ def run_sweep(args: argparse.Namespace) -> int:
     jitter = jitter_from_args(args)
     if jitter is not None:
         check_number("--jitter", jitter, 1.0, 20.0, unit="x (p95 / median)")
+    workers = _workers(args)
     chart_path = output_path("--chart", args.chart, FIGURE_SUFFIXES)
     result = sweep(args.param, values, turns, preset=scenario.preset, stages=scenario.stages, seed=scenario.seed,
-                   texts=scenario.texts, budgets=scenario.budgets, jitter=jitter, tail=args.tail)
+                   texts=scenario.texts, budgets=scenario.budgets, jitter=jitter, tail=args.tail, workers=workers)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
     else:

@@ -45,7 +45,9 @@ DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitte
 # About 1.3 kB of kept values per turn and a few hundred to a thousand turns/s: a million turns is ~1.3 GB and
 # well under an hour here; ten million would not fit a laptop's memory (and took hours).
 MAX_TURNS = 1_000_000
-POOL_MIN_TURNS = 1_000  # from here on a run uses every core by default (see monte_carlo's workers)
+# From here on a run uses every core by default (monte_carlo's workers): ~0.8 s of turns on one core, against
+# ~0.3 s of CPU to start the worker processes once (they then serve every later call).
+POOL_MIN_TURNS = 500
 PROGRESS_MIN_TURNS = 2_000  # below this a run takes about a second or less: no progress bar
 _PROGRESS_STEP = 100
 if in_browser():
@@ -197,7 +199,7 @@ def check_workers(workers: Any) -> int | None:
     if workers is None:
         return None
     return int(check_number("workers", workers, 1, pool.MAX_WORKERS, integer=True,
-                            unit="(processes; None: every core from 1,000 turns on)"))
+                            unit=f"(processes; None: every core from {POOL_MIN_TURNS} turns on)"))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ number of turns, one stage timing) reruns the Monte Carlo and redraws the tail a
 
 In a running kernel a slider move starts the Monte Carlo in a worker thread and shows its progress; a
 newer move cancels the run in flight (the last move wins), and a setting already seen comes back at once
-from a cache. Driven from code (:meth:`TailDashboard.set`) it computes in the caller's thread.
+from a cache. Driven from code (:meth:`TailDashboard.set`) it computes in the caller's thread. Either way
+the turns are shared by worker processes over every core (:mod:`voicelab.pool`, started with the dashboard).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 
 import ipywidgets as w
 
+from .. import pool
 from ..config import param_info
 from ..experiments import COMPONENT_LABELS, monte_carlo
 from ..presets import get_preset
-from ..trace import Trace
 from ..validation import ConfigError
 from ..viz import tail_chart
 from ..viz.style import PX_PER_INCH
@@ -101,6 +102,8 @@ class TailDashboard(LiveView):
         self.widget = w.VBox([header, body])
         self.widget.add_class("vl-dash")
         self._hold = False
+        # Every setting's turns are shared by worker processes on every core, started once (here) for all moves.
+        self.workers = pool.cpu_count() if pool.available() else 1
         for widget in (*self.sliders.values(), self.shape):
             widget.observe(self._on_change, names="value")
         self.chart.observe(lambda _change: self._draw(), names=["box", "dpr", "font_px"])
@@ -158,21 +161,17 @@ class TailDashboard(LiveView):
         self.progress.max, self.progress.value = turns, 0
         self.progress.layout.visibility = "visible"
         self.status.value = f"running {turns} turns…"
-        done = 0
 
-        def watch(_trace: Trace, _turn: int) -> dict[str, float | None]:
-            nonlocal done
+        def watch(done: int) -> None:
             if self._generation != generation:
                 raise _Cancelled
-            done += 1
-            if done % step == 0:
+            if done // step > self.progress.value // step or done == turns:
                 self.progress.value = done
-            return {}
 
         stages = get_preset(self.preset).stages.with_params({self.knob: values[self.knob]})
         try:
             result = monte_carlo(turns, seed=self.seed, preset=self.preset, stages=stages, jitter=values[JITTER],
-                                 tail=values["tail"], progress=False, extract=watch)
+                                 tail=values["tail"], progress=watch, workers=self.workers)
         except _Cancelled:
             return
         outcome = _outcome(result)
