@@ -5,8 +5,10 @@ labextension, a chart that never refreshes) or a layout that does not fit the sc
 Voila) serve a temporary copy of the notebook on 127.0.0.1 and Debian's Chromium runs it on a 1366 x 768
 laptop screen and on a 1920 x 1080 projector at 150 % (device scale 1.5), JupyterLab set up as an instructor
 would project it (Simple Interface, Presentation Mode, file browser closed). The dashboard must fit the
-screen, show whole labels, draw its chart sharp at the box's width, and follow the keyboard. Screenshots
-land in artifacts/browser/ (gitignored).
+screen, show whole labels, draw its chart sharp at the box's width with its smallest text at least as large
+as the verdict table's, and follow the keyboard. Notebook 11's turn-taking dashboard gets the same checks of
+its chart and labels in JupyterLab (from a one-cell notebook: notebook 11 itself runs minutes of sweeps).
+Screenshots land in artifacts/browser/ (gitignored).
 """
 
 from __future__ import annotations
