@@ -189,3 +189,16 @@ def test_the_cli_gives_the_same_numbers_with_any_workers(capsys):
         doc = json.loads(capsys.readouterr().out)
         docs.append({k: v for k, v in doc.items() if k not in ("wall_s", "turns_per_s")})
     assert docs[0] == docs[1]
+
+
+def test_in_the_browser_a_run_stays_in_this_process(monkeypatch):
+    monkeypatch.setattr(pool, "in_browser", lambda: True)
+    assert not pool.available()
+
+    def no_process(*args, **kwargs):
+        raise AssertionError("a process was started in the browser")
+
+    monkeypatch.setattr(pool, "_start", no_process)
+    browser = monte_carlo(600, seed=5, progress=False, workers=2)
+    assert browser.metrics["voice_to_voice"].tobytes() == monte_carlo(
+        600, seed=5, progress=False, workers=1).metrics["voice_to_voice"].tobytes()

@@ -3,12 +3,14 @@ tail attribution (which stage makes the slow turns slow) and one-knob sweeps.
 
 Every turn is an independent single-turn conversation with its own seed, run on
 its own clock and trace, so turn ``i`` of a Monte Carlo run is exactly
-``simulate([text], stages=..., seed=result.seeds[i])``, byte for byte. All turns share one
+``simulate([text], stages=..., seed=result.seeds[i])``, byte for byte. The turns of a process share one
 virtual event loop (one ``run`` call), which keeps the cost per turn low, and its time
 starts over at 0 for every turn, as on a fresh loop; only
 the metrics and budget values of each turn are kept (``keep_traces=True`` keeps
 the traces too, to draw or inspect the slow ones). With ``barge_in`` every turn is
 interrupted by the next sentence (or a noise burst) and its interruption metrics are kept.
+Long runs share their turns over worker processes on every core (``workers``, :mod:`voicelab.pool`),
+with the same values as in one process.
 """
 
 from __future__ import annotations

@@ -146,13 +146,6 @@ def _grow(count: int) -> list[_Worker]:
     return _workers[:count]
 
 
-def warm(count: int) -> None:
-    """Start ``count`` workers now (a dashboard does, so its first slider move does not wait for them)."""
-    if available():
-        with _lock:
-            _grow(count)
-
-
 def pids() -> list[int]:
     """The process ids of the live workers."""
     return [w.process.pid for w in _workers if w.process.poll() is None]
