@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -85,28 +86,45 @@ class SimulatedCaller(CallerEngine):
     """
 
     def speak(self, text: str, config: CallerConfig, rng: np.random.Generator) -> Utterance:
-        char_s = 1.0 / config.chars_per_second
-        words = text.split()
-        segments: list[tuple[float, float, bool]] = []  # (start, end, is_speech)
-        word_ends: list[tuple[str, float]] = []
-        t = 0.0
-        for i, word in enumerate(words):
-            last = i == len(words) - 1
-            start, t = t, t + (len(word) + (0 if last else 1)) * char_s
-            segments.append((_on_grid(start), _on_grid(t), True))
-            word_ends.append((word, _on_grid(t - (0 if last else char_s))))
-            if not last and word[-1] in _PAUSE_AFTER and config.pause_s > 0:
-                segments.append((_on_grid(t), _on_grid(t + config.pause_s), False))
-                t += config.pause_s
-        return Utterance(text, self._render(segments, rng), self.sample_rate, tuple(word_ends))
+        segments, word_ends = _script(text, config.chars_per_second, config.pause_s)
+        return Utterance(text, self._render(segments, rng), self.sample_rate, word_ends)
 
-    def _render(self, segments: list[tuple[float, float, bool]], rng: np.random.Generator) -> np.ndarray:
-        total = round(segments[-1][1] * self.sample_rate) if segments else 0
-        levels = np.empty(total, dtype=np.float32)
-        for start, end, speech in segments:
-            levels[round(start * self.sample_rate):round(end * self.sample_rate)] = (
-                SPEECH_LEVEL if speech else SILENCE_LEVEL)
-        return noise(total, rng) * levels
+    def _render(self, segments: Sequence[tuple[float, float, bool]], rng: np.random.Generator) -> np.ndarray:
+        levels = _levels(tuple(segments), self.sample_rate)
+        return noise(len(levels), rng) * levels
+
+
+# A Monte Carlo speaks the same few texts thousands of times: the script of a text (when each word is
+# spoken) and its loudness envelope are worked out once; each utterance only draws its own noise.
+@lru_cache(maxsize=256)
+def _script(text: str, chars_per_second: float,
+            pause_s: float) -> tuple[tuple[tuple[float, float, bool], ...], tuple[tuple[str, float], ...]]:
+    """The speech and pause segments (start, end, is_speech) of ``text`` and when each word ends."""
+    char_s = 1.0 / chars_per_second
+    words = text.split()
+    segments: list[tuple[float, float, bool]] = []
+    word_ends: list[tuple[str, float]] = []
+    t = 0.0
+    for i, word in enumerate(words):
+        last = i == len(words) - 1
+        start, t = t, t + (len(word) + (0 if last else 1)) * char_s
+        segments.append((_on_grid(start), _on_grid(t), True))
+        word_ends.append((word, _on_grid(t - (0 if last else char_s))))
+        if not last and word[-1] in _PAUSE_AFTER and pause_s > 0:
+            segments.append((_on_grid(t), _on_grid(t + pause_s), False))
+            t += pause_s
+    return tuple(segments), tuple(word_ends)
+
+
+@lru_cache(maxsize=32)
+def _levels(segments: tuple[tuple[float, float, bool], ...], sample_rate: int) -> np.ndarray:
+    """Per sample: speech or silence level (read-only, shared)."""
+    total = round(segments[-1][1] * sample_rate) if segments else 0
+    levels = np.empty(total, dtype=np.float32)
+    for start, end, speech in segments:
+        levels[round(start * sample_rate):round(end * sample_rate)] = SPEECH_LEVEL if speech else SILENCE_LEVEL
+    levels.flags.writeable = False
+    return levels
 
 
 def silence(n: int, rng: np.random.Generator) -> np.ndarray:

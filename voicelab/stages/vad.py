@@ -16,6 +16,7 @@ from ..units import EPS
 from ..vocabulary import EndReason, MarkName, VadEvent
 
 VAD_WINDOW_S = 0.01  # the VAD judges 10 ms windows of each chunk, like WebRTC's VAD, whatever the chunk size
+_sum = np.add.reduce
 
 
 @lru_cache(maxsize=256)
@@ -55,16 +56,16 @@ class EnergyVAD:
                endpoint_silence_s: float) -> VadEvent | None:
         """Feed one chunk; return ``SPEECH_STARTED``, ``END_OF_UTTERANCE`` or None. Shown in notebook 03."""
         energies, durations = window_energies(frame)
-        speech = np.flatnonzero(energies > threshold)
+        speech = (energies > threshold).nonzero()[0]  # the speech windows' indices
         self.chunk_had_speech = bool(len(speech))
         if not len(speech):
             if not self.in_speech:
                 self.speech_s = 0.0
                 return None
             self.silence_s += frame.duration
-        else:
-            self.speech_s += float(durations[speech].sum())
-            self.silence_s = float(durations[speech[-1] + 1:].sum())
+        else:  # (np.add.reduce: ndarray.sum without its Python wrapper; this runs on every chunk)
+            self.speech_s += float(_sum(durations[speech]))
+            self.silence_s = float(_sum(durations[speech[-1] + 1:]))
             if not self.in_speech:
                 if self.speech_s < min_speech_s - EPS:
                     return None
