@@ -21,7 +21,7 @@ from ..config import StageConfigs
 from ..context import RunContext
 from ..interruptions import BargeIn
 from ..pipelines import StreamingPipeline
-from ..pipelines.streaming import SPEECH_QUEUE_SIZE, TEXT_QUEUE_SIZE, Conversation
+from ..pipelines.streaming import Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
 from ..units import to_ns_grid
@@ -69,17 +69,13 @@ class _Handled:
 
 
 class _Conversation(Conversation):
-    """The barge-in conversation with the learner's handler at the moment the agent must stop."""
+    """The barge-in conversation whose interrupt handler is the learner's."""
 
-    handler: Handler
-    handled: list[_Handled]
+    def __init__(self, pipeline: ExercisePipeline, texts: Sequence[str], ctx: RunContext, handler: Handler) -> None:
+        super().__init__(pipeline, texts, ctx)
+        self.handler, self.handled = handler, pipeline.handled
 
-    def interrupt(self, turn: int) -> None:
-        trace = self.ctx.trace
-        trace.mark("vad", MarkName.BARGE_IN, turn)
-        from ..trace import AgentState
-
-        trace.set_state(AgentState.INTERRUPTED, turn)
+    def stop_reply(self) -> None:
         llm, tts, playback = self.agent
         self.handler(Reply(llm, tts, playback, self.tokens, self.speech))
         self.handled.append(_Handled(
@@ -87,15 +83,6 @@ class _Conversation(Conversation):
             tuple(name for name, task in zip(("llm", "tts", "playback"), self.agent, strict=True)
                   if not task.done() and not task.cancelling()),
             {"tokens": self.tokens.qsize(), "speech": self.speech.qsize()}))
-        self.retired += self.agent
-        for item in self.transcripts.clear():
-            if item.turn > turn:
-                self.transcripts.put_nowait(item)
-        trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
-        trace.end_turn(trace.turns[turn])
-        self.interruptions += 1
-        self._start_agent()
-        self._reply_over(turn)
 
 
 @dataclass
@@ -105,15 +92,10 @@ class ExercisePipeline(StreamingPipeline):
     handler: Handler | None = None
     handled: list[_Handled] = field(default_factory=list)
 
-    async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
-        audio_size = max(1, round(30.0 * 1000 / ctx.stages.caller.chunk_ms))
-        barge_in, handler = self.barge_in, self.handler
-        if barge_in is None or handler is None:
+    def conversation(self, texts: Sequence[str], ctx: RunContext) -> Conversation:
+        if self.barge_in is None or self.handler is None:
             raise ValueError("the exercise's pipeline needs a barge-in and the learner's handler")
-        ctx.trace.meta["barge_in"] = {"after_s": barge_in.after_s, "burst_s": barge_in.burst_s}
-        conversation = _Conversation(self, texts, ctx, audio_size, TEXT_QUEUE_SIZE, SPEECH_QUEUE_SIZE)
-        conversation.handler, conversation.handled = handler, self.handled
-        await conversation.run()
+        return _Conversation(self, texts, ctx, self.handler)
 
 
 def heard_after(run: RunResult, turn: int = 0) -> float:

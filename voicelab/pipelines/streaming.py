@@ -102,7 +102,11 @@ class StreamingPipeline:
             raise ConfigError("barge_in with a transport is not supported yet: run barge-in without transport")
         if self.barge_in is not None:
             ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
-        await Conversation(self, texts, ctx).run()
+        await self.conversation(texts, ctx).run()
+
+    def conversation(self, texts: Sequence[str], ctx: RunContext) -> Conversation:
+        """The conversation :meth:`run` plays (a subclass may return its own :class:`Conversation`)."""
+        return Conversation(self, texts, ctx)
 
 
 class Conversation:
@@ -179,16 +183,13 @@ class Conversation:
             self.wake.set()
 
     def interrupt(self, turn: int) -> None:
-        """Stop ``turn``'s reply now: cancel LLM, TTS and playback, flush their queues, start afresh.
+        """Stop ``turn``'s reply now: record it, let :meth:`stop_reply` stop the agent, start afresh.
         Shown in notebook 10."""
         trace = self.ctx.trace
         trace.mark("vad", MarkName.BARGE_IN, turn)
         trace.set_state(AgentState.INTERRUPTED, turn)
-        for task in self.agent:
-            task.cancel()
+        self.stop_reply()
         self.retired += self.agent
-        self.tokens.clear()
-        self.speech.clear()
         for item in self.transcripts.clear():
             if item.turn > turn:
                 self.transcripts.put_nowait(item)
@@ -197,6 +198,15 @@ class Conversation:
         self.interruptions += 1
         self._start_agent()
         self._reply_over(turn)
+
+    def stop_reply(self) -> None:
+        """The interrupt handler: cancel the LLM, TTS and playback tasks and flush the token and speech queues.
+        A subclass may stop the reply its own way (notebook 10's exercise plugs the learner's handler in here).
+        Shown in notebook 10."""
+        for task in self.agent:
+            task.cancel()
+        self.tokens.clear()
+        self.speech.clear()
 
     async def _detect_barge_in(self) -> None:
         """Pass the caller's audio on to the endpointer, and interrupt a reply in progress when speech is heard."""
