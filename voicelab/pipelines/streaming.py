@@ -269,14 +269,9 @@ class Conversation:
         """Without barge-in: send the utterance into ``mic`` until the endpoint (or its trailing silence ends),
         then wait for the agent to finish."""
         self.stop_sending.clear()
-        sender = asyncio.create_task(stream_utterance(utterance, self.ctx.stages.caller, self.ctx, mic,
-                                                      self.stop_sending, turn))
-        try:
-            await sender
-            await mic.put(EndOfAudio(turn))
-            await self._wait(lambda: self.reply_over)
-        finally:
-            sender.cancel()
+        await stream_utterance(utterance, self.ctx.stages.caller, self.ctx, mic, self.stop_sending, turn)
+        await mic.put(EndOfAudio(turn))
+        await self._wait(lambda: self.reply_over)
 
     async def _speak_over(self, utterance: Utterance, turn: int, last: bool) -> bool:
         """With barge-in: speak with the microphone open, then interject (speech or noise) ``after_s`` into
