@@ -352,3 +352,6 @@ class Conversation:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # The cancelled tasks' tracebacks hold their stages' frames, which hold this conversation: letting
+            # go of the tasks here frees a finished conversation at once instead of at the next GC cycle.
+            self.agent, self.retired = [], []
