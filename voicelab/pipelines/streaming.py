@@ -248,7 +248,12 @@ class Conversation:
             await ctx.clock.sleep_until(t0 + (k + 1) * chunk_s)
             a = k * chunk
             speech = utterance.samples[a:a + chunk]
-            samples = speech if len(speech) == chunk else np.concatenate([speech, quiet[: chunk - len(speech)]])
+            if len(speech) == chunk:
+                samples = speech
+            elif len(speech):
+                samples = np.concatenate([speech, quiet[: chunk - len(speech)]])
+            else:  # past the utterance, for as long as the microphone stays open: the same room noise
+                samples = quiet  # (shared, never written to: a burst is laid over a copy)
             if burst:
                 lo = max(0, round((burst[0] - t0) * rate) - a)
                 hi = min(chunk, round((burst[1] - t0) * rate) - a)
