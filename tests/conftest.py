@@ -1,4 +1,5 @@
-"""Shared test setup: charts render off-screen, and tests of an optional extra skip where it is missing.
+"""Shared test setup: charts render off-screen, property tests draw fixed examples, and tests of an
+optional extra skip where it is missing.
 
 Mark a test (or a module, with ``pytestmark``) ``real``, ``whisper`` or ``turn``: it is skipped, with
 the extra's install hint as the reason, when that extra is not installed. A module whose imports
@@ -8,12 +9,20 @@ need the extra calls :func:`requires` before importing it, which skips the whole
 from __future__ import annotations
 
 import importlib.util
+import os
 from functools import cache
 
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")  # before any test imports pyplot: no window, the same pixels everywhere
+
+# Property tests draw the same examples on every run, so CI cannot turn red by chance; set
+# VOICELAB_HYPOTHESIS=explore to search new examples (and commit any failure it finds as an @example).
+settings.register_profile("deterministic", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile("explore" if os.environ.get("VOICELAB_HYPOTHESIS") == "explore" else "deterministic")
 
 
 def _missing_real() -> str | None:
