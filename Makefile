@@ -12,8 +12,9 @@ EXTRAS  := dev,lab,real,browser,whisper,lite,turn
 LINT_PATHS := $(wildcard voicelab tests benchmarks tools)
 NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
-# Notebooks run in parallel, each whole notebook in one worker's kernel, its cells in order (--dist loadfile).
-NBVAL_WORKERS ?= auto
+# Tests run on every core (pytest-xdist), a whole test file or notebook per worker (--dist loadfile): a notebook's
+# cells stay in order in one kernel, a module's fixtures are built once. `make test WORKERS=1` runs one at a time.
+WORKERS ?= auto
 LAB_FLAGS  := $(if $(DISPLAY),,--no-browser) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help install lab test lint unit nbval bench nav dashboard notebooks lite
@@ -52,14 +53,14 @@ lint: install
 	$(VENV)/bin/mypy
 
 unit: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(WORKERS) --dist loadfile
 
 nbval: install
 ifeq ($(NOTEBOOKS),)
 	@echo "nbval: no notebooks/*.ipynb yet, skipped"
 else
 	$(VENV)/bin/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name python3 \
-		-n $(NBVAL_WORKERS) --dist loadfile
+		-n $(WORKERS) --dist loadfile
 endif
 
 bench: install
