@@ -24,10 +24,6 @@ CROSS_CUTTING = {
     "test_pyodide_constraints": "voicelab under the browser's constraints",
     "test_shown_in": "code shown in notebooks is marked in its docstring",
     "test_timeline": "the tutorial's timeline, reproduced",
-    # i10 is editing these this session; to be renamed test_dashboards, test_viz, test_dashboards_turn_taking
-    "test_widgets": "the dashboards (voicelab/dashboards)",
-    "test_plots": "the charts (voicelab/viz)",
-    "test_turn_dashboard": "the turn-taking dashboard (voicelab/dashboards/turn_taking.py)",
 }
 
 
