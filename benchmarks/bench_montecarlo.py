@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from _baseline import BASELINE, ROOT, baseline_tree, measure
@@ -55,15 +56,23 @@ def _all_cores(tree: Path, seed: int) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _compare_all_cores(old_tree: Path | None) -> tuple[float, float] | None:
+def _best_runs(old_tree: Path | None, run: Callable[[Path, int], dict[str, float]], key: str,
+               line: Callable[[int, str, dict[str, float]], str]) -> dict[str, dict[str, float]]:
+    """Each tree's best of REPEATS runs by ``key``, run alternately (this tree, then 1bcf903's), printing each."""
     best: dict[str, dict[str, float]] = {}
     for k in range(REPEATS):
         for name, tree in {"new": ROOT, **({"old": old_tree} if old_tree is not None else {})}.items():
-            got = _all_cores(tree, k)
-            if name not in best or got["wall"] > best[name]["wall"]:
+            got = run(tree, k)
+            if name not in best or got[key] > best[name][key]:
                 best[name] = got
-            print(f"  all cores run {k + 1} {name}: {got['wall']:,.0f} turns/s wall with {got['workers']:.0f} "
-                  f"process(es) ({got['idle']:,.0f} from CPU time)")
+            print(f"  {line(k, name, got)}")
+    return best
+
+
+def _compare_all_cores(old_tree: Path | None) -> tuple[float, float] | None:
+    best = _best_runs(old_tree, _all_cores, "wall", lambda k, name, got: (
+        f"all cores run {k + 1} {name}: {got['wall']:,.0f} turns/s wall with {got['workers']:.0f} "
+        f"process(es) ({got['idle']:,.0f} from CPU time)"))
     new, old = best["new"], best.get("old")
     print(f"all cores: this tree {new['wall']:,.0f} turns/s wall, {new['idle']:,.0f} from its workers' CPU time "
           f"({new['workers']:.0f} workers)")
@@ -74,16 +83,10 @@ def _compare_all_cores(old_tree: Path | None) -> tuple[float, float] | None:
     return new["wall"] / old["wall"], new["idle"] / old["idle"]
 
 
-def _compare(label: str, old_tree, barge_in: bool) -> float | None:
-    best: dict[str, dict[str, float]] = {}
-    for k in range(REPEATS):
-        trees = {"new": ROOT, **({"old": old_tree} if old_tree is not None else {})}
-        for name, tree in trees.items():
-            got = measure(tree, TURNS, k, barge_in)
-            if name not in best or got["cpu"] > best[name]["cpu"]:
-                best[name] = got
-            print(f"  {label} run {k + 1} {name}: {got['cpu']:,.0f} turns/s CPU, {got['wall']:,.0f} wall "
-                  f"(v2v p50 {got['p50']:.3f} s)")
+def _compare(label: str, old_tree: Path | None, barge_in: bool) -> float | None:
+    best = _best_runs(old_tree, lambda tree, k: measure(tree, TURNS, k, barge_in), "cpu", lambda k, name, got: (
+        f"{label} run {k + 1} {name}: {got['cpu']:,.0f} turns/s CPU, {got['wall']:,.0f} wall "
+        f"(v2v p50 {got['p50']:.3f} s)"))
     new, old = best["new"], best.get("old")
     print(f"{label}: this tree {new['cpu']:,.0f} turns/s CPU ({new['steps']:.0f} loop steps, "
           f"{new['calls']:,.0f} Python calls per turn)")
