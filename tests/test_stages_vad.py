@@ -1,12 +1,16 @@
 """Endpointing, one stage at a time: the fixed-silence VAD and the policy-driven endpointer on scripted audio."""
 
 import numpy as np
+import pytest
 
 from voicelab.config import StageConfigs
 from voicelab.endpointing import FixedSilence
+from voicelab.experiments import monte_carlo
 from voicelab.frames import AudioFrame, EndOfAudio, EndOfUtterance
+from voicelab.presets import TUTORIAL_INPUTS as TEXTS
+from voicelab.stages.caller import ChunkLevels, SimulatedCaller, Utterance, silence
 from voicelab.stages.endpointing import run_policy_vad
-from voicelab.stages.vad import VAD_WINDOW_S, EnergyVAD, run_vad, window_energies
+from voicelab.stages.vad import VAD_WINDOW_S, EnergyVAD, run_vad, speech_seconds, window_energies
 from voicelab.testing import run_stage
 from voicelab.vocabulary import EndReason, VadEvent
 
@@ -90,3 +94,71 @@ def test_the_end_reason_is_an_end_reason():
     ended = run_stage(vad, [*chunks("SS."), (0.3, EndOfAudio(0))]).of(EndOfUtterance)[0].reason
     assert (silence, ended) == (EndReason.SILENCE, EndReason.AUDIO_ENDED)
     assert type(silence) is EndReason and ended == "audio ended"  # it reads as the string it always was
+
+
+def _numpy_speech_seconds(frame: AudioFrame, threshold: float) -> tuple[float, float] | None:
+    """The VAD's judgement of a chunk as it was written before the fast path: numpy over the window arrays."""
+    energies, durations = window_energies(frame)
+    speech = (energies > threshold).nonzero()[0]
+    if not len(speech):
+        return None
+    return float(np.add.reduce(durations[speech])), float(np.add.reduce(durations[speech[-1] + 1:]))
+
+
+@pytest.mark.parametrize("chunk_ms", [10, 20, 30, 40, 100, 25])
+def test_the_callers_chunk_levels_are_what_the_vad_would_measure_bit_for_bit(chunk_ms):
+    """Every chunk's levels, cut from the utterance's and the room noise's windows, equal the window energies
+    worked out from the chunk's own samples (chunks off the 10 ms grid carry none), over many utterances."""
+    config = StageConfigs().caller.replace(chunk_ms=float(chunk_ms), pause_s=0.3)
+    carried = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        utterance = SimulatedCaller().speak(TEXTS[seed % len(TEXTS)], config, rng)
+        chunk = round(chunk_ms * RATE / 1000)
+        quiet = silence(chunk, rng)
+        levels = ChunkLevels(utterance, quiet, chunk)
+        total = len(utterance.samples) + 5 * chunk
+        for k, a in enumerate(range(0, total, chunk)):
+            speech = utterance.samples[a:a + chunk]
+            samples = speech if len(speech) == chunk else np.concatenate([speech, quiet[:chunk - len(speech)]])
+            known = levels.of(a)
+            if chunk_ms == 25:
+                assert known is None
+                continue
+            measured = window_energies(AudioFrame(samples, RATE, k * chunk / RATE, 0))[0]
+            assert known is not None and known.tobytes() == measured.tobytes(), (seed, k)
+            carried += 1
+    assert carried or chunk_ms == 25
+
+
+def test_a_window_straddling_the_utterances_end_is_measured_by_the_vad():
+    samples = np.full(1650, 0.1, dtype=np.float32)  # 10 windows and 50 samples
+    utterance = Utterance("hi", samples, RATE, (("hi", 0.1),))
+    levels = ChunkLevels(utterance, np.zeros(1600, dtype=np.float32), 1600)
+    assert levels.of(1600) is None  # the second chunk starts with the last 50 samples of speech
+    assert levels.of(0).tobytes() == window_energies(AudioFrame(samples[:1600], RATE, 0.0, 0))[0].tobytes()
+    assert levels.of(3200) is not None and not levels.of(3200).any()
+
+
+@pytest.mark.parametrize("start", [0.0, 0.3, 0.005, 0.0123])
+def test_the_vad_judges_a_chunk_exactly_as_numpy_sums_its_windows(start):
+    """speech_seconds, with levels carried or measured, on or off the grid: the numbers numpy's sums give."""
+    rng = np.random.default_rng(7)
+    for n in (160, 320, 1600, 1000, 3200):
+        for _ in range(200):
+            level = np.where(rng.random(n // 40 + 1) < 0.5, 0.1, 0.001).repeat(40)[:n].astype(np.float32)
+            frame = AudioFrame((rng.standard_normal(n) * level).astype(np.float32), RATE, start, 0)
+            expected = _numpy_speech_seconds(frame, 0.02)
+            assert speech_seconds(frame, 0.02) == expected
+            if not start and n % 160 == 0:
+                carried = AudioFrame(frame.samples, RATE, start, 0, window_energies(frame)[0])
+                assert speech_seconds(carried, 0.02) == expected
+
+
+@pytest.mark.parametrize("preset", ["seed", "production"])
+def test_monte_carlo_turns_are_the_same_when_the_vad_measures_every_chunk(preset, monkeypatch):
+    fast = monte_carlo(150, preset=preset, seed=3, workers=1, progress=False)
+    monkeypatch.setattr(ChunkLevels, "of", lambda self, a: None)
+    measured = monte_carlo(150, preset=preset, seed=3, workers=1, progress=False)
+    for name, values in fast.metrics.items():
+        assert values.tobytes() == measured.metrics[name].tobytes(), name

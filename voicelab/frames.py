@@ -6,7 +6,7 @@ chunk in 10 ms *windows* (:data:`voicelab.stages.vad.VAD_WINDOW_S`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,12 +15,18 @@ from .vocabulary import EndReason
 
 @dataclass(frozen=True, slots=True)
 class AudioFrame:
-    """A chunk of caller microphone audio, ``start`` seconds into the caller's stream."""
+    """A chunk of caller microphone audio, ``start`` seconds into the caller's stream.
+
+    ``levels``: the chunk's 10 ms window energies (:func:`voicelab.stages.vad.window_energies`), when the sender
+    knows them already (the simulated caller works them out once per utterance); only for a chunk that starts
+    and ends on the stream's 10 ms grid. None: the VAD works them out from the samples.
+    """
 
     samples: np.ndarray
     sample_rate: int
     start: float
     turn: int
+    levels: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def duration(self) -> float:

@@ -31,7 +31,15 @@ from ..frames import AudioFrame, EndOfAudio
 from ..interruptions import BargeIn
 from ..noise import noise
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
-from ..stages.caller import SPEECH_LEVEL, CallerEngine, SimulatedCaller, Utterance, silence, stream_utterance
+from ..stages.caller import (
+    SPEECH_LEVEL,
+    CallerEngine,
+    ChunkLevels,
+    SimulatedCaller,
+    Utterance,
+    silence,
+    stream_utterance,
+)
 from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
 from ..stages.playback import run_playback
 from ..stages.speculative import Speculation, run_speculative_llm
@@ -242,6 +250,7 @@ class Conversation:
         trailing = len(utterance.samples) + round(config.trailing_silence_s * rate)
         rng = ctx.rngs["caller"]
         quiet = silence(chunk, rng)
+        levels = ChunkLevels(utterance, quiet, chunk)
         t0 = ctx.clock.now()
         k = 0
         while True:
@@ -254,13 +263,15 @@ class Conversation:
                 samples = np.concatenate([speech, quiet[: chunk - len(speech)]])
             else:  # past the utterance, for as long as the microphone stays open: the same room noise
                 samples = quiet  # (shared, never written to: a burst is laid over a copy)
+            known = levels.of(a)
             if burst:
                 lo = max(0, round((burst[0] - t0) * rate) - a)
                 hi = min(chunk, round((burst[1] - t0) * rate) - a)
                 if hi > lo:
                     samples = samples.copy()
                     samples[lo:hi] = noise(hi - lo, rng) * SPEECH_LEVEL
-            await self.mic.put(AudioFrame(samples, rate, k * chunk_s, turn))
+                    known = None  # the VAD measures the burst
+            await self.mic.put(AudioFrame(samples, rate, k * chunk_s, turn, known))
             k += 1
             if a < trailing <= k * chunk and not self.endpointed:
                 await self.mic.put(EndOfAudio(turn))

@@ -17,6 +17,7 @@ from ..context import RunContext
 from ..frames import AudioFrame
 from ..noise import noise
 from ..units import EPS, SAMPLE_RATE, to_ns_grid
+from .vad import VAD_WINDOW_S, window_energies
 
 SPEECH_LEVEL = 0.1  # the tutorial's noise amplitude, standing in for speech energy
 SILENCE_LEVEL = 0.001  # room noise between and after words
@@ -132,6 +133,36 @@ def silence(n: int, rng: np.random.Generator) -> np.ndarray:
     return noise(n, rng) * SILENCE_LEVEL
 
 
+class ChunkLevels:
+    """The VAD's 10 ms window energies of each chunk of a caller's stream (the utterance, then room noise ``quiet``,
+    chunks of ``chunk`` samples), worked out once for the utterance and once for the room noise instead of once
+    per chunk: the same numbers :func:`~voicelab.stages.vad.window_energies` gives for each chunk's samples.
+    """
+
+    def __init__(self, utterance: Utterance, quiet: np.ndarray, chunk: int) -> None:
+        rate = utterance.sample_rate
+        self.size, self.chunk, self.end = max(1, round(VAD_WINDOW_S * rate)), chunk, len(utterance.samples)
+        self.on_grid = chunk % self.size == 0  # every chunk starts and ends on the 10 ms grid
+        if self.on_grid:
+            self.speech = window_energies(AudioFrame(utterance.samples, rate, 0.0, -1))[0]
+            self.quiet = window_energies(AudioFrame(quiet, rate, 0.0, -1))[0]
+            self.speech.flags.writeable = self.quiet.flags.writeable = False  # shared by the chunks' frames
+
+    def of(self, a: int) -> np.ndarray | None:
+        """The window energies of the chunk starting at sample ``a`` of the stream (as a frame's ``levels``); None
+        when they cannot be cut from the two (chunks off the grid, or a window straddling the utterance's end)."""
+        if not self.on_grid:
+            return None
+        size, end, b = self.size, self.end, a + self.chunk
+        if b <= end:
+            return self.speech[a // size:b // size]
+        if a >= end:
+            return self.quiet
+        if end % size:
+            return None
+        return np.concatenate((self.speech[a // size:], self.quiet[:(b - end) // size]))
+
+
 async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunContext, outbox: Outbox,
                            stop: asyncio.Event, turn: int) -> None:
     """Send the utterance, then room noise, in real-time chunks until ``stop`` or the trailing silence runs out.
@@ -144,6 +175,7 @@ async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunC
     chunk_s = chunk / rate
     total = len(utterance.samples) + round(config.trailing_silence_s * rate)
     quiet = silence(chunk, ctx.rngs["caller"])
+    levels = ChunkLevels(utterance, quiet, chunk)  # what the VAD will measure, worked out once
     t0 = ctx.clock.now()
     for k, a in enumerate(range(0, total, chunk)):
         if stop.is_set():
@@ -151,4 +183,4 @@ async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunC
         await ctx.clock.sleep_until(t0 + (k + 1) * chunk_s)
         speech = utterance.samples[a:a + chunk]
         samples = speech if len(speech) == chunk else np.concatenate([speech, quiet[: chunk - len(speech)]])
-        await outbox.put(AudioFrame(samples, rate, k * chunk_s, turn))
+        await outbox.put(AudioFrame(samples, rate, k * chunk_s, turn, levels.of(a)))

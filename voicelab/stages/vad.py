@@ -20,20 +20,53 @@ _sum = np.add.reduce
 
 
 @lru_cache(maxsize=256)
-def _window_layout(n: int, first: int, size: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _window_layout(n: int, first: int, size: int,
+                   sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float | None]:
+    """Window starts, lengths and seconds of an ``n``-sample chunk; the last item is the seconds of every window
+    when they are all whole (None when one is cut short)."""
     starts = np.arange(first, n, size)
     if first:
         starts = np.concatenate(([0], starts))
     lengths = np.diff(np.append(starts, n))
-    return starts, lengths, lengths / sample_rate
+    seconds = lengths / sample_rate
+    seconds.flags.writeable = False  # shared by every chunk of this layout
+    return starts, lengths, seconds, (float(seconds[0]) if not first and n % size == 0 and n else None)
+
+
+def _windows(frame: AudioFrame) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """:func:`window_energies`, and the seconds of every window when they are all whole."""
+    size = max(1, round(VAD_WINDOW_S * frame.sample_rate))
+    if frame.levels is not None:  # whole windows only, on the grid
+        layout = _window_layout(len(frame.levels) * size, 0, size, frame.sample_rate)
+        return frame.levels, layout[2], layout[3]
+    first = -round(frame.start * frame.sample_rate) % size
+    starts, lengths, seconds, whole = _window_layout(len(frame.samples), first, size, frame.sample_rate)
+    return np.add.reduceat(np.abs(frame.samples), starts) / lengths, seconds, whole
 
 
 def window_energies(frame: AudioFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Mean |amplitude| and duration of each 10 ms window of a chunk, windows aligned to the stream's 10 ms grid."""
-    size = max(1, round(VAD_WINDOW_S * frame.sample_rate))
-    first = -round(frame.start * frame.sample_rate) % size
-    starts, lengths, seconds = _window_layout(len(frame.samples), first, size, frame.sample_rate)
-    return np.add.reduceat(np.abs(frame.samples), starts) / lengths, seconds
+    """Mean |amplitude| and duration of each 10 ms window of a chunk, windows aligned to the stream's 10 ms grid
+    (the frame's ``levels`` when its sender knew them)."""
+    energies, seconds, _ = _windows(frame)
+    return energies, seconds
+
+
+@lru_cache(maxsize=256)
+def _seconds_of(count: int, seconds: float) -> float:
+    """The duration of ``count`` windows of ``seconds`` each, summed as numpy sums an array of them."""
+    return float(_sum(np.full(count, seconds)))
+
+
+def speech_seconds(frame: AudioFrame, threshold: float) -> tuple[float, float] | None:
+    """How long the speech windows of a chunk last (10 ms windows whose mean |amplitude| is above ``threshold``),
+    and how long the windows after the last of them; None when it has none."""
+    energies, durations, whole = _windows(frame)
+    speech = [i for i, energy in enumerate(energies.tolist()) if energy > threshold]
+    if not speech:
+        return None
+    if whole is None:  # (np.add.reduce: ndarray.sum without its Python wrapper)
+        return float(_sum(durations[speech])), float(_sum(durations[speech[-1] + 1:]))
+    return _seconds_of(len(speech), whole), _seconds_of(len(durations) - 1 - speech[-1], whole)
 
 
 class EnergyVAD:
@@ -55,17 +88,16 @@ class EnergyVAD:
     def update(self, frame: AudioFrame, threshold: float, min_speech_s: float,
                endpoint_silence_s: float) -> VadEvent | None:
         """Feed one chunk; return ``SPEECH_STARTED``, ``END_OF_UTTERANCE`` or None. Shown in notebook 03."""
-        energies, durations = window_energies(frame)
-        speech = (energies > threshold).nonzero()[0]  # the speech windows' indices
-        self.chunk_had_speech = bool(len(speech))
-        if not len(speech):
+        heard = speech_seconds(frame, threshold)  # (seconds above the threshold, seconds after the last) or None
+        self.chunk_had_speech = heard is not None
+        if heard is None:
             if not self.in_speech:
                 self.speech_s = 0.0
                 return None
             self.silence_s += frame.duration
-        else:  # (np.add.reduce: ndarray.sum without its Python wrapper; this runs on every chunk)
-            self.speech_s += float(_sum(durations[speech]))
-            self.silence_s = float(_sum(durations[speech[-1] + 1:]))
+        else:
+            self.speech_s += heard[0]
+            self.silence_s = heard[1]
             if not self.in_speech:
                 if self.speech_s < min_speech_s - EPS:
                     return None
