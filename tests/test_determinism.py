@@ -11,6 +11,7 @@ import pytest
 import voicelab
 from voicelab.experiments import DEFAULT_JITTER, PERCENTILES, has_jitter, monte_carlo, turn_seeds
 from voicelab.presets import get_preset
+from voicelab.validation import ConfigError
 
 JITTERED = get_preset("seed").stages.with_jitter(1.8)
 
@@ -97,3 +98,19 @@ def test_monte_carlo_keeps_extra_values_and_traces_on_request():
                          extract=lambda trace, turn: {"spans": float(len(trace.spans_of(turn)))})
     assert result.traces is not None and len(result.traces) == 5
     assert result.extra["spans"].tolist() == [float(len(t.spans_of(0))) for t in result.traces]
+
+
+def test_the_first_turns_of_a_run_are_the_shorter_run():
+    long, short = monte_carlo(30, seed=2, progress=False), monte_carlo(12, seed=2, progress=False)
+    head = long.first(12)
+    assert head.turns == 12 and head.seeds.tolist() == short.seeds.tolist()
+    for field in ("metrics", "budget_values", "components"):
+        got, want = getattr(head, field), getattr(short, field)
+        assert list(got) == list(want)
+        for name in want:
+            np.testing.assert_array_equal(got[name], want[name])
+    assert head.percentiles() == short.percentiles() and head.miss_rates() == short.miss_rates()
+    assert head.tail_attribution() == short.tail_attribution()
+    assert len(long.metrics["voice_to_voice"]) == 30  # the run itself is unchanged
+    with pytest.raises(ConfigError, match=r"turns must be an integer in \[1, 30\]; got 31"):
+        long.first(31)

@@ -134,6 +134,19 @@ class MonteCarloResult:
         """The caller's sentence in ``turn`` (the texts are used in turn, round robin)."""
         return self.texts[turn % len(self.texts)]
 
+    def first(self, turns: int) -> MonteCarloResult:
+        """This run's first ``turns`` turns: the values ``monte_carlo(turns, ...)`` gives with the same seed and
+        settings (the turn seeds do not depend on the run's length, :func:`turn_seeds`), without running them
+        again. ``wall_s`` is 0 (not timed); an ``extract`` name first seen after them stays, all NaN."""
+        turns = int(check_number("turns", turns, 1, self.turns, integer=True))
+
+        def cut(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {name: values[:turns] for name, values in arrays.items()}
+
+        return replace(self, turns=turns, seeds=self.seeds[:turns], metrics=cut(self.metrics),
+                       budget_values=cut(self.budget_values), extra=cut(self.extra), components=cut(self.components),
+                       traces=None if self.traces is None else self.traces[:turns], wall_s=0.0)
+
     def percentiles(self, qs: Sequence[float] = PERCENTILES) -> dict[str, dict[str, float | None]]:
         """``{metric: {"p50": s, "p90": s, ...}}`` over the turns that have the metric (None if none do)."""
         out: dict[str, dict[str, float | None]] = {}
