@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 
@@ -148,6 +149,69 @@ def test_tasks_sleeping_to_the_same_instant_all_wake_then():
         return list(await asyncio.gather(*(sleeper(s) for s in (0.3, 0.1, 0.3, 0.2))))
 
     assert run(main) == [0.3, 0.1, 0.3, 0.2]
+
+
+def _wake_order(sleep_kinds: str, seed: int) -> list[tuple[float, str]]:
+    """Who resumes when, in order: tasks sleeping in many ties (0.1 s steps), some cancelling others mid-sleep.
+    ``sleep_kinds`` picks each task's sleep: "c" ``Clock.sleep``, "a" ``asyncio.sleep`` (a timer that sets a
+    future, whose task then resumes one pass later: the two-step order the clock's one-step alarms keep)."""
+    rng = random.Random(seed)
+    plans = [[rng.choice((1, 2, 3)) / 10 for _ in range(12)] for _ in sleep_kinds]
+    victims = [rng.randrange(len(sleep_kinds)) for _ in sleep_kinds]
+
+    async def main(clock: Clock) -> list[tuple[float, str]]:
+        log: list[tuple[float, str]] = []
+        tasks: list[asyncio.Task] = []
+
+        async def sleeper(k: int) -> None:
+            sleep = clock.sleep if sleep_kinds[k] == "c" else asyncio.sleep
+            try:
+                for step, seconds in enumerate(plans[k]):
+                    await sleep(seconds)
+                    log.append((clock.now(), f"{k} woke"))
+                    if step == 5 and victims[k] != k:
+                        tasks[victims[k]].cancel()
+            except asyncio.CancelledError:
+                log.append((clock.now(), f"{k} cancelled"))
+                raise
+
+        tasks += [asyncio.create_task(sleeper(k)) for k in range(len(sleep_kinds))]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return log
+
+    return run(main)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_one_step_alarms_wake_tasks_in_the_order_of_a_timer_and_a_future(seed):
+    """Clock.sleep resumes its task in the step its timer fires; the order of every wake-up and cancellation
+    is still that of asyncio's timer-then-future sleep, alone and mixed with asyncio.sleep in the same run."""
+    reference = _wake_order("aaaaaa", seed)
+    assert any(what.endswith("cancelled") for _, what in reference)
+    assert _wake_order("cccccc", seed) == reference
+    assert _wake_order("cacaca", seed) == reference
+
+
+def test_a_sleep_cancelled_early_raises_at_once_not_at_its_deadline():
+    async def main(clock: Clock) -> list[tuple[str, float]]:
+        seen = []
+
+        async def sleeper() -> None:
+            try:
+                await clock.sleep(10.0)
+            except asyncio.CancelledError:
+                seen.append(("cancelled", clock.now()))
+                raise
+
+        task = asyncio.create_task(sleeper())
+        await clock.sleep(0.25)
+        task.cancel()
+        task.cancel()  # a second cancel before it resumes changes nothing
+        await asyncio.gather(task, return_exceptions=True)
+        seen.append(("after", clock.now()))
+        return seen
+
+    assert run(main) == [("cancelled", 0.25), ("after", 0.25)]
 
 
 class SchedulerProbe:

@@ -27,7 +27,7 @@ from asyncio.events import _get_running_loop, _set_running_loop
 from asyncio.tasks import _enter_task, _leave_task
 from asyncio.tasks import current_task as _current_task
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
@@ -43,7 +43,6 @@ _DIGITS = 9
 _ANCHOR_SLACK_S = 0.003
 
 _new = object.__new__
-_Future = asyncio.Future
 _copy_context = contextvars.copy_context
 
 # (deadline of this task's last sleep, loop time when it woke from it)
@@ -146,10 +145,24 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
                     continue
                 else:
                     raise DeadlockError(f"every task is waiting and nothing can wake them (virtual t={self._now:g} s)")
+            # An alarm wakes its task in the step it fires. That is the order of a timer setting a future whose
+            # task resumes one pass later when the pass holds nothing but alarms, once the heap is cleaned as that
+            # later pass would have begun; otherwise the alarms wait a pass.
+            waiting, alone = len(ready), True
             while scheduled and scheduled[0]._when <= self._now:
                 handle = heapq.heappop(scheduled)
                 handle._scheduled = False
                 ready.append(handle)
+                alone = alone and type(handle) is _Alarm
+            if len(ready) > waiting:
+                if waiting or not alone:
+                    for i in range(waiting, len(ready)):
+                        if type(ready[i]) is _Alarm:
+                            ready[i] = _defer(ready, ready[i])
+                else:
+                    while scheduled and scheduled[0]._cancelled:
+                        self._timer_cancelled_count -= 1
+                        heapq.heappop(scheduled)._scheduled = False
             for _ in range(len(ready)):
                 handle = ready.popleft()
                 if not handle._cancelled:  # Handle._run, inlined
@@ -165,6 +178,70 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
 def _wake(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class _Fired:
+    """What a fired alarm hands its task's wake-up, as a done future would: its result is None."""
+
+    __slots__ = ()
+    result = staticmethod(itertools.repeat(None).__next__)  # a C callable: no Python frame per wake-up
+
+
+# (a shared tuple: an alarm holding itself in its arguments would be cyclic garbage on every sleep)
+_FIRED = (_Fired(),)
+
+
+class _Alarm(_TimerHandle):
+    """A virtual sleep: a timer that is also the future its task awaits, so one handle wakes the task.
+
+    The task hands it its wake-up (``add_done_callback``), which goes on the loop's timer heap as
+    this timer's callback: when virtual time reaches it, the task resumes in that same step, where
+    a future woken by a timer would take two (the timer sets the result, then the task's wake-up
+    runs). :meth:`VirtualEventLoop._run_once` keeps the order of the two-step version exactly.
+    """
+
+    __slots__ = ("_asyncio_future_blocking", "_woken_by_cancel")
+    _loop: Any  # (Handle's private slots are not in typeshed)
+    _asyncio_future_blocking: bool
+    _woken_by_cancel: bool
+
+    def __await__(self) -> Generator[_Alarm, None, None]:
+        yield self
+
+    def add_done_callback(self, callback: Any, *, context: Any = None) -> None:
+        """The awaiting task's wake-up becomes the timer's callback: the timer goes on the heap."""
+        self._callback, self._args, self._context, self._scheduled = callback, _FIRED, context, True
+        heapq.heappush(self._loop._scheduled, self)
+
+    def cancel(self, msg: Any = None) -> bool:  # type: ignore[override]
+        """Future.cancel, as the task calls it: wake the task now to raise CancelledError; False once fired."""
+        if not self._scheduled or self._woken_by_cancel:
+            return False  # fired already: the wake-up is on its way, and the task raises when it resumes
+        self._woken_by_cancel = True
+        self._loop.call_soon(self._callback, self, context=self._context)
+        return True
+
+    def result(self) -> None:
+        """Asked by the task woken by :meth:`cancel`: the timer stops, and the sleep raises CancelledError."""
+        _TimerHandle.cancel(self)
+        raise asyncio.CancelledError
+
+
+def _alarm(loop: VirtualEventLoop, when: float) -> _Alarm:
+    """An alarm at virtual time ``when`` (on the nanosecond grid), built without a constructor call."""
+    alarm: Any = _new(_Alarm)
+    alarm._loop, alarm._when, alarm._asyncio_future_blocking = loop, round(when, _DIGITS), True
+    alarm._callback, alarm._args, alarm._context, alarm._repr, alarm._source_traceback = None, None, None, None, None
+    alarm._cancelled = alarm._scheduled = alarm._woken_by_cancel = False
+    return alarm
+
+
+def _defer(ready: deque[Any], alarm: _Alarm) -> _Handle:
+    """A handle that puts ``alarm`` back on the ready queue: its task then resumes one pass later."""
+    handle: Any = _new(_Handle)
+    handle._context, handle._loop, handle._callback, handle._args = alarm._context, alarm._loop, ready.append, (alarm,)
+    handle._cancelled, handle._repr, handle._source_traceback = False, None, None
+    return handle
 
 
 class Clock:
@@ -194,13 +271,7 @@ class Clock:
         loop = self._loop
         if self._virtual:  # the common case, inlined: one future woken by one timer
             if seconds > 0:
-                future: asyncio.Future[None] = _Future(loop=loop)
-                timer = loop.call_at(loop._now + seconds, _wake, future)
-                try:
-                    await future
-                except BaseException:
-                    timer.cancel()
-                    raise
+                await _alarm(loop, loop._now + seconds)
             else:
                 await asyncio.sleep(0)
             return
@@ -217,13 +288,7 @@ class Clock:
             if deadline <= loop._now:
                 await asyncio.sleep(0)
                 return
-            future: asyncio.Future[None] = _Future(loop=loop)
-            timer = loop.call_at(deadline, _wake, future)
-            try:
-                await future
-            except BaseException:
-                timer.cancel()
-                raise
+            await _alarm(loop, deadline)
             return
         await self._sleep_to(self._t0 + t)
 
