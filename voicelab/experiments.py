@@ -33,7 +33,7 @@ from .config import StageConfigs, param_info, split_param
 from .context import RunContext
 from .interruptions import BargeIn, interruption_metrics
 from .jupyterlite import in_browser
-from .metrics import METRIC_NAMES, budget_report, turn_metrics
+from .metrics import METRIC_NAMES, budget_values, turn_metrics
 from .pipelines import StreamingPipeline
 from .presets import get_preset
 from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts
@@ -284,10 +284,11 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
             k = first + i
             spoken = [texts[k % len(texts)], texts[(k + 1) % len(texts)]] if second else [texts[k % len(texts)]]
             await pipeline().run(spoken, RunContext(turn_clock, trace, job.stages, seed))
-            for name, value in turn_metrics(trace, 0).items():
+            metrics = turn_metrics(trace, 0)
+            for name, value in metrics.items():
                 metric_rows[name].append(value)
-            for name, verdict in budget_report(trace, 0, job.budgets).items():
-                budget_rows[name].append(verdict.value)
+            for name, value in budget_values(trace, 0, metrics).items():
+                budget_rows[name].append(value)
             for name, value in stage_components(trace, 0).items():
                 component_rows[name].append(value)
             if barge_in is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budgets import LatencyBudgets, budget_names
-from .trace import Trace
+from .trace import Span, Trace
 from .units import EPS, to_ns_grid
 from .vocabulary import MarkName, SpanName
 
@@ -37,10 +37,19 @@ def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
     return rel
 
 
-def _budget_values(trace: Trace, turn: int, metrics: dict[str, float | None]) -> dict[str, float | None]:
-    """The measured value each budget is compared with (see LatencyBudgets' field help)."""
-    chunks = [s.duration for s in trace.spans if s.turn == turn and s.stage == "asr" and s.name == SpanName.CHUNK]
-    synth = [s for s in trace.spans if s.turn == turn and s.stage == "tts" and s.name == SpanName.SYNTHESIZE]
+def budget_values(trace: Trace, turn: int, metrics: dict[str, float | None] | None = None) -> dict[str, float | None]:
+    """The measured value each budget is compared with (see LatencyBudgets' field help); ``metrics``: the turn's
+    :func:`turn_metrics`, when they are at hand already."""
+    if metrics is None:
+        metrics = turn_metrics(trace, turn)
+    chunks: list[float] = []
+    synth: list[Span] = []
+    for s in trace.spans:
+        if s.turn == turn:
+            if s.name == SpanName.CHUNK and s.stage == "asr":
+                chunks.append(s.duration)
+            elif s.name == SpanName.SYNTHESIZE and s.stage == "tts":
+                synth.append(s)
     chars = sum(s.attrs.get("chars", 0) for s in synth)
     tokens = next((m.attrs.get("tokens", 0) for m in trace.marks
                    if m.turn == turn and m.name == MarkName.LLM_COMPLETE), 0)
@@ -82,5 +91,5 @@ class Verdict:
 
 def budget_report(trace: Trace, turn: int, budgets: LatencyBudgets) -> dict[str, Verdict]:
     """Per budget: the measured value, the target, the slack and whether it was met."""
-    values = _budget_values(trace, turn, turn_metrics(trace, turn))
+    values = budget_values(trace, turn)
     return {name: Verdict(name, values[name], getattr(budgets, name)) for name in budget_names()}

@@ -14,9 +14,10 @@ BANK_SECONDS = 8
 _BANK = np.random.default_rng(20240).standard_normal(BANK_SECONDS * SAMPLE_RATE).astype(np.float32)
 
 
-def noise(n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` samples of unit Gaussian noise starting at a random offset of the bank (a fresh array)."""
+def noise(n: int, rng: np.random.Generator, scale: float | np.ndarray = 1.0) -> np.ndarray:
+    """``n`` samples of unit Gaussian noise starting at a random offset of the bank, times ``scale`` (a number, or
+    one per sample): a fresh array."""
     if n > len(_BANK):
-        return np.resize(np.roll(_BANK, -int(rng.integers(len(_BANK)))), n)
+        return np.resize(np.roll(_BANK, -int(rng.integers(len(_BANK)))), n) * scale
     start = int(rng.integers(len(_BANK) - n + 1))
-    return _BANK[start:start + n].copy()
+    return _BANK[start:start + n] * scale

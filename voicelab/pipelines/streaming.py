@@ -269,7 +269,7 @@ class Conversation:
                 hi = min(chunk, round((burst[1] - t0) * rate) - a)
                 if hi > lo:
                     samples = samples.copy()
-                    samples[lo:hi] = noise(hi - lo, rng) * SPEECH_LEVEL
+                    samples[lo:hi] = noise(hi - lo, rng, SPEECH_LEVEL)
                     known = None  # the VAD measures the burst
             await self.mic.put(AudioFrame(samples, rate, k * chunk_s, turn, known))
             k += 1

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,21 +44,24 @@ class Utterance:
         A binary search over the word ends and a slice of the joined text, so a long
         utterance asked at every chunk costs linear time, not quadratic.
         """
-        ends, offsets, joined = self._prefixes
+        ends, offsets, joined = _prefixes(self.word_ends)
         if offsets is None:  # word ends out of order (a recording's alignment): the plain filter
             return " ".join(word for word, end in self.word_ends if end <= t + EPS)
         return joined[:offsets[bisect_right(ends, t + EPS)]]
 
-    @cached_property
-    def _prefixes(self) -> tuple[list[float], list[int] | None, str]:
-        ends = [end for _, end in self.word_ends]
-        joined = " ".join(word for word, _ in self.word_ends)
-        if any(b < a for a, b in zip(ends, ends[1:], strict=False)):
-            return ends, None, joined
-        offsets = [0]
-        for k, (word, _) in enumerate(self.word_ends):
-            offsets.append(offsets[-1] + len(word) + (1 if k else 0))
-        return ends, offsets, joined
+
+# Worked out once per script: a Monte Carlo speaks the same few texts (the same word ends) thousands of times.
+@lru_cache(maxsize=256)
+def _prefixes(word_ends: tuple[tuple[str, float], ...]) -> tuple[list[float], list[int] | None, str]:
+    """The word ends, where each prefix of the joined words ends (None if the ends are out of order), the words."""
+    ends = [end for _, end in word_ends]
+    joined = " ".join(word for word, _ in word_ends)
+    if any(b < a for a, b in zip(ends, ends[1:], strict=False)):
+        return ends, None, joined
+    offsets = [0]
+    for k, (word, _) in enumerate(word_ends):
+        offsets.append(offsets[-1] + len(word) + (1 if k else 0))
+    return ends, offsets, joined
 
 
 class CallerEngine(ABC):
@@ -92,7 +95,7 @@ class SimulatedCaller(CallerEngine):
 
     def _render(self, segments: Sequence[tuple[float, float, bool]], rng: np.random.Generator) -> np.ndarray:
         levels = _levels(tuple(segments), self.sample_rate)
-        return noise(len(levels), rng) * levels
+        return noise(len(levels), rng, levels)
 
 
 # A Monte Carlo speaks the same few texts thousands of times: the script of a text (when each word is
@@ -130,7 +133,7 @@ def _levels(segments: tuple[tuple[float, float, bool], ...], sample_rate: int) -
 
 def silence(n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` samples of room noise."""
-    return noise(n, rng) * SILENCE_LEVEL
+    return noise(n, rng, SILENCE_LEVEL)
 
 
 class ChunkLevels:

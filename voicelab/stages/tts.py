@@ -46,7 +46,7 @@ class SimulatedTTS(TtsEngine):
             n = min(chunk, total - a)
             if a:
                 await ctx.clock.sleep(ctx.duration("tts", config.rtf * n / self.sample_rate))
-            yield noise(n, rng) * SPEECH_LEVEL
+            yield noise(n, rng, SPEECH_LEVEL)
 
 
 def clause_ready(buffer: str, max_chars: int) -> bool:
