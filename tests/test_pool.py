@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from voicelab import pool
-from voicelab.experiments import monte_carlo, sweep
+from voicelab.experiments import _chunks, monte_carlo, speculation_tradeoff, sweep
 from voicelab.interruptions import BargeIn
 from voicelab.pipelines import StreamingPipeline
 from voicelab.stages.speculative import Speculation, speculation_metrics
@@ -48,6 +48,28 @@ def test_the_values_do_not_depend_on_the_number_of_processes(options):
 def test_a_sweep_over_processes_gives_the_in_process_points():
     assert (sweep("asr.rtf", [0.2, 1.2], 60, progress=False, workers=2).as_dict()
             == sweep("asr.rtf", [0.2, 1.2], 60, progress=False, workers=1).as_dict())
+
+
+def test_a_sweep_and_a_speculation_tradeoff_share_all_their_turns_in_one_go(monkeypatch):
+    jobs: list[int] = []
+    real = pool.run_chunks
+    monkeypatch.setattr(pool, "run_chunks", lambda *args, **kw: jobs.append(len(args[2])) or real(*args, **kw))
+    sweep("asr.rtf", [0.2, 0.6, 1.2], 40, progress=False, workers=2)
+    two = speculation_tradeoff([0.1, 0.3], 30, workers=2)
+    assert len(jobs) == 2 and all(count > 3 for count in jobs)  # one job each, cut into chunks
+    assert vars(two) == vars(speculation_tradeoff([0.1, 0.3], 30, workers=1))
+
+
+@pytest.mark.parametrize(("sizes", "workers"), [([1000], 2), ([150] * 5, 2), ([7, 300, 2], 3), ([5000], 1)])
+def test_chunks_cover_every_turn_once_in_order_and_shrink_toward_the_end(sizes, workers):
+    chunks = _chunks(sizes, workers)
+    for run, size in enumerate(sizes):
+        mine = [(first, count) for index, first, count in chunks if index == run]
+        assert [first for first, _ in mine] == list(np.cumsum([0] + [count for _, count in mine[:-1]]))
+        assert sum(count for _, count in mine) == size
+    counts = [count for _, _, count in chunks]
+    assert max(counts) <= 2_000 and counts[0] >= counts[-1]
+    assert len(chunks) > 2 * workers or sum(sizes) < 40 * workers  # enough chunks for the workers to even out
 
 
 @pytest.mark.parametrize("bad", [0, 65, 1.5, "2", True, -1])

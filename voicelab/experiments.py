@@ -198,9 +198,14 @@ class _NoBar:
 Progress = bool | None | Callable[[int], object]
 
 
-def _progress(turns: int, progress: Progress) -> Any:
+def _progress(turns: int, progress: Progress, desc: str) -> Any:
     show = turns >= PROGRESS_MIN_TURNS if progress is None else progress is True
-    return tqdm(total=turns, unit="turn", desc="Monte Carlo", leave=False) if show else _NoBar()
+    return tqdm(total=turns, unit="turn", desc=desc, leave=False) if show else _NoBar()
+
+
+def _check_progress(progress: Any) -> None:
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise ConfigError(f"progress must be True, False, None or a function of the turns done; got {progress!r}")
 
 
 def default_workers(turns: int) -> int:
@@ -327,16 +332,42 @@ def _join(parts: list[_Rows]) -> _Rows:
                  traces=[trace for part in parts for trace in part.traces])
 
 
-def _chunks(seeds: np.ndarray, workers: int) -> list[tuple[int, np.ndarray]]:
-    """Consecutive chunks of turns for ``workers`` processes (a few each, so a slow one does not hold the rest)."""
-    size = min(max(-(-len(seeds) // (4 * workers)), 25), 2_000)
-    return [(first, seeds[first:first + size]) for first in range(0, len(seeds), size)]
+_CHUNK_TURNS = (10, 2_000)  # the fewest and the most turns in one chunk of work for a worker process
 
 
-def _run_all(job: _Job, seeds: np.ndarray, workers: int, progress: Progress) -> _Rows:
-    """Every turn, in-process or over ``workers`` processes (the same values either way), showing progress."""
-    data = pool.payload(job) if workers > 1 and not job.keep_traces and pool.available() else None
-    with _progress(len(seeds), progress) as bar:
+def _chunks(sizes: Sequence[int], workers: int) -> list[tuple[int, int, int]]:
+    """Chunks ``(run, first, count)`` of consecutive turns over runs of ``sizes`` turns, in order, for ``workers``
+    processes. Each takes about half a worker's share of the turns left, so the chunks shrink toward the end and
+    the workers finish close together (the values do not depend on the chunks)."""
+    fewest, most = _CHUNK_TURNS
+    left = sum(sizes)
+    chunks: list[tuple[int, int, int]] = []
+    for run_index, size in enumerate(sizes):
+        first = 0
+        while first < size:
+            count = min(size - first, most, max(fewest, -(-left // (2 * workers))))
+            if size - first - count < fewest:  # no sliver left over
+                count = min(size - first, most)
+            chunks.append((run_index, first, count))
+            first += count
+            left -= count
+    return chunks
+
+
+def _run_chunk(jobs: list[_Job], chunk: tuple[int, int, np.ndarray], report: Callable[[int], None]) -> _Rows:
+    """A worker's chunk: turns ``first``, ``first + 1``, ... of run ``index`` (``chunk = (index, first, seeds)``)."""
+    index, first, seeds = chunk
+    return _run_turns(jobs[index], (first, seeds), report)
+
+
+def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Progress, desc: str) -> list[_Rows]:
+    """Every turn of every run ``(job, seeds)``, in-process or in one go over ``workers`` processes (the same
+    values either way), showing progress over them all."""
+    jobs = [job for job, _ in runs]
+    sizes = [len(seeds) for _, seeds in runs]
+    can_share = workers > 1 and not any(job.keep_traces for job in jobs) and pool.available()
+    data = pool.payload(jobs) if can_share else None
+    with _progress(sum(sizes), progress, desc) as bar:
 
         def report(done: int) -> None:
             bar.update(done - bar.n)
@@ -344,8 +375,74 @@ def _run_all(job: _Job, seeds: np.ndarray, workers: int, progress: Progress) -> 
                 progress(done)
 
         if data is None:
-            return _run_turns(job, (0, seeds), report)
-        return _join(pool.run_chunks(_run_turns, data, _chunks(seeds, workers), workers, report))
+            rows: list[_Rows] = []
+            for job, seeds in runs:
+
+                def step(done: int, before: int = sum(sizes[:len(rows)])) -> None:
+                    report(before + done)
+
+                rows.append(_run_turns(job, (0, seeds), step))
+            return rows
+        chunks = _chunks(sizes, workers)
+        parts = pool.run_chunks(_run_chunk, data, [(index, first, runs[index][1][first:first + count])
+                                                   for index, first, count in chunks], workers, report)
+        return [_join([part for (index, _, _), part in zip(chunks, parts, strict=True) if index == run])
+                for run in range(len(runs))]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A checked Monte Carlo run: what its turns share, their seeds, and what its result names."""
+
+    job: _Job
+    seeds: np.ndarray
+    seed: int
+    preset: str
+
+
+def _plan(turns: int, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
+          stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None, jitter: float | None = None,
+          tail: str | None = None, pipeline: Callable[[], Pipeline] = StreamingPipeline,
+          extract: Extractor | None = None, keep_traces: bool = False, barge_in: BargeIn | None = None) -> _Plan:
+    """The arguments of :func:`monte_carlo` checked (ConfigError) and turned into a run to make."""
+    check_run_options(budgets, stages)
+    for name, function in (("pipeline", pipeline), ("extract", extract)):
+        if function is not None and not callable(function):
+            raise ConfigError(f"{name} must be a function (or class) to call; got {function!r}")
+    chosen = get_preset(preset)
+    turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
+    seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))
+    texts = check_texts(chosen.inputs if texts is None else texts)
+    stages = chosen.stages if stages is None else stages
+    budgets = chosen.budgets if budgets is None else budgets
+    if jitter is not None:
+        lo, hi = param_info("asr.jitter")["range"]
+        jitter = check_number("jitter", jitter, lo, hi, unit="x (p95 / median)")
+    if jitter is not None or not has_jitter(stages):
+        stages = stages.with_jitter(DEFAULT_JITTER if jitter is None else jitter, tail)
+    elif tail is not None:
+        stages = replace(stages, tail=tail)  # validated like any StageConfigs
+    if barge_in is not None:
+        if not isinstance(barge_in, BargeIn):
+            raise ConfigError(f"barge_in must be a BargeIn; got {barge_in!r}")
+        pipeline = partial(StreamingPipeline, barge_in=barge_in)
+    job = _Job(texts, stages, budgets, pipeline, extract, barge_in, keep_traces)
+    return _Plan(job, turn_seeds(seed, turns), seed, chosen.name)
+
+
+def _monte_carlos(plans: Sequence[_Plan], workers: int, progress: Progress, desc: str) -> list[MonteCarloResult]:
+    """Every plan's turns in one go (:func:`_run_all`); each result's ``wall_s`` is its share, by turns, of the
+    time they took together."""
+    started = time.perf_counter()
+    rows = _run_all([(plan.job, plan.seeds) for plan in plans], workers, progress, desc)
+    wall = time.perf_counter() - started
+    total = sum(len(plan.seeds) for plan in plans)
+    return [MonteCarloResult(
+        turns=len(plan.seeds), seed=plan.seed, preset=plan.preset, texts=plan.job.texts, stages=plan.job.stages,
+        budgets=plan.job.budgets, seeds=plan.seeds, metrics=part.metrics, budget_values=part.budget_values,
+        extra=part.extra, traces=part.traces if plan.job.keep_traces else None,
+        wall_s=wall * len(plan.seeds) / total, components=part.components,
+    ) for plan, part in zip(plans, rows, strict=True)]
 
 
 def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
@@ -372,40 +469,12 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     stays in this process when they cannot help: in the browser, with ``keep_traces``, or when ``pipeline``
     or ``extract`` cannot be sent to another process (a lambda, a closure, a class defined in a notebook).
     """
-    check_run_options(budgets, stages)
-    for name, function in (("pipeline", pipeline), ("extract", extract)):
-        if function is not None and not callable(function):
-            raise ConfigError(f"{name} must be a function (or class) to call; got {function!r}")
-    if progress is not None and not isinstance(progress, bool) and not callable(progress):
-        raise ConfigError(f"progress must be True, False, None or a function of the turns done; got {progress!r}")
+    _check_progress(progress)
     workers = check_workers(workers)
-    chosen = get_preset(preset)
-    turns = int(check_number("turns", turns, 1, MAX_TURNS, integer=True))
-    seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))
-    texts = check_texts(chosen.inputs if texts is None else texts)
-    stages = chosen.stages if stages is None else stages
-    budgets = chosen.budgets if budgets is None else budgets
-    if jitter is not None:
-        lo, hi = param_info("asr.jitter")["range"]
-        jitter = check_number("jitter", jitter, lo, hi, unit="x (p95 / median)")
-    if jitter is not None or not has_jitter(stages):
-        stages = stages.with_jitter(DEFAULT_JITTER if jitter is None else jitter, tail)
-    elif tail is not None:
-        stages = replace(stages, tail=tail)  # validated like any StageConfigs
-    seeds = turn_seeds(seed, turns)
-    if barge_in is not None:
-        if not isinstance(barge_in, BargeIn):
-            raise ConfigError(f"barge_in must be a BargeIn; got {barge_in!r}")
-        pipeline = partial(StreamingPipeline, barge_in=barge_in)
-    job = _Job(texts, stages, budgets, pipeline, extract, barge_in, keep_traces)
-    started = time.perf_counter()
-    rows = _run_all(job, seeds, default_workers(turns) if workers is None else workers, progress)
-    wall = time.perf_counter() - started
-    return MonteCarloResult(
-        turns=turns, seed=seed, preset=chosen.name, texts=texts, stages=stages, budgets=budgets, seeds=seeds,
-        metrics=rows.metrics, budget_values=rows.budget_values, extra=rows.extra,
-        traces=rows.traces if keep_traces else None, wall_s=wall, components=rows.components,
-    )
+    plan = _plan(turns, seed=seed, preset=preset, texts=texts, stages=stages, budgets=budgets, jitter=jitter,
+                 tail=tail, pipeline=pipeline, extract=extract, keep_traces=keep_traces, barge_in=barge_in)
+    count = len(plan.seeds)
+    return _monte_carlos([plan], default_workers(count) if workers is None else workers, progress, "Monte Carlo")[0]
 
 
 @dataclass(frozen=True)
@@ -498,7 +567,8 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
 
     Every value is validated before anything runs. ``options`` go to :func:`monte_carlo`
     (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds. ``workers`` as in
-    :func:`monte_carlo`, by default every core once all the values' turns together reach :data:`POOL_MIN_TURNS`.
+    :func:`monte_carlo`, by default every core once all the values' turns together reach :data:`POOL_MIN_TURNS`;
+    the workers share every value's turns in one go. ``progress`` as in :func:`monte_carlo`, over all the turns.
     """
     workers = check_workers(options.pop("workers", None))
     split_param(param)
@@ -510,12 +580,12 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     variants = [base.with_params({param: v}) for v in values]
     turns = int(check_number("turns", turns, 1, MAX_TURNS // len(values), integer=True,
                              unit=f"per value ({MAX_TURNS} in all)"))
-    show = len(values) * turns >= PROGRESS_MIN_TURNS if progress is None else progress
+    _check_progress(progress)
+    plans = [_plan(turns, preset=preset, stages=variant, **options) for variant in variants]
     workers = default_workers(len(values) * turns) if workers is None else workers
     p50: list[float | None] = []
     p95: list[float | None] = []
-    for variant in tqdm(variants, desc=f"sweep {param}", unit="value", leave=False) if show else variants:
-        result = monte_carlo(turns, preset=preset, stages=variant, progress=False, workers=workers, **options)
+    for result in _monte_carlos(plans, workers, progress, f"sweep {param}"):
         pct = result.percentiles((50, 95))[metric]
         p50.append(pct["p50"])
         p95.append(pct["p95"])
@@ -584,23 +654,25 @@ def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset:
     """Monte Carlo with the LLM speculating on partials stable for each ``stable_s``, against none (same seeds).
 
     ``workers`` as in :func:`monte_carlo`, by default every core once all the runs' turns reach
-    :data:`POOL_MIN_TURNS`."""
+    :data:`POOL_MIN_TURNS`; the workers share every run's turns in one go. ``progress`` as in :func:`monte_carlo`,
+    over all the turns."""
     from .stages.speculative import Speculation, speculation_metrics
 
     workers = check_workers(options.pop("workers", None))
+    progress = options.pop("progress", None)
+    _check_progress(progress)
     settings = [Speculation(s) for s in stable_s]
     if not settings:
         raise ConfigError("stable_s: give at least one value")
-    if workers is None and isinstance(turns, int):
-        workers = default_workers(turns * (len(settings) + 1))
-    options["workers"] = workers
-    base = monte_carlo(turns, preset=preset, stages=stages, seed=seed, progress=False, **options)
+    plans = [_plan(turns, preset=preset, stages=stages, seed=seed, **options)]
+    plans += [_plan(turns, preset=preset, stages=stages, seed=seed, extract=speculation_metrics,
+                    pipeline=partial(StreamingPipeline, speculation=setting), **options) for setting in settings]
+    count = len(plans) * len(plans[0].seeds)
+    base, *runs = _monte_carlos(plans, default_workers(count) if workers is None else workers, progress,
+                                "speculation")
     baseline = float(np.median(base.metrics["voice_to_voice"]))
     saved, discards, used = [], [], []
-    for setting in settings:
-        result = monte_carlo(turns, preset=preset, stages=stages, seed=seed, progress=False,
-                             extract=speculation_metrics, pipeline=partial(StreamingPipeline, speculation=setting),
-                             **options)
+    for result in runs:
         saved.append(to_ns_grid(baseline - float(np.median(result.metrics["voice_to_voice"]))))
         started = float(np.nansum(result.extra["speculations"]))
         discards.append(to_ns_grid(float(np.nansum(result.extra["discarded"])) / started) if started else 0.0)
