@@ -396,6 +396,28 @@ def test_tail_dashboard_remembers_settings_it_has_seen():
     assert d.computed == 2 and d.png == first  # from the cache, not recomputed
 
 
+def test_tail_dashboard_draws_the_notebook_chart_pixel_for_pixel_on_every_move():
+    """The dashboard's reused figure (layout kept per size, legend pasted from a bitmap) gives the same pixels as
+    a new tail_chart saved at that size, move after move, size after size, also where a long title or a narrow
+    box makes it lay the chart out again."""
+    from voicelab.dashboards.tail_canvas import TailCanvas
+
+    def pixels(png: bytes) -> bytes:
+        return Image.open(io.BytesIO(png)).convert("RGB").tobytes()
+
+    attributions = [vl.experiments.monte_carlo(60, seed=seed, jitter=jitter, tail=tail, progress=False,
+                                               workers=1).tail_attribution()
+                    for seed, jitter, tail in [(0, 1.5, "lognormal"), (1, 3.0, "pareto"), (2, 1.2, "lognormal")]]
+    canvas = TailCanvas()
+    for size, dpr, px_per_inch in [((900, 310), 1.0, 100.0), ((1400, 420), 2.0, 120.0), ((560, 260), 1.0, 112.0),
+                                   ((900, 310), 1.5, 100.0)]:
+        for attribution in attributions:
+            fig = vl.plots.tail_chart(attribution, figsize=(size[0] / px_per_inch, size[1] / px_per_inch))
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=px_per_inch * dpr)
+            assert pixels(canvas.render(attribution, size, dpr, px_per_inch)) == pixels(out.getvalue()), size
+
+
 def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
     d = widgets.tail_dashboard(turns=100)
     import threading

@@ -10,7 +10,6 @@ the turns are shared by worker processes over every core (:mod:`voicelab.pool`, 
 from __future__ import annotations
 
 import html
-import io
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -24,12 +23,12 @@ from ..config import param_info
 from ..experiments import COMPONENT_LABELS, monte_carlo
 from ..presets import get_preset
 from ..validation import ConfigError
-from ..viz import tail_chart
 from ..viz.style import PX_PER_INCH
 from .chart_view import ChartView
 from .controls import JITTER, TURNS, Control, jitter_control, stage_control, turns_control
 from .dashboard import LiveView
 from .rows import Row
+from .tail_canvas import TailCanvas
 
 TAILS = ("lognormal", "pareto")
 _DEFAULT_SIZE = (900, 310)  # CSS px of the chart before the page reports its box (and of the static PNG)
@@ -47,13 +46,6 @@ class _Outcome:
     rows: list[Row]
     headline: str
     attribution: Any
-
-
-def _png(attribution: Any, size: tuple[int, int], dpr: float, px_per_inch: float = PX_PER_INCH) -> bytes:
-    figure = tail_chart(attribution, figsize=(size[0] / px_per_inch, size[1] / px_per_inch))
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=px_per_inch * dpr, metadata={"Software": None})
-    return out.getvalue()
 
 
 class TailDashboard(LiveView):
@@ -82,6 +74,7 @@ class TailDashboard(LiveView):
         self._generation = 0
         self._lock = threading.RLock()
         self.chart = ChartView(alt="tail attribution chart")
+        self._canvas = TailCanvas()
         self.headline = w.HTML()
         self.headline.add_class("vl-headline")
         self.table = w.HTML()
@@ -207,8 +200,8 @@ class TailDashboard(LiveView):
         w_px, h_px = self.chart.box
         live = w_px >= 50 and h_px >= 50
         size = (w_px, h_px) if live else _DEFAULT_SIZE
-        self.png = _png(self._outcome.attribution, size, self.chart.dpr,
-                        self.chart.px_per_inch() if live else PX_PER_INCH)
+        self.png = self._canvas.render(self._outcome.attribution, size, self.chart.dpr,
+                                       self.chart.px_per_inch() if live else PX_PER_INCH)
         self.chart.size = list(size)
         self.chart.png = self.png
 

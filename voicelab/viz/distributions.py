@@ -6,7 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend as MplLegend
+from matplotlib.patches import Patch
 
 from .. import palette
 from ..budgets import LatencyBudgets
@@ -81,15 +84,21 @@ def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> 
     """
     fig = figure(*(figsize or (FIGURE_WIDTH, 3.1)))
     ax = fig.add_subplot()
+    draw_tail(ax, attribution)
+    tail_legend(ax)
+    return fig
+
+
+def draw_tail(ax: Axes, attribution: Any) -> None:
+    """:func:`tail_chart`'s bars, excess labels, axes and title on ``ax`` (the tail dashboard redraws them on one
+    reused figure); the legend is :func:`tail_legend`, the same for every attribution."""
     rows = [("median turn", attribution.median),
             (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]
     for y, (_, parts) in enumerate(rows):
         left = 0.0
         for k, name in enumerate(COMPONENTS):
             width = parts[name]
-            color = palette.stage_color(_COMPONENT_STAGES[name])
-            ax.barh(y, width, left=left, height=0.55, color=color, alpha=0.55 if k % 2 else 0.9, edgecolor="white",
-                    label=COMPONENT_LABELS[name] if y == 0 else None, gid=f"part:{y}:{name}")
+            ax.barh(y, width, left=left, height=0.55, gid=f"part:{y}:{name}", **_part_style(k, name))
             excess = attribution.excess[name]
             if y == 1 and excess >= 0.01 and width > 0.06:
                 ax.text(left + width / 2, y, f"+{excess * 1000:.0f} ms", ha="center", va="center",
@@ -104,7 +113,19 @@ def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> 
     ax.tick_params(labelsize=FONT_SIZE)
     ax.grid(axis="x", **palette.GRID_STYLE)
     ax.set_axisbelow(True)
-    ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=2)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return fig
+
+
+def _part_style(k: int, name: str) -> dict[str, Any]:
+    """How the ``k``-th component's segment looks (alternate segments lighter, so neighbours of one stage's colour
+    stay apart)."""
+    return {"facecolor": palette.stage_color(_COMPONENT_STAGES[name]), "alpha": 0.55 if k % 2 else 0.9,
+            "edgecolor": "white"}
+
+
+def tail_legend(ax: Axes) -> MplLegend:
+    """The components' legend under :func:`draw_tail`'s axes, two columns."""
+    handles = [Patch(label=COMPONENT_LABELS[name], **_part_style(k, name)) for k, name in enumerate(COMPONENTS)]
+    return ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",
+                     bbox_to_anchor=(0.5, -0.28), ncols=2)
