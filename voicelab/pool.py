@@ -36,9 +36,11 @@ from .jupyterlite import in_browser
 MAX_WORKERS = 64
 _STOP_GRACE_S = 2.0  # a worker that has not stopped this long after being told is terminated
 _POLL_S = 0.05  # how often the caller relays progress (and lets its callback cancel) while it waits
+_PROGRESS_S = 0.025  # how often a worker reports its progress (it checks for "stop" at every report)
 
 # A chunk function: ``function(payload, args, report)`` returns the chunk's result; it calls ``report(done)``
-# every few items, which may raise to stop it.
+# every few items, which may raise to stop it (the worker passes it on every few hundredths of a second, and
+# the last count with the result).
 ChunkFunction = Callable[[Any, Any, Callable[[int], None]], Any]
 
 
@@ -70,6 +72,23 @@ def payload(value: Any) -> bytes | None:
     return None if b"__main__" in data else data
 
 
+class _Reporter:
+    """A chunk's ``report(done)`` in a worker: passes the count on every ``_PROGRESS_S`` (not at every call: each
+    message wakes the caller, which shares the cores with the workers) and stops the chunk when told to."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn, self.done, self.sent = conn, 0, time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        self.done = done
+        if time.monotonic() - self.sent >= _PROGRESS_S:
+            self.conn.send(("progress", done))
+            self.sent = time.monotonic()
+        if self.conn.poll():
+            self.conn.recv()  # the only message a busy worker gets is "stop"
+            raise _Stop
+
+
 def _serve(conn: Connection) -> None:
     """A worker: run chunks until the caller says None or goes away."""
     cached: tuple[bytes, Any] = (b"", None)
@@ -85,12 +104,7 @@ def _serve(conn: Connection) -> None:
             if data != cached[0]:
                 cached = (data, pickle.loads(data))
 
-            def report(done: int) -> None:
-                conn.send(("progress", done))
-                if conn.poll():
-                    conn.recv()  # the only message a busy worker gets is "stop"
-                    raise _Stop
-
+            report = _Reporter(conn)
             started = time.process_time()
             try:
                 result = function(cached[1], args, report)
@@ -100,7 +114,7 @@ def _serve(conn: Connection) -> None:
             except Exception as exc:
                 conn.send(("error", exc if payload(exc) is not None else RuntimeError(repr(exc))))
                 continue
-            conn.send(("done", result, time.process_time() - started))
+            conn.send(("done", result, time.process_time() - started, report.done))
     except (EOFError, OSError, KeyboardInterrupt):
         return  # the caller went away: leave quietly
 
@@ -233,7 +247,7 @@ def run_chunks(function: ChunkFunction, data: bytes, chunks: Sequence[Any], work
                     if message[0] == "error":
                         error: BaseException = message[1]
                         raise error
-                    results[index] = message[1]
+                    results[index], done[index] = message[1], message[3]
                     cpu_s += message[2]
                     if todo:
                         give(worker)
