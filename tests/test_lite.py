@@ -87,9 +87,15 @@ def expected_files() -> list[str]:
     return [p.name for p in lite.notebooks()]
 
 
+def site_root() -> list[str]:
+    """The site's file list: the notebooks and their notes, the contents page, the voicelab source they link to."""
+    return [*expected_files(), lite.SITE_CONTENTS, "voicelab"]
+
+
 def test_the_site_holds_the_browser_notebooks(site: Path) -> None:
     contents = json.loads((site / "api" / "contents" / "all.json").read_text())["content"]
-    assert sorted(entry["name"] for entry in contents) == sorted(expected_files())
+    assert sorted(entry["name"] for entry in contents) == sorted(site_root())
+    assert (site / "files" / "voicelab" / "clock.py").is_file()
     assert not [n for n in expected_files() if n.startswith("08_")], "08 (real speech) cannot run in the browser"
 
 
@@ -108,16 +114,27 @@ def test_each_notebook_installs_voicelab_before_its_first_code_cell(site: Path) 
 
 
 def without_navigation(cell: dict) -> dict:
-    """The cell with its nav bar and "Next →" line cut out (the site regenerates those)."""
+    """The cell with its nav bar and "Next →" line cut out (the site regenerates those), and links as on the desktop:
+    the site's CONTENTS.md and voicelab/ copies are README.md#contents and ../voicelab/ in the committed notebooks."""
+    def desktop(text: str) -> str:
+        return text.replace("](CONTENTS.md)", "](../README.md#contents)").replace("](voicelab/", "](../voicelab/")
+
+    def output(out: dict) -> dict:
+        if "text/markdown" not in out.get("data", {}):
+            return out
+        return {**out, "data": {**out["data"], "text/markdown": [desktop(x) for x in out["data"]["text/markdown"]]}}
+
+    outputs = [output(out) for out in cell.get("outputs", [])]
     if cell["cell_type"] != "markdown":
-        return cell
-    text = re.sub(r"<!-- nav:start -->.*?<!-- nav:end -->|^\*\*Next →\*\*.*$", "", "".join(cell["source"]),
+        return {**cell, "outputs": outputs}
+    text = re.sub(r"<!-- nav:start -->.*?<!-- nav:end -->|^\*\*Next →\*\*.*$", "", desktop("".join(cell["source"])),
                   flags=re.DOTALL | re.MULTILINE)
     return {**cell, "source": text.split()}
 
 
 def test_the_site_notebooks_link_only_to_each_other(tmp_path: Path) -> None:
-    """Nav bars and "Next →" lines skip what is not on the site: 07 → 09 (not 08), nothing after 10, no README."""
+    """Nav bars and "Next →" lines skip what is not on the site: 07 → 09 (not 08), nothing after 10; Contents is the
+    site's CONTENTS.md, and every local link (prose and source excerpts) opens a file on the site."""
     staged = lite.stage_notebooks(tmp_path)
     names = {p.name for p in staged}
     for path in staged:
@@ -128,7 +145,16 @@ def test_the_site_notebooks_link_only_to_each_other(tmp_path: Path) -> None:
         targets = set(re.findall(r"\]\(([^)#:]+\.ipynb)(?:#[^)]*)?\)", text))
         assert targets <= names, f"{path.name} links to {sorted(targets - names)}, not on the site"
         bars = re.findall(r"<!-- nav:start -->.*?<!-- nav:end -->", text, flags=re.DOTALL)
-        assert len(bars) == 2 and not [b for b in bars if "README" in b], path.name
+        assert len(bars) == 2 and all("[Contents](CONTENTS.md)" in b for b in bars), path.name
+        shown = "".join("".join(out["data"]["text/markdown"]) for c in cells for out in c.get("outputs", [])
+                        if "text/markdown" in out.get("data", {}))
+        local = {link.split("#")[0] for link in re.findall(r"\]\(([^)]+)\)", text + shown)
+                 if not link.startswith(("http://", "https://", "#"))}
+        assert all((tmp_path / link).is_file() for link in local), \
+            f"{path.name} links to {sorted(link for link in local if not (tmp_path / link).is_file())}, not on the site"
+    assert (tmp_path / "voicelab" / "clock.py").read_text() == (ROOT / "voicelab" / "clock.py").read_text()
+    assert "[Welcome](00_welcome.ipynb)" in (tmp_path / lite.SITE_CONTENTS).read_text()
+    assert "08_" not in (tmp_path / lite.SITE_CONTENTS).read_text()
     seven = "".join(json.loads((tmp_path / "07_budget_dashboard.ipynb").read_text())["cells"][0]["source"])
     assert "[09 · Tail latency →](09_tail_latency.ipynb)" in seven and "08_" not in seven
     last = json.loads((tmp_path / "10_interruptions.ipynb").read_text())["cells"][-1]
@@ -197,8 +223,8 @@ def test_chromium_sees_jupyterlab_and_the_notebooks(page: Any, served: str) -> N
         listing = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
         listing.first.wait_for(timeout=60_000)
         page.wait_for_function(f"() => document.querySelectorAll('.jp-DirListing-item').length >= "
-                               f"{len(expected_files())}", timeout=30_000)
-        assert sorted(listing.all_inner_texts()) == sorted(expected_files())
+                               f"{len(site_root())}", timeout=30_000)
+        assert sorted(listing.all_inner_texts()) == sorted(site_root())
         page.locator(".jp-LauncherCard", has_text="Python (Pyodide)").first.wait_for(timeout=30_000)
         assert any("/extensions/@jupyter-widgets/jupyterlab-manager/static/remoteEntry" in u for u in requests)
         assert not failed, f"requests that failed: {failed}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,8 @@ OUTPUT = ROOT / "build" / "lite"
 LITE_NOTEBOOKS = ("00", "01", "02", "03", "04", "05", "06", "07", "09", "10")
 # The Pyodide kernel and the ipywidgets frontend; nothing else installed beside JupyterLab (e.g. Voila's preview).
 LAB_EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
+SITE_CONTENTS = "CONTENTS.md"  # the site's contents table (README.md, with the desktop one, is not on the site)
+_SOURCE_LINK = re.compile(r"\]\(\.\./(voicelab/[\w/]+\.py)\)")
 
 
 def _nav() -> Any:
@@ -64,8 +67,9 @@ def stage_notebooks(dest: Path) -> list[Path]:
     """Copies of ``notebooks()`` in ``dest``, each notebook with ``INSTALL_CELL`` before its first code cell.
 
     Their nav bars and "Next →" lines go from one site notebook to the next (07 → 09, skipping 08; none after 10),
-    without the Contents link to README.md, which is not on the site. The committed notebooks stay as they are:
-    on a desktop kernel voicelab is installed already.
+    and Contents is the site's own ``CONTENTS.md`` (README.md is not on the site). Links to voicelab's source
+    (``../voicelab/clock.py``) open the copy staged beside the notebooks (``voicelab/clock.py``), so every link
+    stays on the site. The committed notebooks stay as they are: on a desktop kernel voicelab is installed already.
     """
     nav = _nav()
     dest.mkdir(parents=True, exist_ok=True)
@@ -77,16 +81,38 @@ def stage_notebooks(dest: Path) -> list[Path]:
         if source.suffix == ".ipynb":
             notebook = json.loads(source.read_text(encoding="utf-8"))
             i = next(k for k, entry in enumerate(entries) if entry.path == source)
-            nav.set_navigation(notebook, nav.nav_bar(entries, i, contents=None), nav.next_line(entries, i),
+            nav.set_navigation(notebook, nav.nav_bar(entries, i, contents=SITE_CONTENTS), nav.next_line(entries, i),
                                drop_next=True)
+            for cell in notebook["cells"]:  # prose, and the source excerpts' links (show_source's outputs)
+                for lines in [cell["source"]] + [out["data"]["text/markdown"] for out in cell.get("outputs", [])
+                                                 if "text/markdown" in out.get("data", {})]:
+                    lines[:] = [_on_site(line, dest, nav.CONTENTS_LINK) for line in lines]
             cells = notebook["cells"]
             first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
             cells.insert(first_code, INSTALL_CELL)
             target.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        else:
-            shutil.copy2(source, target)
+        else:  # a note: its links put on the site too
+            lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+            target.write_text("".join(_on_site(line, dest, nav.CONTENTS_LINK) for line in lines), encoding="utf-8")
         staged.append(target)
+    contents = dest / SITE_CONTENTS
+    contents.write_text(f"# voicelab in the browser\n\n{nav.contents_table(entries, folder='')}\n", encoding="utf-8")
+    staged.append(contents)
+    staged += sorted(p for p in (dest / "voicelab").rglob("*.py")) if (dest / "voicelab").is_dir() else []
     return staged
+
+
+def _on_site(line: str, dest: Path, contents_link: str) -> str:
+    """A markdown line with its off-site links pointed at the site: the contents, and voicelab's source (copied)."""
+    line = line.replace(f"]({contents_link})", f"]({SITE_CONTENTS})")
+
+    def staged_source(match: re.Match[str]) -> str:
+        source = ROOT / match.group(1)
+        (dest / match.group(1)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest / match.group(1))
+        return f"]({match.group(1)})"
+
+    return _SOURCE_LINK.sub(staged_source, line)
 
 
 def lab_extensions() -> list[Path]:
@@ -129,7 +155,8 @@ def build(output: Path = OUTPUT, pyodide: str | None = None) -> Path:
         command = [str(Path(sys.executable).parent / "jupyter-lite"), "build", f"--lite-dir={work}",
                    f"--output-dir={output.resolve()}", "--no-sourcemaps", "--ignore-sys-prefix",
                    f"--piplite-wheels={wheel}"]
-        command += [f"--contents={path}" for path in stage_notebooks(work / "notebooks")]
+        stage_notebooks(work / "notebooks")
+        command.append(f"--contents={work / 'notebooks'}")  # (a folder: its subfolders, e.g. voicelab/, are kept)
         command += [f"--LiteBuildConfig.federated_extensions={folder}" for folder in lab_extensions()]
         if pyodide:
             command += stage_pyodide(work, pyodide)

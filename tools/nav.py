@@ -114,9 +114,10 @@ def next_line(entries: list[Entry], i: int) -> str | None:
     return f"**Next →** [{entries[i + 1].label}]({entries[i + 1].path.name})"
 
 
-def contents_table(entries: list[Entry]) -> str:
+def contents_table(entries: list[Entry], folder: str = "notebooks/") -> str:
+    """The contents table (number, linked title, what you will learn), linking to ``folder`` + each file name."""
     rows = ["| # | Notebook | What you will learn |", "|---|---|---|"]
-    rows += [f"| {e.number} | [{_cell(e.title)}](notebooks/{e.path.name}) | {_cell(e.summary)} |" for e in entries]
+    rows += [f"| {e.number} | [{_cell(e.title)}]({folder}{e.path.name}) | {_cell(e.summary)} |" for e in entries]
     return f"{CONTENTS_START}\n" + "\n".join(rows) + f"\n{CONTENTS_END}"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +110,9 @@ def show_source(obj: Any, keep: Sequence[str] = ()) -> None:
         return
     display(Code(excerpt_of(obj, keep), language="python"))
     where = source_of(obj).splitlines()[0].removeprefix("# ")
-    display(Markdown(f"Excerpt; the whole of it is in [{where}](../{where})."))
+    # On a desktop the notebooks sit beside voicelab/; on the JupyterLite site the source is copied beside them.
+    link = where if sys.platform == "emscripten" else f"../{where}"
+    display(Markdown(f"Excerpt; the whole of it is in [{where}]({link})."))
 
 
 @dataclass(frozen=True)
