@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISpawnableSeedSequence
 
 from .clock import Clock
 from .config import StageConfigs
@@ -14,18 +16,99 @@ from .trace import Trace
 
 _RNG_STREAMS = ("caller", "vad", "asr", "llm", "tts", "playback")
 
+# numpy's SeedSequence constants (numpy/random/bit_generator.pyx), for stream_seeding's vectorized copy of it.
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R, _MASK32 = 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF
+
+
+def _hashmix(value: np.ndarray, const: int) -> tuple[np.ndarray, int]:
+    value = value ^ np.uint32(const)
+    const = const * _MULT_A & _MASK32
+    value = value * np.uint32(const)
+    return value ^ (value >> np.uint32(16)), const
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    result: Any = x * np.uint32(_MIX_L) - y * np.uint32(_MIX_R)  # (uint32 arithmetic, wrapping)
+    return result ^ (result >> np.uint32(16))
+
+
+def stream_seeding(seeds: np.ndarray) -> np.ndarray:
+    """The words every stage's stream is seeded with, for many seeds (each below 2**32) at once: ``out[k, i]`` is
+    ``SeedSequence(seeds[k], spawn_key=(i,)).generate_state(4, np.uint64)``, the state stream ``i`` of a run with
+    seed ``seeds[k]`` starts from (numpy's SeedSequence algorithm, vectorized over the seeds). Pass ``out[k]`` as
+    :class:`RunContext`'s ``seeding`` and its streams start without hashing the seed again."""
+    entropy = np.asarray(seeds, dtype=np.uint64)
+    if entropy.ndim != 1 or (entropy >> np.uint64(32)).any():
+        raise ValueError("stream_seeding takes a 1-D array of seeds below 2**32")
+    zero = np.zeros(len(entropy), dtype=np.uint32)
+    const = _INIT_A
+    pool = []
+    for word in (entropy.astype(np.uint32), zero, zero, zero):  # the seed, padded to the pool size (4 words)
+        mixed, const = _hashmix(word, const)
+        pool.append(mixed)
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                mixed, const = _hashmix(pool[src], const)
+                pool[dst] = _mix(pool[dst], mixed)
+    out = np.empty((len(entropy), len(_RNG_STREAMS), 4), dtype=np.uint64)
+    for stream in range(len(_RNG_STREAMS)):  # the spawn key (stream,), mixed into every pool word
+        key, child, words = const, [], []
+        for dst in range(4):
+            mixed, key = _hashmix(np.full(len(entropy), stream, dtype=np.uint32), key)
+            child.append(_mix(pool[dst], mixed))
+        value_const = _INIT_B
+        for d in range(8):  # generate_state(4, uint64): 8 uint32 words, little-endian pairs
+            value = child[d % 4] ^ np.uint32(value_const)
+            value_const = value_const * _MULT_B & _MASK32
+            value = value * np.uint32(value_const)
+            words.append((value ^ (value >> np.uint32(16))).astype(np.uint64))
+        for j in range(4):
+            out[:, stream, j] = words[2 * j] | (words[2 * j + 1] << np.uint64(32))
+    return out
+
+
+class _Seeding(ISpawnableSeedSequence):
+    """``SeedSequence(seed, spawn_key=(stream,))`` whose PCG64 seeding words are known already
+    (:func:`stream_seeding`); anything else asked of it is asked of that SeedSequence."""
+
+    __slots__ = ("seed", "stream", "words", "_sequence")
+
+    def __init__(self, seed: int, stream: int, words: np.ndarray) -> None:
+        self.seed, self.stream, self.words = seed, stream, words
+        self._sequence: np.random.SeedSequence | None = None
+
+    def sequence(self) -> np.random.SeedSequence:
+        if self._sequence is None:
+            self._sequence = np.random.SeedSequence(self.seed, spawn_key=(self.stream,))
+        return self._sequence
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        if n_words == 4 and dtype is np.uint64:  # what PCG64 asks for
+            return self.words.copy()
+        return self.sequence().generate_state(n_words, dtype)
+
+    def spawn(self, n_children: int) -> list[Any]:
+        return self.sequence().spawn(n_children)
+
 
 class _Streams(dict):
     """One independent generator per stage, child ``i`` of ``SeedSequence(seed)``, made on first use
-    (the same generators ``SeedSequence(seed).spawn(6)`` gives, without building the unused ones)."""
+    (the same generators ``SeedSequence(seed).spawn(6)`` gives, without building the unused ones);
+    ``seeding``: their seeding words from :func:`stream_seeding`, when known."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, seeding: np.ndarray | None = None) -> None:
         super().__init__()
-        self.seed = seed
+        self.seed, self.seeding = seed, seeding
 
     def __missing__(self, name: str) -> np.random.Generator:
-        child = np.random.SeedSequence(self.seed, spawn_key=(_RNG_STREAMS.index(name),))
-        rng = self[name] = np.random.default_rng(child)
+        stream = _RNG_STREAMS.index(name)
+        if self.seeding is None:
+            child: Any = np.random.SeedSequence(self.seed, spawn_key=(stream,))
+        else:
+            child = _Seeding(self.seed, stream, self.seeding[stream])
+        rng = self[name] = np.random.Generator(np.random.PCG64(child))
         return rng
 
 
@@ -38,9 +121,10 @@ class RunContext:
     stages: StageConfigs
     seed: int
     rngs: dict[str, np.random.Generator] = field(init=False)
+    seeding: np.ndarray | None = field(default=None, repr=False, compare=False)  # stream_seeding(seeds)[k], if known
 
     def __post_init__(self) -> None:
-        self.rngs = _Streams(self.seed)
+        self.rngs = _Streams(self.seed, self.seeding)
         # Per stage: log-normal sigma of its jitter (None: fixed timing, or a Pareto tail drawn by ``draw``).
         self._sigma: dict[str, float | None] = {}
         for stage in ("asr", "llm", "tts"):

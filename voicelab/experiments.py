@@ -30,7 +30,7 @@ from . import pool
 from .budgets import LatencyBudgets, budget_names
 from .clock import Clock, run
 from .config import StageConfigs, param_info, split_param
-from .context import RunContext
+from .context import RunContext, stream_seeding
 from .interruptions import BargeIn, interruption_metrics
 from .jupyterlite import in_browser
 from .metrics import METRIC_NAMES, budget_values, turn_metrics
@@ -278,6 +278,7 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
     kept: list[Trace] = []
     count = len(seeds)
     every = max(1, min(_PROGRESS_STEP, count // 20))
+    seeding = stream_seeding(seeds)  # every turn's random streams, seeded in one go
 
     async def main(clock: Clock) -> None:
         loop = asyncio.get_running_loop()
@@ -288,7 +289,7 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
             trace = Trace(turn_clock, pipeline="streaming", clock_mode=clock.mode, seed=seed)
             k = first + i
             spoken = [texts[k % len(texts)], texts[(k + 1) % len(texts)]] if second else [texts[k % len(texts)]]
-            await pipeline().run(spoken, RunContext(turn_clock, trace, job.stages, seed))
+            await pipeline().run(spoken, RunContext(turn_clock, trace, job.stages, seed, seeding=seeding[i]))
             metrics = turn_metrics(trace, 0)
             for name, value in metrics.items():
                 metric_rows[name].append(value)
