@@ -19,6 +19,10 @@ DERIVED_NAMES: tuple[str, ...] = (MarkName.SPEECH_END, "time_to_first_audio", "v
 METRIC_NAMES: tuple[str, ...] = EVENT_NAMES + DERIVED_NAMES
 
 
+_CHUNK, _SYNTHESIZE = SpanName.CHUNK, SpanName.SYNTHESIZE  # (read once: an enum member lookup is slow)
+_LLM_COMPLETE, _END_OF_UTTERANCE = MarkName.LLM_COMPLETE, MarkName.END_OF_UTTERANCE
+
+
 def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else to_ns_grid(a - b)
 
@@ -42,22 +46,28 @@ def budget_values(trace: Trace, turn: int, metrics: dict[str, float | None] | No
     :func:`turn_metrics`, when they are at hand already."""
     if metrics is None:
         metrics = turn_metrics(trace, turn)
-    chunks: list[float] = []
+    longest: float | None = None  # the slowest ASR chunk (rounded once: rounding keeps the order)
     synth: list[Span] = []
     for s in trace.spans:
         if s.turn == turn:
-            if s.name == SpanName.CHUNK and s.stage == "asr":
-                chunks.append(s.duration)
-            elif s.name == SpanName.SYNTHESIZE and s.stage == "tts":
+            if s.name == _CHUNK and s.stage == "asr":
+                if longest is None or s.end - s.start > longest:
+                    longest = s.end - s.start
+            elif s.name == _SYNTHESIZE and s.stage == "tts":
                 synth.append(s)
     chars = sum(s.attrs.get("chars", 0) for s in synth)
-    tokens = next((m.attrs.get("tokens", 0) for m in trace.marks
-                   if m.turn == turn and m.name == MarkName.LLM_COMPLETE), 0)
-    eou = trace.first(turn, MarkName.END_OF_UTTERANCE)
+    tokens: int | None = None
+    eou: float | None = None
+    for m in trace.marks:
+        if m.turn == turn:
+            if tokens is None and m.name == _LLM_COMPLETE:
+                tokens = m.attrs.get("tokens", 0)
+            elif eou is None and m.name == _END_OF_UTTERANCE:
+                eou = m.t
     start = trace.turns[turn].start
     first_token, last_token = metrics[MarkName.LLM_FIRST_TOKEN], metrics[MarkName.LLM_COMPLETE]
     return {
-        "asr_processing": max(chunks) if chunks else None,
+        "asr_processing": to_ns_grid(longest) if longest is not None else None,
         "asr_finalization": _diff(metrics[MarkName.ASR_COMPLETE], _diff(eou, start)),
         "llm_first_token": _diff(metrics[MarkName.LLM_FIRST_TOKEN], metrics[MarkName.LLM_STARTED]),
         "llm_token_generation": (to_ns_grid((last_token - first_token) / tokens)
