@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .records import quick_init
 from .vocabulary import EndReason
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AudioFrame:
     """A chunk of caller microphone audio, ``start`` seconds into the caller's stream.
@@ -33,6 +35,7 @@ class AudioFrame:
         return len(self.samples) / self.sample_rate
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EndOfAudio:
     """The caller's audio stream ended during ``turn`` (the microphone closed): the endpointer ends the utterance."""
@@ -40,6 +43,7 @@ class EndOfAudio:
     turn: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SpeechStarted:
     """The VAD heard the caller start speaking."""
@@ -47,6 +51,7 @@ class SpeechStarted:
     turn: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EndOfUtterance:
     """The endpointer decided the caller has finished (or their audio stream ended)."""
@@ -55,6 +60,7 @@ class EndOfUtterance:
     reason: EndReason
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Transcript:
     """What the recognizer heard of ``turn``: a partial hypothesis, or the final text when ``final``."""
@@ -64,6 +70,7 @@ class Transcript:
     turn: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Token:
     """One piece of the LLM's reply to ``turn`` (a word and its trailing space, for the scripted LLM)."""
@@ -72,6 +79,7 @@ class Token:
     turn: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EndOfResponse:
     """The LLM has produced its last token for ``turn``."""
@@ -79,6 +87,7 @@ class EndOfResponse:
     turn: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SpeechAudio:
     """A chunk of synthesized agent speech."""
@@ -93,6 +102,7 @@ class SpeechAudio:
         return len(self.samples) / self.sample_rate
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EndOfSpeech:
     """TTS has synthesized everything for ``turn``."""

@@ -9,6 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from .records import quick_init
 from .units import to_ns_grid
 from .vocabulary import AgentState
 
@@ -17,6 +18,7 @@ class _Now(Protocol):
     def now(self) -> float: ...
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Span:
     """A stage working from ``start`` to ``end`` (seconds since the run started)."""
@@ -33,6 +35,7 @@ class Span:
         return to_ns_grid(self.end - self.start)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Mark:
     """An instant event: ``asr_partial``, ``llm_first_token``, ``speech_end``, ..."""
@@ -44,6 +47,7 @@ class Mark:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class StateChange:
     """The agent entered ``state`` at ``t`` during ``turn``."""
