@@ -89,3 +89,23 @@ def test_clear_drops_items_and_releases_waiting_putters():
         return dropped, [channel.get_nowait() for _ in range(channel.qsize())]
 
     assert run(main) == ([1, 2], [3])
+
+
+@pytest.mark.parametrize("clock", ["virtual", "realtime"])
+def test_a_channel_serves_one_run_after_another(clock):
+    """A channel keeps the loop it waits on (asking for it costs a system call) until that loop is closed."""
+    channel = Channel(1)
+
+    async def main(run_clock: Clock) -> list[str]:
+        async def later() -> None:
+            await run_clock.sleep(0.01)
+            await channel.put("a")
+            await channel.put("b")  # waits: the channel holds one item
+
+        task = asyncio.create_task(later())
+        got = [await channel.get(), await channel.get()]
+        await task
+        return got
+
+    assert run(main, clock) == ["a", "b"]
+    assert run(main, clock) == ["a", "b"]

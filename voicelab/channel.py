@@ -50,13 +50,21 @@ def _abandon(waiter: asyncio.Future, waiters: deque[asyncio.Future], still_block
 class Channel:
     """A FIFO of at most ``maxsize`` items (0: unbounded); ``put`` waits while full, ``get`` while empty."""
 
-    __slots__ = ("maxsize", "_items", "_getters", "_putters")
+    __slots__ = ("maxsize", "_items", "_getters", "_putters", "_loop")
 
     def __init__(self, maxsize: int = 0) -> None:
         self.maxsize = maxsize
         self._items: deque[Any] = deque()
         self._getters: deque[asyncio.Future] = deque()
         self._putters: deque[asyncio.Future] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _loop_now(self) -> asyncio.AbstractEventLoop:
+        """The loop the channel's waiters live on: the running loop, asked for once and kept until it is closed (a
+        channel may serve one run after another). Asking every time costs a system call (getpid) on Python 3.11."""
+        if self._loop is None or self._loop.is_closed():
+            self._loop = asyncio.get_running_loop()
+        return self._loop
 
     def qsize(self) -> int:
         return len(self._items)
@@ -87,7 +95,7 @@ class Channel:
     async def put(self, item: Any) -> None:
         """Add ``item``, waiting for room first."""
         while 0 < self.maxsize <= len(self._items):
-            waiter: asyncio.Future[None] = _Future(loop=asyncio.get_running_loop())
+            waiter: asyncio.Future[None] = _Future(loop=self._loop_now())
             self._putters.append(waiter)
             try:
                 await waiter
@@ -102,7 +110,7 @@ class Channel:
         """Take the oldest item, waiting for one first."""
         items = self._items
         while not items:
-            waiter: asyncio.Future[None] = _Future(loop=asyncio.get_running_loop())
+            waiter: asyncio.Future[None] = _Future(loop=self._loop_now())
             self._getters.append(waiter)
             try:
                 await waiter
