@@ -30,12 +30,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Literal, TypeVar
 
+from .units import to_ns_grid  # virtual timestamps are kept on the nanosecond grid: 0.1 + 0.08 stays 0.18
+
 T = TypeVar("T")
 ClockMode = Literal["virtual", "realtime"]
 CLOCK_MODES: tuple[str, ...] = ("virtual", "realtime")
 
-# Virtual timestamps are kept on a nanosecond grid so 0.1 + 0.08 stays 0.18.
-_DIGITS = 9
 # In real time, a task that sleeps again within this much of waking from its previous
 # sleep keeps counting from that sleep's deadline (absolute scheduling), however late
 # the wake-up was, so overshoot never accumulates; a task that spent longer since then
@@ -111,7 +111,7 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         timer._context = _copy_context() if context is None else context
         timer._loop, timer._callback, timer._args = self, callback, args
         timer._cancelled, timer._repr, timer._source_traceback = False, None, None
-        timer._when, timer._scheduled = round(when, _DIGITS), True
+        timer._when, timer._scheduled = to_ns_grid(when), True
         heapq.heappush(self._scheduled, timer)
         return timer
 
@@ -230,7 +230,7 @@ class _Alarm(_TimerHandle):
 def _alarm(loop: VirtualEventLoop, when: float) -> _Alarm:
     """An alarm at virtual time ``when`` (on the nanosecond grid), built without a constructor call."""
     alarm: Any = _new(_Alarm)
-    alarm._loop, alarm._when, alarm._asyncio_future_blocking = loop, round(when, _DIGITS), True
+    alarm._loop, alarm._when, alarm._asyncio_future_blocking = loop, to_ns_grid(when), True
     alarm._callback, alarm._args, alarm._context, alarm._repr, alarm._source_traceback = None, None, None, None, None
     alarm._cancelled = alarm._scheduled = alarm._woken_by_cancel = False
     return alarm
@@ -259,7 +259,7 @@ class Clock:
         """Seconds since the run started (nanosecond grid, so no float noise)."""
         if self._on_grid:
             return self._loop._now
-        return round((self._loop._now if self._virtual else self._loop.time()) - self._t0, _DIGITS)
+        return to_ns_grid((self._loop._now if self._virtual else self._loop.time()) - self._t0)
 
     async def sleep(self, seconds: float) -> None:
         """Sleep ``seconds``; in real time, counted from this task's previous deadline when it just woke from it.
