@@ -9,6 +9,7 @@ from typing import Any
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
@@ -24,9 +25,9 @@ class TailCanvas:
 
     Fast because: the layout (constrained layout, the costliest step) is computed once per figure size and
     resolution, then kept, and computed again for content that would not fit it (a title or a tick label right
-    of the axes); the figure, canvas, axes and legend are kept between renders (only the bars, their labels and the
-    title are replaced); the legend and the figure's background, the same for every attribution, are pasted from
-    a cached bitmap; Agg pixels go straight to a lightly compressed PNG.
+    of the axes); the figure, canvas, axes and legend are kept between renders (the bars move, their labels and the
+    title are replaced); what every attribution shares (the legend, the stage names, the backgrounds) is pasted
+    from a cached bitmap; Agg pixels go straight to a lightly compressed PNG.
     """
 
     def __init__(self) -> None:
@@ -35,6 +36,7 @@ class TailCanvas:
         self.ax = self.figure.add_subplot()
         self._grid = self.ax.get_position(original=True).frozen()  # the axes' place in a new figure
         self.legend = tail_legend(self.ax)
+        self._bars: list[Rectangle] = []
         self._layouts: dict[tuple[Any, ...], Any] = {}  # the axes' position, per figure size (inches) and dpi
         self._backgrounds: dict[tuple[Any, ...], Any] = {}  # the legend on a blank figure, per layout and dpi
 
@@ -47,8 +49,9 @@ class TailCanvas:
         if tuple(self.figure.get_size_inches()) != inches or self.figure.dpi != dpi:
             self.figure.set_size_inches(*inches)
             self.figure.set_dpi(dpi)
-        self._clear()
-        draw_tail(self.ax, attribution)
+        for text in list(self.ax.texts):  # the previous attribution's labels
+            text.remove()
+        self._bars = draw_tail(self.ax, attribution, self._bars)
         position = self._layouts.get((inches, dpi))
         if position is not None:
             self._place(position)
@@ -71,30 +74,33 @@ class TailCanvas:
         self.ax.set_position(position)
         self.ax.set_in_layout(True)  # set_position takes the axes out of the layout engine's hands
 
-    def _clear(self) -> None:
-        """Remove the previous attribution's bars and labels, keeping the axes, its ticks and the legend."""
-        for artist in [*self.ax.patches, *self.ax.texts]:
-            artist.remove()
-        self.ax.relim()
-
     def _compose(self, position: Any) -> None:
-        """Draw the figure in the kept layout: the legend on the figure's background from a bitmap, then the axes
-        (bars, labels, ticks and title) over it."""
-        key = (tuple(position.bounds), self.figure.dpi, tuple(self.figure.get_size_inches()))
+        """Draw the figure in the kept layout: what every attribution shares (the figure and axes background, the
+        stage names on the y axis, the legend) from a bitmap, then what changes (the time axis, bars, labels,
+        spines and title) over it, in the order and z-order the axes would draw them."""
+        ax = self.ax
+        still = {ax.patch, ax.yaxis, self.legend}
+        key = (tuple(position.bounds), self.figure.dpi, tuple(self.figure.get_size_inches()),
+               tuple(t.get_text() for t in ax.get_yticklabels()))
         background = self._backgrounds.get(key)
         if background is None:
-            hidden = [a for a in self.ax.get_children() if a is not self.legend and a.get_visible()]
+            hidden = [a for a in ax.get_children() if a not in still and a.get_visible()]
+            titles = {t: t.get_position() for t in hidden if isinstance(t, Text) and t not in ax.texts}
             _show(hidden, False)
             self.canvas.draw()
             _show(hidden, True)
+            for title, place in titles.items():  # drawn without spines, the axes would have moved them
+                title.set_position(place)
             if len(self._backgrounds) >= 16:
                 self._backgrounds.clear()
             background = self._backgrounds[key] = self.canvas.copy_from_bbox(self.figure.bbox)
         else:
             self.canvas.restore_region(background)
-        self.legend.set_visible(False)
-        self.ax.draw(self.canvas.get_renderer())
-        self.legend.set_visible(True)
+        ax.get_xlim()  # the pending autoscale, before the ticks are drawn (Axes.draw does it first)
+        renderer = self.canvas.get_renderer()
+        for artist in sorted((a for a in ax.get_children() if a not in still and a.get_visible()),
+                             key=lambda a: a.get_zorder()):
+            artist.draw(renderer)
 
     def _overhangs(self) -> bool:
         """Whether the title or a tick label reaches right of the axes (in a layout made for other content it

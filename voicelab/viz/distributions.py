@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend as MplLegend
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from .. import palette
 from ..budgets import LatencyBudgets
@@ -89,21 +89,34 @@ def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> 
     return fig
 
 
-def draw_tail(ax: Axes, attribution: Any) -> None:
-    """:func:`tail_chart`'s bars, excess labels, axes and title on ``ax`` (the tail dashboard redraws them on one
-    reused figure); the legend is :func:`tail_legend`, the same for every attribution."""
+def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> list[Rectangle]:
+    """:func:`tail_chart`'s bars, excess labels, axes and title on ``ax``; returns the bars. ``bars``: the ones an
+    earlier call drew on ``ax``, moved to this attribution instead of drawn anew (the tail dashboard redraws one
+    reused figure). The legend is :func:`tail_legend`, the same for every attribution."""
     rows = [("median turn", attribution.median),
             (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]
+    drawn: list[Rectangle] = []
     for y, (_, parts) in enumerate(rows):
         left = 0.0
         for k, name in enumerate(COMPONENTS):
             width = parts[name]
-            ax.barh(y, width, left=left, height=0.55, gid=f"part:{y}:{name}", **_part_style(k, name))
+            if bars:
+                bar = bars[len(drawn)]
+                bar.set_x(left)
+                bar.set_width(width)
+                bar.sticky_edges.x[:] = [left]  # as barh sets them: the time axis starts at 0
+            else:
+                bar = ax.barh(y, width, left=left, height=0.55, gid=f"part:{y}:{name}", **_part_style(k, name))[0]
+            drawn.append(bar)
             excess = attribution.excess[name]
             if y == 1 and excess >= 0.01 and width > 0.06:
                 ax.text(left + width / 2, y, f"+{excess * 1000:.0f} ms", ha="center", va="center",
                         fontsize=LEGEND_FONT_SIZE, color="black")
             left += width
+    if bars:  # the data limits barh would have left, and the time axis fitted to them
+        ax.ignore_existing_data_limits = True
+        ax.update_datalim([corner for bar in drawn for corner in bar.get_bbox().get_points()])
+        ax.autoscale_view(scaley=False)
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
     ax.set_ylim(len(rows) - 0.4, -0.6)
     ax.set_xlabel("voice-to-voice (s)", fontsize=FONT_SIZE)
@@ -115,6 +128,7 @@ def draw_tail(ax: Axes, attribution: Any) -> None:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    return drawn
 
 
 def _part_style(k: int, name: str) -> dict[str, Any]:
