@@ -418,6 +418,34 @@ def test_tail_dashboard_draws_the_notebook_chart_pixel_for_pixel_on_every_move()
             assert pixels(canvas.render(attribution, size, dpr, px_per_inch)) == pixels(out.getvalue()), size
 
 
+def test_tail_chart_keeps_its_text_whole_and_apart_in_narrow_and_short_boxes():
+    """In the boxes a dashboard gets on a laptop (narrow: the title takes two lines and the legend one column;
+    short: the legend names the parts only), no text reaches past the figure and none runs into another."""
+    from matplotlib.text import Text
+
+    from voicelab.dashboards.tail_canvas import TailCanvas
+
+    attribution = vl.experiments.monte_carlo(60, seed=1, jitter=3.0, tail="pareto", progress=False,
+                                             workers=1).tail_attribution()
+    canvas = TailCanvas()
+    for size, px_per_inch in [((761, 230), 117.0), ((706, 380), 117.0), ((500, 300), 100.0), ((900, 310), 100.0),
+                              ((1180, 230), 117.0)]:
+        canvas.render(attribution, size, 1.0, px_per_inch)
+        ax, renderer = canvas.ax, canvas.canvas.get_renderer()
+        lo, hi = ax.get_xlim()
+        texts = [t for t in [*ax.texts, ax.xaxis.label, *ax.get_yticklabels(),
+                             *(c for c in ax.get_children() if isinstance(c, Text) and c not in ax.texts),
+                             *(tick.label1 for tick in ax.xaxis.get_major_ticks() if lo <= tick.get_loc() <= hi)]
+                 if t.get_visible() and t.get_text().strip()]
+        boxes = [t.get_window_extent(renderer) for t in texts] + [canvas.legend.get_window_extent(renderer)]
+        page = canvas.figure.bbox
+        for box in boxes:
+            assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1 and box.y0 >= page.y0 - 1, (size, box)
+        apart = [canvas.legend.get_window_extent(renderer), ax.xaxis.label.get_window_extent(renderer),
+                 *(t.get_window_extent(renderer) for t in ax.texts)]
+        assert not [(a, b) for k, a in enumerate(apart) for b in apart[k + 1:] if a.overlaps(b)], size
+
+
 def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
     d = widgets.tail_dashboard(turns=100)
     import threading

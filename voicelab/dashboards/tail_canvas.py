@@ -9,6 +9,7 @@ from typing import Any
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend as MplLegend
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
@@ -35,9 +36,10 @@ class TailCanvas:
         self.canvas = FigureCanvasAgg(self.figure)
         self.ax = self.figure.add_subplot()
         self._grid = self.ax.get_position(original=True).frozen()  # the axes' place in a new figure
-        self.legend = tail_legend(self.ax)
+        self.legend: MplLegend | None = None
+        self._legend_for: tuple[Any, ...] = ()  # the figure size and tail share the legend was made for
         self._bars: list[Rectangle] = []
-        self._layouts: dict[tuple[Any, ...], Any] = {}  # the axes' position, per figure size (inches) and dpi
+        self._layouts: dict[tuple[Any, ...], Any] = {}  # the axes' place, per size, dpi and title lines
         self._backgrounds: dict[tuple[Any, ...], Any] = {}  # the legend on a blank figure, per layout and dpi
 
     def render(self, attribution: Any, size: tuple[int, int], dpr: float = 1.0,
@@ -52,7 +54,12 @@ class TailCanvas:
         for text in list(self.ax.texts):  # the previous attribution's labels
             text.remove()
         self._bars = draw_tail(self.ax, attribution, self._bars)
-        position = self._layouts.get((inches, dpi))
+        if self._legend_for != (inches, attribution.tail):  # one column or two, for this width
+            if self.legend is not None:
+                self.legend.remove()
+            self.legend, self._legend_for = tail_legend(self.ax, attribution), (inches, attribution.tail)
+        layout = (inches, dpi, self.ax.get_title(loc="left").count("\n"))  # the title may take two lines
+        position = self._layouts.get(layout)
         if position is not None:
             self._place(position)
             self._compose(position)
@@ -64,7 +71,7 @@ class TailCanvas:
             self.canvas.draw()  # lays the figure out for this content, then draws it
             self.figure.set_layout_engine("none")
             if not self._overhangs():  # the size's own layout, not one squeezed by this content: kept
-                self._layouts[(inches, dpi)] = self.ax.get_position(original=True).frozen()
+                self._layouts[layout] = self.ax.get_position(original=True).frozen()
         image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba()).convert("RGB")
         out = io.BytesIO()
         image.save(out, format="png", compress_level=1)

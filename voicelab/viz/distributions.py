@@ -10,12 +10,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend as MplLegend
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from .. import palette
 from ..budgets import LatencyBudgets
 from ..experiments import COMPONENT_LABELS, COMPONENTS
 from ..units import EPS
-from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, Legend, figure
+from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, Legend, figure, legend_width, text_width
 
 
 def _metric_color(metric: str) -> str:
@@ -71,6 +72,8 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
     return fig
 
 
+_LEGEND_DROP_IN = 0.55  # the legend's top below the plot: its tick labels and axis name, then a gap
+_SHORT_IN = 2.8  # a figure shorter than this (inches) keeps the legend to the parts' names
 _COMPONENT_STAGES: dict[str, str] = {"endpoint_wait": "vad", "asr_final": "asr", "llm_ttft": "llm",
                                      "first_clause": "llm", "tts_first_chunk": "tts"}
 
@@ -85,7 +88,7 @@ def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> 
     fig = figure(*(figsize or (FIGURE_WIDTH, 3.1)))
     ax = fig.add_subplot()
     draw_tail(ax, attribution)
-    tail_legend(ax)
+    tail_legend(ax, attribution)
     return fig
 
 
@@ -93,8 +96,11 @@ def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> lis
     """:func:`tail_chart`'s bars, excess labels, axes and title on ``ax``; returns the bars. ``bars``: the ones an
     earlier call drew on ``ax``, moved to this attribution instead of drawn anew (the tail dashboard redraws one
     reused figure). The legend is :func:`tail_legend`, the same for every attribution."""
-    rows = [("median turn", attribution.median),
-            (f"slowest {attribution.tail:.0%} (mean)", attribution.tail_mean)]
+    rows = list(zip(_row_names(attribution), (attribution.median, attribution.tail_mean), strict=True))
+    # Text is fitted to the figure's width (a dashboard's box may be narrow): the plot's width as laid out and its
+    # time axis (barh's 5 % margin), in inches and seconds.
+    plot_in = _plot_width(ax, attribution)
+    span = 1.05 * max(sum(parts[name] for name in COMPONENTS) for _, parts in rows)
     drawn: list[Rectangle] = []
     for y, (_, parts) in enumerate(rows):
         left = 0.0
@@ -108,11 +114,11 @@ def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> lis
             else:
                 bar = ax.barh(y, width, left=left, height=0.55, gid=f"part:{y}:{name}", **_part_style(k, name))[0]
             drawn.append(bar)
-            excess = attribution.excess[name]
-            if y == 1 and excess >= 0.01 and width > 0.06:
-                ax.text(left + width / 2, y, f"+{excess * 1000:.0f} ms", ha="center", va="center",
-                        fontsize=LEGEND_FONT_SIZE, color="black")
             left += width
+    lefts = np.cumsum([0.0] + [attribution.tail_mean[name] for name in COMPONENTS])
+    for name, x in _excess_labels(attribution, lefts, plot_in / span):
+        ax.text(x, len(rows) - 1, f"+{attribution.excess[name] * 1000:.0f} ms", ha="center", va="center",
+                fontsize=LEGEND_FONT_SIZE, color="black")
     if bars:  # the data limits barh would have left, and the time axis fitted to them
         ax.ignore_existing_data_limits = True
         ax.update_datalim([corner for bar in drawn for corner in bar.get_bbox().get_points()])
@@ -121,14 +127,50 @@ def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> lis
     ax.set_ylim(len(rows) - 0.4, -0.6)
     ax.set_xlabel("voice-to-voice (s)", fontsize=FONT_SIZE)
     dominant = COMPONENT_LABELS[attribution.dominant].split(" (")[0]
-    ax.set_title(f"Where the slowest {attribution.tail:.0%} of turns lose time: {dominant} explains "
-                 f"{attribution.share[attribution.dominant]:.0%} of the excess", fontsize=FONT_SIZE + 1, loc="left")
+    head = f"Where the slowest {attribution.tail:.0%} of turns lose time:"
+    news = f"{dominant} explains {attribution.share[attribution.dominant]:.0%} of the excess"
+    one_line = text_width(f"{head} {news}", FONT_SIZE + 1) <= plot_in
+    ax.set_title(f"{head} {news}" if one_line else f"{head}\n{news}", fontsize=FONT_SIZE + 1, loc="left")
     ax.tick_params(labelsize=FONT_SIZE)
     ax.grid(axis="x", **palette.GRID_STYLE)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return drawn
+
+
+def _excess_labels(attribution: Any, lefts: np.ndarray, in_per_s: float) -> list[tuple[str, float]]:
+    """The tail segments to label with their excess, and where (seconds): those with an excess of 10 ms or more
+    and 60 ms wide or more, largest excess first, each kept only if its label stays clear of the ones kept before
+    and inside the plot (``in_per_s`` inches per second, the axis 5 % longer than the bar), so no two labels run
+    into each other."""
+    kept: list[tuple[str, float, float]] = []  # (component, centre, half width in seconds)
+    for k in sorted(range(len(COMPONENTS)), key=lambda k: -attribution.excess[COMPONENTS[k]]):
+        name = COMPONENTS[k]
+        width = attribution.tail_mean[name]
+        centre = lefts[k] + width / 2
+        half = (text_width(f"+{attribution.excess[name] * 1000:.0f} ms", LEGEND_FONT_SIZE) / 2 + 0.02) / in_per_s
+        if (attribution.excess[name] >= 0.01 and width > 0.06 and half <= centre <= lefts[-1] * 1.05 - half
+                and all(abs(centre - c) >= half + h for _, c, h in kept)):
+            kept.append((name, centre, half))
+    return [(name, float(centre)) for name, centre, _ in sorted(kept, key=lambda item: item[1])]
+
+
+def _row_names(attribution: Any) -> list[str]:
+    return ["median turn", f"slowest {attribution.tail:.0%} (mean)"]
+
+
+def _figure(ax: Axes) -> Figure:
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        raise ValueError("the tail chart draws on axes in a figure")
+    return fig
+
+
+def _plot_width(ax: Axes, attribution: Any) -> float:
+    """The width (inches) constrained layout gives ``ax``: its figure's width less the row names, ticks and pads."""
+    names = _row_names(attribution)
+    return float(_figure(ax).get_figwidth()) - max(text_width(name, FONT_SIZE) for name in names) - 0.23
 
 
 def _part_style(k: int, name: str) -> dict[str, Any]:
@@ -138,8 +180,26 @@ def _part_style(k: int, name: str) -> dict[str, Any]:
             "edgecolor": "white"}
 
 
-def tail_legend(ax: Axes) -> MplLegend:
-    """The components' legend under :func:`draw_tail`'s axes, two columns."""
-    handles = [Patch(label=COMPONENT_LABELS[name], **_part_style(k, name)) for k, name in enumerate(COMPONENTS)]
+def tail_legend(ax: Axes, attribution: Any) -> MplLegend:
+    """The components' legend under :func:`draw_tail`'s axes of ``attribution``, centred on the figure: two
+    columns, or one where two would not fit its width; in a figure too short for five rows, the parts' names
+    alone, in as many columns as fit."""
+    fig = _figure(ax)
+    width, height = fig.get_size_inches()
+    labels = [COMPONENT_LABELS[name] for name in COMPONENTS]
+    columns = 2 if _legend_width(labels, 2) <= width - 0.2 else 1
+    if columns == 1 and height < _SHORT_IN:
+        labels = [label.split(" (")[0] for label in labels]
+        columns = max(n for n in (1, 2, 3, 5) if n == 1 or _legend_width(labels, n) <= width - 0.2)
+    handles = [Patch(label=label, **_part_style(k, name))
+               for k, (name, label) in enumerate(zip(COMPONENTS, labels, strict=True))]
+    below = blended_transform_factory(fig.transFigure, ax.transAxes) + ScaledTranslation(
+        0, -_LEGEND_DROP_IN, fig.dpi_scale_trans)
     return ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",
-                     bbox_to_anchor=(0.5, -0.28), ncols=2)
+                     bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncols=columns)
+
+
+def _legend_width(labels: list[str], columns: int) -> float:
+    """The width (inches) of a legend of ``labels`` in ``columns`` (filled column by column, as matplotlib does)."""
+    rows = -(-len(labels) // columns)
+    return legend_width([[(label, True) for label in labels[k:k + rows]] for k in range(0, len(labels), rows)]) + 0.3
