@@ -40,10 +40,10 @@ class SimulatedASR(AsrEngine):
         self._utterance, self._heard, self._chunks = utterance, 0.0, 0
 
     async def feed(self, frame: AudioFrame, ctx: RunContext) -> str | None:
-        config = ctx.stages.asr
-        await ctx.clock.sleep(ctx.duration("asr", config.chunk_processing_s(frame.duration)))
+        config, seconds = ctx.stages.asr, frame.duration
+        await ctx.clock.sleep(ctx.duration("asr", config.chunk_processing_s(seconds)))
         self._chunks += 1
-        self._heard = frame.start + frame.duration
+        self._heard = frame.start + seconds
         if self._chunks % config.partial_every or self._utterance is None:
             return None
         return self._utterance.words_by(self._heard) or None
@@ -56,7 +56,7 @@ class SimulatedASR(AsrEngine):
 async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext,
                   utterances: dict[int, Utterance]) -> None:
     """Stage loop: transcribe each turn's audio, pass partials on, finalize at the end of utterance."""
-    trace = ctx.trace
+    trace, chunk = ctx.trace, SpanName.CHUNK  # (an enum member read once: this loop runs on every chunk)
     turn = -1
     last_partial = ""
     while True:
@@ -66,7 +66,7 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
                 turn, last_partial = frame.turn, ""
                 trace.mark("asr", MarkName.ASR_STARTED, turn)
                 await engine.start(utterances[turn], ctx)
-            with trace.span("asr", SpanName.CHUNK, turn):
+            with trace.span("asr", chunk, turn):
                 partial = await engine.feed(frame, ctx)
             if partial and partial != last_partial:
                 last_partial = partial

@@ -33,9 +33,14 @@ def _window_layout(n: int, first: int, size: int,
     return starts, lengths, seconds, (float(seconds[0]) if not first and n % size == 0 and n else None)
 
 
+@lru_cache(maxsize=16)
+def _window_size(sample_rate: int) -> int:
+    return max(1, round(VAD_WINDOW_S * sample_rate))
+
+
 def _windows(frame: AudioFrame) -> tuple[np.ndarray, np.ndarray, float | None]:
     """:func:`window_energies`, and the seconds of every window when they are all whole."""
-    size = max(1, round(VAD_WINDOW_S * frame.sample_rate))
+    size = _window_size(frame.sample_rate)
     if frame.levels is not None:  # whole windows only, on the grid
         layout = _window_layout(len(frame.levels) * size, 0, size, frame.sample_rate)
         return frame.levels, layout[2], layout[3]
@@ -185,6 +190,9 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
         if ended:
             continue
         event = endpointer.update(frame)
+        if event is None:  # (most chunks: nothing changed)
+            await outbox.put(frame)
+            continue
         if event != VadEvent.END_OF_UTTERANCE or endpointer.chunk_had_speech:
             await outbox.put(frame)
         if event == VadEvent.SPEECH_STARTED:
