@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -73,6 +74,38 @@ def place_legend(legend: Legend, width: float, height: float, min_axes_h: float,
         return LegendPlace(True, lines, legend_width(legend.columns(lines)) + gap, 0.0)
     lines, below = _below(legend, width)
     return LegendPlace(False, lines, 0.3, below)
+
+
+def draw_over(canvas: FigureCanvasAgg, backgrounds: dict[tuple[Any, ...], Any], key: tuple[Any, ...],
+              moving: list[Artist]) -> None:
+    """Draw ``canvas``'s figure as a bitmap of all but the ``moving`` artists, drawn once per ``key`` and kept in
+    ``backgrounds`` (16 at most), with the ``moving`` artists drawn over it in the order given (their z-order)."""
+    background = backgrounds.get(key)
+    if background is None:
+        places = {text: text.get_position() for text in moving if isinstance(text, Text)}
+        for artist in moving:
+            artist.set_visible(False)
+        canvas.draw()
+        for artist in moving:
+            artist.set_visible(True)
+        for text, place in places.items():  # an axes places its titles as it draws (elsewhere without its spines)
+            text.set_position(place)
+        if len(backgrounds) >= 16:
+            backgrounds.clear()
+        background = backgrounds[key] = canvas.copy_from_bbox(canvas.figure.bbox)
+    else:
+        canvas.restore_region(background)
+    renderer = canvas.get_renderer()
+    for artist in moving:
+        artist.draw(renderer)
+
+
+def png(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas's Agg pixels as a lightly compressed PNG (fast to write; a dashboard sends one per move)."""
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="png", compress_level=1)
+    return out.getvalue()
 
 
 class GanttCanvas:
@@ -168,10 +201,7 @@ class GanttCanvas:
         elif legend is not None:
             self._legends[legend_key] = self.canvas.copy_from_bbox(legend.get_window_extent())
         text_pt = min(self.smallest_text(), LEGEND_FONT_SIZE) if pasted is not None else self.smallest_text()
-        image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba()).convert("RGB")
-        out = io.BytesIO()
-        image.save(out, format="png", compress_level=1)
-        return Rendered(out.getvalue(), size, drawn.extent, text_pt, width)
+        return Rendered(png(self.canvas), size, drawn.extent, text_pt, width)
 
     def _compose(self) -> None:
         """Draw the figure: the axes' frame, grid, ticks, labels and title from a bitmap while none of them
@@ -183,21 +213,7 @@ class GanttCanvas:
         key = (self.figure.dpi, tuple(self.figure.get_size_inches()), ax.get_position().bounds, ax.get_xlim(),
                ax.get_ylim(), tuple(t.get_text() for t in ax.get_yticklabels()), ax.get_title(loc="left"),
                ax.get_xlabel())
-        background = self._backgrounds.get(key)
-        if background is None:
-            for artist in shown:
-                artist.set_visible(False)
-            self.canvas.draw()
-            for artist in shown:
-                artist.set_visible(True)
-            if len(self._backgrounds) >= 16:
-                self._backgrounds.clear()
-            background = self._backgrounds[key] = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(background)
-        renderer = self.canvas.get_renderer()
-        for artist in shown:
-            artist.draw(renderer)
+        draw_over(self.canvas, self._backgrounds, key, shown)
 
     def smallest_text(self) -> float:
         """The size (points) of the smallest text the chart shows: labels, ticks, title, legend."""

@@ -3,19 +3,17 @@ at the size and pixel density of the box the chart is shown in (notebook 09's ch
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend as MplLegend
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
-from PIL import Image
 
 from ..viz.distributions import draw_tail, tail_legend
 from ..viz.style import PX_PER_INCH
+from .canvas import draw_over, png
 
 _TOLERANCE_PX = 0.5
 
@@ -72,10 +70,7 @@ class TailCanvas:
             self.figure.set_layout_engine("none")
             if not self._overhangs():  # the size's own layout, not one squeezed by this content: kept
                 self._layouts[layout] = self.ax.get_position(original=True).frozen()
-        image = Image.frombuffer("RGBA", self.canvas.get_width_height(), self.canvas.buffer_rgba()).convert("RGB")
-        out = io.BytesIO()
-        image.save(out, format="png", compress_level=1)
-        return out.getvalue()
+        return png(self.canvas)
 
     def _place(self, position: Any) -> None:
         self.ax.set_position(position)
@@ -89,25 +84,10 @@ class TailCanvas:
         still = {ax.patch, ax.yaxis, self.legend}
         key = (tuple(position.bounds), self.figure.dpi, tuple(self.figure.get_size_inches()),
                tuple(t.get_text() for t in ax.get_yticklabels()))
-        background = self._backgrounds.get(key)
-        if background is None:
-            hidden = [a for a in ax.get_children() if a not in still and a.get_visible()]
-            titles = {t: t.get_position() for t in hidden if isinstance(t, Text) and t not in ax.texts}
-            _show(hidden, False)
-            self.canvas.draw()
-            _show(hidden, True)
-            for title, place in titles.items():  # drawn without spines, the axes would have moved them
-                title.set_position(place)
-            if len(self._backgrounds) >= 16:
-                self._backgrounds.clear()
-            background = self._backgrounds[key] = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(background)
         ax.get_xlim()  # the pending autoscale, before the ticks are drawn (Axes.draw does it first)
-        renderer = self.canvas.get_renderer()
-        for artist in sorted((a for a in ax.get_children() if a not in still and a.get_visible()),
-                             key=lambda a: a.get_zorder()):
-            artist.draw(renderer)
+        moving = sorted((a for a in ax.get_children() if a not in still and a.get_visible()),
+                        key=lambda a: a.get_zorder())
+        draw_over(self.canvas, self._backgrounds, key, moving)
 
     def _overhangs(self) -> bool:
         """Whether the title or a tick label reaches right of the axes (in a layout made for other content it
@@ -118,8 +98,3 @@ class TailCanvas:
         texts = [t for t in self.ax.get_children() if isinstance(t, Text) and t not in self.ax.texts]  # the titles
         texts += [tick.label1 for tick in self.ax.xaxis.get_major_ticks() if lo <= tick.get_loc() <= hi]
         return any(t.get_visible() and t.get_text() and t.get_window_extent(renderer).x1 > right for t in texts)
-
-
-def _show(artists: list[Artist], visible: bool) -> None:
-    for artist in artists:
-        artist.set_visible(visible)
