@@ -140,6 +140,12 @@ def test_a_window_straddling_the_utterances_end_is_measured_by_the_vad():
     assert levels.of(3200) is not None and not levels.of(3200).any()
 
 
+def test_speech_of_another_dtype_than_the_room_noise_is_measured_by_the_vad():
+    speech = np.full(3200, 0.1, dtype=np.float64)  # a recording's float64 samples, float32 room noise
+    levels = ChunkLevels(Utterance("hi", speech, RATE, (("hi", 0.2),)), np.zeros(1600, dtype=np.float32), 1600)
+    assert [levels.of(a) for a in (0, 1600, 3200)] == [None, None, None]
+
+
 @pytest.mark.parametrize("start", [0.0, 0.3, 0.005, 0.0123])
 def test_the_vad_judges_a_chunk_exactly_as_numpy_sums_its_windows(start):
     """speech_seconds, with levels carried or measured, on or off the grid: the numbers numpy's sums give."""

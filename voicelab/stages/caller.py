@@ -145,7 +145,9 @@ class ChunkLevels:
     def __init__(self, utterance: Utterance, quiet: np.ndarray, chunk: int) -> None:
         rate = utterance.sample_rate
         self.size, self.chunk, self.end = max(1, round(VAD_WINDOW_S * rate)), chunk, len(utterance.samples)
-        self.on_grid = chunk % self.size == 0  # every chunk starts and ends on the 10 ms grid
+        # Every chunk starts and ends on the 10 ms grid, and speech and room noise join without a cast (a chunk
+        # joining float64 speech and float32 noise is summed in float64: the VAD measures those).
+        self.on_grid = chunk % self.size == 0 and utterance.samples.dtype == quiet.dtype
         if self.on_grid:
             self.speech = window_energies(AudioFrame(utterance.samples, rate, 0.0, -1))[0]
             self.quiet = window_energies(AudioFrame(quiet, rate, 0.0, -1))[0]
