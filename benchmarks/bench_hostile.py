@@ -1,12 +1,13 @@
 """Hostile input, timed: how run time grows with the caller's text length, and how long the LLM client takes
 to give up on each hostile endpoint of tests/llm_server.py with its default limits.
 
-Text: one turn of N words (simulate), N doubling; linear growth means the time ratio per doubling stays near 2
-(it was ~3-4 when words_by walked every word at every chunk). LLM: each failing script against the client's
+Text: one turn of 1,000 and of 8,000 words (simulate; CPU seconds, best of two) for a plain caller, one pausing at
+commas and a hesitating caller under the semantic policy; linear growth gives a ratio near 8 (it was ~25 when
+words_by hashed every word end at every chunk). LLM: each failing script against the client's
 defaults (deadline 60 s, read timeout 60 s) except where the script would take that long, then with
 ``--deadline`` (default 5 s) so the run ends.
 
-Usage: .venv/bin/python benchmarks/bench_hostile.py [--words 2000] [--doublings 3] [--deadline 5]
+Usage: .venv/bin/python benchmarks/bench_hostile.py [--words 1000 8000] [--deadline 5]
 """
 
 from __future__ import annotations
@@ -19,19 +20,36 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import voicelab  # noqa: E402
+from voicelab.endpointing import make_policy  # noqa: E402
+from voicelab.hesitation import HesitatingCaller, HesitationConfig  # noqa: E402
+from voicelab.pipelines import StreamingPipeline  # noqa: E402
 
 
-def text_growth(words: int, doublings: int) -> None:
-    print("words  seconds  ratio")
-    previous = None
-    for k in range(doublings + 1):
-        n = words * 2**k
-        started = time.perf_counter()
-        voicelab.simulate([" ".join(["word"] * n) + "."])
-        seconds = time.perf_counter() - started
-        ratio = "" if previous is None else f"{seconds / previous:.2f}"
-        print(f"{n:>6} {seconds:8.2f}  {ratio}", flush=True)
-        previous = seconds
+def _pipeline(kind: str) -> object:
+    if kind == "hesitating, semantic":
+        return StreamingPipeline(caller=HesitatingCaller(HesitationConfig()), endpointing=make_policy("semantic"))
+    return "streaming"
+
+
+def _text(words: int, kind: str) -> str:
+    commas = kind != "plain"
+    return " ".join("word," if commas and k % 7 == 3 else "word" for k in range(words)) + "."
+
+
+def text_growth(short: int, long: int) -> None:
+    """CPU seconds of one turn of ``short`` and ``long`` words (best of two), per caller kind: linear growth
+    gives a ratio near long / short."""
+    print(f"caller                  {short:>6} words  {long:>6} words  ratio (linear: {long / short:g})")
+    for kind in ("plain", "commas", "hesitating, semantic"):
+        seconds = []
+        for words in (short, long):
+            runs = []
+            for _ in range(2):
+                started = time.process_time()
+                voicelab.simulate([_text(words, kind)], pipeline=_pipeline(kind))
+                runs.append(time.process_time() - started)
+            seconds.append(min(runs))
+        print(f"{kind:22} {seconds[0]:9.2f} s  {seconds[1]:9.2f} s  {seconds[1] / seconds[0]:6.1f}", flush=True)
 
 
 def hostile_llm(deadline_s: float) -> None:
@@ -64,11 +82,10 @@ def hostile_llm(deadline_s: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--words", type=int, default=2000)
-    parser.add_argument("--doublings", type=int, default=3)
+    parser.add_argument("--words", type=int, nargs=2, default=(1000, 8000), metavar=("SHORT", "LONG"))
     parser.add_argument("--deadline", type=float, default=5.0)
     args = parser.parse_args()
-    text_growth(args.words, args.doublings)
+    text_growth(*args.words)
     hostile_llm(args.deadline)
 
 

@@ -3,6 +3,8 @@ up front, never OverflowError / IndexError / ZeroDivisionError or a half-finishe
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -10,8 +12,10 @@ import voicelab as vl
 from voicelab.budgets import LatencyBudgets
 from voicelab.config import StageConfigs
 from voicelab.experiments import MAX_TURNS, false_interruptions, monte_carlo, sweep
+from voicelab.hesitation import HesitationConfig, ends_clause, plan_utterance
 from voicelab.interruptions import BargeIn
 from voicelab.pipelines import StreamingPipeline
+from voicelab.stages.asr import PARTIAL_CHARS
 from voicelab.stages.caller import SimulatedCaller, Utterance
 from voicelab.validation import ConfigError
 
@@ -69,28 +73,72 @@ def test_valid_calls_still_work(result):
 
 
 class _CountingEnds(tuple):
-    """word_ends that count how often they are walked through."""
+    """word_ends that count how often they are walked through, hashed (lru_cache keys) or indexed."""
 
-    walks = 0
+    walks = hashes = items = 0
 
     def __iter__(self):
         type(self).walks += 1
         return super().__iter__()
 
+    def __hash__(self):
+        type(self).hashes += 1
+        return super().__hash__()
+
+    def __getitem__(self, k):
+        type(self).items += 1
+        return super().__getitem__(k)
+
+
+def _counting(ends) -> type[_CountingEnds]:
+    counted = type("Counted", (_CountingEnds,), {})
+    return counted(ends)
+
 
 def test_words_by_is_a_lookup_not_a_walk_over_every_word():
-    """Asked at every chunk of a long utterance, words_by must not walk all the words each time (quadratic)."""
+    """Asked at every chunk of a long utterance, words_by must not walk (or hash) all the words each time."""
     text = " ".join(f"w{k}" for k in range(5000)) + "."
     spoken = SimulatedCaller().speak(text, StageConfigs().caller, np.random.default_rng(0))
-    ends = _CountingEnds(spoken.word_ends)
+    ends = _counting(spoken.word_ends)
     utterance = Utterance(spoken.text, spoken.samples, spoken.sample_rate, ends)
     times = np.linspace(0, spoken.speech_end + 0.5, 2000)
     got = [utterance.words_by(t) for t in times]
-    assert _CountingEnds.walks <= 3  # built once, then looked up
-    for t, words in zip(times[::97], got[::97], strict=True):  # the same answer as the plain filter
-        assert words == " ".join(w for w, end in spoken.word_ends if end <= t + 1e-9)
+    last = [utterance.last_word_by(t) for t in times]
+    counted = type(ends)
+    assert counted.walks <= 3 and counted.hashes == 0 and counted.items <= len(times)  # built once, looked up
+    for t, words, word in zip(times[::97], got[::97], last[::97], strict=True):  # what the plain filter gives
+        said = [w for w, end in spoken.word_ends if end <= t + 1e-9]
+        assert words == " ".join(said) and word == (said[-1] if said else "")
 
 
 def test_words_by_with_word_ends_out_of_order_uses_the_plain_filter():
     utterance = Utterance("b a", np.zeros(10, np.float32), 16_000, (("b", 0.5), ("a", 0.2)))
     assert utterance.words_by(0.3) == "a" and utterance.words_by(0.6) == "b a"
+    assert utterance.last_word_by(0.3) == "" and utterance.last_word_by(0.6) == "a"  # the words before "b" ends
+
+
+def test_a_hesitating_plan_finds_each_pause_s_last_word_in_one_walk():
+    """The pauses of a long hesitating utterance (each asks "do the words so far end a clause?") walk the words
+    once, not once per pause."""
+    text = " ".join("word." if k % 5 == 4 else "word" for k in range(3000))
+    plan = plan_utterance(text, StageConfigs().caller, HesitationConfig(rate=0.5), np.random.default_rng(1))
+    ends = _counting(plan.word_ends)
+    counted = dataclasses.replace(plan, word_ends=ends)
+    pauses = counted.pauses()
+    assert len(pauses) > 500 and type(ends).items <= 3 * (len(ends) + len(pauses))
+    for start, _, finished in pauses[::50]:  # each pause judged on the last word spoken by it
+        said = [w for w, end in plan.word_ends if end <= start + 1e-9]
+        assert finished == ends_clause(said[-1] if said else "")
+
+
+def test_a_long_utterance_s_partials_keep_the_trace_linear():
+    """Every partial repeats the words before it: the trace keeps a partial's last PARTIAL_CHARS (and its
+    length), the final transcript whole; 3,000 words give ~1,000 partials, not ~9 million characters of them."""
+    words = 3000
+    result = vl.simulate([" ".join(["word"] * words) + "."])
+    partials = [m for m in result.trace.marks if m.name == "asr_partial"]
+    assert len(partials) > 500
+    assert all(len(m.attrs["text"]) <= PARTIAL_CHARS for m in partials)
+    longest = max(partials, key=lambda m: m.attrs.get("chars", 0))
+    assert longest.attrs["chars"] > 10_000 and longest.attrs["text"].startswith("…word word")
+    assert result.trace.turns[0].transcript.split() == ["word"] * (words - 1) + ["word."]

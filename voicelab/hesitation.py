@@ -88,27 +88,22 @@ class UtterancePlan:
     def pauses(self) -> list[tuple[float, float, bool]]:
         """Every silence inside the utterance: (start, length, whether the words before it sound finished)."""
         out = []
+        spoken = 0  # words ended by the pause (the segments run forward in time: one walk over the words)
         for a, b, c in zip(self.segments, self.segments[1:], self.segments[2:], strict=False):
             if a.speech and not b.speech and c.speech:
-                out.append((b.start, to_ns_grid(b.end - b.start), sounds_finished(self.word_ends, b.start)))
+                while spoken < len(self.word_ends) and self.word_ends[spoken][1] <= b.start + EPS:
+                    spoken += 1
+                last = self.word_ends[spoken - 1][0] if spoken else ""
+                out.append((b.start, to_ns_grid(b.end - b.start), ends_clause(last)))
         return out
 
 
-def sounds_finished(word_ends: tuple[tuple[str, float], ...], t: float) -> bool:
-    """Whether the words spoken by ``t`` end a complete clause (a full stop, ? or !; not a trailing "…").
-
-    This is what a semantic turn model judges: the words so far, not the future.
-    """
-    last = ""
-    for word, end in word_ends:
-        if end > t + EPS:
-            break
-        last = word
-    return ends_clause(last)
-
-
 def ends_clause(word: str) -> bool:
-    """Whether ``word`` closes a complete clause: a full stop, ? or ! (not a trailing "…")."""
+    """Whether ``word`` closes a complete clause: a full stop, ? or ! (not a trailing "…").
+
+    Asked of the last word spoken by a pause, this is what a semantic turn model judges: the words so far,
+    not the future.
+    """
     return bool(word) and word[-1] in _CLAUSE_END and not word.endswith(TRAILING)
 
 

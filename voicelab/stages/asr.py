@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from ..channel import Inbox, Outbox
 from ..context import RunContext
@@ -53,6 +54,20 @@ class SimulatedASR(AsrEngine):
         return self._utterance.words_by(self._heard) if self._utterance else ""
 
 
+PARTIAL_CHARS = 240  # of a partial transcript the trace keeps (its end): the final transcript is kept whole
+
+
+def partial_attrs(partial: str) -> dict[str, Any]:
+    """What the trace records of a partial transcript: the text; of a longer one, "…" with the whole words of
+    its last ``PARTIAL_CHARS`` and its length (``chars``). A partial repeats every word before it, so keeping
+    each whole made a long utterance's trace grow with the square of its length (8,000 words: 160 MB)."""
+    if len(partial) <= PARTIAL_CHARS:
+        return {"text": partial}
+    tail = partial[len(partial) - PARTIAL_CHARS + 1:]
+    space = tail.find(" ")  # start at a whole word (unless one word fills it)
+    return {"text": "…" + (tail[space + 1:] if space >= 0 else tail), "chars": len(partial)}
+
+
 async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext,
                   utterances: dict[int, Utterance]) -> None:
     """Stage loop: transcribe each turn's audio, pass partials on, finalize at the end of utterance."""
@@ -70,7 +85,7 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
                 partial = await engine.feed(frame, ctx)
             if partial and partial != last_partial:
                 last_partial = partial
-                trace.mark("asr", MarkName.ASR_PARTIAL, turn, text=partial)
+                trace.mark("asr", MarkName.ASR_PARTIAL, turn, **partial_attrs(partial))
                 await outbox.put(Transcript(partial, False, turn))
         elif isinstance(frame, EndOfUtterance):
             with trace.span("asr", SpanName.FINALIZE, frame.turn):

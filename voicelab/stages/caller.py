@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -41,27 +41,48 @@ class Utterance:
     def words_by(self, t: float) -> str:
         """The words fully spoken by ``t`` seconds into the utterance.
 
-        A binary search over the word ends and a slice of the joined text, so a long
-        utterance asked at every chunk costs linear time, not quadratic.
+        A binary search over the word ends and a slice of the joined text (both worked out once per
+        utterance), so a long utterance asked at every chunk costs linear time, not quadratic.
         """
-        ends, offsets, joined = _prefixes(self.word_ends)
-        if offsets is None:  # word ends out of order (a recording's alignment): the plain filter
+        index = self._index
+        if index.offsets is None:  # word ends out of order (a recording's alignment): the plain filter
             return " ".join(word for word, end in self.word_ends if end <= t + EPS)
-        return joined[:offsets[bisect_right(ends, t + EPS)]]
+        return index.joined[:index.offsets[bisect_right(index.ends, t + EPS)]]
+
+    def last_word_by(self, t: float) -> str:
+        """The last word fully spoken by ``t`` seconds into the utterance ("" before the first one)."""
+        index = self._index
+        if index.offsets is None:  # out of order: the words before the first one still unspoken at t
+            k = next((k for k, end in enumerate(index.ends) if end > t + EPS), len(index.ends))
+        else:
+            k = bisect_right(index.ends, t + EPS)
+        return self.word_ends[k - 1][0] if k else ""
+
+    @cached_property
+    def _index(self) -> WordIndex:
+        return WordIndex.of(self.word_ends)
 
 
-# Worked out once per script: a Monte Carlo speaks the same few texts (the same word ends) thousands of times.
-@lru_cache(maxsize=256)
-def _prefixes(word_ends: tuple[tuple[str, float], ...]) -> tuple[list[float], list[int] | None, str]:
-    """The word ends, where each prefix of the joined words ends (None if the ends are out of order), the words."""
-    ends = [end for _, end in word_ends]
-    joined = " ".join(word for word, _ in word_ends)
-    if any(b < a for a, b in zip(ends, ends[1:], strict=False)):
-        return ends, None, joined
-    offsets = [0]
-    for k, (word, _) in enumerate(word_ends):
-        offsets.append(offsets[-1] + len(word) + (1 if k else 0))
-    return ends, offsets, joined
+@dataclass(frozen=True)
+class WordIndex:
+    """Where the words of an utterance end: their end times, where each prefix of the joined words ends in
+    the text (None if the ends are out of order) and the joined words. Built once per utterance (a cached
+    property: never by hashing the word ends at every chunk, which made long texts quadratic)."""
+
+    ends: list[float]
+    offsets: list[int] | None
+    joined: str
+
+    @classmethod
+    def of(cls, word_ends: Sequence[tuple[str, float]]) -> WordIndex:
+        ends = [end for _, end in word_ends]
+        joined = " ".join(word for word, _ in word_ends)
+        if any(b < a for a, b in zip(ends, ends[1:], strict=False)):
+            return cls(ends, None, joined)
+        offsets = [0]
+        for k, (word, _) in enumerate(word_ends):
+            offsets.append(offsets[-1] + len(word) + (1 if k else 0))
+        return cls(ends, offsets, joined)
 
 
 class CallerEngine(ABC):

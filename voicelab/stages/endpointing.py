@@ -17,7 +17,7 @@ from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..endpointing import Decision, EndpointingPolicy, Pause
 from ..frames import AudioFrame
-from ..hesitation import sounds_finished
+from ..hesitation import ends_clause
 from ..units import EPS, to_ns_grid
 from ..vocabulary import EndReason, SpanName, VadEvent
 from .caller import Utterance
@@ -42,7 +42,7 @@ class PolicyEndpointer:
         u = self.utterance
         if u is None:
             return Pause(start, False, False)
-        return Pause(start, start >= u.speech_end - 1e-6, sounds_finished(u.word_ends, start))
+        return Pause(start, start >= u.speech_end - 1e-6, ends_clause(u.last_word_by(start)))
 
     def _close_pause(self, turn: int) -> None:
         """Record the pause that just ended (and the model call, if it came to one)."""
