@@ -36,6 +36,7 @@ from .cli_options import (
     one_line,
     output_path,
     save,
+    stage_assignments,
 )
 from .cli_turns import (
     add_turn_arguments,
@@ -70,7 +71,8 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-ms", metavar="MS", help="caller audio chunk duration in ms (caller.chunk_ms)")
     add_budget_option(parser, "change a latency budget, e.g. voice_to_voice=0.8 (repeatable)")
     parser.add_argument("--set", action="append", default=[], metavar="STAGE.PARAM=VALUE", dest="params",
-                        help="change a stage timing, e.g. asr.rtf=0.3 or vad.endpoint_silence_s=0.3 (repeatable)")
+                        help="change a stage timing, e.g. asr.rtf=0.3, tts.leading_silence_s=0.2 or "
+                             "llm.filler='One moment.' (repeatable)")
     add_json_option(parser)
 
 
@@ -91,7 +93,7 @@ def scenario_from_args(args: argparse.Namespace) -> ScenarioArgs:
     texts = check_texts(preset.inputs if args.text is None else args.text)
     seed = int(check_number("--seed", integer("--seed", args.seed), 0, MAX_SEED, integer=True))
     budgets = preset.budgets.replace(**assignments("--budget", args.budget))
-    params = assignments("--set", args.params)
+    params = stage_assignments(args.params)
     if args.chunk_ms is not None:
         if "caller.chunk_ms" in params:
             raise UsageError("--chunk-ms and --set caller.chunk_ms set the same thing: give one of them")
@@ -110,6 +112,7 @@ def _print_demo(result: RunResult) -> None:
         print(f"  heard:   {escape_controls(turn.transcript) or '—'}")
         print(f"  replied: {escape_controls(turn.response) or '—'}\n")
         rows = [(name, fmt(metrics[name])) for name in METRIC_NAMES]
+        rows += [(name, fmt(value)) for name, value in result.production(turn.index).items()]
         if "barge_in" in result.trace.meta:
             cut = result.interruption(turn.index)
             rows += [("interruption_latency", fmt(cut["interruption_latency"])), ("reply heard", fmt(cut["heard_s"]))]
@@ -330,7 +333,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     values = _values("--values", args.values)
     for value in values:  # each value validated before anything runs
         scenario.stages.with_params({args.param: value})
-    if args.param in assignments("--set", args.params) or (args.param == "caller.chunk_ms" and args.chunk_ms):
+    if args.param in stage_assignments(args.params) or (args.param == "caller.chunk_ms" and args.chunk_ms):
         raise UsageError(f"--param {args.param} is what the sweep turns: do not also set it with --set or --chunk-ms")
     turns = int(check_number("--turns", integer("--turns", args.turns), 1, MAX_TURNS // len(values), integer=True,
                              unit=f"per value ({MAX_TURNS} in all)"))

@@ -95,6 +95,33 @@ def assignments(option: str, items: Sequence[str]) -> dict[str, float]:
     return values
 
 
+def stage_assignments(items: Sequence[str]) -> dict[str, float | str]:
+    """``--set`` values: ``["asr.rtf=0.3", "llm.filler=One moment."]`` -> numbers, and text for a text setting
+    (``llm.filler``, taken as typed); UsageError / ConfigError for anything malformed or unknown."""
+    from .config import is_text_param, split_param
+
+    texts: dict[str, str] = {}
+    numbers: list[str] = []
+    for item in items:
+        name, eq, text = item.partition("=")
+        key = name.strip()
+        if eq and "." in key and _known(key, split_param) and is_text_param(key):
+            if texts.get(key, text) != text:
+                raise UsageError(f"--set {key} is given twice with different values; give it once")
+            texts[key] = text
+        else:
+            numbers.append(item)
+    return {**assignments("--set", numbers), **texts}
+
+
+def _known(key: str, split: Callable[[str], object]) -> bool:
+    try:
+        split(key)
+    except ConfigError:
+        return False
+    return True
+
+
 def integer(option: str, text: str) -> float:
     """``text`` as a whole number (an int; infinity passes through for the range check to name); UsageError for a
     fraction."""
@@ -108,7 +135,7 @@ def jitter_from_args(args: argparse.Namespace) -> float | None:
     """``--jitter`` as a number; refused next to ``--set STAGE.jitter`` (it would silently override it)."""
     if args.jitter is None:
         return None
-    stage_jitter = sorted(name for name in assignments("--set", args.params) if name.endswith(".jitter"))
+    stage_jitter = sorted(name for name in stage_assignments(args.params) if name.endswith(".jitter"))
     if stage_jitter:
         raise UsageError(f"--jitter sets every stage's jitter, so it conflicts with --set {stage_jitter[0]}: "
                          "give one of them")

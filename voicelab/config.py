@@ -12,11 +12,17 @@ from typing import Any, cast
 from .timing import TAILS
 from .validation import ConfigError, validate_fields
 
+FILLER_MAX_CHARS = 200
+
 
 def _param(default: float, lo: float, hi: float, unit: str, help_text: str, *, integer: bool = False,
            lo_open: bool = False) -> Any:
     meta = {"range": (lo, hi), "unit": unit, "help": help_text, "integer": integer, "lo_open": lo_open}
     return field(default=default, metadata=meta)
+
+
+def _text(max_chars: int, help_text: str) -> Any:
+    return field(default="", metadata={"max_chars": max_chars, "unit": "text", "help": help_text})
 
 
 def _jitter() -> Any:
@@ -31,7 +37,7 @@ class _Stage:
     def __post_init__(self) -> None:
         validate_fields(self, prefix=f"{self.stage}.")
 
-    def replace(self, **changes: float) -> Any:
+    def replace(self, **changes: Any) -> Any:
         return replace(cast(Any, self), **changes)
 
 
@@ -85,6 +91,19 @@ class LlmConfig(_Stage):
     ttft_s: float = _param(0.3, 0.0, 30.0, "s", "request -> first token")
     token_s: float = _param(0.02, 0.0, 5.0, "s", "time per further token")
     jitter: float = _jitter()
+    connect_s: float = _param(0.0, 0.0, 10.0, "s", "cold start: connection set-up before the first request of a "
+                                                     "conversation (0: a warm connection)")
+    tool_call_s: float = _param(0.0, 0.0, 30.0, "s", "a tool's round trip before the answer's first token (0: no tool)")
+    thinking_s: float = _param(0.0, 0.0, 30.0, "s", "reasoning before the answer's first token, not spoken "
+                                                     "(0: no reasoning)")
+    filler: str = _text(FILLER_MAX_CHARS, "a short phrase spoken while the tool runs, e.g. 'One moment.' "
+                                          "(needs llm.tool_call_s above 0; empty: none)")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.filler.strip() and self.tool_call_s <= 0:
+            raise ConfigError(f"llm.filler is spoken while a tool runs: set llm.tool_call_s above 0 "
+                              f"(got {self.tool_call_s:g}) or leave the filler empty")
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,10 @@ class TtsConfig(_Stage):
     clause_chars: int = _param(20, 1, 500, "chars", "longest text sent without a clause boundary", integer=True)
     chunk_ms: float = _param(200.0, 10.0, 2000.0, "ms", "duration of each synthesized audio chunk")
     jitter: float = _jitter()
+    leading_silence_s: float = _param(0.0, 0.0, 2.0, "s", "silence at the start of each request's first audio "
+                                                           "chunk: first byte -> first audible audio")
+    connect_s: float = _param(0.0, 0.0, 10.0, "s", "cold start: connection set-up before the first request of a "
+                                                     "conversation (0: a warm connection)")
 
 
 @dataclass(frozen=True)
@@ -120,9 +143,10 @@ class StageConfigs:
                                   f"got {getattr(self, f.name)!r}")
         validate_fields(self)
 
-    def with_params(self, changes: dict[str, float]) -> StageConfigs:
-        """A copy with ``{"stage.param": value}`` changes applied and validated."""
-        grouped: dict[str, dict[str, float]] = {}
+    def with_params(self, changes: dict[str, Any]) -> StageConfigs:
+        """A copy with ``{"stage.param": value}`` changes applied and validated (a number, or text for
+        ``llm.filler``)."""
+        grouped: dict[str, dict[str, Any]] = {}
         for key, value in changes.items():
             stage, param = split_param(key)
             grouped.setdefault(stage, {})[param] = value
@@ -163,8 +187,13 @@ def param_names() -> list[str]:
     return [f"{stage}.{name}" for stage in stage_names() for name in _field_names(stage)]
 
 
+def is_text_param(name: str) -> bool:
+    """Whether ``stage.param`` takes text (``llm.filler``) rather than a number."""
+    return "max_chars" in param_info(name)
+
+
 def param_info(name: str) -> dict[str, Any]:
-    """Range, unit, help text and default of one ``stage.param``."""
+    """Range (or, for text, ``max_chars``), unit, help text and default of one ``stage.param``."""
     stage, param = split_param(name)
     f = next(f for f in fields(_STAGE_TYPES[stage]) if f.name == param)
     return {"default": f.default, **f.metadata}

@@ -125,11 +125,20 @@ class RunContext:
 
     def __post_init__(self) -> None:
         self.rngs = _Streams(self.seed, self.seeding)
+        self._connected: set[str] = set()  # stages that have made their first request (their cold start is paid)
         # Per stage: log-normal sigma of its jitter (None: fixed timing, or a Pareto tail drawn by ``draw``).
         self._sigma: dict[str, float | None] = {}
         for stage in ("asr", "llm", "tts"):
             jitter = getattr(self.stages, stage).jitter
             self._sigma[stage] = lognormal_sigma(jitter) if jitter > 1.0 and self.stages.tail == "lognormal" else None
+
+    def first_request(self, stage: str) -> bool:
+        """True the first time ``stage`` asks (its cold start: a connection set up once per conversation),
+        False from then on."""
+        if stage in self._connected:
+            return False
+        self._connected.add(stage)
+        return True
 
     def duration(self, stage: str, median: float) -> float:
         """A stage duration: ``median`` with that stage's jitter drawn from its own stream."""

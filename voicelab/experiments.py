@@ -33,7 +33,7 @@ from .config import StageConfigs, param_info, split_param
 from .context import RunContext, stream_seeding
 from .interruptions import BargeIn, interruption_metrics
 from .jupyterlite import in_browser
-from .metrics import METRIC_NAMES, budget_values, turn_metrics
+from .metrics import METRIC_NAMES, budget_values, production_metrics, turn_metrics
 from .pipelines import StreamingPipeline
 from .presets import get_preset
 from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts
@@ -60,34 +60,92 @@ Extractor = Callable[[Trace, int], Mapping[str, float | None]]
 
 # Voice-to-voice, cut into consecutive parts that add up to it exactly (see stage_components).
 COMPONENTS: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_ttft", "first_clause", "tts_first_chunk")
+# Parts a production agent adds, each only in a run whose stages have it (so a run at the defaults has the five):
+# the cold starts, a tool's round trip, reasoning, and the TTS's leading silence.
+OPTIONAL_COMPONENTS: tuple[str, ...] = ("llm_connect", "llm_tool_call", "llm_thinking", "tts_connect",
+                                        "tts_leading_silence")
+COMPONENT_ORDER: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_connect", "llm_tool_call", "llm_thinking",
+                                    "llm_ttft", "first_clause", "tts_connect", "tts_first_chunk", "tts_leading_silence")
 COMPONENT_LABELS: dict[str, str] = {
     "endpoint_wait": "endpoint wait (speech end -> end of utterance)",
     "asr_final": "ASR final (end of utterance -> final transcript)",
+    "llm_connect": "LLM cold start (connection set-up, first request)",
+    "llm_tool_call": "tool call (the tool's round trip before the answer)",
+    "llm_thinking": "LLM thinking (reasoning before the answer)",
     "llm_ttft": "LLM TTFT (final transcript -> first token)",
     "first_clause": "first clause (first token -> first TTS request)",
+    "tts_connect": "TTS cold start (connection set-up, first request)",
     "tts_first_chunk": "TTS first chunk (request -> first audio)",
+    "tts_leading_silence": "TTS leading silence (first byte -> first audible audio)",
 }
+_OPTIONAL_PARTS = {"llm_connect": ("llm", SpanName.CONNECT), "llm_tool_call": ("llm", SpanName.TOOL_CALL),
+                   "llm_thinking": ("llm", SpanName.THINKING), "tts_connect": ("tts", SpanName.CONNECT)}
 
 
-def stage_components(trace: Trace, turn: int) -> dict[str, float | None]:
-    """Voice-to-voice of ``turn`` split at the trace's events into :data:`COMPONENTS` (seconds; they sum to it).
+def component_names(stages: StageConfigs | None = None) -> tuple[str, ...]:
+    """The parts of voice-to-voice a run with ``stages`` has: :data:`COMPONENTS`, plus each optional part whose
+    setting is above 0 (``llm.connect_s``, ``llm.tool_call_s``, ``llm.thinking_s``, ``tts.connect_s``,
+    ``tts.leading_silence_s``), in the order they happen."""
+    if stages is None:
+        return COMPONENTS
+    on = {"llm_connect": stages.llm.connect_s, "llm_tool_call": stages.llm.tool_call_s,
+          "llm_thinking": stages.llm.thinking_s, "tts_connect": stages.tts.connect_s,
+          "tts_leading_silence": stages.tts.leading_silence_s}
+    return tuple(name for name in COMPONENT_ORDER if name in COMPONENTS or on[name] > 0)
+
+
+def stage_components(trace: Trace, turn: int, names: Sequence[str] | None = None) -> dict[str, float | None]:
+    """Voice-to-voice of ``turn`` split at the trace's events into consecutive parts (seconds; they sum to it).
 
     speech end -> end of utterance (the endpointer's wait) -> final transcript (ASR backlog and
     finalization) -> first LLM token -> first TTS request (waiting for a whole clause) -> first audio.
-    Shown in notebook 09.
+    A production agent's waits split these further where the trace has them (:data:`OPTIONAL_COMPONENTS`: cold
+    starts, the tool call and thinking before the first token, the TTS's leading silence after its first byte);
+    a wait that ends after the reply's first text (a filler is spoken while the tool runs) is not part of it.
+    ``names``: the parts to give (an absent optional one is 0); default :data:`COMPONENTS` and the optional parts
+    the trace has. Shown in notebook 09.
     """
     marks: dict[str, float | None] = dict.fromkeys((MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE,
                                                     MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
-                                                    MarkName.TTS_FIRST_CHUNK))
+                                                    MarkName.TTS_FIRST_CHUNK, MarkName.TTS_FIRST_AUDIBLE,
+                                                    MarkName.FILLER_SENT))
     for m in trace.marks:
         if m.turn == turn and m.name in marks and marks[m.name] is None:
             marks[m.name] = m.t
-    request = next((s.start for s in trace.spans
-                    if s.turn == turn and s.stage == "tts" and s.name == SpanName.TTFB), None)
-    points = [marks[MarkName.SPEECH_END], marks[MarkName.END_OF_UTTERANCE], marks[MarkName.ASR_COMPLETE],
-              marks[MarkName.LLM_FIRST_TOKEN], request, marks[MarkName.TTS_FIRST_CHUNK]]
-    return {name: None if a is None or b is None else to_ns_grid(b - a)
-            for name, a, b in zip(COMPONENTS, points, points[1:], strict=False)}
+    request: float | None = None
+    spans: dict[str, tuple[float, float]] = {}
+    for s in trace.spans:
+        if s.turn != turn or s.stage not in ("llm", "tts"):
+            continue
+        if request is None and s.stage == "tts" and s.name == SpanName.TTFB:
+            request = s.start
+        for part, (stage, name) in _OPTIONAL_PARTS.items():
+            if part not in spans and s.stage == stage and s.name == name:
+                spans[part] = (s.start, s.end)
+    text, filler = marks[MarkName.LLM_FIRST_TOKEN], marks[MarkName.FILLER_SENT]
+    if filler is not None and (text is None or filler < text):
+        text = filler
+    chunk, audible = marks[MarkName.TTS_FIRST_CHUNK], marks[MarkName.TTS_FIRST_AUDIBLE]
+    # (part, the point it ends at) in order; an optional part's point is None when the trace does not have it
+    ends: list[tuple[str, float | None]] = [("endpoint_wait", marks[MarkName.END_OF_UTTERANCE]),
+                                            ("asr_final", marks[MarkName.ASR_COMPLETE])]
+    for part in ("llm_connect", "llm_tool_call", "llm_thinking"):
+        end = spans[part][1] if part in spans else None
+        ends.append((part, end if end is not None and text is not None and end <= text + EPS else None))
+    ends += [("llm_ttft", text), ("first_clause", spans["tts_connect"][0] if "tts_connect" in spans else request),
+             ("tts_connect", request if "tts_connect" in spans else None), ("tts_first_chunk", chunk),
+             ("tts_leading_silence", audible)]
+    wanted = tuple(names) if names is not None else tuple(
+        part for part, end in ends if part in COMPONENTS or end is not None)
+    values: dict[str, float | None] = {}
+    last = marks[MarkName.SPEECH_END]
+    for part, end in ends:
+        if part in OPTIONAL_COMPONENTS and end is None:
+            values[part] = 0.0 if last is not None else None
+            continue
+        values[part] = None if last is None or end is None else to_ns_grid(end - last)
+        last = end
+    return {name: values[name] for name in wanted}
 
 
 def turn_seeds(seed: int, turns: int) -> np.ndarray:
@@ -272,7 +330,11 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
     second = barge_in is not None and barge_in.kind == "speech"
     chars_per_second = job.stages.tts.chars_per_second
     metric_rows: dict[str, list[float | None]] = {name: [] for name in METRIC_NAMES}
-    component_rows: dict[str, list[float | None]] = {name: [] for name in COMPONENTS}
+    parts = component_names(job.stages)
+    waits = [name for name in parts if name in OPTIONAL_COMPONENTS]  # a production agent's: kept per turn
+    if job.stages.llm.filler.strip():
+        waits.append("filler_s")
+    component_rows: dict[str, list[float | None]] = {name: [] for name in parts}
     budget_rows: dict[str, list[float | None]] = {name: [] for name in budget_names()}
     extra_rows: dict[str, list[float | None]] = {}
     kept: list[Trace] = []
@@ -295,11 +357,15 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
                 metric_rows[name].append(value)
             for name, value in budget_values(trace, 0, metrics).items():
                 budget_rows[name].append(value)
-            for name, value in stage_components(trace, 0).items():
+            for name, value in stage_components(trace, 0, parts).items():
                 component_rows[name].append(value)
             if barge_in is not None:
                 for name, value in interruption_metrics(trace, 0, chars_per_second).items():
                     extra_rows.setdefault(name, []).append(value)
+            if waits:
+                found = production_metrics(trace, 0)
+                for name in waits:
+                    extra_rows.setdefault(name, []).append(found[name])
             if extract is not None:
                 for name, value in extract(trace, 0).items():
                     extra_rows.setdefault(name, [None] * i).append(value)

@@ -21,6 +21,15 @@ METRIC_NAMES: tuple[str, ...] = EVENT_NAMES + DERIVED_NAMES
 
 _CHUNK, _SYNTHESIZE = SpanName.CHUNK, SpanName.SYNTHESIZE  # (read once: an enum member lookup is slow)
 _LLM_COMPLETE, _END_OF_UTTERANCE = MarkName.LLM_COMPLETE, MarkName.END_OF_UTTERANCE
+_FIRST_AUDIBLE = MarkName.TTS_FIRST_AUDIBLE
+
+# A production agent's waits, per turn (seconds; 0 where the turn has none): see production_metrics.
+PRODUCTION_NAMES: tuple[str, ...] = ("llm_connect", "llm_tool_call", "llm_thinking", "tts_connect",
+                                     "tts_leading_silence", "filler_s")
+_WAITS: dict[tuple[str, str], str] = {("llm", SpanName.CONNECT): "llm_connect",
+                                      ("llm", SpanName.TOOL_CALL): "llm_tool_call",
+                                      ("llm", SpanName.THINKING): "llm_thinking",
+                                      ("tts", SpanName.CONNECT): "tts_connect"}
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -35,10 +44,30 @@ def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
         if m.turn == turn and m.name not in found:
             found[m.name] = m.t
     rel = {name: _diff(found.get(name), start) for name in (*EVENT_NAMES, MarkName.SPEECH_END)}
-    rel["time_to_first_audio"] = _diff(rel[MarkName.TTS_FIRST_CHUNK], rel[MarkName.ASR_COMPLETE])
-    rel["voice_to_voice"] = _diff(rel[MarkName.TTS_FIRST_CHUNK], rel[MarkName.SPEECH_END])
+    # What the caller hears: the first audible audio (after a TTS's leading silence), else the first chunk
+    audible = rel[MarkName.TTS_FIRST_CHUNK] if _FIRST_AUDIBLE not in found else _diff(found[_FIRST_AUDIBLE], start)
+    rel["time_to_first_audio"] = _diff(audible, rel[MarkName.ASR_COMPLETE])
+    rel["voice_to_voice"] = _diff(audible, rel[MarkName.SPEECH_END])
     rel["total_latency"] = rel[MarkName.TTS_COMPLETE]
     return rel
+
+
+def production_metrics(trace: Trace, turn: int) -> dict[str, float]:
+    """A production agent's waits in ``turn`` from its spans (seconds, 0 where absent): the LLM's and the TTS's
+    cold starts, the tool call and thinking before the answer, the TTS's leading silence before the first
+    audible audio, and ``filler_s`` (final transcript -> the filler sent, 0 without one)."""
+    values = dict.fromkeys(PRODUCTION_NAMES, 0.0)
+    for s in trace.spans:
+        key = _WAITS.get((s.stage, s.name)) if s.turn == turn else None
+        if key is not None:
+            values[key] = to_ns_grid(values[key] + s.duration)
+    chunk, audible = trace.first(turn, MarkName.TTS_FIRST_CHUNK), trace.first(turn, _FIRST_AUDIBLE)
+    if chunk is not None and audible is not None:
+        values["tts_leading_silence"] = to_ns_grid(audible - chunk)
+    filler, final = trace.first(turn, MarkName.FILLER_SENT), trace.first(turn, MarkName.ASR_COMPLETE)
+    if filler is not None and final is not None:
+        values["filler_s"] = to_ns_grid(filler - final)
+    return values
 
 
 def budget_values(trace: Trace, turn: int, metrics: dict[str, float | None] | None = None) -> dict[str, float | None]:

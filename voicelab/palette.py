@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .trace import AgentState
-from .vocabulary import MarkName
+from .vocabulary import MarkName, SpanName
 
 #: Stage rows, top to bottom, in the order audio flows through the agent.
 STAGE_ORDER: tuple[str, ...] = ("caller", "vad", "asr", "llm", "tts", "playback")
@@ -58,6 +58,22 @@ MARKERS: dict[str, tuple[str, dict[str, Any]]] = {
                                                "markeredgecolor": "#222222", "markeredgewidth": 0.6}),
     MarkName.PLAYBACK_STARTED: ("first audio", {"marker": "*", "color": "#D55E00", "markersize": 12,
                                                 "markeredgecolor": "#222222", "markeredgewidth": 0.6}),
+    MarkName.TTS_FIRST_AUDIBLE: ("first audible audio", {"marker": "*", "color": "white", "markersize": 12,
+                                                         "markeredgecolor": "#D55E00", "markeredgewidth": 1.2}),
+    MarkName.FILLER_SENT: ("filler sent to TTS", {"marker": "o", "color": "#F0E442", "markersize": 6,
+                                                  "markeredgecolor": "#222222"}),
+    MarkName.INTERRUPTION_JUDGED: ("interruption judged", {"marker": "v", "color": "#222222", "markersize": 6}),
+    MarkName.FALSE_INTERRUPTION: ("false interruption: resumes", {"marker": "^", "color": "#1A7F37",
+                                                                  "markersize": 7}),
+}
+
+#: A production agent's waits, each drawn hatched in its stage's colour: span name -> (legend label, hatch).
+WAIT_SPAN_STYLES: dict[str, tuple[str, str]] = {
+    SpanName.CONNECT: ("cold start (connection set-up)", "...."),
+    SpanName.TOOL_CALL: ("tool call (round trip)", "////"),
+    SpanName.THINKING: ("thinking (reasoning, unspoken)", "\\\\\\\\"),
+    SpanName.LEADING_SILENCE: ("leading silence (byte, not yet audible)", "----"),
+    SpanName.HELD: ("reply held (interruption judged)", "||||"),
 }
 
 #: The caller's end of speech: a solid dark vertical line.

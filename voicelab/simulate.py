@@ -63,6 +63,13 @@ class RunResult:
         values = interruption_metrics(self.trace, turn, self.stages.tts.chars_per_second)
         return {**values, "interrupted": bool(values["interrupted"])}
 
+    def production(self, turn: int = 0) -> dict[str, float]:
+        """``turn``'s production-agent waits that are there (cold starts, tool call, thinking, leading silence,
+        filler; :func:`~voicelab.metrics.production_metrics`), in seconds; {} for a turn without any."""
+        from .metrics import production_metrics
+
+        return {name: value for name, value in production_metrics(self.trace, self._turn(turn)).items() if value}
+
     def summary(self) -> dict[str, Any]:
         """The JSON document of ``python -m voicelab demo --json`` (with barge-in, each turn's interruption too)."""
         barge_in = "barge_in" in self.trace.meta
@@ -74,6 +81,7 @@ class RunResult:
                 "metrics": self.metrics(t.index),
                 "budgets": {name: v.as_dict() for name, v in self.report(t.index).items()},
                 **(self.interruption(t.index) if barge_in else {}),
+                **({"production": waits} if (waits := self.production(t.index)) else {}),
             } for t in self.trace.turns],
         }
 

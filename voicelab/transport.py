@@ -248,6 +248,10 @@ def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
 
     mouth, server = at(MarkName.SPEECH_END), at(MarkName.SERVER_SPEECH_END)
     sent, ear = at(MarkName.TTS_FIRST_CHUNK), at(MarkName.HEARD_FIRST_AUDIO)
+    audible = at(MarkName.TTS_FIRST_AUDIBLE)
+    if audible is not None and sent is not None:  # the first chunk's leading silence: heard that much later
+        ear = None if ear is None else ear + (audible - sent)
+        sent = audible
 
     def diff(a: float | None, b: float | None) -> float | None:
         return None if a is None or b is None else to_ns_grid(a - b)

@@ -78,9 +78,22 @@ def validate_fields(obj: Any, prefix: str = "") -> None:
             checked = check_number(prefix + f.name, getattr(obj, f.name), lo, hi, unit=meta.get("unit", ""),
                                    integer=meta.get("integer", False), lo_open=meta.get("lo_open", False))
             object.__setattr__(obj, f.name, checked)
+        elif "max_chars" in meta:
+            check_text(prefix + f.name, getattr(obj, f.name), meta["max_chars"])
         elif "choices" in meta and getattr(obj, f.name) not in meta["choices"]:
             raise ConfigError(f"{prefix}{f.name} must be one of {', '.join(meta['choices'])}; "
                               f"got {getattr(obj, f.name)!r}")
+
+
+def check_text(name: str, value: Any, max_chars: int) -> str:
+    """``value`` if it is a string of at most ``max_chars`` printable characters; ConfigError otherwise."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be text of at most {max_chars} characters; got {_short(value)}")
+    if len(value) > max_chars:
+        raise ConfigError(f"{name} must be text of at most {max_chars} characters; got {len(value)} characters")
+    if not value.isprintable():
+        raise ConfigError(f"{name} must be printable text (no control characters); got {_short(value)}")
+    return value
 
 
 def parse_number(name: str, text: str) -> float:

@@ -28,11 +28,14 @@ class MarkName(_Name):
     SPEECH_END = "speech_end"  # the caller's last word ends
     CHUNK_DELIVERED = "chunk_delivered"  # the original pipeline's caller handed a chunk over
     INTERJECTION = "interjection"  # the caller speaks (or makes a noise) over the agent
+    CALL_CONNECTED = "call_connected"  # the caller's client connected: what a greeting is measured from
     # the VAD / endpointer
     AUDIO_CHUNK_RECEIVED = "audio_chunk_received"
     SPEECH_STARTED = "speech_started"
     END_OF_UTTERANCE = "end_of_utterance"
     BARGE_IN = "barge_in"  # speech heard while the agent talks: the reply is interrupted
+    INTERRUPTION_JUDGED = "interruption_judged"  # the adaptive interruption model's verdict on speech over the agent
+    FALSE_INTERRUPTION = "false_interruption"  # the agent stopped, but the caller said nothing more: it resumes
     # the recognizer
     ASR_STARTED = "asr_started"
     ASR_PARTIAL = "asr_partial"
@@ -43,15 +46,19 @@ class MarkName(_Name):
     LLM_FIRST_TOKEN = "llm_first_token"
     LLM_COMPLETE = "llm_complete"
     LLM_ERROR = "llm_error"
+    FILLER_SENT = "filler_sent"  # a filler phrase ("One moment.") sent to the TTS while a tool runs
     # the synthesizer
     TTS_STARTED = "tts_started"
-    TTS_FIRST_CHUNK = "tts_first_chunk"
+    TTS_FIRST_CHUNK = "tts_first_chunk"  # the reply's first audio byte (TTFB)
+    TTS_FIRST_AUDIBLE = "tts_first_audible"  # the first audible audio: the first byte plus its leading silence (TTFA)
     TTS_COMPLETE = "tts_complete"
     TTS_TEXT_DROPPED = "tts_text_dropped"  # the original pipeline's text left unspoken
     # playback and the network
     PLAYBACK_STARTED = "playback_started"
     PLAYBACK_FINISHED = "playback_finished"
     PLAYBACK_STOPPED = "playback_stopped"  # cut off by a barge-in
+    PLAYBACK_PAUSED = "playback_paused"  # held while an interruption is judged (adaptive interruptions)
+    PLAYBACK_RESUMED = "playback_resumed"  # a false interruption: the reply goes on where it was held
     SERVER_SPEECH_END = "server_speech_end"  # the uplink delivered the chunk with the caller's last speech
     HEARD_FIRST_AUDIO = "heard_first_audio"  # the downlink delivered the reply's first audio
 
@@ -67,11 +74,18 @@ class SpanName(_Name):
     CHUNK = "chunk"  # the recognizer processing one audio chunk
     FINALIZE = "finalize"  # the recognizer producing its final transcript
     SPECULATION = "speculation"  # the LLM answering a partial transcript ahead of the final
+    CONNECT = "connect"  # a stage's cold start: connection set-up on the first request of a conversation
+    TOOL_CALL = "tool_call"  # the LLM waiting for a tool's result before it answers
+    THINKING = "thinking"  # the LLM reasoning before its first answer token (reasoning tokens are not spoken)
     TTFT = "ttft"  # the LLM's time to first token
     GENERATE = "generate"  # the LLM's first token to its last
     TTFB = "ttfb"  # the synthesizer's time to first audio of a clause
+    LEADING_SILENCE = "leading_silence"  # silence at the start of a clause's first audio chunk (first byte -> audible)
     SYNTHESIZE = "synthesize"  # the synthesizer's first audio of a clause to its last
     PLAY = "play"  # playback of one audio chunk
+    HELD = "held"  # playback paused while an interruption is judged, or until a false one times out
+    BACKCHANNEL = "backchannel"  # the caller's short acknowledgement ("mm-hmm") over the agent
+    INTERRUPTION_MODEL = "interruption_model"  # the adaptive interruption model judging speech over the agent
     UNDERRUN = "underrun"  # playback starved of audio
     CHUNK_FILLING = "audio chunk filling"  # the uplink waiting for the chunk with the last speech to fill
     ENDPOINT = "endpoint"  # an imported turn's end of speech to its end of turn

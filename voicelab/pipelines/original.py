@@ -14,16 +14,32 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import StageConfigs
 from ..context import RunContext
 from ..stages.caller import SPEECH_LEVEL
 from ..stages.llm import LlmEngine, ScriptedLLM
 from ..trace import AgentState
 from ..units import SAMPLE_RATE, to_ns_grid
+from ..validation import ConfigError
 from ..vocabulary import EndReason, MarkName, SpanName
 
 TUTORIAL_SILENCE_LEVEL = 0.05  # mean |x| below this counts as silence
 TUTORIAL_SILENCE_THRESHOLD_S = 0.5
 TUTORIAL_SILENCE_STEP_S = 0.1  # added per silent chunk whatever the chunk size
+
+
+PRODUCTION_PARAMS: tuple[str, ...] = ("llm.connect_s", "llm.tool_call_s", "llm.thinking_s", "tts.connect_s",
+                                      "tts.leading_silence_s")
+
+
+def refuse_production_waits(stages: StageConfigs) -> None:
+    """ConfigError when a production agent's wait is set: the tutorial's pipeline has none of them."""
+    for name in PRODUCTION_PARAMS:
+        stage, _, param = name.partition(".")
+        if getattr(getattr(stages, stage), param) > 0:
+            raise ConfigError(f"{name} is not modelled by the original pipeline (the tutorial's chain has no cold "
+                              f"start, tool call, thinking or leading silence): use the streaming pipeline or set "
+                              f"{name}=0")
 
 
 @dataclass
@@ -34,6 +50,7 @@ class OriginalPipeline:
     name: str = "original"
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
+        refuse_production_waits(ctx.stages)
         for i, text in enumerate(texts):
             if i:
                 await ctx.clock.sleep(ctx.stages.caller.gap_s)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import cast
 
@@ -57,31 +57,73 @@ async def run_llm(engine: LlmEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
             await respond(engine, frame.text, frame.turn, outbox, ctx)
 
 
+def filler_text(filler: str) -> str:
+    """The filler as the TTS gets it: stripped, ending a clause (a full stop added when it has no punctuation)."""
+    text = filler.strip()
+    return text if not text or text[-1] in ",.;:!?" else text + "."
+
+
+async def before_answer(turn: int, ctx: RunContext, say: Callable[[str], Awaitable[None]] | None = None) -> bool:
+    """What the LLM stage waits for before the engine is asked for the answer, each its own span: the cold start
+    (``llm.connect_s``, the conversation's first request only), a tool's round trip (``llm.tool_call_s``; with
+    ``llm.filler``, ``say`` speaks the filler as it starts) and reasoning (``llm.thinking_s``). Nothing at the
+    defaults (all 0). True when it waited for anything. Shown in notebook 04."""
+    config, trace, clock = ctx.stages.llm, ctx.trace, ctx.clock
+    waited = False
+    if config.connect_s > 0 and ctx.first_request("llm"):
+        waited = True
+        with trace.span("llm", SpanName.CONNECT, turn):
+            await clock.sleep(ctx.duration("llm", config.connect_s))
+    if config.tool_call_s > 0:
+        waited = True
+        if say is not None and config.filler.strip():
+            text = filler_text(config.filler)
+            trace.mark("llm", MarkName.FILLER_SENT, turn, text=text)
+            await say(text)
+        with trace.span("llm", SpanName.TOOL_CALL, turn):
+            await clock.sleep(ctx.duration("llm", config.tool_call_s))
+    if config.thinking_s > 0:
+        waited = True
+        with trace.span("llm", SpanName.THINKING, turn):
+            await clock.sleep(ctx.duration("llm", config.thinking_s))
+    return waited
+
+
 async def respond(engine: LlmEngine, text: str, turn: int, outbox: Outbox, ctx: RunContext) -> None:
     """Generate the reply to ``text`` and stream its tokens to ``outbox``, then :class:`EndOfResponse`.
 
-    Cancelled mid-reply (barge-in), it records the cut-short span with ``cancelled=True`` and closes the stream.
+    Before the engine is asked, :func:`before_answer` (cold start, tool call with its filler, thinking); the
+    ``ttft`` span starts when the engine is asked. Cancelled mid-reply (barge-in), it records the cut-short span
+    with ``cancelled=True`` and closes the stream.
     """
     trace = ctx.trace
-    started = trace.mark("llm", MarkName.LLM_STARTED, turn)
+    requested = trace.mark("llm", MarkName.LLM_STARTED, turn)
+    asked: float | None = None  # when the engine was asked for the answer (None while waiting before it)
     first: float | None = None
     tokens: list[str] = []
+    said: list[str] = []  # a filler, spoken before the answer
+
+    async def say(filler: str) -> None:
+        said.append(filler + " ")
+        await outbox.put(Token(filler + " ", turn))
+
     try:
+        asked = ctx.clock.now() if await before_answer(turn, ctx, say) else requested
         async with aclosing(cast(AsyncGenerator[str, None], engine.stream(text, ctx))) as stream:
             async for token in stream:
                 if first is None:
                     first = trace.mark("llm", MarkName.LLM_FIRST_TOKEN, turn)
-                    trace.add_span("llm", SpanName.TTFT, started, first, turn)
+                    trace.add_span("llm", SpanName.TTFT, asked, first, turn)
                 tokens.append(token)
                 await outbox.put(Token(token, turn))
     except asyncio.CancelledError:  # the caller barged in: keep what was generated, marked as cut short
-        if first is None:
-            trace.add_span("llm", SpanName.TTFT, started, ctx.clock.now(), turn, cancelled=True)
-        else:
+        if first is not None:
             trace.add_span("llm", SpanName.GENERATE, first, ctx.clock.now(), turn, tokens=len(tokens), cancelled=True)
-        trace.turns[turn].response = "".join(tokens).strip()
+        elif asked is not None:
+            trace.add_span("llm", SpanName.TTFT, asked, ctx.clock.now(), turn, cancelled=True)
+        trace.turns[turn].response = "".join(said + tokens).strip()
         raise
     done = trace.mark("llm", MarkName.LLM_COMPLETE, turn, tokens=len(tokens))
-    trace.add_span("llm", SpanName.GENERATE, first if first is not None else started, done, turn, tokens=len(tokens))
-    trace.turns[turn].response = "".join(tokens).strip()
+    trace.add_span("llm", SpanName.GENERATE, first if first is not None else asked, done, turn, tokens=len(tokens))
+    trace.turns[turn].response = "".join(said + tokens).strip()
     await outbox.put(EndOfResponse(turn))

@@ -14,7 +14,7 @@ from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
 from ..noise import noise
-from ..units import SAMPLE_RATE
+from ..units import SAMPLE_RATE, to_ns_grid
 from ..vocabulary import MarkName, SpanName
 
 SPEECH_LEVEL = 0.1
@@ -55,9 +55,20 @@ def clause_ready(buffer: str, max_chars: int) -> bool:
     return bool(stripped) and (stripped[-1] in CLAUSE_END or len(buffer) >= max_chars)
 
 
+def leading_silence(samples: np.ndarray, seconds: float, sample_rate: int) -> np.ndarray:
+    """``samples`` with ``seconds`` of digital silence in front (what many TTS services send first)."""
+    return np.concatenate([np.zeros(round(seconds * sample_rate), dtype=samples.dtype), samples])
+
+
 async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: Outbox,
                  ctx: RunContext) -> None:
-    trace = ctx.trace
+    """Synthesize one clause. The conversation's first request pays ``tts.connect_s`` first (its own span); each
+    request's first chunk starts with ``tts.leading_silence_s`` of silence, so the turn's first audible audio
+    (``tts_first_audible``) comes that long after its first byte (``tts_first_chunk``). Shown in notebook 05."""
+    trace, config = ctx.trace, ctx.stages.tts
+    if config.connect_s > 0 and ctx.first_request("tts"):
+        with trace.span("tts", SpanName.CONNECT, turn):
+            await ctx.clock.sleep(ctx.duration("tts", config.connect_s))
     requested = ctx.clock.now()
     got_first: float | None = None
     try:
@@ -68,6 +79,12 @@ async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: O
                     trace.add_span("tts", SpanName.TTFB, requested, got_first, turn, text=text)
                     if first:
                         trace.mark("tts", MarkName.TTS_FIRST_CHUNK, turn)
+                    if config.leading_silence_s > 0:
+                        audible = to_ns_grid(got_first + config.leading_silence_s)
+                        trace.add_span("tts", SpanName.LEADING_SILENCE, got_first, audible, turn)
+                        if first:
+                            trace.mark("tts", MarkName.TTS_FIRST_AUDIBLE, turn, at=audible)
+                        samples = leading_silence(samples, config.leading_silence_s, engine.sample_rate)
                 await outbox.put(SpeechAudio(samples, engine.sample_rate, text, turn))
     except asyncio.CancelledError:  # the caller barged in: record the cut-short request
         if got_first is None:

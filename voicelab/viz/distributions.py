@@ -14,7 +14,7 @@ from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from .. import palette
 from ..budgets import LatencyBudgets
-from ..experiments import COMPONENT_LABELS, COMPONENTS
+from ..experiments import COMPONENT_LABELS, COMPONENT_ORDER
 from ..units import EPS
 from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, Legend, figure, legend_width, text_width
 
@@ -75,7 +75,9 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
 _LEGEND_DROP_IN = 0.55  # the legend's top below the plot: its tick labels and axis name, then a gap
 _SHORT_IN = 2.8  # a figure shorter than this (inches) keeps the legend to the parts' names
 _COMPONENT_STAGES: dict[str, str] = {"endpoint_wait": "vad", "asr_final": "asr", "llm_ttft": "llm",
-                                     "first_clause": "llm", "tts_first_chunk": "tts"}
+                                     "first_clause": "llm", "tts_first_chunk": "tts", "llm_connect": "llm",
+                                     "llm_tool_call": "llm", "llm_thinking": "llm", "tts_connect": "tts",
+                                     "tts_leading_silence": "tts"}
 
 
 def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> Figure:
@@ -100,11 +102,12 @@ def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> lis
     # Text is fitted to the figure's width (a dashboard's box may be narrow): the plot's width as laid out and its
     # time axis (barh's 5 % margin), in inches and seconds.
     plot_in = _plot_width(ax, attribution)
-    span = 1.05 * max(sum(parts[name] for name in COMPONENTS) for _, parts in rows)
+    names = _names(attribution)
+    span = 1.05 * max(sum(parts[name] for name in names) for _, parts in rows)
     drawn: list[Rectangle] = []
     for y, (_, parts) in enumerate(rows):
         left = 0.0
-        for k, name in enumerate(COMPONENTS):
+        for k, name in enumerate(names):
             width = parts[name]
             if bars:
                 bar = bars[len(drawn)]
@@ -115,7 +118,7 @@ def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> lis
                 bar = ax.barh(y, width, left=left, height=0.55, gid=f"part:{y}:{name}", **_part_style(k, name))[0]
             drawn.append(bar)
             left += width
-    lefts = np.cumsum([0.0] + [attribution.tail_mean[name] for name in COMPONENTS])
+    lefts = np.cumsum([0.0] + [attribution.tail_mean[name] for name in names])
     for name, x in _excess_labels(attribution, lefts, plot_in / span):
         ax.text(x, len(rows) - 1, f"+{attribution.excess[name] * 1000:.0f} ms", ha="center", va="center",
                 fontsize=LEGEND_FONT_SIZE, color="black")
@@ -145,8 +148,9 @@ def _excess_labels(attribution: Any, lefts: np.ndarray, in_per_s: float) -> list
     and inside the plot (``in_per_s`` inches per second, the axis 5 % longer than the bar), so no two labels run
     into each other."""
     kept: list[tuple[str, float, float]] = []  # (component, centre, half width in seconds)
-    for k in sorted(range(len(COMPONENTS)), key=lambda k: -attribution.excess[COMPONENTS[k]]):
-        name = COMPONENTS[k]
+    names = _names(attribution)
+    for k in sorted(range(len(names)), key=lambda k: -attribution.excess[names[k]]):
+        name = names[k]
         width = attribution.tail_mean[name]
         centre = lefts[k] + width / 2
         half = (text_width(f"+{attribution.excess[name] * 1000:.0f} ms", LEGEND_FONT_SIZE) / 2 + 0.02) / in_per_s
@@ -154,6 +158,12 @@ def _excess_labels(attribution: Any, lefts: np.ndarray, in_per_s: float) -> list
                 and all(abs(centre - c) >= half + h for _, c, h in kept)):
             kept.append((name, centre, half))
     return [(name, float(centre)) for name, centre, _ in sorted(kept, key=lambda item: item[1])]
+
+
+def _names(attribution: Any) -> list[str]:
+    """The attribution's parts in voice-to-voice order: :data:`~voicelab.experiments.COMPONENTS`, with a production
+    agent's waits between them when the run had any."""
+    return [name for name in COMPONENT_ORDER if name in attribution.median]
 
 
 def _row_names(attribution: Any) -> list[str]:
@@ -186,13 +196,14 @@ def tail_legend(ax: Axes, attribution: Any) -> MplLegend:
     alone, in as many columns as fit."""
     fig = _figure(ax)
     width, height = fig.get_size_inches()
-    labels = [COMPONENT_LABELS[name] for name in COMPONENTS]
+    names = _names(attribution)
+    labels = [COMPONENT_LABELS[name] for name in names]
     columns = 2 if _legend_width(labels, 2) <= width - 0.2 else 1
     if columns == 1 and height < _SHORT_IN:
         labels = [label.split(" (")[0] for label in labels]
         columns = max(n for n in (1, 2, 3, 5) if n == 1 or _legend_width(labels, n) <= width - 0.2)
     handles = [Patch(label=label, **_part_style(k, name))
-               for k, (name, label) in enumerate(zip(COMPONENTS, labels, strict=True))]
+               for k, (name, label) in enumerate(zip(names, labels, strict=True))]
     below = blended_transform_factory(fig.transFigure, ax.transAxes) + ScaledTranslation(
         0, -_LEGEND_DROP_IN, fig.dpi_scale_trans)
     return ax.legend(handles=handles, fontsize=LEGEND_FONT_SIZE, frameon=False, loc="upper center",

@@ -118,6 +118,8 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
             continue
         if span.name == SpanName.UNDERRUN:
             kind = "underrun"
+        elif span.name in palette.WAIT_SPAN_STYLES:
+            kind = span.name
         elif span.attrs.get("cancelled"):
             kind = "cancelled"
         elif span.name in _WAIT_SPANS:
@@ -133,6 +135,11 @@ def _draw_spans(ax: Axes, view: _View, rows: dict[str, int], legend: Legend) -> 
         elif kind == "wait":
             ax.broken_barh(xranges, y, facecolors=color, alpha=0.4, edgecolors="none", gid=f"wait:{stage}")
             legend.add(_WAIT_LABEL, Patch(facecolor="#888888", alpha=0.4), BARS)
+        elif kind in palette.WAIT_SPAN_STYLES:
+            label, hatch = palette.WAIT_SPAN_STYLES[kind]
+            ax.broken_barh(xranges, y, facecolors="white", edgecolors=color, hatch=hatch, linewidth=0.8,
+                           gid=f"{kind}:{stage}")
+            legend.add(label, Patch(facecolor="white", edgecolor="#555555", hatch=hatch, linewidth=0.8), BARS)
         elif kind == "underrun":
             ax.broken_barh(xranges, y, gid=f"underrun:{stage}", **palette.UNDERRUN_STYLE)
             legend.add("playback underrun", Patch(**palette.UNDERRUN_STYLE), BARS)
@@ -427,6 +434,21 @@ def _axes_width(fig: Figure, right: float = _MARGIN_RIGHT) -> float:
     return max(fig.get_figwidth() - _MARGIN_LEFT - right, 1.0)
 
 
+def _legend_rows(legend: Legend) -> int:
+    """The rows a legend takes in one column when sizing its figure: its entries, plus its group titles when it
+    lists a production agent's waits (those charts carry the most kinds of bars; they grow to fit them rather
+    than cutting the last entries off; every other chart keeps the size it always had)."""
+    count = len(legend.handles)
+    if not any(label in _PRODUCTION_LABELS for label in legend.handles):
+        return count
+    return count + len({legend.groups.get(label, "") for label in legend.handles})
+
+
+_PRODUCTION_LABELS = frozenset(label for label, _ in palette.WAIT_SPAN_STYLES.values()) | frozenset(
+    palette.MARKERS[name][0] for name in (MarkName.TTS_FIRST_AUDIBLE, MarkName.FILLER_SENT,
+                                          MarkName.INTERRUPTION_JUDGED, MarkName.FALSE_INTERRUPTION))
+
+
 def _row_count(view: _View) -> int:
     return len(_rows(view)) + (1 if view.trace.states else 0)
 
@@ -484,7 +506,7 @@ def gantt(run: Any, turn: int | None = None, budgets: LatencyBudgets | None = No
     width_in = _axes_width(fig, right) if own else max(ax.get_position().width * fig.get_figwidth(), 1.0)
     for _ in range(3):  # on its own figure, draw again if the legend leaves the axes another width than assumed
         entries, _ = _draw_gantt(ax, view, budgets, width_in)
-        count = len(entries.handles) if legend else 0
+        count = _legend_rows(entries) if legend else 0
         lines = _legend_lines(_height([_row_count(view)], count) if own else fig.get_figheight())
         if legend and entries.handles:
             right = legend_width(entries.columns(lines)) + _LEGEND_GAP + 0.1
