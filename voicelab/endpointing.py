@@ -12,6 +12,8 @@ pausing, the agent has cut them off (a false cut-off).
 - :class:`AdaptiveDelay`: wait a multiple of the moving average of the caller's observed pauses.
 - :class:`SemanticTurn`: Pipecat's scheme: after ``stop_s`` of silence a turn model runs
   (taking ``inference_s``); "done" ends the turn, otherwise wait for ``fallback_s`` of silence.
+- :class:`DynamicEndpointing`: LiveKit's dynamic mode: the wait is an exponential moving average of the
+  caller's pauses (``alpha`` = 0.9), clamped between ``min_delay`` and ``max_delay`` (0.5-3.0 s).
 
 The simulated turn model (:class:`TurnModel`) judges whether the words so far *sound*
 finished, and is right with probability ``accuracy``; it cannot see the future, so a
@@ -102,6 +104,11 @@ class EndpointingPolicy(ABC):
 
     def observe(self, pause_s: float) -> None:
         """The caller spoke again after a pause of ``pause_s`` seconds (it was not the end); learning policies learn."""
+        return None
+
+    def observe_cutoff(self, pause_s: float, reply_s: float) -> None:
+        """The endpoint cut a pause short: the caller spoke again ``pause_s`` after it started, and the agent's
+        reply started (or would have) ``reply_s`` after it started. Learning policies may learn."""
         return None
 
     def with_knob(self, value: float) -> EndpointingPolicy:
@@ -210,8 +217,56 @@ class SemanticTurn(EndpointingPolicy):
         return Decision(wait, asked, self.inference_s, p)
 
 
+@dataclass
+class DynamicEndpointing(EndpointingPolicy):
+    """LiveKit's dynamic endpointing (``endpointing={"mode": "dynamic"}``, ``voice/endpointing.py``): the wait is
+    learnt from the caller's own pauses, an exponential moving average that gives the history weight ``alpha``
+    (``alpha * average + (1 - alpha) * pause``), starting at ``min_delay`` and clamped between ``min_delay`` (the
+    learnt floor) and ``max_delay`` (a fixed ceiling). LiveKit's defaults: 0.5 s, 3.0 s, alpha 0.9 (0.3 s and
+    2.5 s with a streaming turn detector). As in LiveKit without a turn detector (VAD turn detection), every pause
+    waits the learnt delay. It learns from pauses the caller resumed after (LiveKit's "pause between
+    utterances") and from a pause it cut short when the caller spoke again right away (LiveKit's "immediate
+    interruption", :meth:`observe_cutoff`): the false end of turn the next turn's delay should cover.
+    Shown in notebook 11."""
+
+    name: ClassVar[str] = "dynamic"
+    knob: ClassVar[str] = "min_delay"
+    knob_values: ClassVar[tuple[float, ...]] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)
+    min_delay: float = _param(0.5, 0.0, 10.0, "s", "the shortest wait, and where the learnt delay starts")
+    max_delay: float = _param(3.0, 0.0, 30.0, "s", "the longest wait the learnt delay may reach")
+    alpha: float = _param(0.9, 0.0, 1.0, "", "weight of the history in the moving average (LiveKit: 0.9)")
+    delay: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.alpha > 0:
+            raise ConfigError(f"dynamic.alpha must be a number in (0, 1] (LiveKit's ExpFilter); got {self.alpha:g}")
+        if self.max_delay < self.min_delay:
+            raise ConfigError(f"dynamic.max_delay must be at least min_delay ({self.min_delay:g} s); "
+                              f"got {self.max_delay:g}")
+        self.reset()
+
+    def reset(self) -> None:
+        self.delay = self.min_delay
+
+    def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
+        return Decision(self.delay)
+
+    def observe(self, pause_s: float) -> None:
+        """LiveKit's ``ExpFilter.apply(1.0, pause)``, clamped to [min_delay, max_delay]."""
+        learnt = self.alpha * self.delay + (1.0 - self.alpha) * pause_s
+        self.delay = min(self.max_delay, max(self.min_delay, learnt))
+
+    def observe_cutoff(self, pause_s: float, reply_s: float) -> None:
+        """LiveKit's "immediate interruption": a pause the endpoint ended is learnt when the caller spoke again
+        before the reply started, or within the current delay after it (with the reply starting within
+        ``max_delay``). Only this lets the delay grow: every pause the caller resumed after was shorter than it."""
+        if pause_s < reply_s or (pause_s - reply_s <= self.delay and reply_s <= self.max_delay):
+            self.observe(pause_s)
+
+
 POLICIES: dict[str, type[EndpointingPolicy]] = {
-    cls.name: cls for cls in (FixedSilence, MinMaxDelay, AdaptiveDelay, SemanticTurn)
+    cls.name: cls for cls in (FixedSilence, MinMaxDelay, AdaptiveDelay, SemanticTurn, DynamicEndpointing)
 }
 
 

@@ -144,6 +144,7 @@ def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardT
                 cut[i] = True
                 heard_from = _on_chunk(start + wait, chunk_s) + response
                 talk[i] = max(0.0, turn.speech_end - heard_from)
+                policy.observe_cutoff(length, heard_from - start)
                 break
             policy.observe(length)
         else:

@@ -48,6 +48,7 @@ KNOBS: dict[str, Knob] = {
     "minmax": Knob("min_delay_s", "min delay (s)", 0.05, 2.0, 0.05),
     "adaptive": Knob("factor", "x average pause", 0.5, 6.0, 0.25),
     "semantic": Knob("stop_s", "silence before asking (s)", 0.02, 1.5, 0.02),
+    "dynamic": Knob("min_delay", "learnt delay floor (s)", 0.05, 2.0, 0.05),
 }
 MODEL_POLICIES = ("minmax", "semantic")
 DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's full sweep uses 1,000)

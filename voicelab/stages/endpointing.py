@@ -10,18 +10,22 @@ carries the policy's name and whether the caller was really done.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from ..channel import Inbox, Outbox
 from ..context import RunContext
 from ..endpointing import Decision, EndpointingPolicy, Pause
 from ..frames import AudioFrame
 from ..hesitation import ends_clause
+from ..turntaking import response_seconds
 from ..units import EPS, to_ns_grid
 from ..vocabulary import EndReason, SpanName, VadEvent
 from .caller import Utterance
-from .vad import run_endpointer, window_energies
+from .vad import VAD_WINDOW_S, run_endpointer, window_energies
 
 
 class PolicyEndpointer:
@@ -53,6 +57,17 @@ class PolicyEndpointer:
             trace.add_span("vad", SpanName.TURN_MODEL, to_ns_grid(asked), to_ns_grid(asked + d.inference_s), turn,
                            probability=round(d.probability or 0.0, 6))
 
+    def _learn_cutoff(self, endpoint: float) -> None:
+        """A cut-off (the caller is only pausing): tell the policy when they speak again, as the fast Monte Carlo
+        does, with the reply starting at the end of this chunk plus the stages' median response time."""
+        u = self.utterance
+        if u is None or self.pause_start >= u.speech_end - 1e-6:
+            return
+        resume = resumes_at(u, self.pause_start, self.ctx.stages.vad.threshold)
+        chunk_s = self.ctx.stages.caller.chunk_ms / 1000
+        heard = math.ceil(endpoint / chunk_s - 1e-6) * chunk_s + response_seconds(self.ctx.stages)
+        self.policy.observe_cutoff(to_ns_grid(resume - self.pause_start), heard - self.pause_start)
+
     def update(self, frame: AudioFrame) -> VadEvent | None:
         """Feed one chunk; what it changed (None: nothing)."""
         config, rng = self.ctx.stages.vad, self.ctx.rngs["vad"]
@@ -80,9 +95,23 @@ class PolicyEndpointer:
                 self.silence_s += seconds
                 if self.silence_s >= self.decision.wait_s - EPS:
                     self._close_pause(frame.turn)
+                    self._learn_cutoff(t + seconds)
                     return VadEvent.END_OF_UTTERANCE
             t += seconds
         return event
+
+
+def resumes_at(utterance: Utterance, after: float, threshold: float) -> float:
+    """When the caller's speech comes back after ``after`` seconds into ``utterance``: the start of its next 10 ms
+    window above ``threshold`` (the end of its speech if none)."""
+    size = max(1, round(VAD_WINDOW_S * utterance.sample_rate))
+    first = math.ceil(after * utterance.sample_rate / size - 1e-6)
+    samples = utterance.samples[first * size:]
+    count = len(samples) // size
+    if count == 0:
+        return utterance.speech_end
+    loud = np.flatnonzero(np.abs(samples[:count * size]).reshape(count, size).mean(axis=1) > threshold)
+    return (first + int(loud[0])) * size / utterance.sample_rate if loud.size else utterance.speech_end
 
 
 async def run_policy_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,

@@ -16,9 +16,10 @@ from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 POLICY_COLORS: dict[str, str] = {"fixed": "#6E6E6E", "minmax": "#0072B2", "adaptive": "#E69F00",
-                                 "semantic": "#009E73", "smart-turn": "#CC79A7"}
+                                 "semantic": "#009E73", "smart-turn": "#CC79A7", "dynamic": "#56B4E9"}
 POLICY_LABELS: dict[str, str] = {"fixed": "fixed silence timeout", "minmax": "min/max delay + turn model",
-                                 "adaptive": "adaptive delay", "semantic": "semantic turn model"}
+                                 "adaptive": "adaptive delay", "semantic": "semantic turn model",
+                                 "dynamic": "dynamic delay (LiveKit)"}
 CUTOFF_COLOR = "#D55E00"
 
 
