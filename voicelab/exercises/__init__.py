@@ -8,7 +8,8 @@ Two kinds of exercise, both in :mod:`.grading`:
 - :class:`~.grading.BuildIt`: the learner writes a small function or coroutine under ``# your code here``
   that plugs into the real pipeline (an endpointer, a stage coroutine, a clause aggregator, ...). Subclass it
   with ``what``, ``reference`` (the reference solution: the same code as the notebook's hidden answer),
-  ``wrong`` (plausible wrong solutions), ``trial(solution) -> Trial(run, values)`` (run it in the simulator)
+  ``wrong`` (plausible wrong solutions, each a ``Mistake(solution, says)``: what the message must name),
+  ``trial(solution) -> Trial(run, values)`` (run it in the simulator)
   and ``judge(yours, reference) -> str | None`` (what is wrong, said in the learner's terms: "your endpointer
   never fired: the turn ended only when the audio stopped"; never "assertion failed"). The notebook's stub is
   a function whose body is only ``...``: its check says "not written yet" without running anything, so the
@@ -19,7 +20,9 @@ Two kinds of exercise, both in :mod:`.grading`:
   ``aliases`` maps the notebook's own abbreviations; a wrong *format* gets a format hint, a wrong value ``hint``.
 
 Every exercise object in an ``nbNN`` module is found by :func:`all_exercises`; ``tests/test_exercises.py``
-checks that each one's ``reference`` passes and each of its ``wrong`` answers fails. To add notebook 07's:
+checks that each one's ``reference`` passes and each of its ``wrong`` answers fails, and
+``tests/test_exercises_diagnoses.py`` that each build-it's message names the mistake and never crashes (an exception
+in the learner's code is reported with its line; a wrong return type is said as such). To add notebook 07's:
 create ``nb07.py`` with module-level exercise objects and list ``"nb07"`` in :data:`NOTEBOOKS`.
 """
 
@@ -29,12 +32,13 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from .grading import BuildIt, Exercise, Feedback, Question, Trial, is_stub
+from .grading import BuildIt, Exercise, Feedback, Mistake, Question, Trial, is_stub
 
 NOTEBOOKS: tuple[str, ...] = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "nb09", "nb10",
                               "nb11", "nb12", "nb13")
 
-__all__ = ["NOTEBOOKS", "BuildIt", "Exercise", "Feedback", "Question", "Trial", "all_exercises", "is_stub"]
+__all__ = ["NOTEBOOKS", "BuildIt", "Exercise", "Feedback", "Mistake", "Question", "Trial", "all_exercises",
+           "is_stub"]
 
 
 def all_exercises() -> dict[str, Exercise]:

@@ -7,12 +7,18 @@ Both answer :meth:`Exercise.check` with a :class:`Feedback` that says ✓ or ✗
 from __future__ import annotations
 
 import dis
+import inspect
+import linecache
 import math
+import numbers
 import re
+import sys
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from IPython.display import display
@@ -66,6 +72,24 @@ class Feedback:
             display(table(list(self.rows)))
         if self.figure is not None:
             display(self.figure)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A plausible wrong answer and what its check must say: ``says`` is a phrase (or phrases, any one of which)
+    the message must contain, naming the actual mistake (tests/test_exercises.py runs every one)."""
+
+    answer: Any
+    says: str | tuple[str, ...]
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        return (self.says,) if isinstance(self.says, str) else self.says
+
+
+def wrong_answers(exercise: Exercise) -> list[Any]:
+    """``exercise.wrong`` with each :class:`Mistake` unwrapped to its answer."""
+    return [w.answer if isinstance(w, Mistake) else w for w in exercise.wrong]
 
 
 class Exercise(ABC):
@@ -210,6 +234,60 @@ def is_stub(fn: Any) -> bool:
     return callable(fn) and _body(fn) in _STUB_BODIES
 
 
+class LearnerMistake(Exception):
+    """Raised by an exercise's own code when the learner's function handed back something it cannot use
+    (``None``, a string for a number, ...): the message says so in the learner's terms, without a traceback."""
+
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+_LIBRARIES = tuple(str(Path(p).resolve()) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+
+
+def _is_learners(filename: str) -> bool:
+    """Whether a traceback frame's file is the learner's (a notebook cell or their own file), not voicelab's,
+    Python's or an installed library's."""
+    if filename.startswith("<frozen"):
+        return False
+    try:
+        resolved = str(Path(filename).resolve())
+    except (OSError, ValueError):
+        return True
+    return not resolved.startswith(str(_PACKAGE)) and not resolved.startswith(_LIBRARIES)
+
+
+def learner_line(exc: BaseException) -> str:
+    """Where in the learner's code ``exc`` was raised: ``" (line 4: `x = marks['eou']`)"``, or ``""`` when the
+    error did not come from their code."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_learners(f.filename)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    line = (frame.line or linecache.getline(frame.filename, frame.lineno or 0)).strip()
+    return f" (line {frame.lineno}: `{line}`)" if line else f" (line {frame.lineno})"
+
+
+def number_returned(value: Any, what: str) -> float:
+    """``value`` as a float, when the learner's function returned a number; else :class:`LearnerMistake`
+    saying what it returned instead (``what``: what it should return, e.g. "the wait in seconds")."""
+    if value is None:
+        raise LearnerMistake(f"your function returned None: it must return {what} (is a `return` missing?)")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise LearnerMistake(f"your function returned {value!r} ({type(value).__name__}): it must return {what}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise LearnerMistake(f"your function returned {number}: it must return {what}, a finite number")
+    return number
+
+
+def flag_returned(value: Any, what: str) -> bool:
+    """``value``, when the learner's function returned True or False (numpy's too); else :class:`LearnerMistake`."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    if value is None:
+        raise LearnerMistake(f"your function returned None: it must return {what} (is a `return` missing?)")
+    raise LearnerMistake(f"your function returned {value!r} ({type(value).__name__}): it must return {what}")
+
+
 @dataclass
 class Trial:
     """One run of a solution: ``run`` (a RunResult or Trace, drawn as a Gantt chart) and the values judged."""
@@ -231,7 +309,7 @@ class BuildIt(Exercise):
 
     what: str
     reference: Callable[..., Any]
-    wrong: Sequence[Callable[..., Any]] = ()
+    wrong: Sequence[Mistake] = ()
     chart_turn: int | None = 0
     labels: tuple[str, str] = ("your run", "reference")
 
@@ -244,13 +322,24 @@ class BuildIt(Exercise):
         """What is wrong with the learner's trial, in their terms; None when it matches the reference."""
 
     def rows(self, yours: Trial, reference: Trial) -> list[dict[str, Any]]:
-        """The measured values side by side, one row per value."""
+        """The measured values side by side, one row per value (names starting with ``_`` are the check's own
+        probes, not shown)."""
         return [{"": name, self.labels[0]: yours.values.get(name), self.labels[1]: value}
-                for name, value in reference.values.items()]
+                for name, value in reference.values.items() if not name.startswith("_")]
 
     def failed(self, exc: BaseException) -> str:
-        """What to say when the learner's code raised ``exc`` during the run."""
-        return f"your code raised {type(exc).__name__}: {exc}"
+        """What to say when the learner's code raised ``exc`` during the run (with its line, when the error
+        came from their code)."""
+        where = learner_line(exc)
+        if where or exc.__traceback__ is None:
+            return f"your code raised {type(exc).__name__}: {exc}{where}"
+        return (f"your function returned, then the run failed on what it returned ({type(exc).__name__}: {exc}): "
+                "check the type and form of what you return")
+
+    def _problem(self, exc: BaseException) -> str:
+        if isinstance(exc, LearnerMistake):
+            return str(exc)
+        return self.failed(exc)
 
     @cached_property
     def _reference_trial(self) -> Trial:
@@ -268,14 +357,23 @@ class BuildIt(Exercise):
                                    "then run this cell again")
         if not callable(solution):
             return Feedback(False, f"✗ {self.what}: expected the function you wrote above, got {solution!r}")
+        wants_async = inspect.iscoroutinefunction(self.reference)
+        if wants_async != inspect.iscoroutinefunction(solution):
+            shape = ("an `async def`: it awaits its queues and the run's clock" if wants_async else
+                     "a plain `def`, not `async def`: it is called and its result used at once")
+            return Feedback(False, f"✗ {self.what}: write it as {shape}")
         reference = self._reference_trial
         try:
             yours = self.trial(solution)
         except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything; say what it raised
-            return Feedback(False, f"✗ {self.what}: {self.failed(exc)}")
-        problem = self.judge(yours, reference)
-        rows = self.rows(yours, reference)
-        figure = self.figure(yours, reference) if yours.run is not None else None
+            return Feedback(False, f"✗ {self.what}: {self._problem(exc)}")
+        try:
+            problem = self.judge(yours, reference)
+            rows = self.rows(yours, reference)
+            figure = self.figure(yours, reference) if yours.run is not None else None
+        except Exception as exc:  # noqa: BLE001 - whatever the learner handed back, the check answers
+            return Feedback(False, f"✗ {self.what}: what your code returned could not be judged: "
+                                   f"{self._problem(exc)}")
         if problem is None:
             return Feedback(True, f"✓ {self.what}: your run matches the reference run", rows, figure)
         return Feedback(False, f"✗ {self.what}: {problem}", rows, figure)

@@ -7,10 +7,11 @@ import math
 from collections.abc import Callable, Mapping
 from functools import cache
 
+from ..config import StageConfigs
 from ..simulate import RunResult, simulate
 from ..units import to_ns_grid
 from ..vocabulary import MarkName
-from .grading import BuildIt, Question, Trial, measured
+from .grading import BuildIt, Mistake, Question, Trial, learner_line, measured, number_returned
 
 Measure = Callable[[Mapping[str, float]], float]
 
@@ -32,6 +33,10 @@ def _to_the_first_token(marks: Mapping[str, float]) -> float:
     return marks[MarkName.LLM_FIRST_TOKEN] - marks[MarkName.SPEECH_END]
 
 
+def _clamped(marks: Mapping[str, float]) -> float:
+    return max(0.0, marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.SPEECH_END])
+
+
 def turn_marks(run: RunResult, turn: int) -> dict[str, float]:
     """The first time of each mark of ``turn``, in seconds from the turn's start."""
     start = run.trace.turns[turn].start
@@ -41,10 +46,16 @@ def turn_marks(run: RunResult, turn: int) -> dict[str, float]:
     return found
 
 
+CUT_IN = "streaming, cut in"  # an endpoint shorter than the caller's pause: the agent answers mid-sentence
+CUT_IN_TEXT = "I'd like to book a table, for two people, tomorrow at eight."
+
+
 @cache
 def _runs() -> dict[str, RunResult]:
+    cut_in = StageConfigs().with_params({"caller.pause_s": 0.6, "vad.endpoint_silence_s": 0.2})
     return {"original": simulate(pipeline="original", preset="seed"),
-            "streaming": simulate(pipeline="streaming", preset="production")}
+            "streaming": simulate(pipeline="streaming", preset="production"),
+            CUT_IN: simulate(texts=[CUT_IN_TEXT], pipeline="streaming", stages=cut_in)}
 
 
 class VoiceToVoiceExercise(BuildIt):
@@ -52,34 +63,58 @@ class VoiceToVoiceExercise(BuildIt):
 
     what = "your voice-to-voice"
     reference = staticmethod(voice_to_voice)
-    wrong = (_tutorial_ttfa, _from_the_endpoint, _to_the_first_token)
+    wrong = (Mistake(_tutorial_ttfa, "from the final transcript (asr_complete)"),
+             Mistake(_from_the_endpoint, "from the endpoint (end_of_utterance)"),
+             Mistake(_to_the_first_token, "to the LLM's first token"),
+             Mistake(_clamped, "kept the sign"))
 
     def trial(self, solution: Measure) -> Trial:
         values = {}
         for name, run in _runs().items():
             for turn in run.trace.turns:
-                values[f"{name}, turn {turn.index} (s)"] = round(float(solution(turn_marks(run, turn.index))), 3)
+                value = number_returned(solution(turn_marks(run, turn.index)), "the wait in seconds")
+                values[f"{name}, turn {turn.index} (s)"] = round(value, 3)
         return Trial(None, values)
 
     def failed(self, exc: BaseException) -> str:
         if isinstance(exc, KeyError):
             return (f"your code asked for the mark {exc}, which a turn does not have: use names from "
-                    f"{sorted(turn_marks(_runs()['original'], 0))}")
+                    f"{sorted(turn_marks(_runs()['original'], 0))}{learner_line(exc)}")
         return super().failed(exc)
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:
-        y, r = yours.values["original, turn 0 (s)"], reference.values["original, turn 0 (s)"]
-        marks = turn_marks(_runs()["original"], 0)
         if all(math.isclose(yours.values[k], reference.values[k], abs_tol=1e-3) for k in reference.values):
             return None
-        if math.isclose(y, marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.ASR_COMPLETE], abs_tol=1e-3):
-            return (f"you measured {y:.2f} s from the final transcript: that is the tutorial's TTFA. The caller "
-                    "never sees the transcript; they hear their own voice stop (speech_end)")
-        if math.isclose(y, marks[MarkName.TTS_FIRST_CHUNK] - marks[MarkName.END_OF_UTTERANCE], abs_tol=1e-3):
-            return (f"you measured {y:.2f} s from the endpoint: the caller stopped talking before the agent decided "
-                    "they had (speech_end)")
-        return (f"for the original pipeline's first turn you measured {y:.2f} s; the caller waits {r:.2f} s, "
-                "from the end of their speech (speech_end) to the agent's first audio (tts_first_chunk)")
+        for measure, says in ((_tutorial_ttfa, "you measured from the final transcript (asr_complete): that is the "
+                                               "tutorial's TTFA. The caller never sees the transcript; they hear "
+                                               "their own voice stop (speech_end)"),
+                              (_from_the_endpoint, "you measured from the endpoint (end_of_utterance), the moment "
+                                                   "the agent decided the turn was over: the caller stopped talking "
+                                                   "earlier, at speech_end, and waits from there"),
+                              (_to_the_first_token, "you measured to the LLM's first token (llm_first_token): the "
+                                                    "caller hears nothing until the first agent audio "
+                                                    "(tts_first_chunk)")):
+            if self._matches(yours, measure):
+                return says
+        cut_in = f"{CUT_IN}, turn 0 (s)"
+        if self._matches(yours, voice_to_voice, but=cut_in):
+            return (f"in the turn where the agent cut in before the caller finished you returned "
+                    f"{yours.values[cut_in]:.2f} s; the reference {reference.values[cut_in]:.2f} s: the agent spoke "
+                    f"{-reference.values[cut_in]:.2f} s before the caller stopped. The reference kept the sign "
+                    "(no max(0, ...)): a negative voice-to-voice is how a cut-off shows")
+        key = next(k for k in reference.values if not math.isclose(yours.values[k], reference.values[k],
+                                                                   abs_tol=1e-3))
+        return (f"for the {key.removesuffix(' (s)')} you measured {yours.values[key]:.2f} s; the caller waits "
+                f"{reference.values[key]:.2f} s, from the end of their speech (speech_end) to the agent's first "
+                "audio (tts_first_chunk)")
+
+    @staticmethod
+    def _matches(yours: Trial, measure: Measure, but: str = "") -> bool:
+        """Whether the learner's values are ``measure``'s on every turn (but the one named ``but``)."""
+        return all(math.isclose(yours.values[f"{name}, turn {turn.index} (s)"],
+                                round(measure(turn_marks(run, turn.index)), 3), abs_tol=1e-3)
+                   for name, run in _runs().items() for turn in run.trace.turns
+                   if f"{name}, turn {turn.index} (s)" != but)
 
 
 voice_to_voice_measure = VoiceToVoiceExercise()

@@ -18,7 +18,7 @@ from ..simulate import simulate
 from ..trace import Trace
 from ..units import EPS, SAMPLE_RATE
 from ..vocabulary import MarkName, SpanName
-from .grading import BuildIt, Question, Trial, measured
+from .grading import BuildIt, Mistake, Question, Trial, measured
 
 CHUNK_S = 0.1
 CHUNKS = 20
@@ -112,7 +112,9 @@ class StageExercise(BuildIt):
 
     what = "your ASR stage"
     reference = staticmethod(asr_stage)
-    wrong = (_pulls_like_the_tutorial, _forgets_the_end, _blocks_the_loop)
+    wrong = (Mistake(_pulls_like_the_tutorial, "spend only rtf × its duration"),
+             Mistake(_forgets_the_end, "put None into outbox too"),
+             Mistake(_blocks_the_loop, "time.sleep blocks the whole event loop"))
 
     def trial(self, solution: Stage) -> Trial:
         trace = _stage_run(solution)

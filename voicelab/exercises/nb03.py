@@ -12,7 +12,7 @@ from ..stages import vad as vad_stage
 from ..stages.vad import VAD_WINDOW_S, EnergyVAD, window_energies
 from ..units import EPS
 from ..vocabulary import EndReason, MarkName, VadEvent
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Mistake, Question, Trial, flag_returned
 
 TEXT = "I'd like to book a table, for two people, tomorrow at eight."
 Endpointer = Callable[[Sequence[float], float, float], bool]
@@ -36,8 +36,21 @@ def _first_quiet_window(energies: Sequence[float], threshold: float, silence_s: 
     return energies[-1] <= threshold
 
 
+def _windows_as_seconds(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
+    speech = [i for i, energy in enumerate(energies) if energy > threshold]
+    return bool(speech) and len(energies) - 1 - speech[-1] >= silence_s
+
+
 def _all_quiet_windows(energies: Sequence[float], threshold: float, silence_s: float) -> bool:
     return sum(0.01 for energy in energies if energy <= threshold) >= silence_s
+
+
+def _waits_for(endpointer: Endpointer, silence_s: float, earlier_pause: int = 0) -> int | None:
+    """How many quiet windows after a loud stretch ``endpointer`` waits for before it says the turn is over
+    (None: not within 400), with ``earlier_pause`` quiet windows inside the loud stretch."""
+    loud = [1.0] * 5 + [0.0] * earlier_pause + [1.0] * 5
+    return next((k for k in range(401) if flag_returned(endpointer(loud + [0.0] * k, 0.5, silence_s),
+                                                        "True (the turn is over) or False")), None)
 
 
 def _learner_vad(endpointer: Endpointer) -> type[EnergyVAD]:
@@ -65,10 +78,16 @@ class EndpointerExercise(BuildIt):
 
     what = "your endpointer"
     reference = staticmethod(end_of_turn)
-    wrong = (_never, _first_quiet_window, _all_quiet_windows)
+    wrong = (Mistake(_never, "never fired"),
+             Mistake(_first_quiet_window, "after 1 quiet window, whatever silence_s is"),
+             Mistake(_windows_as_seconds, "comparing a count of windows with seconds"),
+             Mistake(_all_quiet_windows, "counts quiet windows from earlier pauses too"))
     stages = StageConfigs().with_params({"caller.pause_s": 0.3, "vad.endpoint_silence_s": 0.5})
 
     def trial(self, solution: Endpointer) -> Trial:
+        probes = {"_waits for, silence_s 0.5 s": _waits_for(solution, 0.5),
+                  "_waits for, silence_s 3 s": _waits_for(solution, 3.0),
+                  "_waits for, after an earlier pause": _waits_for(solution, 0.5, earlier_pause=30)}
         with mock.patch.object(vad_stage, "EnergyVAD", _learner_vad(solution)):
             run = simulate(texts=[TEXT], stages=self.stages)
         turn = run.trace.turns[0]
@@ -80,6 +99,7 @@ class EndpointerExercise(BuildIt):
             "caller stopped at (s)": m[MarkName.SPEECH_END],
             "transcript": turn.transcript,
             "voice-to-voice (s)": m["voice_to_voice"],
+            **probes,
         })
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:
@@ -89,9 +109,24 @@ class EndpointerExercise(BuildIt):
                     f"({y['turn ended at (s)']:.2f} s, {y['turn ended at (s)'] - r['turn ended at (s)']:.2f} s "
                     "after the reference). Return True once silence_s of quiet windows follow the last loud one.")
         if y["transcript"] != r["transcript"]:
-            return (f"your endpointer ended the turn at {y['turn ended at (s)']:.2f} s, while the caller was still "
-                    f"talking (they had said only {y['transcript']!r}). Count the quiet windows since the *last* "
-                    "loud window, and wait for silence_s of them.")
+            early = (f"your endpointer ended the turn at {y['turn ended at (s)']:.2f} s, while the caller was still "
+                     f"talking (they had said only {y['transcript']!r})")
+            short, long_, paused = (y[f"_waits for, {k}"] for k in ("silence_s 0.5 s", "silence_s 3 s",
+                                                                    "after an earlier pause"))
+            if short == long_ == 1:
+                return (f"{early}: it says the turn is over after 1 quiet window, whatever silence_s is. Wait "
+                        f"until the quiet windows since the last loud one last silence_s ({VAD_WINDOW_S:g} s "
+                        "each).")
+            if long_ == 3:
+                return (f"{early}: with silence_s = 3 it waits for 3 quiet windows, comparing a count of windows "
+                        f"with seconds. silence_s is in seconds and each window lasts {VAD_WINDOW_S:g} s: multiply "
+                        f"the count by {VAD_WINDOW_S:g} (3 s is {3 / VAD_WINDOW_S:.0f} windows).")
+            if paused is not None and short is not None and paused < short:
+                return (f"{early}: after an earlier pause it waits only {paused} quiet windows instead of {short}: "
+                        "it counts quiet windows from earlier pauses too. Count only the quiet windows since the "
+                        "*last* loud window.")
+            return (f"{early}. Count the quiet windows since the last loud window, and say the turn is over once "
+                    f"they last silence_s ({VAD_WINDOW_S:g} s each).")
         late = y["turn ended at (s)"] - r["turn ended at (s)"]
         if abs(late) > VAD_WINDOW_S / 2:
             rounding = (" If you add up 0.01 s per quiet window, floating-point rounding can leave the sum just under "

@@ -4,6 +4,7 @@ a per-token change; TTFT against throughput."""
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from ..presets import get_preset
 from ..simulate import simulate
 from ..stages.llm import LlmEngine, ScriptedLLM
 from ..units import EPS
-from .grading import BuildIt, Question, Trial, measured
+from .grading import BuildIt, LearnerMistake, Mistake, Question, Trial, measured, number_returned
 
 QUESTION = "What's the weather like?"
 Timings = Callable[[float, Sequence[float]], tuple[float, float]]
@@ -36,6 +37,11 @@ def _off_by_one(request_t: float, token_times: Sequence[float]) -> tuple[float, 
 
 def _whole_reply(request_t: float, token_times: Sequence[float]) -> tuple[float, float]:
     return token_times[0] - request_t, (token_times[-1] - request_t) / len(token_times)
+
+
+def _median_gap(request_t: float, token_times: Sequence[float]) -> tuple[float, float]:
+    gaps = [b - a for a, b in zip(token_times, token_times[1:], strict=False)]
+    return token_times[0] - request_t, statistics.median(gaps)
 
 
 @dataclass
@@ -77,14 +83,21 @@ class TokenTimingExercise(BuildIt):
 
     what = "your token timings"
     reference = staticmethod(token_timings)
-    wrong = (_clock_time_of_first, _off_by_one, _whole_reply)
+    wrong = (Mistake(_clock_time_of_first, "counts from the request (request_t)"),
+             Mistake(_off_by_one, "n tokens leave n − 1 gaps"),
+             Mistake(_whole_reply, "the wait for the first token is not one of them"),
+             Mistake(_median_gap, "the median gap"))
 
     def trial(self, solution: Timings) -> Trial:
         values: dict[str, float] = {}
         for name, (request_t, times) in _streams().items():
-            ttft, per_token = solution(request_t, list(times))
-            values[f"{name}: TTFT (s)"] = round(float(ttft), 4)
-            values[f"{name}: per token (s)"] = round(float(per_token), 4)
+            got = solution(request_t, list(times))
+            if not isinstance(got, tuple | list) or len(got) != 2:
+                raise LearnerMistake(f"your function returned {got!r}: it must return two numbers, "
+                                     "(ttft, per_token), e.g. `return ttft, per_token`")
+            values[f"{name}: TTFT (s)"] = round(number_returned(got[0], "TTFT in seconds, first of the two"), 4)
+            values[f"{name}: per token (s)"] = round(number_returned(got[1], "the time per token in seconds, "
+                                                                     "second of the two"), 4)
         return Trial(None, values)
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:
@@ -95,8 +108,21 @@ class TokenTimingExercise(BuildIt):
             if key.endswith("TTFT (s)"):
                 return (f"{key.split(':')[0]}: your TTFT is {mine:.3f} s, the reference {ref:.3f} s. TTFT counts "
                         "from the request (request_t) to the first token, not from the start of the run")
-            return (f"{key.split(':')[0]}: your time per token is {mine:.4f} s, the reference {ref:.4f} s. After the "
-                    "first token, n tokens leave n − 1 gaps, and the wait for the first token is not one of them")
+            scenario = key.split(":")[0]
+            steady = [k for k in reference.values if k.endswith("per token (s)") and "jitter" not in k]
+            if "jitter" in key and all(math.isclose(yours.values[k], reference.values[k], abs_tol=1e-4)
+                                       for k in steady):
+                return (f"{scenario}: your time per token is {mine:.4f} s, the reference {ref:.4f} s. It is right "
+                        "on the steady streams, where every gap is the same, but not with jitter: you took one "
+                        "typical gap (the median gap, or a single one); the time per token is their mean, "
+                        "(last − first) / (n − 1)")
+            whole = (yours.values[key] * len(_streams()[scenario][1]))
+            if math.isclose(whole, _streams()[scenario][1][-1] - _streams()[scenario][0], abs_tol=1e-3):
+                return (f"{scenario}: your time per token is {mine:.4f} s, the reference {ref:.4f} s. You divided "
+                        "the whole reply, request to last token, by the tokens: the wait for the first token is not "
+                        "one of them; time per token runs from the first token to the last")
+            return (f"{scenario}: your time per token is {mine:.4f} s, the reference {ref:.4f} s. After the "
+                    "first token, n tokens leave n − 1 gaps: divide (last − first) by n − 1")
         return None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..channel import Channel
 from ..context import RunContext
@@ -24,7 +24,7 @@ from ..simulate import RunResult, simulate
 from ..stages.llm import ScriptedLLM, respond
 from ..vocabulary import MarkName
 from ._sim import run_learner
-from .grading import BuildIt, Question, Trial, measured
+from .grading import BuildIt, Mistake, Question, Trial, measured, normalize
 
 LlmStage = Callable[[Channel, Channel, RunContext], Awaitable[None]]
 WHAT = "your LLM stage"
@@ -67,11 +67,13 @@ class LearnerLlmPipeline(StreamingPipeline):
     """The streaming pipeline with the learner's coroutine as its LLM stage."""
 
     stage: LlmStage | None = None
+    returned_at: list[float] = field(default_factory=list)
 
-    def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext):  # noqa: ANN201 (a coroutine)
+    async def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext) -> None:
         if self.stage is None:
             raise ValueError("the exercise's pipeline needs the learner's LLM stage")
-        return self.stage(inbox, outbox, ctx)
+        await self.stage(inbox, outbox, ctx)
+        self.returned_at.append(ctx.clock.now())  # a stage that returns ends its part of the conversation
 
 
 def _turn_time(run: RunResult, turn: int, name: str) -> float | None:
@@ -118,15 +120,19 @@ class LlmStageExercise(BuildIt):
 
     what = "your LLM stage"
     reference = staticmethod(reference)
-    wrong = (_collects_the_reply, _answers_partials, _never_ends_the_reply, _answers_once)
+    wrong = (Mistake(_collects_the_reply, "not after the whole reply"),
+             Mistake(_answers_partials, "answer only final transcripts"),
+             Mistake(_never_ends_the_reply, "put EndOfResponse(transcript.turn) into outbox"),
+             Mistake(_answers_once, "then returned"))
 
     def trial(self, solution: LlmStage) -> Trial:
         preset = get_preset(PRESET)
-        learner = run_learner(LearnerLlmPipeline(stage=solution), preset.inputs, preset.stages, preset.budgets)
+        pipeline = LearnerLlmPipeline(stage=solution)
+        learner = run_learner(pipeline, preset.inputs, preset.stages, preset.budgets)
         if learner.error is not None and not learner.deadlocked:
             raise learner.error
         run = learner.result
-        values: dict[str, object] = {}
+        values: dict[str, object] = {"_returned at (s)": pipeline.returned_at[0] if pipeline.returned_at else None}
         for turn in range(len(preset.inputs)):
             values[f"turn {turn}: TTS gets text (s)"] = _turn_time(run, turn, MarkName.TTS_STARTED)
             values[f"turn {turn}: voice-to-voice (s)"] = _turn_time(run, turn, "voice_to_voice")
@@ -147,13 +153,20 @@ class LlmStageExercise(BuildIt):
             return "the LLM replied but its tokens never reached the TTS: put each token into outbox"
         expected = len(ref.trace.turns)
         answered = len({p[1] for p in prompts})
-        stalled = trace.first(0, MarkName.PLAYBACK_FINISHED) is None
-        if stalled:
-            return ("the agent spoke its first reply, then the conversation stalled: the TTS never learned the "
-                    "reply was over (put EndOfResponse(transcript.turn) into outbox after the last token)")
+        returned = yours.values["_returned at (s)"]
+        if returned is not None and answered < expected:
+            return (f"your stage answered {answered} of the caller's {expected} turns, then returned (at "
+                    f"{returned:.2f} s), which ended the conversation: a stage runs for the whole conversation, "
+                    "so keep taking transcripts in a loop (`while True:`)")
+        spoke = trace.first(0, MarkName.TTS_FIRST_CHUNK) is not None
+        if trace.first(0, MarkName.PLAYBACK_FINISHED) is None:
+            heard = ("the agent spoke the start of its first reply, then the conversation stalled"
+                     if spoke else "the agent never finished a reply and the conversation stalled")
+            return (f"{heard}: the TTS never learned the reply was over (put EndOfResponse(transcript.turn) into "
+                    "outbox after the last token)")
         if answered < expected:
-            return (f"it answered {answered} of the caller's {expected} turns, then returned, which ended the "
-                    "conversation: a stage runs for the whole conversation (keep taking transcripts in a loop)")
+            return (f"it answered {answered} of the caller's {expected} turns: keep taking transcripts in a loop, "
+                    "and answer every final one")
         for turn in range(expected):
             first = _turn_time(run, turn, MarkName.LLM_FIRST_TOKEN)
             started = _turn_time(run, turn, MarkName.TTS_STARTED)
@@ -198,24 +211,39 @@ faster_pipeline = Question(
     hint="the original's turn ends when the audio stream ends", wrong=("streaming", "both"))
 
 
+SEGMENTS: dict[str, tuple[str, str]] = {  # the labels of notebook 06's "where the time went" table
+    "caller stops → turn declared over": (MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE),
+    "→ final transcript": (MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE),
+    "→ LLM first token": (MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN),
+    "→ TTS receives text": (MarkName.LLM_FIRST_TOKEN, MarkName.TTS_STARTED),
+    "→ first agent audio": (MarkName.TTS_STARTED, MarkName.TTS_FIRST_CHUNK),
+}
+
+
+def _short(label: str) -> str:
+    """A segment's name without its arrow: "turn declared over", the name the prose sets in bold."""
+    return label.rsplit("→", 1)[-1].strip()
+
+
+def segment_named(answer: str) -> str | None:
+    """The segment label an answer names: the whole label, or the part after its arrow (any case, spacing)."""
+    wanted = normalize(answer)
+    return next((label for label in SEGMENTS if wanted in (normalize(label), normalize(_short(label)))), None)
+
+
 def _largest_tuned_segment() -> str:
     run = simulate(preset="production")
     trace = run.trace
-    segments = {
-        "caller stops → turn declared over": (MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE),
-        "→ final transcript": (MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE),
-        "→ LLM first token": (MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN),
-        "→ TTS receives text": (MarkName.LLM_FIRST_TOKEN, MarkName.TTS_STARTED),
-        "→ first agent audio": (MarkName.TTS_STARTED, MarkName.TTS_FIRST_CHUNK),
-    }
 
     def seconds(label: str) -> float:
-        start, end = (measured(trace.first(0, name), name) for name in segments[label])
+        start, end = (measured(trace.first(0, name), name) for name in SEGMENTS[label])
         return end - start
 
-    return max(segments, key=seconds)
+    return max(SEGMENTS, key=seconds)
 
 
 largest_segment = Question(
-    what="largest segment", kind="text", solve=_largest_tuned_segment,
+    what="largest segment", kind="text", accept=lambda a: segment_named(a) == _largest_tuned_segment(),
+    example="caller stops → turn declared over",
+    choices=(*SEGMENTS, *(_short(label) for label in SEGMENTS)),
     hint="call where_the_time_went(tuned['streaming'])", wrong=("→ LLM first token", "voice-to-voice"))

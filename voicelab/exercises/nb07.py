@@ -22,7 +22,7 @@ from ..presets import get_preset
 from ..simulate import RunResult, simulate
 from ..units import EPS, to_ns_grid
 from ..vocabulary import MarkName
-from .grading import Exercise, Feedback, Question, measured
+from .grading import Exercise, Feedback, Mistake, Question, measured
 
 WHAT = "your budget set"
 PRESET = "production"
@@ -85,10 +85,14 @@ class BudgetSplit(Exercise):
     what = WHAT
     reference = REFERENCE
     wrong = (
-        {"asr_finalization": 0.05, "llm_first_token": 0.25, "tts_first_chunk": 0.12},  # the preset's own budgets
-        {"asr_finalization": 0.3, "llm_first_token": 0.3, "tts_first_chunk": 0.15},  # the seed preset's
-        {"asr_finalization": 0.06, "llm_first_token": 0.26, "tts_first_chunk": 0.2},  # met, but 0.83 s in all
-        {"asr_finalization": 0.05, "llm_first_token": 0.25, "tts_first_chunk": 0.18, "voice_to_voice": 1.0},
+        Mistake({"asr_finalization": 0.05, "llm_first_token": 0.25, "tts_first_chunk": 0.12},  # the preset's own
+                "includes the wait for the first clause"),
+        Mistake({"asr_finalization": 0.3, "llm_first_token": 0.3, "tts_first_chunk": 0.15},  # the seed preset's
+                "past your 0.150 s budget"),
+        Mistake({"asr_finalization": 0.06, "llm_first_token": 0.26, "tts_first_chunk": 0.2},  # met, 0.83 s in all
+                "past the 0.8 s voice-to-voice target"),
+        Mistake({"asr_finalization": 0.05, "llm_first_token": 0.25, "tts_first_chunk": 0.18, "voice_to_voice": 1.0},
+                "leave voice_to_voice out"),
     )
 
     def check(self, answer: Any) -> Feedback:

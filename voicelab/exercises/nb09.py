@@ -19,7 +19,7 @@ import numpy as np
 
 from ..experiments import COMPONENTS, MonteCarloResult, TailAttribution, monte_carlo, sweep, tail_attribution
 from ..presets import get_preset
-from .grading import BuildIt, Question, Trial, measured
+from .grading import BuildIt, Mistake, Question, Trial, measured
 
 WHAT = "your tail_excess"
 TAIL = 0.05
@@ -61,6 +61,7 @@ def _mistakes(v2v: np.ndarray, parts: dict[str, np.ndarray]) -> list[tuple[str, 
     """Plausible wrong answers, each with what to say when the learner's matches it."""
     slow = v2v >= np.percentile(v2v, 95)
     fast = v2v <= np.percentile(v2v, 5)
+    normal = v2v >= v2v.mean() + 1.645 * v2v.std()
     return [
         ("you subtracted each part's mean over all turns: compare with its median, the typical turn (a few slow "
          "turns pull the mean up)", {n: float(v[slow].mean() - v.mean()) for n, v in parts.items()}),
@@ -72,6 +73,9 @@ def _mistakes(v2v: np.ndarray, parts: dict[str, np.ndarray]) -> list[tuple[str, 
          {n: float(v[fast].mean() - np.median(v)) for n, v in parts.items()}),
         ("you averaged the parts over every turn except the slow ones: select the turns with voice-to-voice at or "
          "above its p95", {n: float(v[~slow].mean() - np.median(v)) for n, v in parts.items()}),
+        ("you took the p95 of a normal distribution (mean + 1.645 × standard deviation): voice-to-voice has a long "
+         "tail, so that is not where 95 % of turns stay under; take the samples' own p95, np.percentile(v2v, 95)",
+         {n: float(v[normal].mean() - np.median(v)) for n, v in parts.items()}),
     ]
 
 
@@ -131,7 +135,9 @@ class TailExcessExercise(BuildIt):
 
     what = WHAT
     reference = staticmethod(reference)
-    wrong = (_mean_baseline, _own_tails, _normal_p95)
+    wrong = (Mistake(_mean_baseline, "compare with its median"),
+             Mistake(_own_tails, "each part's own slowest 5 %"),
+             Mistake(_normal_p95, "the p95 of a normal distribution"))
     labels = ("your excess (s)", "reference (s)")
 
     def __init__(self, mc: MonteCarloResult | None = None) -> None:

@@ -27,7 +27,7 @@ from ..simulate import RunResult, simulate
 from ..units import to_ns_grid
 from ..vocabulary import MarkName, SpanName
 from ._sim import run_learner
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Mistake, Question, Trial
 
 WHAT = "your barge-in handler"
 TEXTS: tuple[str, ...] = ("What's the weather like?", "Actually, can you tell me the time?")
@@ -166,7 +166,10 @@ class BargeInExercise(BuildIt):
 
     what = WHAT
     reference = staticmethod(reference)
-    wrong = (_stub_like, _keeps_the_queues, _lets_the_llm_run, _forgets_the_tokens)
+    wrong = (Mistake(_stub_like, "clear reply.speech"),
+             Mistake(_keeps_the_queues, "clear reply.speech"),
+             Mistake(_lets_the_llm_run, "cancel reply.llm"),
+             Mistake(_forgets_the_tokens, "clear reply.tokens"))
     chart_turn = None
     labels = ("your handler", "reference")
 

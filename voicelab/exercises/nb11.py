@@ -10,7 +10,7 @@ import numpy as np
 
 from ..endpointing import Decision, MinMaxDelay, Pause
 from ..turntaking import plan_turns, run_policy, tradeoff
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, Mistake, Question, Trial, number_returned
 
 Wait = Callable[[float, float, float, float], float]
 TURNS = 300
@@ -43,7 +43,8 @@ class _LearnerMinMax(MinMaxDelay):
 
     def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
         reference = super().decide(pause, rng)
-        wait = float(self.rule(reference.probability, self.min_delay_s, self.max_delay_s, self.threshold))
+        wait = number_returned(self.rule(reference.probability, self.min_delay_s, self.max_delay_s, self.threshold),
+                               "the wait in seconds")
         return Decision(wait, reference.asked_s, reference.inference_s, reference.probability)
 
 
@@ -52,20 +53,30 @@ class MinMaxExercise(BuildIt):
 
     what = "your min/max wait"
     reference = staticmethod(minmax_wait)
-    wrong = (_always_short, _inverted, _average)
+    wrong = (Mistake(_always_short, "wait the long delay"),
+             Mistake(_inverted, "the two delays swapped"),
+             Mistake(_average, "wait only the short delay"))
     chart_turn = None
 
     def trial(self, solution: Wait) -> Trial:
         plans = plan_turns(TURNS, seed=11)
         run = run_policy(_LearnerMinMax(min_delay_s=0.3, max_delay_s=2.0, inference_s=0.0, rule=solution), plans)
+        def probe(probability: float) -> float:
+            return number_returned(solution(probability, 0.3, 2.0, 0.5), "the wait in seconds")
+
         return Trial(None, {"false cut-offs (% of turns)": round(100 * run.cutoff_rate, 1),
                             "median endpoint delay (s)": run.median_delay,
-                            "turns": TURNS})
+                            "turns": TURNS, "_sure it is done": probe(0.9), "_sure it is not": probe(0.1)})
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:
         y, r = yours.values, reference.values
         cut, ref_cut = y["false cut-offs (% of turns)"], r["false cut-offs (% of turns)"]
         delay, ref_delay = y["median endpoint delay (s)"], r["median endpoint delay (s)"]
+        done, not_done = y["_sure it is done"], y["_sure it is not"]
+        if (done, not_done) == (2.0, 0.3):
+            return ("your rule has the two delays swapped: it waits the long delay when the model says the caller "
+                    f"is done and the short one when it says they are not (cut-offs {cut:.1f} %, the reference "
+                    f"{ref_cut:.1f} %): wait only the short delay when probability >= threshold")
         if cut > ref_cut + 0.05:
             return (f"your rule cut the caller off in {cut:.1f} % of turns, the reference in {ref_cut:.1f} %: "
                     "in a pause the model judges unfinished, wait the long delay")

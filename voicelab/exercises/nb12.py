@@ -9,7 +9,7 @@ from .. import transport
 from ..pipelines import StreamingPipeline
 from ..simulate import simulate
 from ..transport import TRANSPORTS, transport_metrics
-from .grading import BuildIt, Question, Trial, measured
+from .grading import BuildIt, Mistake, Question, Trial, measured, number_returned
 
 Delay = Callable[[float, float, float], float]
 TEXTS = ("Hello, how are you today?", "What's the weather like?", "Can you tell me the time?")
@@ -39,12 +39,19 @@ class JitterBufferExercise(BuildIt):
 
     what = "your jitter buffer"
     reference = staticmethod(chunk_delay)
-    wrong = (_no_buffer, _ignores_late, _buffer_twice)
+    wrong = (Mistake(_no_buffer, "within the buffer's depth is not late at all"),
+             Mistake(_ignores_late, "still arrives late, by the difference"),
+             Mistake(_buffer_twice, "counts the buffer twice"))
 
     def trial(self, solution: Delay) -> Trial:
         values: dict[str, float | None] = {}
         run = None
-        with mock.patch.object(transport, "chunk_delay", solution):
+        def checked(fixed_s: float, extra_s: float, buffer_s: float) -> float:
+            return number_returned(solution(fixed_s, extra_s, buffer_s), "the chunk's delay in seconds")
+
+        values["_within the buffer"] = checked(0.05, 0.02, 0.04)  # 20 ms late, a 40 ms buffer: 50 ms
+        values["_past the buffer"] = checked(0.05, 0.10, 0.04)  # 100 ms late: 60 ms are not absorbed, 110 ms
+        with mock.patch.object(transport, "chunk_delay", checked):
             for seed in SEEDS:
                 run = simulate(list(TEXTS), pipeline=StreamingPipeline(transport=TRANSPORTS[JITTERY]), seed=seed)
                 for turn in range(len(TEXTS)):
@@ -58,6 +65,13 @@ class JitterBufferExercise(BuildIt):
         worst = max(diffs, key=abs)
         if all(abs(d) < 1e-6 for d in diffs):
             return None
+        within, past = yours.values["_within the buffer"], yours.values["_past the buffer"]
+        if abs(within - 0.09) < 1e-9 and abs(past - 0.15) < 1e-9:
+            return (f"your rule counts the buffer twice: with a 40 ms buffer, a chunk 20 ms late takes "
+                    f"{1000 * within:.0f} ms and one 100 ms late {1000 * past:.0f} ms, the buffer's depth added "
+                    "on top of the lateness it did not absorb (the reference: 50 and 110 ms). A jitter buffer "
+                    "absorbs up to its depth of extra delay; only the excess, max(0, extra − buffer), is added to "
+                    "the fixed hops")
         if worst > 0:
             return (f"with your rule the caller hears the agent up to {1000 * worst:.0f} ms later than with a jitter "
                     "buffer: a chunk whose extra network delay is within the buffer's depth is not late at all")

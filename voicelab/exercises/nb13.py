@@ -9,14 +9,17 @@ from typing import Any
 from ..importers import EXAMPLES
 from ..simulate import RunResult, simulate
 from ..vocabulary import MarkName, SpanName
-from .grading import BuildIt, Question, Trial
+from .grading import BuildIt, LearnerMistake, Mistake, Question, Trial, learner_line, number_returned
 
 PARTS = ("voice_to_voice", "endpoint", "llm_ttft", "tts_ttfb")
 Converter = Callable[[dict[str, Any]], dict[str, float]]
 
 
 def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
-    """One simulated turn written as Pipecat's UserBotLatencyObserver would report it (seconds, unix-like times)."""
+    """One simulated turn written as Pipecat's UserBotLatencyObserver would report it (seconds, unix-like times).
+
+    The STT processor is named ``SimulatedSTT``: a real one (``DeepgramSTTService``) contains "TTS" too, so a
+    learner matching "TTS" in the name would take the STT's TTFB for the TTS's."""
     trace, t0 = run.trace, 1_796_000_000.0
     at = {m.name: m.t for m in reversed(trace.marks_of(turn))}
     tts = next(s for s in trace.spans_of(turn, "tts") if s.name == SpanName.TTFB)
@@ -24,7 +27,7 @@ def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
         "user_turn_start_time": t0 + at[MarkName.SPEECH_END],
         "user_turn_secs": at[MarkName.END_OF_UTTERANCE] - at[MarkName.SPEECH_END],
         "ttfb": [
-            {"processor": "SimulatedSTTService#0", "start_time": t0 + at[MarkName.END_OF_UTTERANCE],
+            {"processor": "SimulatedSTT#0", "start_time": t0 + at[MarkName.END_OF_UTTERANCE],
              "duration_secs": at[MarkName.ASR_COMPLETE] - at[MarkName.END_OF_UTTERANCE]},
             {"processor": "OpenAILLMService#0", "start_time": t0 + at[MarkName.LLM_STARTED],
              "duration_secs": at[MarkName.LLM_FIRST_TOKEN] - at[MarkName.LLM_STARTED]},
@@ -33,6 +36,15 @@ def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
         ],
         "total_secs": at[MarkName.TTS_FIRST_CHUNK] - at[MarkName.SPEECH_END],
         "measured_from": "user_silence",
+        "contributions": [  # named parts adding up to total_secs, as Pipecat 1.14 reports them
+            {"name": name, "owner": owner, "duration_secs": end - start}
+            for name, owner, start, end in (
+                ("endpointing_wait", "setting", at[MarkName.SPEECH_END], at[MarkName.END_OF_UTTERANCE]),
+                ("transcription", "service", at[MarkName.END_OF_UTTERANCE], at[MarkName.ASR_COMPLETE]),
+                ("pipeline", "pipeline", at[MarkName.ASR_COMPLETE], at[MarkName.LLM_STARTED]),
+                ("llm_inference", "service", at[MarkName.LLM_STARTED], at[MarkName.LLM_FIRST_TOKEN]),
+                ("sentence_aggregation", "pipeline", at[MarkName.LLM_FIRST_TOKEN], tts.start),
+                ("speech_synthesis", "service", tts.start, at[MarkName.TTS_FIRST_CHUNK]))],
     }
 
 
@@ -63,17 +75,31 @@ class BreakdownExercise(BuildIt):
 
     what = "your breakdown importer"
     reference = staticmethod(to_components)
-    wrong = (_stt_as_endpoint, _last_ttfb_as_llm, _sum_as_total)
+    wrong = (Mistake(_stt_as_endpoint, "user_turn_secs: from the end of speech"),
+             Mistake(_last_ttfb_as_llm, "the processor whose name contains LLM"),
+             Mistake(_sum_as_total, "total_secs: the whole gap"))
 
     def trial(self, solution: Converter) -> Trial:
         run = simulate(preset="production")
         values: dict[str, Any] = {}
         for turn in run.trace.turns:
             got = solution(as_breakdown(run, turn.index))
+            if not isinstance(got, dict):
+                raise LearnerMistake(f"your function returned {got!r}: it must return a dict "
+                                     f"{{{', '.join(repr(p) + ': seconds' for p in PARTS)}}}")
             for name in PARTS:
-                value = got.get(name) if isinstance(got, dict) else None
-                values[f"turn {turn.index}: {name} (s)"] = None if value is None else round(float(value), 4)
+                value = got.get(name)
+                values[f"turn {turn.index}: {name} (s)"] = None if value is None else round(
+                    number_returned(value, f"{name} in seconds, as the dict's {name!r} value"), 4)
         return Trial(run, values)
+
+    def failed(self, exc: BaseException) -> str:
+        if isinstance(exc, KeyError):
+            keys = ", ".join(repr(k) for k in as_breakdown(simulate(preset="production"), 0))
+            return (f"your code asked the breakdown for {exc}, which it does not have{learner_line(exc)}: this "
+                    f"breakdown's keys are {keys} (the TTFB entries are a list of dicts with 'processor', "
+                    "'start_time' and 'duration_secs')")
+        return super().failed(exc)
 
     def figure(self, yours: Trial, reference: Trial) -> Any:
         return None  # both trials import the same simulated run: the table says it all
