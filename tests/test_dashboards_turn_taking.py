@@ -45,7 +45,7 @@ def test_a_more_hesitant_caller_is_cut_off_more(dashboard):
 def test_bad_controls_name_the_problem(dashboard):
     with pytest.raises(ConfigError, match="unknown dashboard control 'speed'"):
         dashboard.set({"speed": 1})
-    with pytest.raises(ConfigError, match=r"seed must be in \[0, 50\]"):
+    with pytest.raises(ConfigError, match=r"seed must be an integer in \[0, 50\]; got 99"):
         dashboard.set({"seed": 99})
 
 

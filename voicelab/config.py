@@ -10,7 +10,7 @@ from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any, cast
 
 from .timing import TAILS
-from .validation import ConfigError, validate_fields
+from .validation import ConfigError, short, validate_fields
 
 FILLER_MAX_CHARS = 200
 
@@ -201,6 +201,8 @@ def param_info(name: str) -> dict[str, Any]:
 
 def split_param(key: str) -> tuple[str, str]:
     """``"asr.rtf"`` -> ``("asr", "rtf")``; ConfigError for anything unknown."""
+    if not isinstance(key, str):
+        raise ConfigError(f"a stage parameter must be a STAGE.PARAM name like 'asr.rtf'; got {short(key)}")
     stage, dot, param = key.partition(".")
     if not dot or stage not in _STAGE_TYPES:
         raise ConfigError(f"unknown stage parameter {key!r}; use STAGE.PARAM with STAGE one of "

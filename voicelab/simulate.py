@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,7 +15,7 @@ from .metrics import Verdict, budget_report, turn_metrics
 from .pipelines import PIPELINES
 from .presets import get_preset
 from .trace import Trace
-from .validation import ConfigError, check_index, check_number, check_type
+from .validation import ConfigError, check_index, check_number, check_type, short
 
 MAX_SEED = 2**32 - 1
 
@@ -86,16 +86,18 @@ class RunResult:
         }
 
 
-def check_texts(texts: Sequence[str]) -> tuple[str, ...]:
-    """The caller's turns: at least one, none empty or blank."""
+def check_texts(texts: Any) -> tuple[str, ...]:
+    """The caller's turns: a string (one turn) or a list of strings, at least one, none empty or blank."""
     if isinstance(texts, str):
         texts = [texts]
+    if isinstance(texts, (bytes, Mapping, Set)) or not isinstance(texts, Iterable):
+        raise ConfigError(f"texts must be a string or a list of strings (one per caller turn); got {short(texts)}")
     texts = tuple(texts)
     if not texts:
-        raise ConfigError("text: give at least one caller turn")
-    for text in texts:
+        raise ConfigError("texts must hold at least one caller turn; got none")
+    for k, text in enumerate(texts):
         if not isinstance(text, str) or not text.strip():
-            raise ConfigError(f"text must be a non-empty, non-blank string; got {text!r}")
+            raise ConfigError(f"texts[{k}] must be a non-empty, non-blank string; got {short(text)}")
     return texts
 
 

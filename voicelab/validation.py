@@ -20,7 +20,7 @@ def check_number(name: str, value: Any, lo: float, hi: float, *, unit: str = "",
     kind = "an integer" if integer else "a number"
     accepted = f"{kind} in {low}{_bound(lo)}, {_bound(hi)}]{' ' + unit if unit else ''}"
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ConfigError(f"{name} must be {accepted}; got {_short(value)}")
+        raise ConfigError(f"{name} must be {accepted}; got {short(value)}")
     try:
         number = float(value)
     except OverflowError:  # an int beyond any float (10**400)
@@ -40,7 +40,8 @@ def _bound(x: float) -> str:
     return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) >= 1e6 else f"{x:g}"
 
 
-def _short(value: Any) -> str:
+def short(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters: what an error message quotes of a bad value."""
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:77]}..."
 
@@ -48,7 +49,7 @@ def _short(value: Any) -> str:
 def check_numbers(name: str, values: Any) -> tuple[float, ...]:
     """A non-empty sequence of finite numbers (not a string such as "0.1,0.2"); ConfigError otherwise."""
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise ConfigError(f"{name} must be a sequence of numbers like [0.1, 0.2]; got {_short(values)}")
+        raise ConfigError(f"{name} must be a sequence of numbers like [0.1, 0.2]; got {short(values)}")
     numbers = tuple(values)
     if not numbers:
         raise ConfigError(f"{name}: give at least one value")
@@ -58,7 +59,7 @@ def check_numbers(name: str, values: Any) -> tuple[float, ...]:
 def check_type(name: str, value: Any, kind: type | tuple[type, ...], accepted: str) -> Any:
     """``value`` if it is an instance of ``kind``; else ConfigError naming the field and what it accepts."""
     if not isinstance(value, kind):
-        raise ConfigError(f"{name} must be {accepted}; got {_short(value)}")
+        raise ConfigError(f"{name} must be {accepted}; got {short(value)}")
     return value
 
 

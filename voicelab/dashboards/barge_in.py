@@ -46,15 +46,18 @@ class InterruptionScenario(Scenario):
             controls += [made[key](self.value(key))] if key in made else super().controls([key])
         return controls
 
+    def known(self) -> list[str]:
+        return [*super().known(), AFTER, BURST]
+
     def run(self, settings: Mapping[str, float]) -> RunResult:
-        merged = {**dict(self.changes), **settings}
+        merged = {**dict(self.changes), **self.settings(settings)}
         chosen = get_preset(self.preset)
         stages = chosen.stages.with_params({k: v for k, v in merged.items() if k not in (AFTER, BURST, SEED, JITTER)})
         if JITTER in merged:
             stages = stages.with_jitter(merged[JITTER])
         barge_in = BargeIn(merged.get(AFTER, self.after_s), burst_s=merged.get(BURST, self.burst_s))
         return simulate(self.inputs, pipeline=StreamingPipeline(barge_in=barge_in), preset=self.preset,
-                        stages=stages, seed=int(merged.get(SEED, 0)))
+                        stages=stages, seed=merged.get(SEED, 0))
 
 
 def interruption_rows(result: RunResult, turn: int = 0) -> list[Row]:

@@ -11,11 +11,17 @@ picture, notebook 11) puts its controls above a full-width chart at every width.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import anywidget
 import traitlets
 
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 
+MAX_BOX_PX = (3840, 2160)  # the largest chart box (CSS px) the page may report: a 4K screen
+MIN_DPR, MAX_DPR = 0.5, 3.0  # device pixel ratios the chart is drawn at (the page's, clamped)
+MAX_FONT_PX = 64.0  # the largest dashboard text size the chart's text follows
 MIN_CHART_INCHES = 5.0  # room for stage names and a readable time axis (the legend then goes below the plot)
 
 #: Layout of every dashboard (class names set by :mod:`voicelab.dashboards.dashboard`). The root is a size
@@ -131,3 +137,20 @@ class ChartView(anywidget.AnyWidget):
     text_pt = traitlets.Float(0.0).tag(sync=True)
     inches = traitlets.Float(0.0).tag(sync=True)
     alt = traitlets.Unicode("chart").tag(sync=True)
+
+    # What the page reports is clamped to what a screen can show: a hostile or broken page cannot ask the
+    # kernel for a picture of a million pixels a side.
+    @traitlets.validate("box")
+    def _clamp_box(self, proposal: dict[str, Any]) -> list[int]:
+        box = list(proposal["value"])[:2] + [0, 0][len(proposal["value"]):]
+        return [min(max(0, v), most) for v, most in zip(box, MAX_BOX_PX, strict=True)]
+
+    @traitlets.validate("dpr")
+    def _clamp_dpr(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        return min(max(value, MIN_DPR), MAX_DPR) if math.isfinite(value) else 1.0
+
+    @traitlets.validate("font_px")
+    def _clamp_font(self, proposal: dict[str, Any]) -> float:
+        value = float(proposal["value"])
+        return min(max(value, 0.0), MAX_FONT_PX) if math.isfinite(value) else 0.0

@@ -7,6 +7,8 @@ barge-in, Monte Carlo size), and makes its ipywidgets slider.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -16,7 +18,7 @@ from ..budgets import LatencyBudgets, budget_names
 from ..config import param_info
 from ..simulate import MAX_SEED
 from ..stages.vad import VAD_WINDOW_S
-from ..validation import ConfigError, check_number
+from ..validation import ConfigError, check_number, short
 
 BUDGET_PREFIX = "budget."
 JITTER, SEED, TURN = "jitter", "seed", "turn"
@@ -84,6 +86,14 @@ class Control:
     help: str = ""
     integer: bool = False
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, str) or not isinstance(self.label, str):
+            raise ConfigError(f"a control's key and label are strings; got {short(self.key)}, {short(self.label)}")
+        check_number(f"{self.key} slider start", self.lo, -math.inf, math.inf)
+        check_number(f"{self.key} slider end", self.hi, self.lo, math.inf)
+        check_number(f"{self.key} slider step", self.step, 0, math.inf, lo_open=True)
+        self.check(self.value)
+
     @property
     def description(self) -> str:
         return f"{self.label} ({self.unit})" if self.unit else self.label
@@ -106,9 +116,33 @@ class Control:
                              readout_format=f".{decimals}f", **common)
 
 
-def _span(key: str, accepted: tuple[float, float], value: float) -> tuple[float, float, float]:
-    """The slider span of ``key``: its teaching span widened to include ``value``, clipped to ``accepted``."""
+def check_settings(values: Any, known: Iterable[str], described: str = "") -> dict[str, Any]:
+    """``values`` as a dict if it is a mapping of known control names (``known``; the message lists them, or
+    says ``described`` instead); ConfigError naming the first unknown one (or what ``values`` was) otherwise."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"settings must be a mapping of control -> value like {{'seed': 3}}; got {short(values)}")
+    names = list(known)
+    allowed = set(names)
+    unknown = [key for key in values if not isinstance(key, str) or key not in allowed]
+    if unknown:
+        raise ConfigError(f"unknown dashboard control {short(unknown[0])}; controls: {described or ', '.join(names)}")
+    return dict(values)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` if it is one of ``choices`` (strings); ConfigError naming the field and the choices otherwise."""
+    options = tuple(choices)
+    if not isinstance(value, str) or value not in options:
+        raise ConfigError(f"{name} must be one of {', '.join(options)}; got {short(value)}")
+    return value
+
+
+def _span(key: str, accepted: tuple[float, float], value: float, integer: bool = False,
+          unit: str = "") -> tuple[float, float, float]:
+    """The slider span of ``key``: its teaching span widened to include ``value``, clipped to ``accepted``
+    (ConfigError when ``value`` is not a number in ``accepted``)."""
     lo, hi = accepted
+    value = check_number(key, value, lo, hi, unit=unit, integer=integer)
     span_lo, span_hi, step = SPANS.get(key, (lo, hi, (hi - lo) / 100))
     return max(lo, min(span_lo, value)), min(hi, max(span_hi, value)), step
 
@@ -117,38 +151,39 @@ def stage_control(key: str, value: float | None = None) -> Control:
     """A slider for a stage timing ``STAGE.PARAM``; span and units from :func:`voicelab.config.param_info`."""
     info = param_info(key)
     value = info["default"] if value is None else value
-    lo, hi, step = _span(key, info["range"], value)
+    lo, hi, step = _span(key, info["range"], value, info["integer"], info["unit"])
     return Control(key, LABELS.get(key, key), lo, hi, step, value, info["unit"], info["help"], info["integer"])
 
 
 def budget_control(name: str, value: float | None = None) -> Control:
     """A slider for the budget ``name`` (a :class:`~voicelab.budgets.LatencyBudgets` field)."""
     meta = {f.name: f for f in fields(LatencyBudgets)}
-    if name not in meta:
-        raise ConfigError(f"unknown budget {name!r}; known budgets: {', '.join(budget_names())}")
+    if not isinstance(name, str) or name not in meta:
+        raise ConfigError(f"unknown budget {short(name)}; known budgets: {', '.join(budget_names())}")
     f = meta[name]
     start: float = getattr(LatencyBudgets(), name) if value is None else value
     key = BUDGET_PREFIX + name
-    lo, hi, step = _span(key, f.metadata["range"], start)
+    lo, hi, step = _span(key, f.metadata["range"], start, unit=f.metadata["unit"])
     return Control(key, f"budget {name.replace('_', ' ')}", lo, hi, step, start, f.metadata["unit"], f.metadata["help"])
 
 
 def jitter_control(value: float = 1.0) -> Control:
     """Jitter of every stage at once (p95 / median of each drawn duration; 1 = fixed timings)."""
     info = param_info("llm.jitter")
-    lo, hi, step = _span(JITTER, info["range"], value)
+    lo, hi, step = _span(JITTER, info["range"], value, unit="x")
     return Control(JITTER, LABELS[JITTER], lo, hi, step, value, "x", "p95 / median of every stage's durations")
 
 
 def seed_control(value: int = 0) -> Control:
     """The random seed (only matters when jitter is above 1)."""
-    lo, hi, step = _span(SEED, (0, MAX_SEED), value)
+    lo, hi, step = _span(SEED, (0, MAX_SEED), value, integer=True)
     return Control(SEED, LABELS[SEED], lo, hi, step, value, "", "seed of the jittered durations", integer=True)
 
 
 def turn_control(n_turns: int, value: int = 0) -> Control:
-    """Which caller turn the chart and the verdicts show."""
-    return Control(TURN, LABELS[TURN], 0, max(n_turns - 1, 0), 1, value, "", "caller turn shown", integer=True)
+    """Which caller turn the chart and the verdicts show (of ``n_turns``)."""
+    n_turns = int(check_number("n_turns", n_turns, 1, math.inf, integer=True))
+    return Control(TURN, LABELS[TURN], 0, n_turns - 1, 1, value, "", "caller turn shown", integer=True)
 
 
 def after_control(value: float = 0.8) -> Control:

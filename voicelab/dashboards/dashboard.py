@@ -24,11 +24,11 @@ from ..clock import DeadlockError
 from ..simulate import RunResult
 from ..tables import text_table
 from ..units import EPS
-from ..validation import ConfigError
+from ..validation import ConfigError, check_type, short
 from ..viz.style import PX_PER_INCH
 from .canvas import DEFAULT_SIZE, GanttCanvas
 from .chart_view import ChartView
-from .controls import TURN
+from .controls import TURN, check_settings
 from .rows import MISS, PASS, Row
 from .scenario import Scenario
 
@@ -105,6 +105,16 @@ class Dashboard(LiveView):
 
     def __init__(self, title: str, scenario: Scenario, groups: Mapping[str, Sequence[str]], rows: RowsFn,
                  headline: str = "voice_to_voice", notes: NotesFn | None = None) -> None:
+        check_type("title", title, str, "a string")
+        check_type("scenario", scenario, Scenario, "a Scenario (e.g. Scenario('seed'))")
+        if not callable(rows):
+            raise ConfigError(f"rows must be a function (result, turn) -> list of Row; got {short(rows)}")
+        if notes is not None and not callable(notes):
+            raise ConfigError(f"notes must be None or a function (result, turn) -> list of str; got {short(notes)}")
+        if not isinstance(groups, Mapping) or not groups or any(
+                isinstance(keys, str) or not isinstance(keys, Sequence) or not keys for keys in groups.values()):
+            raise ConfigError(f"groups must map each tab's title to a non-empty list of control names like "
+                              f"{{'LLM': ['llm.ttft_s']}}; got {short(groups)}")
         self.title = title
         self.scenario = scenario
         self.rows_fn = rows
@@ -176,10 +186,8 @@ class Dashboard(LiveView):
 
         Unknown keys and values outside a slider's span raise ConfigError (a slider cannot go there).
         """
-        unknown = sorted(set(values) - set(self.sliders))
-        if unknown:
-            raise ConfigError(f"unknown dashboard control {unknown[0]!r}; controls: {', '.join(self.sliders)}")
-        checked = {key: self.controls[key].check(value) for key, value in values.items()}
+        checked = {key: self.controls[key].check(value)
+                   for key, value in check_settings(values, self.sliders).items()}
         self._hold = True
         try:
             for key, value in checked.items():

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ..budgets import budget_names
 from ..config import param_names
 from ..presets import get_preset
 from ..simulate import RunResult, check_texts, simulate
+from ..validation import ConfigError, short
 from .controls import (
     BUDGET_PREFIX,
     JITTER,
@@ -15,6 +18,7 @@ from .controls import (
     TURN,
     Control,
     budget_control,
+    check_settings,
     jitter_control,
     seed_control,
     stage_control,
@@ -58,10 +62,30 @@ class Scenario:
         stage, _, param = key.partition(".")
         return getattr(getattr(chosen.stages, stage), param)
 
+    def __post_init__(self) -> None:
+        get_preset(self.preset)
+        if self.texts is not None:
+            check_texts(self.texts)
+        if not isinstance(self.changes, tuple) or not all(
+                isinstance(c, tuple) and len(c) == 2 and isinstance(c[0], str) for c in self.changes):
+            raise ConfigError(f"changes must be a tuple of (setting, value) pairs like (('llm.ttft_s', 0.5),); "
+                              f"got {short(self.changes)}")
+        self.settings(dict(self.changes))
+
+    def known(self) -> list[str]:
+        """The settings :meth:`run` takes: every stage timing, ``budget.NAME``, ``jitter`` and ``seed``."""
+        return [*sorted(_STAGE_KEYS), *(BUDGET_PREFIX + name for name in budget_names()), JITTER, SEED]
+
+    def settings(self, settings: Any) -> dict[str, Any]:
+        """``settings`` if every name is one :meth:`run` takes (ConfigError naming the first that is not, or
+        what ``settings`` was); the values are checked where they are used."""
+        return check_settings(settings, self.known(), "STAGE.PARAM (stage timings), budget.NAME, jitter, seed"
+                              + "".join(f", {k}" for k in self.known() if k.startswith("barge_in.")))
+
     def run(self, settings: Mapping[str, float]) -> RunResult:
         """Simulate with ``settings`` (stage keys, ``budget.*`` keys, ``jitter``, ``seed``) applied."""
         chosen = get_preset(self.preset)
-        merged = {**dict(self.changes), **settings}
+        merged = {**dict(self.changes), **self.settings(settings)}
         budget_changes = {k[len(BUDGET_PREFIX):]: v for k, v in merged.items() if k.startswith(BUDGET_PREFIX)}
         stage_changes = {k: v for k, v in merged.items() if k in _STAGE_KEYS}
         stages = chosen.stages.with_params(stage_changes)
@@ -69,7 +93,7 @@ class Scenario:
             stages = stages.with_jitter(merged[JITTER])
         return simulate(self.inputs, pipeline=self.pipeline, preset=self.preset,
                         budgets=chosen.budgets.replace(**budget_changes), stages=stages,
-                        seed=int(merged.get(SEED, 0)))
+                        seed=merged.get(SEED, 0))
 
     def controls(self, keys: Sequence[str]) -> list[Control]:
         """Controls for ``keys``, each starting at this scenario's value."""
@@ -92,6 +116,9 @@ def make_scenario(preset: str, texts: Sequence[str] | str | None, pipeline: str,
               changes: Mapping[str, float] | None = None) -> Scenario:
     """A validated scenario: unknown presets, blank texts and bad changes fail here, before any widget exists."""
     get_preset(preset)
+    if changes is not None and not isinstance(changes, Mapping):
+        raise ConfigError(f"changes must be a mapping of setting -> value like {{'llm.ttft_s': 0.5}}; "
+                          f"got {short(changes)}")
     scenario = Scenario(preset, None if texts is None else check_texts(texts), pipeline,
                         tuple((changes or {}).items()))
     scenario.run({})

@@ -19,13 +19,14 @@ from typing import Any
 import ipywidgets as w
 
 from .. import pool
-from ..config import param_info
+from ..config import param_info, split_param
 from ..experiments import COMPONENT_LABELS, monte_carlo
 from ..presets import get_preset
-from ..validation import ConfigError
+from ..simulate import MAX_SEED
+from ..validation import check_number
 from ..viz.style import PX_PER_INCH
 from .chart_view import ChartView
-from .controls import JITTER, TURNS, Control, jitter_control, stage_control, turns_control
+from .controls import JITTER, TURNS, Control, check_choice, check_settings, jitter_control, stage_control, turns_control
 from .dashboard import LiveView
 from .rows import Row
 from .tail_canvas import TailCanvas
@@ -53,13 +54,12 @@ class TailDashboard(LiveView):
     the tail attribution chart and a percentile table."""
 
     def __init__(self, preset: str, jitter: float, turns: int, tail: str, knob: str, seed: int = 0) -> None:
-        self.preset, self.seed, self.knob = preset, seed, knob
-        value = getattr(getattr(get_preset(preset).stages, knob.partition(".")[0]), knob.partition(".")[2])
+        stage, param = split_param(knob)
+        value = getattr(getattr(get_preset(preset).stages, stage), param)
         controls = (jitter_control(jitter), turns_control(turns), stage_control(knob, value))
-        for control, given in zip(controls, (jitter, turns, value), strict=True):
-            control.check(given)
-        if tail not in TAILS:
-            raise ConfigError(f"tail must be one of {', '.join(TAILS)}; got {tail!r}")
+        check_choice("tail", tail, TAILS)
+        self.preset, self.knob = preset, knob
+        self.seed = int(check_number("seed", seed, 0, MAX_SEED, integer=True))
         self.controls: dict[str, Control] = {c.key: c for c in controls}
         width = f"{max(len(c.description) for c in controls) * 0.58 + 0.6:.1f}em"
         self.sliders = {key: c.slider(width) for key, c in self.controls.items()}
@@ -108,17 +108,11 @@ class TailDashboard(LiveView):
 
     def set(self, values: Mapping[str, Any]) -> None:
         """Move sliders (and ``tail``: lognormal or pareto) from code; one recomputation, in this thread."""
-        for key, value in values.items():
-            if key == "tail":
-                if value not in TAILS:
-                    raise ConfigError(f"tail must be one of {', '.join(TAILS)}; got {value!r}")
-            elif key not in self.sliders:
-                raise ConfigError(f"unknown dashboard control {key!r}; controls: {', '.join(self.sliders)}, tail")
-            else:
-                self.controls[key].check(value)
+        checked = {key: check_choice("tail", value, TAILS) if key == "tail" else self.controls[key].check(value)
+                   for key, value in check_settings(values, [*self.sliders, "tail"]).items()}
         self._hold = True
         try:
-            for key, value in values.items():
+            for key, value in checked.items():
                 (self.shape if key == "tail" else self.sliders[key]).value = value
         finally:
             self._hold = False

@@ -24,11 +24,12 @@ from ..hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
 from ..pipelines import StreamingPipeline
 from ..simulate import RunResult, simulate
 from ..turntaking import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
-from ..validation import ConfigError
+from ..validation import check_number
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
 from .canvas import GanttCanvas
 from .chart_view import ChartView
+from .controls import check_choice, check_settings
 from .dashboard import LiveView, choose_xlim
 
 
@@ -52,6 +53,7 @@ KNOBS: dict[str, Knob] = {
 }
 MODEL_POLICIES = ("minmax", "semantic")
 DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's full sweep uses 1,000)
+MAX_DASHBOARD_TURNS = 10_000  # every hesitation change sweeps every policy's knob over this many turns
 STATIC_SIZE = (900, 720)  # CSS px of the chart before the page reports its box (the notebook's static PNG)
 GANTT_SHARE = 0.55  # of the chart's height: the Gantt chart on top, the trade-off curves below
 _LABEL_WIDTH = "15.5em"  # the longest label, "silence before asking (s)", whole at any font size
@@ -69,9 +71,8 @@ class TurnTakingDashboard(LiveView):
     """Policy, knob, model accuracy and hesitation sliders; a hesitating turn's Gantt chart and the curve point."""
 
     def __init__(self, policy: str = "fixed", turns: int = DASHBOARD_TURNS) -> None:
-        if policy not in POLICIES:
-            raise ConfigError(f"policy must be one of {', '.join(POLICIES)}; got {policy!r}")
-        self.turns = turns
+        check_choice("policy", policy, POLICIES)
+        self.turns = int(check_number("turns", turns, 1, MAX_DASHBOARD_TURNS, integer=True))
         self._curves: dict[HesitationConfig, Tradeoff] = {}
         self.policy_box = w.Dropdown(options=[(POLICY_LABELS[n], n) for n in POLICIES], value=policy,
                                      description="policy", style={"description_width": _LABEL_WIDTH},
@@ -141,20 +142,26 @@ class TurnTakingDashboard(LiveView):
         return make_policy(name, **settings)
 
     def set(self, values: Mapping[str, Any]) -> None:
-        """Change several settings (``policy``, ``knob``, ``accuracy``, ``hesitation.*``, ``seed``), redraw once."""
-        unknown = sorted(set(values) - {"policy", *self.sliders})
-        if unknown:
-            raise ConfigError(f"unknown dashboard control {unknown[0]!r}; controls: policy, {', '.join(self.sliders)}")
+        """Change several settings (``policy``, ``knob``, ``accuracy``, ``hesitation.*``, ``seed``), redraw once.
+
+        Every value is checked before anything moves: a refused set() changes nothing. ``knob`` is checked
+        against the range of the policy it will belong to (the new one when ``policy`` changes too).
+        """
+        values = check_settings(values, ["policy", *self.sliders])
+        name = check_choice("policy", values.get("policy", self.policy_box.value), POLICIES)
+        checked: dict[str, Any] = {}
+        for key, value in values.items():
+            if key == "knob":
+                k = KNOBS[name]
+                checked[key] = check_number(f"knob ({k.key} of the {name} policy)", value, k.lo, k.hi)
+            elif key != "policy":
+                slider = self.sliders[key]
+                checked[key] = check_number(key, value, slider.min, slider.max, integer=key == "seed")
         self._hold = True
         try:
-            if "policy" in values:
-                self.policy_box.value = values["policy"]
-            for key, value in values.items():
-                if key != "policy":
-                    slider = self.sliders[key]
-                    if not slider.min <= value <= slider.max:
-                        raise ConfigError(f"{key} must be in [{slider.min:g}, {slider.max:g}]; got {value!r}")
-                    slider.value = value
+            self.policy_box.value = name
+            for key, value in checked.items():
+                self.sliders[key].value = value
         finally:
             self._hold = False
         self.refresh()
@@ -271,5 +278,5 @@ def _stack(size: tuple[int, int], *pngs: bytes) -> bytes:
 
 
 def turn_taking_dashboard(policy: str = "fixed") -> TurnTakingDashboard:
-    """The dashboard of notebook 11 (starts on ``policy``)."""
+    """The dashboard of notebook 11 (starts on ``policy``; ConfigError for an unknown one)."""
     return TurnTakingDashboard(policy)
