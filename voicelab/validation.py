@@ -89,11 +89,11 @@ def validate_fields(obj: Any, prefix: str = "") -> None:
 def check_text(name: str, value: Any, max_chars: int) -> str:
     """``value`` if it is a string of at most ``max_chars`` printable characters; ConfigError otherwise."""
     if not isinstance(value, str):
-        raise ConfigError(f"{name} must be text of at most {max_chars} characters; got {_short(value)}")
+        raise ConfigError(f"{name} must be text of at most {max_chars} characters; got {short(value)}")
     if len(value) > max_chars:
         raise ConfigError(f"{name} must be text of at most {max_chars} characters; got {len(value)} characters")
     if not value.isprintable():
-        raise ConfigError(f"{name} must be printable text (no control characters); got {_short(value)}")
+        raise ConfigError(f"{name} must be printable text (no control characters); got {short(value)}")
     return value
 
 
