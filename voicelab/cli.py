@@ -32,6 +32,7 @@ from .cli_options import (
     assignments,
     barge_in_from_args,
     integer,
+    interruption_from_args,
     jitter_from_args,
     one_line,
     output_path,
@@ -118,12 +119,24 @@ def _print_demo(result: RunResult) -> None:
             rows += [("interruption_latency", fmt(cut["interruption_latency"])), ("reply heard", fmt(cut["heard_s"]))]
             print(f"  {'interrupted' if cut['interrupted'] else 'not interrupted'}: the caller heard "
                   f"{fmt(cut['heard_s'], 2)} s of the reply ({fmt(100 * (cut['heard_fraction'] or 0), 0)} %)\n")
+            if "stopped" in cut:
+                print(f"  {_backchannel_line(cut)}\n")
         print(text_table(("metric", "time (s)"), rows, numbers=True))
         print()
         print(budget_table(result, turn.index, title=""))
     n = len(result.trace.turns)
     print(f"\n{n} turn{'s' if n != 1 else ''}, {fmt(result.trace.duration)} s of {result.clock} time "
           f"in {fmt(result.wall_s * 1000, 1)} ms of wall time")
+
+
+def _backchannel_line(cut: dict[str, Any]) -> str:
+    """What the agent did about the caller's interjection, with an interruption policy."""
+    what = "a backchannel" if cut["backchannel"] else "speech"
+    if not cut["stopped"]:
+        return f"{what} over the agent: it talked on" + (" (a missed interruption)" if cut["missed"] else "")
+    if cut["resumed"]:
+        return f"{what} over the agent: it stopped for nothing and resumed after {fmt(cut['held_s'], 2)} s"
+    return f"{what} over the agent: it stopped"
 
 
 # -- demo -----------------------------------------------------------------------------------------
@@ -163,7 +176,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if barge_in is not None:
         if pipeline == "original":
             raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it talks")
-        pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline, barge_in=barge_in)
+        pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline, barge_in=barge_in,
+                           interruption=interruption_from_args(args))
     turns = turn_options(args)
     pipeline = with_turn_options(pipeline, turns)
     if clock == "realtime":
@@ -259,6 +273,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     workers = _workers(args)
     # monte_carlo validates jitter and tail before it runs anything
     barge_in = barge_in_from_args(args)
+    interruption = interruption_from_args(args)
     options = turn_options(args)
     if options and barge_in is not None:
         raise UsageError("--endpointing, --hesitation and --network do not combine with --barge-in yet")
@@ -266,7 +281,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     extra = {"pipeline": factory, "extract": turn_extract} if factory is not None else {}
     result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,
                          stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail,
-                         barge_in=barge_in, workers=workers, **extra)
+                         barge_in=barge_in, interruption=interruption, workers=workers, **extra)
     if args.json:
         print(json.dumps(result.summary(), indent=2))
         return 0

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .interruptions import BargeIn
+from .interruptions import BargeIn, Interruption, parse_interruption
 from .timing import TAILS
 from .untrusted import escape_controls
 from .validation import ConfigError, parse_number
@@ -78,6 +78,13 @@ def add_barge_in_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--burst", metavar="SECONDS",
                         help="with --barge-in: the caller makes a noise burst this long instead of speaking "
                              "(it interrupts only if at least vad.min_speech_s)")
+    parser.add_argument("--backchannel", action="store_true",
+                        help="with --barge-in: the caller's interjection is a short backchannel ('mm-hmm', "
+                             "0.35 s, or --burst long), not a turn")
+    parser.add_argument("--interruption", metavar="MODE[:KEY=VALUE,...]",
+                        help="with --barge-in: how the agent decides to stop, LiveKit's vad or adaptive (a "
+                             "simulated classifier), e.g. adaptive:accuracy=0.9,threshold=0.5; a false "
+                             "interruption resumes after false_interruption_timeout (2 s)")
 
 
 # -- reading them back ----------------------------------------------------------------------------
@@ -143,16 +150,25 @@ def jitter_from_args(args: argparse.Namespace) -> float | None:
 
 
 def barge_in_from_args(args: argparse.Namespace) -> BargeIn | None:
-    """The ``--barge-in`` / ``--burst`` behaviour, validated (None without ``--barge-in``)."""
+    """The ``--barge-in`` / ``--burst`` / ``--backchannel`` behaviour, validated (None without ``--barge-in``)."""
+    backchannel = bool(getattr(args, "backchannel", False))
     if args.barge_in is None:
-        if args.burst is not None:
-            raise UsageError("--burst sets the noise of a barge-in: add --barge-in SECONDS")
+        for given, option in ((args.burst is not None, "--burst"), (backchannel, "--backchannel"),
+                              (getattr(args, "interruption", None) is not None, "--interruption")):
+            if given:
+                raise UsageError(f"{option} sets what happens at a barge-in: add --barge-in SECONDS")
         return None
     after = parse_number("--barge-in", args.barge_in)
     burst = 0.0 if args.burst is None else parse_number("--burst", args.burst)
     if args.burst is not None and not burst > 0:
         raise UsageError(f"--burst must be a number of seconds above 0; got {args.burst!r}")
-    return BargeIn(after, burst_s=burst)
+    return BargeIn(after, burst_s=burst, backchannel=backchannel)
+
+
+def interruption_from_args(args: argparse.Namespace) -> Interruption | None:
+    """``--interruption`` as an :class:`~voicelab.interruptions.Interruption` (None without it)."""
+    text = getattr(args, "interruption", None)
+    return None if text is None else parse_interruption(text)
 
 
 # -- output files ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from .budgets import LatencyBudgets, budget_names
 from .clock import Clock, run
 from .config import StageConfigs, param_info, split_param
 from .context import RunContext, stream_seeding
-from .interruptions import BargeIn, interruption_metrics
+from .interruptions import BargeIn, Interruption, backchannel_metrics, interruption_metrics
 from .jupyterlite import in_browser
 from .metrics import METRIC_NAMES, budget_values, production_metrics, turn_metrics
 from .pipelines import StreamingPipeline
@@ -291,6 +291,7 @@ class _Job:
     extract: Extractor | None
     barge_in: BargeIn | None
     keep_traces: bool
+    interruption: Interruption | None = None
 
 
 @dataclass
@@ -362,6 +363,9 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
             if barge_in is not None:
                 for name, value in interruption_metrics(trace, 0, chars_per_second).items():
                     extra_rows.setdefault(name, []).append(value)
+                if job.interruption is not None or barge_in.backchannel:
+                    for name, value in backchannel_metrics(trace, 0).items():
+                        extra_rows.setdefault(name, []).append(value)
             if waits:
                 found = production_metrics(trace, 0)
                 for name in waits:
@@ -470,7 +474,8 @@ class _Plan:
 def _plan(turns: int, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
           stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None, jitter: float | None = None,
           tail: str | None = None, pipeline: Callable[[], Pipeline] = StreamingPipeline,
-          extract: Extractor | None = None, keep_traces: bool = False, barge_in: BargeIn | None = None) -> _Plan:
+          extract: Extractor | None = None, keep_traces: bool = False, barge_in: BargeIn | None = None,
+          interruption: Interruption | None = None) -> _Plan:
     """The arguments of :func:`monte_carlo` checked (ConfigError) and turned into a run to make."""
     check_run_options(budgets, stages)
     for name, function in (("pipeline", pipeline), ("extract", extract)):
@@ -489,11 +494,17 @@ def _plan(turns: int, *, seed: int = 0, preset: str = "seed", texts: Sequence[st
         stages = stages.with_jitter(DEFAULT_JITTER if jitter is None else jitter, tail)
     elif tail is not None:
         stages = replace(stages, tail=tail)  # validated like any StageConfigs
+    if interruption is not None:
+        if not isinstance(interruption, Interruption):
+            raise ConfigError(f"interruption must be an Interruption; got {interruption!r}")
+        if barge_in is None:
+            raise ConfigError("interruption decides what speech over the agent does: add barge_in")
     if barge_in is not None:
         if not isinstance(barge_in, BargeIn):
             raise ConfigError(f"barge_in must be a BargeIn; got {barge_in!r}")
-        pipeline = partial(StreamingPipeline, barge_in=barge_in)
-    job = _Job(texts, stages, budgets, pipeline, extract, barge_in, keep_traces)
+        pipeline = (partial(StreamingPipeline, barge_in=barge_in) if interruption is None else
+                    partial(StreamingPipeline, barge_in=barge_in, interruption=interruption))
+    job = _Job(texts, stages, budgets, pipeline, extract, barge_in, keep_traces, interruption)
     return _Plan(job, turn_seeds(seed, turns), seed, chosen.name)
 
 
@@ -517,7 +528,8 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
                 jitter: float | None = None, tail: str | None = None,
                 pipeline: Callable[[], Pipeline] = StreamingPipeline, extract: Extractor | None = None,
                 keep_traces: bool = False, progress: Progress = None,
-                barge_in: BargeIn | None = None, workers: int | None = None) -> MonteCarloResult:
+                barge_in: BargeIn | None = None, workers: int | None = None,
+                interruption: Interruption | None = None) -> MonteCarloResult:
     """Run ``turns`` independent jittered turns and keep each one's metrics and budget values.
 
     Stage timings come from ``stages`` (default: the preset's). ``jitter`` (p95 / median)
@@ -528,7 +540,8 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     (``True``) or never (``False``); a function as ``progress`` is called with the number of turns done
     every few turns, and whatever it raises stops the run and is raised (how a dashboard cancels one).
     ``barge_in``: turn ``i`` is interrupted by ``texts[i + 1]`` (or a noise burst) and the
-    interruption metrics (:data:`~voicelab.interruptions.INTERRUPTION_NAMES`) go to ``extra``.
+    interruption metrics (:data:`~voicelab.interruptions.INTERRUPTION_NAMES`) go to ``extra``; with
+    ``interruption`` (the agent's policy) or a backchannel, also :data:`~voicelab.interruptions.BACKCHANNEL_NAMES`.
 
     ``workers``: how many processes share the turns (1 to 64; default: every core from
     :data:`POOL_MIN_TURNS` turns on, else 1). The values are the same for any number of them: turn ``i``
@@ -539,7 +552,8 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     _check_progress(progress)
     workers = check_workers(workers)
     plan = _plan(turns, seed=seed, preset=preset, texts=texts, stages=stages, budgets=budgets, jitter=jitter,
-                 tail=tail, pipeline=pipeline, extract=extract, keep_traces=keep_traces, barge_in=barge_in)
+                 tail=tail, pipeline=pipeline, extract=extract, keep_traces=keep_traces, barge_in=barge_in,
+                 interruption=interruption)
     count = len(plan.seeds)
     return _monte_carlos([plan], default_workers(count) if workers is None else workers, progress, "Monte Carlo")[0]
 

@@ -56,11 +56,13 @@ class RunResult:
 
     def interruption(self, turn: int = 0) -> dict[str, Any]:
         """Whether the caller's barge-in cut ``turn``'s reply short, the interruption latency and how much was heard."""
-        from .interruptions import interruption_metrics
+        from .interruptions import backchannel_metrics, interruption_metrics
 
         turn = self._turn(turn)
 
-        values = interruption_metrics(self.trace, turn, self.stages.tts.chars_per_second)
+        values: dict[str, Any] = dict(interruption_metrics(self.trace, turn, self.stages.tts.chars_per_second))
+        if "interruption" in self.trace.meta or self.trace.meta.get("barge_in", {}).get("backchannel"):
+            values.update(backchannel_metrics(self.trace, turn))
         return {**values, "interrupted": bool(values["interrupted"])}
 
     def production(self, turn: int = 0) -> dict[str, float]:

@@ -13,11 +13,17 @@ the LLM, TTS and playback tasks are cancelled (their cut-short spans carry
 ``cancelled=True``), the token and speech queues are flushed, the state turns
 ``INTERRUPTED`` and fresh stage tasks take over; the interrupting speech is the next
 turn's utterance, recognised as usual.
+
+With ``interruption`` (:class:`~voicelab.interruptions.Interruption`, LiveKit's interruption handling) the
+agent decides first: in mode ``adaptive`` a barge-in-or-backchannel classifier may let it talk on; an
+interjection that stopped it but was no turn (a backchannel, a noise) holds its audio instead, which
+resumes where it stopped after ``false_interruption_timeout`` of silence (a false interruption).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,8 +33,8 @@ import numpy as np
 from ..channel import Channel
 from ..context import RunContext
 from ..endpointing import EndpointingPolicy
-from ..frames import AudioFrame, EndOfAudio
-from ..interruptions import BargeIn
+from ..frames import AudioFrame, EndOfAudio, SpeechAudio
+from ..interruptions import BargeIn, Interruption
 from ..noise import noise
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
 from ..stages.caller import (
@@ -51,6 +57,19 @@ from ..units import to_ns_grid
 from ..validation import ConfigError, check_type
 from ..vocabulary import MarkName, SpanName, VadEvent
 
+
+class _Fronted:
+    """An inbox that hands out what was pushed to its front first (a held chunk's rest), then ``inbox``'s items."""
+
+    def __init__(self, inbox: Channel, front: deque[SpeechAudio]) -> None:
+        self.inbox, self.front = inbox, front
+
+    async def get(self) -> Any:
+        if self.front:
+            return self.front.popleft()
+        return await self.inbox.get()
+
+
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
 SPEECH_QUEUE_SIZE = 64
@@ -70,10 +89,12 @@ class StreamingPipeline:
     speculation: Speculation | None = None
     endpointing: EndpointingPolicy | None = None  # None: the VAD's fixed silence timeout (vad.endpoint_silence_s)
     transport: Transport | None = None  # None: the caller sits at the server (no uplink, no downlink)
+    interruption: Interruption | None = None  # None: any speech heard over the agent stops it at once
 
     def __post_init__(self) -> None:
         for name, kind, example in (("barge_in", BargeIn, "BargeIn(0.5)"),
-                                    ("speculation", Speculation, "Speculation(0.3)")):
+                                    ("speculation", Speculation, "Speculation(0.3)"),
+                                    ("interruption", Interruption, "Interruption('adaptive')")):
             if getattr(self, name) is not None:
                 check_type(name, getattr(self, name), kind, f"None or a {kind.__name__}, e.g. {example}")
 
@@ -108,8 +129,13 @@ class StreamingPipeline:
         (with ``barge_in``: while the agent is still talking)."""
         if self.barge_in is not None and self.transport is not None:
             raise ConfigError("barge_in with a transport is not supported yet: run barge-in without transport")
+        if self.interruption is not None and self.barge_in is None:
+            raise ConfigError("interruption decides what speech over the agent does: add barge_in (e.g. "
+                              "BargeIn(0.8, backchannel=True))")
         if self.barge_in is not None:
-            ctx.trace.meta["barge_in"] = {"after_s": self.barge_in.after_s, "burst_s": self.barge_in.burst_s}
+            ctx.trace.meta["barge_in"] = self.barge_in.as_meta()
+        if self.interruption is not None:
+            ctx.trace.meta["interruption"] = self.interruption.as_meta()
         await self.conversation(texts, ctx).run()
 
     def conversation(self, texts: Sequence[str], ctx: RunContext) -> Conversation:
@@ -153,16 +179,34 @@ class Conversation:
         self.stop_sending = asyncio.Event()  # without barge-in the caller stops sending at the endpoint
         self.wake = asyncio.Event()
         self.interruptions = 0
+        # With an interruption policy: what the caller is saying over the agent, and a held reply
+        self.interjection: str | None = None  # "speech", "noise" or "backchannel"
+        self.interjection_end: float | None = None
+        self.held: tuple[int, float] | None = None  # (turn, when its audio was held)
+        self._cut: SpeechAudio | None = None  # the rest of the chunk playing when the audio was held
+        self._front: deque[SpeechAudio] = deque()
+        self.playback_inbox: Any = self.played if pipeline.interruption is None else _Fronted(self.played,
+                                                                                              self._front)
 
     # -- the agent's side ---------------------------------------------------------------------
     def _start_agent(self) -> None:
         pipeline, ctx = self.pipeline, self.ctx
-        on_started = None if self.barge_in is None else self._on_started
         self.agent = [
             asyncio.create_task(pipeline.llm_stage(self.transcripts, self.tokens, ctx)),
             asyncio.create_task(run_tts(pipeline.tts, self.tokens, self.speech, ctx)),
-            asyncio.create_task(run_playback(self.played, ctx, self._on_finished, on_started)),
+            self._playback(),
         ]
+
+    def _playback(self, playing: int = -1) -> asyncio.Task:
+        on_started = None if self.barge_in is None else self._on_started
+        if self.pipeline.interruption is None:
+            return asyncio.create_task(run_playback(self.played, self.ctx, self._on_finished, on_started))
+        return asyncio.create_task(run_playback(self.playback_inbox, self.ctx, self._on_finished, on_started,
+                                                playing=playing, on_cut=self._on_cut))
+
+    def _on_cut(self, chunk: SpeechAudio, played_s: float) -> None:
+        rest = chunk.samples[min(len(chunk.samples), round(played_s * chunk.sample_rate)):]
+        self._cut = SpeechAudio(rest, chunk.sample_rate, chunk.text, chunk.turn) if len(rest) else None
 
     def _on_endpoint(self, turn: int) -> None:
         if self.barge_in is None:
@@ -204,6 +248,10 @@ class Conversation:
         trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
         trace.end_turn(trace.turns[turn])
         self.interruptions += 1
+        if self.held is not None:
+            trace.add_span("playback", SpanName.HELD, self.held[1], self.ctx.clock.now(), turn, outcome="stopped")
+        self.held, self._cut = None, None
+        self._front.clear()
         self._start_agent()
         self._reply_over(turn)
 
@@ -233,7 +281,59 @@ class Conversation:
             if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == VadEvent.SPEECH_STARTED:
                 await asyncio.sleep(0)  # let the endpointer record the caller's speech first
                 if self.active is not None:
-                    self.interrupt(self.active)
+                    self.speech_over_agent(self.active)
+
+    def speech_over_agent(self, turn: int) -> None:
+        """The VAD heard speech while ``turn``'s reply is playing: stop (without an interruption policy, or when
+        it judges a barge-in), or talk on (the adaptive classifier's "backchannel"). A stop for what was no turn
+        holds the audio instead, to resume after the false-interruption timeout. Shown in notebook 10."""
+        policy = self.pipeline.interruption
+        if policy is None:
+            self.interrupt(turn)
+            return
+        if self.held is not None:
+            return  # already held: the hold's timer decides
+        real = self.interjection == "speech"
+        stop, probability = policy.judge(real, self.ctx.rngs["vad"])
+        if probability is not None:
+            self.ctx.trace.mark("vad", MarkName.INTERRUPTION_JUDGED, turn, probability=round(probability, 6),
+                                stop=stop, truth=self.interjection)
+        if not stop:
+            return
+        if real or not policy.resume_false_interruption:
+            self.interrupt(turn)
+        else:
+            self.hold(turn)
+
+    def hold(self, turn: int) -> None:
+        """Pause ``turn``'s audio where it is (the rest of the reply waits in the queue) and resume it after the
+        interjection plus ``false_interruption_timeout`` of silence, unless the reply is stopped before."""
+        trace, now = self.ctx.trace, self.ctx.clock.now()
+        trace.mark("playback", MarkName.PLAYBACK_PAUSED, turn)
+        trace.set_state(AgentState.INTERRUPTED, turn)
+        self.held = (turn, now)
+        playback = self.agent.pop(2)  # until the reply resumes, the agent is its LLM and TTS tasks
+        playback.cancel()
+        self.retired.append(playback)
+        assert self.pipeline.interruption is not None  # only called with an interruption policy
+        end = max(now, self.interjection_end if self.interjection_end is not None else now)
+        self.retired.append(asyncio.create_task(
+            self._resume_at(turn, to_ns_grid(end + self.pipeline.interruption.false_interruption_timeout))))
+
+    async def _resume_at(self, turn: int, at: float) -> None:
+        await self.ctx.clock.sleep_until(at)
+        if self.held is None or self.held[0] != turn:
+            return  # stopped for good meanwhile
+        trace = self.ctx.trace
+        trace.add_span("playback", SpanName.HELD, self.held[1], at, turn, outcome="resumed")
+        trace.mark("vad", MarkName.FALSE_INTERRUPTION, turn)
+        trace.mark("playback", MarkName.PLAYBACK_RESUMED, turn)
+        trace.set_state(AgentState.SPEAKING, turn)
+        self.held = None
+        if self._cut is not None:
+            self._front.appendleft(self._cut)
+            self._cut = None
+        self.agent.append(self._playback(playing=turn))
 
     # -- the caller's side --------------------------------------------------------------------
     async def _open_mic(self, utterance: Utterance, turn: int, burst: list[float]) -> None:
@@ -298,14 +398,18 @@ class Conversation:
         sender = asyncio.create_task(self._open_mic(utterance, turn, burst))
         try:
             await self._wait(lambda: self.first_audio is not None or self.reply_over)
-            if self.first_audio is not None and (barge_in.kind == "noise" or not last):
+            if self.first_audio is not None and (barge_in.kind != "speech" or not last):
                 onset = to_ns_grid(self.first_audio + barge_in.after_s)
                 await ctx.clock.sleep_until(onset)
                 trace.mark("caller", MarkName.INTERJECTION, turn, kind=barge_in.kind)
+                self.interjection = barge_in.kind
                 if barge_in.kind == "speech":
+                    self.interjection_end = None
                     return True
+                self.interjection_end = to_ns_grid(onset + barge_in.burst_s)
                 burst += [onset, onset + barge_in.burst_s]
-                trace.add_span("caller", SpanName.NOISE, onset, to_ns_grid(onset + barge_in.burst_s), turn)
+                name = SpanName.BACKCHANNEL if barge_in.backchannel else SpanName.NOISE
+                trace.add_span("caller", name, onset, to_ns_grid(onset + barge_in.burst_s), turn)
             await self._wait(lambda: self.reply_over)
             if burst and trace.states[-1].state is AgentState.INTERRUPTED:  # a false interruption
                 await ctx.clock.sleep_until(burst[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from ..channel import Inbox
@@ -15,14 +16,17 @@ UNDERRUN_MIN_S = 0.002
 
 
 async def run_playback(inbox: Inbox, ctx: RunContext, on_finished: Callable[[int], None],
-                       on_started: Callable[[int], None] | None = None) -> None:
+                       on_started: Callable[[int], None] | None = None, *, playing: int = -1,
+                       on_cut: Callable[[SpeechAudio, float], None] | None = None) -> None:
     """Stage loop: play each chunk for its duration; record underruns when the next is late.
 
     ``on_started(turn)`` is called when the turn's first chunk starts playing and
     ``on_finished(turn)`` when its last chunk has been played. Shown in notebook 05.
+    ``playing``: the turn whose reply is already under way (a playback resumed after a hold: no new start);
+    ``on_cut(chunk, played_s)``: told, when cancelled mid-chunk, how much of the chunk was played.
     """
     trace = ctx.trace
-    turn = -1
+    turn = playing
     idle_since: float | None = None
     while True:
         frame = await inbox.get()
@@ -37,7 +41,14 @@ async def run_playback(inbox: Inbox, ctx: RunContext, on_finished: Callable[[int
             elif idle_since is not None and now > idle_since + UNDERRUN_MIN_S:
                 trace.add_span("playback", SpanName.UNDERRUN, idle_since, now, turn)
             with trace.span("playback", SpanName.PLAY, turn, text=frame.text):
-                await ctx.clock.sleep(frame.duration)
+                if on_cut is None:
+                    await ctx.clock.sleep(frame.duration)
+                else:
+                    try:
+                        await ctx.clock.sleep(frame.duration)
+                    except asyncio.CancelledError:
+                        on_cut(frame, ctx.clock.now() - now)
+                        raise
             idle_since = ctx.clock.now()
         elif isinstance(frame, EndOfSpeech):
             trace.mark("playback", MarkName.PLAYBACK_FINISHED, frame.turn)

@@ -441,7 +441,8 @@ def _legend_rows(legend: Legend) -> int:
     count = len(legend.handles)
     if not any(label in _PRODUCTION_LABELS for label in legend.handles):
         return count
-    return count + len({legend.groups.get(label, "") for label in legend.handles})
+    # the titles, and room for the axes being centred in a figure the legend makes taller than its rows
+    return round(1.25 * (count + len({legend.groups.get(label, "") for label in legend.handles})))
 
 
 _PRODUCTION_LABELS = frozenset(label for label, _ in palette.WAIT_SPAN_STYLES.values()) | frozenset(
