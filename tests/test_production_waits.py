@@ -193,3 +193,56 @@ def test_demo_refuses_bad_values_in_one_line(capsys, args, message):
     assert main(["demo", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+# -- the greeting --------------------------------------------------------------------------------------------
+GREETING = "Hi, this is Ada. How can I help?"
+
+
+def _greeted(stages: StageConfigs = SEED) -> vl.RunResult:
+    return vl.simulate(pipeline=StreamingPipeline(greeting=GREETING), stages=stages)
+
+
+def test_a_greeting_is_measured_from_the_connect_and_is_no_caller_turn():
+    from voicelab.metrics import greeting_metrics
+    from voicelab.trace import GREETING_TURN
+
+    result = _greeted()
+    values = greeting_metrics(result.trace)
+    assert values["greeting_latency"] == SEED.tts.first_chunk_s  # straight to the TTS, as session.say
+    assert values["greeting_s"] == round(len(GREETING) / SEED.tts.chars_per_second, 9)
+    assert len(result.trace.turns) == 3 and _v2v(result) == BASE  # the caller's turns are as without it
+    assert result.trace.first(GREETING_TURN, MarkName.CALL_CONNECTED) == 0.0
+    finished = result.trace.first(GREETING_TURN, MarkName.PLAYBACK_FINISHED)
+    assert result.trace.turns[0].start == round(finished + SEED.caller.gap_s, 9)  # the caller listened first
+    assert greeting_metrics(vl.simulate().trace) is None
+    assert "greeting" in result.summary() and "greeting" not in vl.simulate().summary()
+
+
+def test_the_greeting_pays_the_tts_cold_start_and_the_first_turn_the_llms():
+    stages = SEED.with_params({"tts.connect_s": 0.3, "llm.connect_s": 0.2, "tts.leading_silence_s": 0.1})
+    from voicelab.metrics import greeting_metrics
+
+    values = greeting_metrics(_greeted(stages).trace)
+    assert values["greeting_latency"] == round(0.3 + SEED.tts.first_chunk_s + 0.1, 9)
+    assert values["tts_first_chunk"] == round(0.3 + SEED.tts.first_chunk_s, 9)
+    v2v = _v2v(_greeted(stages))
+    assert [round(v - b, 9) for v, b in zip(v2v, BASE, strict=True)] == [0.3, 0.1, 0.1]  # LLM cold start + silence
+
+
+@pytest.mark.parametrize(("greeting", "message"), [
+    ("", "greeting must be a non-blank text"), ("   ", "greeting must be a non-blank text"),
+    (3, "greeting must be text of at most 500 characters"), ("x" * 501, "at most 500 characters"),
+    ("a\nb", "greeting must be printable text"),
+])
+def test_a_bad_greeting_is_refused(greeting, message):
+    with pytest.raises(ConfigError, match=message):
+        StreamingPipeline(greeting=greeting)
+
+
+def test_demo_greeting(capsys):
+    assert main(["demo", "--greeting", "Hi, I'm Ada.", "--set", "tts.connect_s=0.3"]) == 0
+    assert "greeting (measured from the caller connecting; not a caller turn): first audible audio after 0.450 s" \
+        in capsys.readouterr().out
+    assert main(["demo", "--greeting", "hi", "--pipeline", "original"]) == 2
+    assert "--greeting needs the streaming pipeline" in capsys.readouterr().err

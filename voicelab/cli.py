@@ -51,7 +51,7 @@ from .cli_turns import (
 )
 from .clock import CLOCK_MODES, ClockMode
 from .config import StageConfigs
-from .metrics import METRIC_NAMES
+from .metrics import METRIC_NAMES, greeting_metrics
 from .pipelines import PIPELINES
 from .presets import PRESETS, get_preset
 from .shutdown import INTERRUPTED, STOPPER
@@ -107,6 +107,11 @@ def _print_demo(result: RunResult) -> None:
     from .report import budget_table
 
     print(f"voicelab demo: {result.pipeline} pipeline, {result.clock} clock, seed {result.seed}")
+    greeting = greeting_metrics(result.trace)
+    if greeting is not None:
+        print(f"\ngreeting (measured from the caller connecting; not a caller turn): first audible audio after "
+              f"{fmt(greeting['greeting_latency'])} s, first byte after {fmt(greeting['tts_first_chunk'])} s, "
+              f"{fmt(greeting['greeting_s'], 2)} s long")
     for turn in result.trace.turns:
         metrics = result.metrics(turn.index)
         print(f"\nturn {turn.index}: “{escape_controls(turn.input)}”")
@@ -149,6 +154,9 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     add_barge_in_options(parser)
     add_turn_arguments(parser)
     add_gantt_option(parser, "save a Gantt chart of the run")
+    parser.add_argument("--greeting", metavar="TEXT",
+                        help="the agent speaks TEXT first, as the caller connects (streaming pipeline); its "
+                             "latency is measured from the connect, its own row, outside the caller's turns")
     parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
     parser.add_argument("--real", action="store_true",
                         help="real engines on the real-time clock: espeak-ng caller and voice, a recognizer, "
@@ -178,6 +186,11 @@ def run_demo(args: argparse.Namespace) -> int:
             raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it talks")
         pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline, barge_in=barge_in,
                            interruption=interruption_from_args(args))
+    if args.greeting is not None:
+        if pipeline == "original":
+            raise UsageError("--greeting needs the streaming pipeline; the original one only answers")
+        pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline,
+                           greeting=args.greeting)
     turns = turn_options(args)
     pipeline = with_turn_options(pipeline, turns)
     if clock == "realtime":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budgets import LatencyBudgets, budget_names
-from .trace import Span, Trace
+from .trace import GREETING_TURN, Span, Trace
 from .units import EPS, to_ns_grid
 from .vocabulary import MarkName, SpanName
 
@@ -68,6 +68,24 @@ def production_metrics(trace: Trace, turn: int) -> dict[str, float]:
     if filler is not None and final is not None:
         values["filler_s"] = to_ns_grid(filler - final)
     return values
+
+
+GREETING_NAMES: tuple[str, ...] = ("greeting_latency", "tts_first_chunk", "greeting_s")
+
+
+def greeting_metrics(trace: Trace) -> dict[str, float | None] | None:
+    """The agent's greeting, measured from the caller connecting (seconds; None when the run had no greeting):
+    ``greeting_latency`` to its first audible audio, ``tts_first_chunk`` to its first audio byte, ``greeting_s``
+    how long it played. It is its own row: no caller turn's metrics include it."""
+    connected = trace.first(GREETING_TURN, MarkName.CALL_CONNECTED)
+    if connected is None:
+        return None
+    byte = trace.first(GREETING_TURN, MarkName.TTS_FIRST_CHUNK)
+    audible = trace.first(GREETING_TURN, _FIRST_AUDIBLE)
+    audible = byte if audible is None else audible
+    played = sum(s.duration for s in trace.spans if s.turn == GREETING_TURN and s.name == SpanName.PLAY)
+    return {"greeting_latency": _diff(audible, connected), "tts_first_chunk": _diff(byte, connected),
+            "greeting_s": to_ns_grid(played)}
 
 
 def budget_values(trace: Trace, turn: int, metrics: dict[str, float | None] | None = None) -> dict[str, float | None]:

@@ -74,10 +74,14 @@ class RunResult:
 
     def summary(self) -> dict[str, Any]:
         """The JSON document of ``python -m voicelab demo --json`` (with barge-in, each turn's interruption too)."""
+        from .metrics import greeting_metrics
+
         barge_in = "barge_in" in self.trace.meta
+        greeting = greeting_metrics(self.trace)
         return {
             "pipeline": self.pipeline, "clock": self.clock, "seed": self.seed, "wall_s": self.wall_s,
             **({"barge_in": self.trace.meta["barge_in"]} if barge_in else {}),
+            **({"greeting": greeting} if greeting is not None else {}),
             "turns": [{
                 "input": t.input, "transcript": t.transcript, "response": t.response,
                 "metrics": self.metrics(t.index),

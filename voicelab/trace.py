@@ -13,6 +13,10 @@ from .records import quick_init
 from .units import to_ns_grid
 from .vocabulary import AgentState
 
+#: The turn index of the agent's greeting: its marks and spans come before the caller's first turn and belong to
+#: none of them (so no caller turn's metrics or percentiles include it).
+GREETING_TURN = -2
+
 
 class _Now(Protocol):
     def now(self) -> float: ...

@@ -33,7 +33,7 @@ import numpy as np
 from ..channel import Channel
 from ..context import RunContext
 from ..endpointing import EndpointingPolicy
-from ..frames import AudioFrame, EndOfAudio, SpeechAudio
+from ..frames import AudioFrame, EndOfAudio, EndOfResponse, SpeechAudio, Token
 from ..interruptions import BargeIn, Interruption
 from ..noise import noise
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
@@ -51,10 +51,10 @@ from ..stages.playback import run_playback
 from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import EnergyVAD, run_vad
-from ..trace import AgentState
+from ..trace import GREETING_TURN, AgentState
 from ..transport import Transport, run_leg
 from ..units import to_ns_grid
-from ..validation import ConfigError, check_type
+from ..validation import ConfigError, check_text, check_type
 from ..vocabulary import MarkName, SpanName, VadEvent
 
 
@@ -70,6 +70,7 @@ class _Fronted:
         return await self.inbox.get()
 
 
+MAX_GREETING_CHARS = 500
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
 SPEECH_QUEUE_SIZE = 64
@@ -90,6 +91,7 @@ class StreamingPipeline:
     endpointing: EndpointingPolicy | None = None  # None: the VAD's fixed silence timeout (vad.endpoint_silence_s)
     transport: Transport | None = None  # None: the caller sits at the server (no uplink, no downlink)
     interruption: Interruption | None = None  # None: any speech heard over the agent stops it at once
+    greeting: str | None = None  # the agent speaks first, from the moment the caller connects
 
     def __post_init__(self) -> None:
         for name, kind, example in (("barge_in", BargeIn, "BargeIn(0.5)"),
@@ -97,6 +99,10 @@ class StreamingPipeline:
                                     ("interruption", Interruption, "Interruption('adaptive')")):
             if getattr(self, name) is not None:
                 check_type(name, getattr(self, name), kind, f"None or a {kind.__name__}, e.g. {example}")
+        if self.greeting is not None:
+            check_text("greeting", self.greeting, MAX_GREETING_CHARS)
+            if not self.greeting.strip():
+                raise ConfigError("greeting must be a non-blank text, e.g. 'Hi, how can I help?' (or None)")
 
     def llm_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext) -> Coroutine[Any, Any, None]:
         """The LLM stage loop: plain, or speculating on stable partials when ``speculation`` is set."""
@@ -179,6 +185,7 @@ class Conversation:
         self.stop_sending = asyncio.Event()  # without barge-in the caller stops sending at the endpoint
         self.wake = asyncio.Event()
         self.interruptions = 0
+        self.greeted = asyncio.Event()
         # With an interruption policy: what the caller is saying over the agent, and a held reply
         self.interjection: str | None = None  # "speech", "noise" or "backchannel"
         self.interjection_end: float | None = None
@@ -224,6 +231,9 @@ class Conversation:
             self.wake.set()
 
     def _on_finished(self, turn: int) -> None:
+        if turn == GREETING_TURN:
+            self.greeted.set()
+            return
         self.ctx.trace.end_turn(self.ctx.trace.turns[turn])
         self._reply_over(turn)
 
@@ -425,8 +435,10 @@ class Conversation:
         ctx, trace, config, mic = self.ctx, self.ctx.trace, self.ctx.stages.caller, self.mic
         trace.set_state(AgentState.LISTENING)
         barged = False
+        if self.pipeline.greeting is not None:
+            await self._greet(self.pipeline.greeting)
         for i, text in enumerate(self.texts):
-            if i and not barged:
+            if (i or self.pipeline.greeting is not None) and not barged:
                 await ctx.clock.sleep(config.gap_s)
             utterance = self.pipeline.caller.speak(text, config, ctx.rngs["caller"])
             turn = trace.begin_turn(text)
@@ -440,6 +452,16 @@ class Conversation:
                 await self._speak(utterance, turn.index, mic)
             else:
                 barged = await self._speak_over(utterance, turn.index, i + 1 == len(self.texts))
+
+    async def _greet(self, text: str) -> None:
+        """The caller connects; the agent says ``text`` (to the TTS at once, as LiveKit's ``session.say``), and the
+        caller listens to the end. Its marks and spans are the greeting's (:data:`~voicelab.trace.GREETING_TURN`)."""
+        trace = self.ctx.trace
+        trace.mark("caller", MarkName.CALL_CONNECTED, GREETING_TURN)
+        trace.set_state(AgentState.THINKING, GREETING_TURN)
+        await self.tokens.put(Token(text.strip() + " ", GREETING_TURN))
+        await self.tokens.put(EndOfResponse(GREETING_TURN))
+        await self.greeted.wait()
 
     async def run(self) -> None:
         """Play the conversation; any stage's error ends it and is raised. Shown in notebook 06."""

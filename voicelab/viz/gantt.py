@@ -25,8 +25,8 @@ from matplotlib.transforms import blended_transform_factory
 
 from .. import palette
 from ..budgets import LatencyBudgets
-from ..metrics import turn_metrics
-from ..trace import AgentState, Trace
+from ..metrics import greeting_metrics, turn_metrics
+from ..trace import GREETING_TURN, AgentState, Trace
 from ..units import EPS
 from ..vocabulary import MarkName, SpanName
 from .style import (
@@ -345,6 +345,28 @@ def _draw_turn_annotations(ax: Axes, view: _View, rows: dict[str, int], budgets:
                     color=style["color"], clip_on=False)
 
 
+def _draw_greeting(ax: Axes, view: _View, rows: dict[str, int], seconds_per_inch: float, legend: Legend) -> None:
+    """The agent's greeting (a whole-run view): the wait from the caller connecting to its first audible audio,
+    shaded and labelled on the caller's row like a voice-to-voice gap."""
+    if view.turn is not None:
+        return
+    values = greeting_metrics(view.trace)
+    if values is None or values["greeting_latency"] is None:
+        return
+    connected = view.trace.first(GREETING_TURN, MarkName.CALL_CONNECTED) or 0.0
+    wait = values["greeting_latency"]
+    ax.axvspan(connected - view.offset, connected + wait - view.offset, color=palette.GAP_COLOR,
+               alpha=palette.GAP_ALPHA, linewidth=0, zorder=0, gid="greeting")
+    y = rows.get("caller", rows.get("tts", 0))
+    text = _fit(f"greeting {wait:.2f} s", max(wait, 1.2 * seconds_per_inch), seconds_per_inch, LEGEND_FONT_SIZE)
+    if text:
+        ax.text(connected - view.offset + _TEXT_PAD * seconds_per_inch, y, text, va="center", ha="left",
+                fontsize=LEGEND_FONT_SIZE, fontweight="bold", color=palette.GAP_TEXT_COLOR, zorder=6,
+                gid="greeting_label")
+    legend.add("greeting wait (connect -> first audio)", Patch(facecolor=palette.GAP_COLOR,
+                                                               alpha=2 * palette.GAP_ALPHA), LINES)
+
+
 XLim = tuple[float, float] | Callable[[tuple[float, float]], tuple[float, float]] | None
 
 
@@ -366,6 +388,7 @@ def _draw_gantt(ax: Axes, view: _View, budgets: LatencyBudgets | None, axes_widt
     _draw_endpointing(ax, view, rows, legend, seconds_per_inch)
     _draw_marks(ax, view, rows, legend)
     _draw_turn_annotations(ax, view, rows, budgets, seconds_per_inch, legend, metrics)
+    _draw_greeting(ax, view, rows, seconds_per_inch, legend)
     labels = [palette.stage_label(s) for s in stages]
     if view.trace.states:
         _draw_states(ax, view, len(stages), legend, seconds_per_inch)
@@ -442,10 +465,11 @@ def _legend_rows(legend: Legend) -> int:
     if not any(label in _PRODUCTION_LABELS for label in legend.handles):
         return count
     # the titles, and room for the axes being centred in a figure the legend makes taller than its rows
-    return round(1.25 * (count + len({legend.groups.get(label, "") for label in legend.handles})))
+    return round(1.4 * (count + len({legend.groups.get(label, "") for label in legend.handles})))
 
 
-_PRODUCTION_LABELS = frozenset(label for label, _ in palette.WAIT_SPAN_STYLES.values()) | frozenset(
+_PRODUCTION_LABELS = frozenset(label for label, _ in palette.WAIT_SPAN_STYLES.values()) | {
+    "greeting wait (connect -> first audio)"} | frozenset(
     palette.MARKERS[name][0] for name in (MarkName.TTS_FIRST_AUDIBLE, MarkName.FILLER_SENT,
                                           MarkName.INTERRUPTION_JUDGED, MarkName.FALSE_INTERRUPTION))
 
