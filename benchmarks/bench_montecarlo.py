@@ -38,12 +38,14 @@ if "workers" in inspect.signature(monte_carlo).parameters:
 else:  # an engine without the pool: one process
     pool, options = None, {}
 monte_carlo(600, progress=False, **options)  # warm up imports, caches and the worker processes
-before = pool.cpu_s if pool else 0.0
+def workers_cpu():  # (a function since the pool became an Executor; a number before)
+    return (pool.cpu_s() if callable(pool.cpu_s) else pool.cpu_s) if pool else 0.0
+before = workers_cpu()
 cpu, wall = time.process_time(), time.perf_counter()
 monte_carlo(turns, seed=seed, progress=False, **options)
 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
 workers = options.get("workers", 1)
-worker_cpu = pool.cpu_s - before if pool else cpu
+worker_cpu = workers_cpu() - before if pool else cpu
 print(json.dumps({"wall": turns / wall, "workers": workers, "idle": turns / max(worker_cpu / workers, cpu)}))
 """
 

@@ -53,11 +53,11 @@ def _dashboard_moves(**options: Any) -> tuple[list[float], list[float], list[flo
         if dash.values[key] == value:
             value = values[(k // len(DASHBOARD_MOVES) + 1) % len(values)]
         dash._cache.clear()  # time a recomputation, not the dashboard's cache of settings already seen
-        started, cpu, workers_cpu = time.perf_counter(), time.process_time(), pool.cpu_s
+        started, cpu, workers_cpu = time.perf_counter(), time.process_time(), pool.cpu_s()
         (dash.shape if key == "tail" else dash.sliders[key]).value = value  # the observer path a drag takes
         total.append(1000 * (time.perf_counter() - started))
         engine.append(1000 * dash.result.wall_s)
-        idle.append(1000 * (time.process_time() - cpu + (pool.cpu_s - workers_cpu) / dash.workers))
+        idle.append(1000 * (time.process_time() - cpu + (pool.cpu_s() - workers_cpu) / dash.workers))
     return total, engine, idle
 
 

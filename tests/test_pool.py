@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -50,13 +51,34 @@ def test_a_sweep_over_processes_gives_the_in_process_points():
             == sweep("asr.rtf", [0.2, 1.2], 60, progress=False, workers=1).as_dict())
 
 
-def test_a_sweep_and_a_speculation_tradeoff_share_all_their_turns_in_one_go(monkeypatch):
-    jobs: list[int] = []
-    real = pool.run_chunks
-    monkeypatch.setattr(pool, "run_chunks", lambda *args, **kw: jobs.append(len(args[2])) or real(*args, **kw))
-    sweep("asr.rtf", [0.2, 0.6, 1.2], 40, progress=False, workers=2)
-    two = speculation_tradeoff([0.1, 0.3], 30, workers=2)
-    assert len(jobs) == 2 and all(count > 3 for count in jobs)  # one job each, cut into chunks
+class _Counting(ThreadPoolExecutor):
+    """A thread pool that counts the calls it is given and the most of them outstanding at once."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.calls, self.outstanding, self.most = 0, 0, 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        self.outstanding += 1
+        self.most = max(self.most, self.outstanding)
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future) -> None:
+        self.outstanding -= 1
+
+
+def test_a_sweep_and_a_speculation_tradeoff_share_all_their_turns_in_one_go():
+    with _Counting() as executor:
+        swept = sweep("asr.rtf", [0.2, 0.6, 1.2], 40, progress=False, workers=2, executor=executor)
+        assert executor.calls == len(_chunks([40] * 3, 2)) > 3  # every value's turns, cut into chunks
+        assert executor.most > 3  # handed over together, not one value after another
+    assert swept.as_dict() == sweep("asr.rtf", [0.2, 0.6, 1.2], 40, progress=False, workers=1).as_dict()
+    with _Counting() as executor:
+        two = speculation_tradeoff([0.1, 0.3], 30, workers=2, executor=executor)
+        assert executor.calls == len(_chunks([30] * 3, 2))
     assert vars(two) == vars(speculation_tradeoff([0.1, 0.3], 30, workers=1))
 
 

@@ -438,7 +438,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the command; 2 with one line on stderr for bad arguments, 1 for an output file
-    that cannot be written, 130 when interrupted (Ctrl-C, or SIGTERM under :func:`entry`)."""
+    that cannot be written or a worker process lost, 130 when interrupted (Ctrl-C, or SIGTERM under :func:`entry`)."""
     args = build_parser().parse_args(argv)
     STOPPER.label = args.command_prog
     try:
@@ -449,9 +449,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputError as exc:
         print(f"{args.command_prog}: error: {one_line(exc)}", file=sys.stderr)
         return 1
+    except RuntimeError as exc:
+        if not _worker_lost(exc):
+            raise
+        print(f"{args.command_prog}: error: {one_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         STOPPER.announce()
         return INTERRUPTED
+
+
+def _worker_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says a Monte Carlo worker process died or hung (:class:`voicelab.pool.WorkerLost`): one line."""
+    from .pool import WorkerLost
+
+    return isinstance(exc, WorkerLost)
 
 
 def _configure_output() -> None:

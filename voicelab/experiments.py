@@ -1,24 +1,25 @@
-"""Experiments over many turns: Monte Carlo of jittered streaming turns, percentiles, budget-miss rates,
+"""Experiments over many turns: Monte Carlo of jittered turns (of any pipeline), percentiles, budget-miss rates,
 tail attribution (which stage makes the slow turns slow) and one-knob sweeps.
 
 Every turn is an independent single-turn conversation with its own seed, run on
 its own clock and trace, so turn ``i`` of a Monte Carlo run is exactly
-``simulate([text], stages=..., seed=result.seeds[i])``, byte for byte. The turns of a process share one
-virtual event loop (one ``run`` call), which keeps the cost per turn low, and its time
-starts over at 0 for every turn, as on a fresh loop; only
+``simulate([text], stages=..., seed=result.seeds[i])``, byte for byte: the same run (:func:`~voicelab.simulate.play`).
+The turns of a process share one virtual event loop (:func:`~voicelab.clock.run_many`), which keeps the cost per
+turn low, and its time starts over at 0 for every turn, as on a fresh loop; only
 the metrics and budget values of each turn are kept (``keep_traces=True`` keeps
 the traces too, to draw or inspect the slow ones). With ``barge_in`` every turn is
 interrupted by the next sentence (or a noise burst) and its interruption metrics are kept.
-Long runs share their turns over worker processes on every core (``workers``, :mod:`voicelab.pool`),
-with the same values as in one process.
+Long runs share their turns over worker processes on every core (``workers``, :mod:`voicelab.pool`), or over
+any :class:`concurrent.futures.Executor` (``executor``, e.g. a dask cluster's), with the same values as in one
+process.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -28,15 +29,15 @@ from tqdm.auto import tqdm
 
 from . import pool
 from .budgets import LatencyBudgets, budget_names
-from .clock import Clock, run
+from .clock import Clock, run_many
 from .config import StageConfigs, param_info, split_param
-from .context import RunContext, stream_seeding
+from .context import stream_seeding
 from .interruptions import BargeIn, Interruption, backchannel_metrics, interruption_metrics
 from .jupyterlite import in_browser
 from .metrics import METRIC_NAMES, budget_values, production_metrics, turn_metrics
-from .pipelines import StreamingPipeline
+from .pipelines import PIPELINES, StreamingPipeline
 from .presets import get_preset
-from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts
+from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts, play
 from .trace import Trace
 from .units import EPS, to_ns_grid
 from .validation import ConfigError, check_number, check_numbers
@@ -272,6 +273,22 @@ def default_workers(turns: int) -> int:
     return pool.cpu_count() if turns >= POOL_MIN_TURNS and pool.available() else 1
 
 
+def check_executor(executor: Any) -> Executor | None:
+    """``executor`` as given to :func:`monte_carlo`: None or a :class:`concurrent.futures.Executor`; ConfigError."""
+    if executor is not None and not isinstance(executor, Executor):
+        raise ConfigError(f"executor must be a concurrent.futures.Executor (e.g. ThreadPoolExecutor(), "
+                          f"voicelab.pool.WorkerPool(), a dask client's get_executor()) or None; got {executor!r}")
+    return executor
+
+
+def _workers_for(turns: int, workers: int | None, executor: Executor | None) -> int:
+    """The workers a run's chunks are sized for: as given, else one per core on an ``executor``, else
+    :func:`default_workers`."""
+    if workers is not None:
+        return workers
+    return pool.cpu_count() if executor is not None else default_workers(turns)
+
+
 def check_workers(workers: Any) -> int | None:
     """``workers`` as given to :func:`monte_carlo` (None or 1 to :data:`~voicelab.pool.MAX_WORKERS`); ConfigError."""
     if workers is None:
@@ -305,24 +322,6 @@ class _Rows:
     traces: list[Trace]
 
 
-async def _fresh_start(loop: Any) -> None:
-    """Leave ``loop`` as a fresh one for the next turn: what the last turn left running is cancelled and awaited
-    (as ``run`` does at the end of a ``simulate``), and virtual time starts over at 0 (:meth:`VirtualEventLoop.rewind`).
-    """
-    if loop._ready or any(not timer._cancelled for timer in loop._scheduled):
-        current = asyncio.current_task()
-        left = [task for task in asyncio.all_tasks(loop) if task is not current]
-        for task in left:
-            task.cancel()
-        if left:
-            await asyncio.gather(*left, return_exceptions=True)
-        while loop._ready:
-            await asyncio.sleep(0)
-        for timer in loop._scheduled:
-            timer.cancel()
-    loop.rewind()
-
-
 def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int], None]) -> _Rows:
     """Turns ``first``, ``first + 1``, ... with ``seeds`` (``chunk = (first, seeds)``) on one virtual loop, each
     from t = 0 as in ``simulate()``; ``report(done)`` every few turns and at the end (it may raise to stop)."""
@@ -343,44 +342,46 @@ def _run_turns(job: _Job, chunk: tuple[int, np.ndarray], report: Callable[[int],
     every = max(1, min(_PROGRESS_STEP, count // 20))
     seeding = stream_seeding(seeds)  # every turn's random streams, seeded in one go
 
-    async def main(clock: Clock) -> None:
-        loop = asyncio.get_running_loop()
-        for i in range(count):
-            await _fresh_start(loop)
-            turn_clock = Clock(clock.mode, loop)  # every turn's times start at 0, as in simulate()
-            seed = int(seeds[i])
-            trace = Trace(turn_clock, pipeline="streaming", clock_mode=clock.mode, seed=seed)
-            k = first + i
-            spoken = [texts[k % len(texts)], texts[(k + 1) % len(texts)]] if second else [texts[k % len(texts)]]
-            await pipeline().run(spoken, RunContext(turn_clock, trace, job.stages, seed, seeding=seeding[i]))
-            metrics = turn_metrics(trace, 0)
-            for name, value in metrics.items():
-                metric_rows[name].append(value)
-            for name, value in budget_values(trace, 0, metrics).items():
-                budget_rows[name].append(value)
-            for name, value in stage_components(trace, 0, parts).items():
-                component_rows[name].append(value)
-            if barge_in is not None:
-                for name, value in interruption_metrics(trace, 0, chars_per_second).items():
-                    extra_rows.setdefault(name, []).append(value)
-                if job.interruption is not None or barge_in.backchannel:
-                    for name, value in backchannel_metrics(trace, 0).items():
-                        extra_rows.setdefault(name, []).append(value)
-            if waits:
-                found = production_metrics(trace, 0)
-                for name in waits:
-                    extra_rows.setdefault(name, []).append(found[name])
-            if extract is not None:
-                for name, value in extract(trace, 0).items():
-                    extra_rows.setdefault(name, [None] * i).append(value)
-                for values in extra_rows.values():
-                    values.extend([None] * (i + 1 - len(values)))
-            if job.keep_traces:
-                kept.append(trace)
-            if (i + 1) % every == 0 or i + 1 == count:
-                report(i + 1)
+    def turn(i: int) -> Callable[[Clock], Awaitable[None]]:
+        k = first + i
+        spoken = [texts[k % len(texts)], texts[(k + 1) % len(texts)]] if second else [texts[k % len(texts)]]
+        played = play(pipeline(), spoken, job.stages, int(seeds[i]), seeding[i])
 
-    run(main)
+        async def main(clock: Clock) -> None:
+            keep(i, await played(clock))
+
+        return main
+
+    def keep(i: int, trace: Trace) -> None:
+        """Turn ``i``'s values, from its trace."""
+        metrics = turn_metrics(trace, 0)
+        for name, value in metrics.items():
+            metric_rows[name].append(value)
+        for name, value in budget_values(trace, 0, metrics).items():
+            budget_rows[name].append(value)
+        for name, value in stage_components(trace, 0, parts).items():
+            component_rows[name].append(value)
+        if barge_in is not None:
+            for name, value in interruption_metrics(trace, 0, chars_per_second).items():
+                extra_rows.setdefault(name, []).append(value)
+            if job.interruption is not None or barge_in.backchannel:
+                for name, value in backchannel_metrics(trace, 0).items():
+                    extra_rows.setdefault(name, []).append(value)
+        if waits:
+            found = production_metrics(trace, 0)
+            for name in waits:
+                extra_rows.setdefault(name, []).append(found[name])
+        if extract is not None:
+            for name, value in extract(trace, 0).items():
+                extra_rows.setdefault(name, [None] * i).append(value)
+            for values in extra_rows.values():
+                values.extend([None] * (i + 1 - len(values)))
+        if job.keep_traces:
+            kept.append(trace)
+        if (i + 1) % every == 0 or i + 1 == count:
+            report(i + 1)
+
+    run_many(map(turn, range(count)))
     return _Rows(metrics={k: _as_array(v) for k, v in metric_rows.items()},
                  budget_values={k: _as_array(v) for k, v in budget_rows.items()},
                  components={k: _as_array(v) for k, v in component_rows.items()},
@@ -404,6 +405,7 @@ def _join(parts: list[_Rows]) -> _Rows:
 
 
 _CHUNK_TURNS = (10, 2_000)  # the fewest and the most turns in one chunk of work for a worker process
+_POLL_S = 0.05  # how often a run over an Executor passes its progress on (and lets its callback cancel it)
 
 
 def _chunks(sizes: Sequence[int], workers: int) -> list[tuple[int, int, int]]:
@@ -425,19 +427,29 @@ def _chunks(sizes: Sequence[int], workers: int) -> list[tuple[int, int, int]]:
     return chunks
 
 
-def _run_chunk(jobs: list[_Job], chunk: tuple[int, int, np.ndarray], report: Callable[[int], None]) -> _Rows:
-    """A worker's chunk: turns ``first``, ``first + 1``, ... of run ``index`` (``chunk = (index, first, seeds)``)."""
-    index, first, seeds = chunk
-    return _run_turns(jobs[index], (first, seeds), report)
+def _run_chunk(job: _Job, first: int, seeds: np.ndarray) -> _Rows:
+    """A chunk of work for an Executor: turns ``first``, ``first + 1``, ... of ``job`` with ``seeds``, passing its
+    progress on through :func:`voicelab.pool.report` (in a worker of :class:`~voicelab.pool.WorkerPool`)."""
+    return _run_turns(job, (first, seeds), pool.report)
 
 
-def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Progress, desc: str) -> list[_Rows]:
-    """Every turn of every run ``(job, seeds)``, in-process or in one go over ``workers`` processes (the same
-    values either way), showing progress over them all."""
+def _executor_for(jobs: Sequence[_Job], workers: int, executor: Executor | None) -> Executor | None:
+    """Where the turns run: the ``executor`` given, else the shared worker pool when it can take them (more than
+    one worker, processes here, no traces kept, a job it can send), else None (in this process)."""
+    if executor is not None:
+        return executor
+    if workers > 1 and pool.available() and not any(job.keep_traces for job in jobs) and pool.payload(jobs):
+        return pool.shared(workers)
+    return None
+
+
+def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Progress, desc: str,
+             executor: Executor | None = None) -> list[_Rows]:
+    """Every turn of every run ``(job, seeds)``, in-process or in chunks over an Executor sized for ``workers``
+    (the same values either way), showing progress over them all."""
     jobs = [job for job, _ in runs]
     sizes = [len(seeds) for _, seeds in runs]
-    can_share = workers > 1 and not any(job.keep_traces for job in jobs) and pool.available()
-    data = pool.payload(jobs) if can_share else None
+    executor = _executor_for(jobs, workers, executor)
     with _progress(sum(sizes), progress, desc) as bar:
 
         def report(done: int) -> None:
@@ -445,7 +457,7 @@ def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Pr
             if callable(progress):
                 progress(done)
 
-        if data is None:
+        if executor is None:
             rows: list[_Rows] = []
             for job, seeds in runs:
 
@@ -455,10 +467,32 @@ def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Pr
                 rows.append(_run_turns(job, (0, seeds), step))
             return rows
         chunks = _chunks(sizes, workers)
-        parts = pool.run_chunks(_run_chunk, data, [(index, first, runs[index][1][first:first + count])
-                                                   for index, first, count in chunks], workers, report)
+        parts = _share(executor, [(_run_chunk, jobs[index], first, runs[index][1][first:first + count])
+                                  for index, first, count in chunks], [count for _, _, count in chunks], report)
         return [_join([part for (index, _, _), part in zip(chunks, parts, strict=True) if index == run])
                 for run in range(len(runs))]
+
+
+def _share(executor: Executor, calls: Sequence[tuple[Any, ...]], sizes: Sequence[int],
+           report: Callable[[int], None]) -> list[Any]:
+    """``[f(*args) for f, *args in calls]`` on ``executor``, ``report(done)`` every few hundredths of a second (the
+    ``sizes`` of the calls finished, and what the running ones passed to :func:`voicelab.pool.report`). Whatever
+    ``report`` raises, an error in a call, or Ctrl-C cancels every call (stopping those running on a
+    :class:`~voicelab.pool.WorkerPool`) and is raised."""
+    futures = [executor.submit(*call) for call in calls]
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+            for future in finished:
+                future.result()  # an error in a call is raised here
+            report(sum(size if future.done() else getattr(future, "progress", 0)
+                       for future, size in zip(futures, sizes, strict=True)))
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
 
 @dataclass(frozen=True)
@@ -473,11 +507,16 @@ class _Plan:
 
 def _plan(turns: int, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
           stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None, jitter: float | None = None,
-          tail: str | None = None, pipeline: Callable[[], Pipeline] = StreamingPipeline,
+          tail: str | None = None, pipeline: str | Callable[[], Pipeline] = StreamingPipeline,
           extract: Extractor | None = None, keep_traces: bool = False, barge_in: BargeIn | None = None,
           interruption: Interruption | None = None) -> _Plan:
     """The arguments of :func:`monte_carlo` checked (ConfigError) and turned into a run to make."""
     check_run_options(budgets, stages)
+    if isinstance(pipeline, str):
+        if pipeline not in PIPELINES:
+            raise ConfigError(f"pipeline must be one of {', '.join(PIPELINES)} or a function making a pipeline; "
+                              f"got {pipeline!r}")
+        pipeline = PIPELINES[pipeline]
     for name, function in (("pipeline", pipeline), ("extract", extract)):
         if function is not None and not callable(function):
             raise ConfigError(f"{name} must be a function (or class) to call; got {function!r}")
@@ -502,17 +541,25 @@ def _plan(turns: int, *, seed: int = 0, preset: str = "seed", texts: Sequence[st
     if barge_in is not None:
         if not isinstance(barge_in, BargeIn):
             raise ConfigError(f"barge_in must be a BargeIn; got {barge_in!r}")
-        pipeline = (partial(StreamingPipeline, barge_in=barge_in) if interruption is None else
-                    partial(StreamingPipeline, barge_in=barge_in, interruption=interruption))
+        make: Callable[..., Pipeline] = pipeline
+        options: dict[str, Any] = {"barge_in": barge_in} if interruption is None else {
+            "barge_in": barge_in, "interruption": interruption}
+        try:
+            make(**options)
+        except TypeError:
+            raise ConfigError(f"barge_in needs a pipeline that takes one (e.g. the streaming pipeline); got "
+                              f"{pipeline!r}") from None
+        pipeline = partial(make, **options)
     job = _Job(texts, stages, budgets, pipeline, extract, barge_in, keep_traces, interruption)
     return _Plan(job, turn_seeds(seed, turns), seed, chosen.name)
 
 
-def _monte_carlos(plans: Sequence[_Plan], workers: int, progress: Progress, desc: str) -> list[MonteCarloResult]:
+def _monte_carlos(plans: Sequence[_Plan], workers: int, progress: Progress, desc: str,
+                  executor: Executor | None = None) -> list[MonteCarloResult]:
     """Every plan's turns in one go (:func:`_run_all`); each result's ``wall_s`` is its share, by turns, of the
     time they took together."""
     started = time.perf_counter()
-    rows = _run_all([(plan.job, plan.seeds) for plan in plans], workers, progress, desc)
+    rows = _run_all([(plan.job, plan.seeds) for plan in plans], workers, progress, desc, executor)
     wall = time.perf_counter() - started
     total = sum(len(plan.seeds) for plan in plans)
     return [MonteCarloResult(
@@ -526,16 +573,19 @@ def _monte_carlos(plans: Sequence[_Plan], workers: int, progress: Progress, desc
 def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts: Sequence[str] | str | None = None,
                 stages: StageConfigs | None = None, budgets: LatencyBudgets | None = None,
                 jitter: float | None = None, tail: str | None = None,
-                pipeline: Callable[[], Pipeline] = StreamingPipeline, extract: Extractor | None = None,
+                pipeline: str | Callable[[], Pipeline] = StreamingPipeline, extract: Extractor | None = None,
                 keep_traces: bool = False, progress: Progress = None,
                 barge_in: BargeIn | None = None, workers: int | None = None,
-                interruption: Interruption | None = None) -> MonteCarloResult:
+                interruption: Interruption | None = None, executor: Executor | None = None) -> MonteCarloResult:
     """Run ``turns`` independent jittered turns and keep each one's metrics and budget values.
 
     Stage timings come from ``stages`` (default: the preset's). ``jitter`` (p95 / median)
     and ``tail`` override every stage's spread; when neither the stages nor ``jitter``
     give any spread, :data:`DEFAULT_JITTER` is used. Turn ``i`` speaks ``texts[i % len(texts)]``
-    (default: the preset's inputs). ``extract(trace, 0)`` may return more per-turn values
+    (default: the preset's inputs), played by a fresh ``pipeline()`` (a name from
+    :data:`~voicelab.pipelines.PIPELINES` or a function making one; default: streaming), as
+    :func:`~voicelab.simulate.simulate` plays it (:func:`~voicelab.simulate.play`, every turn on one loop by
+    :func:`~voicelab.clock.run_many`). ``extract(trace, 0)`` may return more per-turn values
     to keep (in ``result.extra``). A progress bar shows for long runs (``progress=None``), always
     (``True``) or never (``False``); a function as ``progress`` is called with the number of turns done
     every few turns, and whatever it raises stops the run and is raised (how a dashboard cancels one).
@@ -548,14 +598,19 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     is always ``simulate()`` of ``result.seeds[i]``. The processes start once and serve later calls. A run
     stays in this process when they cannot help: in the browser, with ``keep_traces``, or when ``pipeline``
     or ``extract`` cannot be sent to another process (a lambda, a closure, a class defined in a notebook).
+
+    ``executor``: any :class:`concurrent.futures.Executor` to run the turns on instead, in chunks sized for
+    ``workers`` (default: one per core), e.g. a ``ThreadPoolExecutor`` or a ``dask.distributed`` client's
+    ``get_executor()``; the values are the same on any of them. Progress then moves as chunks finish.
     """
     _check_progress(progress)
     workers = check_workers(workers)
+    executor = check_executor(executor)
     plan = _plan(turns, seed=seed, preset=preset, texts=texts, stages=stages, budgets=budgets, jitter=jitter,
                  tail=tail, pipeline=pipeline, extract=extract, keep_traces=keep_traces, barge_in=barge_in,
                  interruption=interruption)
     count = len(plan.seeds)
-    return _monte_carlos([plan], default_workers(count) if workers is None else workers, progress, "Monte Carlo")[0]
+    return _monte_carlos([plan], _workers_for(count, workers, executor), progress, "Monte Carlo", executor)[0]
 
 
 @dataclass(frozen=True)
@@ -647,11 +702,12 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
     """Monte Carlo at each value of one knob ``param`` ("STAGE.PARAM"): p50 and p95 of ``metric`` against it.
 
     Every value is validated before anything runs. ``options`` go to :func:`monte_carlo`
-    (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds. ``workers`` as in
+    (seed, jitter, tail, texts, budgets, ...); each value runs the same seeds. ``workers`` and ``executor`` as in
     :func:`monte_carlo`, by default every core once all the values' turns together reach :data:`POOL_MIN_TURNS`;
     the workers share every value's turns in one go. ``progress`` as in :func:`monte_carlo`, over all the turns.
     """
     workers = check_workers(options.pop("workers", None))
+    executor = check_executor(options.pop("executor", None))
     split_param(param)
     values = check_numbers(f"values of {param}", values)
     check_run_options(options.get("budgets"), stages)
@@ -663,10 +719,10 @@ def sweep(param: str, values: Sequence[float], turns: int = 300, *, preset: str 
                              unit=f"per value ({MAX_TURNS} in all)"))
     _check_progress(progress)
     plans = [_plan(turns, preset=preset, stages=variant, **options) for variant in variants]
-    workers = default_workers(len(values) * turns) if workers is None else workers
+    workers = _workers_for(len(values) * turns, workers, executor)
     p50: list[float | None] = []
     p95: list[float | None] = []
-    for result in _monte_carlos(plans, workers, progress, f"sweep {param}"):
+    for result in _monte_carlos(plans, workers, progress, f"sweep {param}", executor):
         pct = result.percentiles((50, 95))[metric]
         p50.append(pct["p50"])
         p95.append(pct["p95"])
@@ -734,12 +790,13 @@ def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset:
                          stages: StageConfigs | None = None, seed: int = 0, **options: Any) -> SpeculationTradeoff:
     """Monte Carlo with the LLM speculating on partials stable for each ``stable_s``, against none (same seeds).
 
-    ``workers`` as in :func:`monte_carlo`, by default every core once all the runs' turns reach
+    ``workers`` and ``executor`` as in :func:`monte_carlo`, by default every core once all the runs' turns reach
     :data:`POOL_MIN_TURNS`; the workers share every run's turns in one go. ``progress`` as in :func:`monte_carlo`,
     over all the turns."""
     from .stages.speculative import Speculation, speculation_metrics
 
     workers = check_workers(options.pop("workers", None))
+    executor = check_executor(options.pop("executor", None))
     progress = options.pop("progress", None)
     _check_progress(progress)
     settings = [Speculation(s) for s in stable_s]
@@ -749,8 +806,7 @@ def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset:
     plans += [_plan(turns, preset=preset, stages=stages, seed=seed, extract=speculation_metrics,
                     pipeline=partial(StreamingPipeline, speculation=setting), **options) for setting in settings]
     count = len(plans) * len(plans[0].seeds)
-    base, *runs = _monte_carlos(plans, default_workers(count) if workers is None else workers, progress,
-                                "speculation")
+    base, *runs = _monte_carlos(plans, _workers_for(count, workers, executor), progress, "speculation", executor)
     baseline = float(np.median(base.metrics["voice_to_voice"]))
     saved, discards, used = [], [], []
     for result in runs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -129,6 +129,20 @@ def make_pipeline(pipeline: str | Pipeline) -> Pipeline:
     return PIPELINES[pipeline]()
 
 
+def play(runner: Pipeline, texts: Sequence[str], stages: StageConfigs, seed: int,
+         seeding: Any = None) -> Callable[[Clock], Awaitable[Trace]]:
+    """The run :func:`simulate` makes, for a clock to run: ``runner`` plays ``texts`` on a fresh trace, the
+    trace is returned. A Monte Carlo runs one per turn (:func:`voicelab.clock.run_many`); ``seeding``: the
+    turn's random streams seeded in advance (:func:`voicelab.context.stream_seeding`)."""
+
+    async def main(run_clock: Clock) -> Trace:
+        trace = Trace(run_clock, pipeline=runner.name, clock_mode=run_clock.mode, seed=seed)
+        await runner.run(texts, RunContext(run_clock, trace, stages, seed, seeding=seeding))
+        return trace
+
+    return main
+
+
 def simulate(texts: Sequence[str] | str | None = None, *, pipeline: str | Pipeline = "streaming",
              preset: str = "seed", budgets: LatencyBudgets | None = None, stages: StageConfigs | None = None,
              seed: int = 0, clock: ClockMode = "virtual") -> RunResult:
@@ -143,13 +157,7 @@ def simulate(texts: Sequence[str] | str | None = None, *, pipeline: str | Pipeli
     budgets = chosen.budgets if budgets is None else budgets
     stages = chosen.stages if stages is None else stages
     runner = make_pipeline(pipeline)
-
-    async def main(run_clock: Clock) -> Trace:
-        trace = Trace(run_clock, pipeline=runner.name, clock_mode=clock, seed=seed)
-        await runner.run(texts, RunContext(run_clock, trace, stages, seed))
-        return trace
-
     started = time.perf_counter()
-    trace = run(main, clock)
+    trace = run(play(runner, texts, stages, seed), clock)
     wall = time.perf_counter() - started
     return RunResult(trace, budgets, stages, runner.name, clock, seed, wall)

@@ -73,8 +73,23 @@ class Turn:
     response: str = ""
 
 
+class _Stopped:
+    """The clock of a trace copied out of its run (pickled): stopped at the time the copy was made."""
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def now(self) -> float:
+        return self.t
+
+
 class Trace:
     """Append-only record of one run; every timestamp comes from the run's clock."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy in another process gets (a Monte Carlo's kept traces): the record, and instead of the
+        run's clock (its event loop stays here) one stopped at the time of the copy."""
+        return {**self.__dict__, "clock": _Stopped(self.clock.now())}
 
     def __init__(self, clock: _Now, **meta: Any) -> None:
         self.clock = clock
