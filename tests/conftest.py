@@ -1,7 +1,7 @@
 """Shared test setup: charts render off-screen, property tests draw fixed examples, and tests of an
 optional extra skip where it is missing.
 
-Mark a test (or a module, with ``pytestmark``) ``real``, ``whisper`` or ``turn``: it is skipped, with
+Mark a test (or a module, with ``pytestmark``) ``real``, ``whisper``, ``turn`` or ``llm``: it is skipped, with
 the extra's install hint as the reason, when that extra is not installed. A module whose imports
 need the extra calls :func:`requires` before importing it, which skips the whole module.
 """
@@ -53,7 +53,15 @@ def _missing_turn() -> str | None:
     return None if turn_models.available() else f"needs the [turn] extra: {turn_models.INSTALL_HINT}"
 
 
-EXTRAS = {"real": _missing_real, "whisper": _missing_whisper, "turn": _missing_turn}
+def _missing_llm() -> str | None:
+    if (reason := _missing_real()) is not None:
+        return reason
+    from voicelab.real import local_llm
+
+    return local_llm.missing()
+
+
+EXTRAS = {"real": _missing_real, "whisper": _missing_whisper, "turn": _missing_turn, "llm": _missing_llm}
 
 
 @cache

@@ -47,6 +47,7 @@ class MarkName(_Name):
     LLM_COMPLETE = "llm_complete"
     LLM_ERROR = "llm_error"
     FILLER_SENT = "filler_sent"  # a filler phrase ("One moment.") sent to the TTS while a tool runs
+    REPLY_CUT = "reply_cut"  # a bound on the spoken reply ended it early (voicelab.real.reply)
     # the synthesizer
     TTS_STARTED = "tts_started"
     TTS_FIRST_CHUNK = "tts_first_chunk"  # the reply's first audio byte (TTFB)

@@ -19,7 +19,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,8 +158,8 @@ class OpenAIChatLLM(LlmEngine):
     def __init__(self, base_url: str | None = None, model: str | None = None, api_key: str | None = None, *,
                  connect_timeout_s: float = 5.0, read_timeout_s: float = 60.0, deadline_s: float | None = None,
                  max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-                 system_prompt: str = SYSTEM_PROMPT, max_tokens: int = 120,
-                 env: Mapping[str, str] | None = None) -> None:
+                 system_prompt: str = SYSTEM_PROMPT, max_tokens: int = 120, temperature: float | None = None,
+                 stop: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
         env = os.environ if env is None else env
         self._endpoint = parse_endpoint(base_url if base_url is not None else env.get(ENV_BASE_URL, ""))
         self.base_url = self._endpoint.shown
@@ -177,6 +177,8 @@ class OpenAIChatLLM(LlmEngine):
         self.max_line_bytes = int(check_number("max_line_bytes", max_line_bytes, 256, 1 << 24, unit="bytes",
                                                integer=True))
         self.max_tokens = int(check_number("max_tokens", max_tokens, 1, 100_000, integer=True))
+        self.temperature = None if temperature is None else check_number("temperature", temperature, 0.0, 2.0)
+        self.stop = _check_stop(stop)
         self.system_prompt = system_prompt
 
     def __repr__(self) -> str:
@@ -205,7 +207,9 @@ class OpenAIChatLLM(LlmEngine):
         malformed stream. ``watch.stop()`` from another thread ends the request at once, quietly.
         """
         body = json.dumps({"model": self.model, "stream": True, "max_tokens": self.max_tokens, "messages": [
-            {"role": "system", "content": self.system_prompt}, {"role": "user", "content": prompt}]})
+            {"role": "system", "content": self.system_prompt}, {"role": "user", "content": prompt}],
+            **({} if self.temperature is None else {"temperature": self.temperature}),
+            **({"stop": list(self.stop)} if self.stop else {})})
         watch = watch or _Watch()
         timer = threading.Timer(self.deadline_s, watch.stop, args=("deadline",))
         timer.daemon = True
@@ -315,6 +319,14 @@ class OpenAIChatLLM(LlmEngine):
             ctx.trace.mark("llm", MarkName.LLM_ERROR, error=str(error))
             error.trace = ctx.trace
             raise
+
+
+def _check_stop(stop: Sequence[str]) -> tuple[str, ...]:
+    """Up to four non-empty stop sequences (OpenAI's limit), each at most 64 characters."""
+    if not isinstance(stop, (list, tuple)) or len(stop) > 4 or \
+            not all(isinstance(s, str) and 0 < len(s) <= 64 for s in stop):
+        raise ConfigError(f"stop must be up to 4 non-empty strings of at most 64 characters; got {stop!r:.80}")
+    return tuple(stop)
 
 
 def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
