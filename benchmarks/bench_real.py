@@ -7,8 +7,13 @@
 - TTS: time from the request to espeak-ng's first audio chunk (through the worker thread).
 - Pipeline: the tutorial's three turns through espeak caller -> pocketsphinx -> scripted LLM ->
   espeak voice on the real-time clock; voice-to-voice latency per turn.
+- Local LLM (if installed, `make install`): SmolLM2-135M-Instruct on llama.cpp's server, which voicelab
+  starts. Time to first token with the prompt cached (the same request again: llama.cpp reuses the evaluated
+  prefix) and uncached (a new system prompt each time), milliseconds per further token; then the fully real
+  pipeline (espeak caller -> pocketsphinx -> SmolLM2 -> espeak voice) over 12 turns: voice-to-voice median
+  and p95.
 
-    .venv/bin/python benchmarks/bench_real.py [--no-pipeline]
+    .venv/bin/python benchmarks/bench_real.py [--no-pipeline] [--llm-only]
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from tqdm.auto import tqdm
 import voicelab
 from voicelab.config import CallerConfig
 from voicelab.presets import TUTORIAL_INPUTS
-from voicelab.real import EspeakCaller, EspeakTTS, PocketsphinxASR, real_pipeline, word_error_rate
+from voicelab.real import EspeakCaller, EspeakTTS, LocalLLM, PocketsphinxASR, local_llm, real_pipeline, word_error_rate
+from voicelab.real.llm import OpenAIChatLLM
+from voicelab.real.reply import ReplyOptions
 from voicelab.real.whisper import WhisperASR
 
 SENTENCES = (
@@ -101,15 +108,78 @@ def bench_pipeline(asr: str) -> None:
           f"scripted LLM first token {result.stages.llm.ttft_s * 1000:.0f} ms)")
 
 
+PROMPTS = ("Hello, how are you today?", "What's the weather like?", "Can you tell me the time?",
+           "Book a table for two people tonight.", "Turn off the lights in the kitchen.", "Please call my mother.")
+
+
+def _request(llm: OpenAIChatLLM, prompt: str) -> tuple[float, float, int]:
+    """(time to first token, seconds per further token, tokens) of one streamed reply."""
+    started = time.perf_counter()
+    times: list[float] = []
+    llm.stream_blocking(prompt, lambda piece: times.append(time.perf_counter()) is None)
+    per_token = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else float("nan")
+    return times[0] - started, per_token, len(times)
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def bench_llm(server: LocalLLM, repeats: int = 12) -> None:
+    options = ReplyOptions()
+    cached = OpenAIChatLLM(server.base_url, model="local", api_key="", env={}, **options.request())
+    _request(cached, PROMPTS[0])  # the first request evaluates the whole prompt
+    warm = [_request(cached, PROMPTS[0]) for _ in tqdm(range(repeats), desc="LLM, cached prompt", leave=False)]
+    cold = []
+    for k in tqdm(range(repeats), desc="LLM, uncached prompt", leave=False):
+        fresh = {**options.request(), "system_prompt": f"Conversation {k + 1000}. {options.system_prompt}"}
+        cold.append(_request(OpenAIChatLLM(server.base_url, model="local", api_key="", env={}, **fresh), PROMPTS[1]))
+    per_token = [r[1] * 1000 for r in warm + cold if r[2] > 1]
+    print(f"\nlocal LLM: {local_llm.MODEL_NAME} on {local_llm.ENGINE}, {server.threads} threads, "
+          f"server up in {server.startup_s:.2f} s")
+    for name, rows in (("cached prompt", warm), ("uncached prompt", cold)):
+        ttft = [r[0] * 1000 for r in rows]
+        print(f"  TTFT, {name:<16} median {statistics.median(ttft):7.1f} ms, p95 {_pct(ttft, 95):7.1f} ms "
+              f"({len(rows)} requests)")
+    print(f"  per further token:      median {statistics.median(per_token):7.2f} ms, p95 {_pct(per_token, 95):7.2f} ms")
+
+
+def bench_llm_pipeline(server: LocalLLM, turns: int = 12) -> None:
+    texts = tuple(PROMPTS[k % len(PROMPTS)] for k in range(turns))
+    pipeline = real_pipeline(PROMPTS, llm=server.client())
+    result = voicelab.simulate(texts, pipeline=pipeline, clock="realtime")
+    v2v = [result.metrics(t.index)["voice_to_voice"] * 1000 for t in result.trace.turns]
+    ttft = [result.metrics(t.index)["llm_first_token"] - result.metrics(t.index)["asr_complete"]
+            for t in result.trace.turns]
+    print(f"\nfully real pipeline (pocketsphinx domain LM, SmolLM2, espeak-ng), {turns} turns in "
+          f"{result.wall_s:.1f} s wall:")
+    print(f"  voice-to-voice median {statistics.median(v2v):.0f} ms, p95 {_pct(v2v, 95):.0f} ms, "
+          f"min {min(v2v):.0f} ms, max {max(v2v):.0f} ms; LLM first token after the final transcript median "
+          f"{statistics.median(ttft) * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-pipeline", action="store_true", help="skip the real-time pipeline runs")
+    parser.add_argument("--llm-only", action="store_true", help="only the local LLM and its pipeline")
     args = parser.parse_args()
+    if not args.llm_only:
+        bench_engines(args.no_pipeline)
+    if (reason := local_llm.missing()) is not None:
+        print(f"\nlocal LLM: skipped ({reason})")
+        return
+    with LocalLLM() as server:
+        bench_llm(server)
+        if not args.no_pipeline:
+            bench_llm_pipeline(server)
+
+
+def bench_engines(no_pipeline: bool) -> None:
     caller = EspeakCaller()
     audio = [caller.speak(s, CallerConfig(), np.random.default_rng(0)).samples for s in SENTENCES]
     bench_asr(audio)
     bench_tts()
-    if not args.no_pipeline:
+    if not no_pipeline:
         bench_pipeline("pocketsphinx")
         if _whisper_available():
             bench_pipeline("whisper")

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--alias", default="local")
     parser.add_argument("--n-ctx", type=int, default=2048)
-    parser.add_argument("--threads", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()

@@ -87,7 +87,9 @@ def _stop(process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
 class LocalLLM:
     """The llama.cpp server as a child process; ``client()`` gives the pipeline's LLM engine for it.
 
-    ``threads``: CPU threads for generation (default: the cores, at most 4); ``n_ctx``: context size in tokens;
+    ``threads``: CPU threads for generation (default: half the cores, at least 1, at most 4: llama.cpp's threads
+    wait for each other at every step, so on a busy machine a thread per core slows each token tenfold, measured
+    here with 2 threads on 2 cores); ``n_ctx``: context size in tokens;
     ``start_timeout_s``: how long loading may take before :class:`LlmError`.
     """
 
@@ -95,7 +97,7 @@ class LocalLLM:
                  n_ctx: int = 2048, seed: int = 0, start_timeout_s: float = 120.0) -> None:
         self.model_path = Path(model) if model is not None else None
         cores = os.cpu_count() or 1
-        self.threads = int(check_number("threads", min(4, cores) if threads is None else threads, 1, 256,
+        self.threads = int(check_number("threads", max(1, min(4, cores // 2)) if threads is None else threads, 1, 256,
                                         integer=True))
         self.n_ctx = int(check_number("n_ctx", n_ctx, 256, 32768, integer=True, unit="tokens"))
         self.seed = int(check_number("seed", seed, 0, 2**31 - 1, integer=True))

@@ -22,8 +22,8 @@ from ..stages.llm import LlmEngine
 from ..validation import ConfigError, check_number
 from ..vocabulary import MarkName
 
-SYSTEM_PROMPT = ("You are a voice assistant on a phone call. Answer in one or two short spoken sentences, "
-                 "in plain words: no lists, no markdown, no emoji.")
+# Tried on SmolLM2-135M-Instruct against a few others: the shortest, least apologetic replies to notebook 08's phrases.
+SYSTEM_PROMPT = "You are a helpful assistant speaking on the phone. Keep every answer to one short sentence."
 # The model ended its turn: what follows (a made-up next message) is never spoken.
 END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "</s>", "<end_of_turn>")
 # Sequences asked of the server so it stops there itself (OpenAI accepts at most four).
