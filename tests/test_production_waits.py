@@ -246,3 +246,23 @@ def test_demo_greeting(capsys):
         in capsys.readouterr().out
     assert main(["demo", "--greeting", "hi", "--pipeline", "original"]) == 2
     assert "--greeting needs the streaming pipeline" in capsys.readouterr().err
+
+
+# -- the production preset's waits ----------------------------------------------------------------------------
+def test_production_keeps_its_timeline_and_carries_cited_waits():
+    from voicelab.presets import PRESETS
+
+    production, agent = PRESETS["production"], PRESETS["production_agent"]
+    assert production.stages.llm.connect_s == 0.0 and production.waits  # the preset's own runs are unchanged
+    for param, value, source in production.waits:
+        stage, _, name = param.partition(".")
+        assert getattr(getattr(agent.stages, stage), name) == value > 0
+        assert "#" in source and "/" in source  # a repository and an issue or pull request
+    assert agent.budgets == production.budgets and not agent.waits
+
+
+def test_the_tail_attribution_names_a_cold_start_when_it_owns_the_tail():
+    result = monte_carlo(300, preset="production_agent", progress=False)
+    tail = result.tail_attribution()
+    assert {"llm_connect", "tts_connect", "tts_leading_silence"} <= set(tail.excess)
+    assert tail.dominant == "llm_connect"  # 0.8 s, jittered as the LLM's other waits

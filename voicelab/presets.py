@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .budgets import LatencyBudgets
 from .config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
@@ -24,7 +24,29 @@ class Preset:
     budgets: LatencyBudgets
     stages: StageConfigs
     inputs: tuple[str, ...] = field(default=TUTORIAL_INPUTS)
+    #: A deployed agent's waits for this scenario: (``stage.param``, value, source). Not applied to the preset
+    #: itself (its timelines stay as they were); :meth:`with_waits` applies them.
+    waits: tuple[tuple[str, float, str], ...] = ()
 
+    def with_waits(self, name: str | None = None) -> Preset:
+        """This preset with its :attr:`waits` applied (cold starts, leading silence, ...), as ``name``."""
+        changes = {param: value for param, value, _ in self.waits}
+        sources = "; ".join(f"{param} {value:g} s ({source})" for param, value, source in self.waits)
+        return replace(self, name=name or f"{self.name}_agent", stages=self.stages.with_params(changes),
+                       description=f"{self.description} With a deployed agent's waits: {sources}.", waits=())
+
+
+#: What a deployed agent adds on the first turn of a call, with sources. A tool call, reasoning and a filler are
+#: per-request choices, not a preset's: set them per scenario (``--set llm.tool_call_s=1.5 --set llm.filler=...``).
+PRODUCTION_WAITS: tuple[tuple[str, float, str], ...] = (
+    ("llm.connect_s", 0.8, "dograh-hq/dograh#749: a cold HTTP/TLS connection to the LLM provider adds "
+                           "800-1200 ms to the first turn"),
+    ("tts.connect_s", 0.2, "danielbusnz/Peeky#21: DNS, TCP, TLS and HTTP/2 set-up cost 150-300 ms on the first "
+                           "Cartesia call"),
+    ("tts.leading_silence_s", 0.05, "aplisay/llm-agent#360: trimming a TTS's leading silence keeps 50 ms before "
+                                    "the first sound (untrimmed Kokoro starts every generation with ~300 ms, "
+                                    "gptme/gptme#420)"),
+)
 
 PRESETS: dict[str, Preset] = {
     "seed": Preset(
@@ -61,6 +83,7 @@ PRESETS: dict[str, Preset] = {
             llm=LlmConfig(ttft_s=0.25, token_s=0.02, jitter=1.6),
             tts=TtsConfig(first_chunk_s=0.12, chars_per_second=15.0, rtf=0.3, chunk_ms=100.0, jitter=1.5),
         ),
+        waits=PRODUCTION_WAITS,
     ),
     "aggressive": Preset(
         "aggressive",
@@ -77,6 +100,9 @@ PRESETS: dict[str, Preset] = {
         ),
     ),
 }
+
+
+PRESETS["production_agent"] = PRESETS["production"].with_waits()
 
 
 def get_preset(name: str) -> Preset:
