@@ -152,7 +152,7 @@ def test_curve_reading_interpolates():
 
 def test_tradeoff_sweeps_every_policy_on_the_same_turns():
     result = tradeoff(turns=100, progress=False)
-    assert set(result.curves) == {"fixed", "minmax", "adaptive", "semantic", "dynamic"}
+    assert set(result.curves) == {"fixed", "minmax", "adaptive", "semantic"}
     fixed = result.curves["fixed"]
     assert fixed.median_delay[0] < fixed.median_delay[-1]
     assert fixed.cutoff_rate[0] > fixed.cutoff_rate[-1]

@@ -35,6 +35,7 @@ from .vocabulary import MarkName, SpanName
 
 CUTOFF_TARGET = 0.05  # "delay at a 5 % false cut-off rate"
 DELAY_TARGET_S = 0.3  # "false cut-off rate at 300 ms"
+DEFAULT_SWEEP = ("fixed", "minmax", "adaptive", "semantic")  # the default curves (pass DynamicEndpointing() too)
 CALL_TURNS = 10  # the Monte Carlo's caller makes calls of this many turns; policies learn within a call
 MAX_TURNS = 1_000_000
 
@@ -236,7 +237,7 @@ def sweep_policies(turns: Sequence[UtterancePlan | HeardTurn], policies: Sequenc
                    *, values: Mapping[str, Sequence[float]] | None = None, seed: int = 0, chunk_s: float = 0.01,
                    response_s: float | None = None, progress: bool = True) -> Tradeoff:
     """Each policy's main knob over ``values[name]`` (default its ``knob_values``) on the same ``turns``."""
-    chosen = list(policies) if policies is not None else [cls() for cls in POLICIES.values()]
+    chosen = list(policies) if policies is not None else [POLICIES[n]() for n in DEFAULT_SWEEP]
     if not chosen:
         raise ConfigError("policies: give at least one endpointing policy")
     values = values or {}
