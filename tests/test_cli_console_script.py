@@ -57,7 +57,7 @@ def test_the_console_script_calls_itself_voicelab(tmp_path):
         bad = subprocess.run([sys.executable, str(script), "demo", "--burst", "0.2"], capture_output=True,
                              text=True, cwd=ROOT)
         assert bad.returncode == 2
-        assert bad.stderr == "voicelab demo: error: --burst sets the noise of a barge-in: add --barge-in SECONDS\n"
+        assert bad.stderr == "voicelab demo: error: --burst sets what happens at a barge-in: add --barge-in SECONDS\n"
 
 
 def test_python_m_voicelab_still_calls_itself_so():

@@ -28,7 +28,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .trace import Trace
-from .units import to_ns_grid
+from .units import EPS, to_ns_grid
 from .validation import ConfigError, check_number, check_numbers
 from .vocabulary import MarkName, SpanName
 
@@ -111,8 +111,7 @@ class Interruption:
         return 1.0 / (1.0 + math.exp(-logit))
 
     def judge(self, real: bool, rng: np.random.Generator) -> tuple[bool, float | None]:
-        """Whether the agent stops for this speech, and the classifier's probability (None in mode ``vad``).
-        Shown in notebook 10."""
+        """Whether the agent stops for this speech, and the classifier's probability (None in mode ``vad``)."""
         if self.mode == "vad":
             return True, None
         p = self.probability(real, rng)
@@ -226,7 +225,7 @@ def interruption_tradeoff(values: Sequence[float], *, mode: str = "adaptive", ac
     ``mode="adaptive"``: ``values`` are the classifier's thresholds (``min_speech_s`` the VAD's minimum in
     front of it). ``mode="vad"``: ``values`` are the VAD's minimum speech durations (``vad.min_speech_s``):
     a backchannel shorter than it is never heard as speech; a real barge-in always is, that much later.
-    The same :meth:`Interruption.judge` decides as in the pipeline. Shown in notebook 10.
+    The same :meth:`Interruption.judge` decides as in the pipeline.
     """
     values = check_numbers("values", values)
     turns = int(check_number("turns", turns, 1, 1_000_000, integer=True))
@@ -243,7 +242,7 @@ def interruption_tradeoff(values: Sequence[float], *, mode: str = "adaptive", ac
         else:
             gate = min_speech_s
             policy = Interruption("adaptive", accuracy=accuracy, threshold=value)
-        heard = lengths >= gate - 1e-9
+        heard = lengths >= gate - EPS
         stops_real = [policy.judge(True, rng)[0] for _ in range(turns)]
         stops_back = [bool(h) and policy.judge(False, rng)[0] for h in heard]
         missed.append(to_ns_grid(1.0 - float(np.mean(stops_real))))

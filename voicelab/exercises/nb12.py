@@ -9,6 +9,7 @@ from .. import transport
 from ..pipelines import StreamingPipeline
 from ..simulate import simulate
 from ..transport import TRANSPORTS, transport_metrics
+from ..units import EPS
 from .grading import BuildIt, Mistake, Question, Trial, measured, number_returned
 
 Delay = Callable[[float, float, float], float]
@@ -66,7 +67,7 @@ class JitterBufferExercise(BuildIt):
         if all(abs(d) < 1e-6 for d in diffs):
             return None
         within, past = yours.values["_within the buffer"], yours.values["_past the buffer"]
-        if abs(within - 0.09) < 1e-9 and abs(past - 0.15) < 1e-9:
+        if abs(within - 0.09) < EPS and abs(past - 0.15) < EPS:
             return (f"your rule counts the buffer twice: with a 40 ms buffer, a chunk 20 ms late takes "
                     f"{1000 * within:.0f} ms and one 100 ms late {1000 * past:.0f} ms, the buffer's depth added "
                     "on top of the lateness it did not absorb (the reference: 50 and 110 ms). A jitter buffer "

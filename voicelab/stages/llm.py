@@ -67,7 +67,7 @@ async def before_answer(turn: int, ctx: RunContext, say: Callable[[str], Awaitab
     """What the LLM stage waits for before the engine is asked for the answer, each its own span: the cold start
     (``llm.connect_s``, the conversation's first request only), a tool's round trip (``llm.tool_call_s``; with
     ``llm.filler``, ``say`` speaks the filler as it starts) and reasoning (``llm.thinking_s``). Nothing at the
-    defaults (all 0). True when it waited for anything. Shown in notebook 04."""
+    defaults (all 0). True when it waited for anything."""
     config, trace, clock = ctx.stages.llm, ctx.trace, ctx.clock
     waited = False
     if config.connect_s > 0 and ctx.first_request("llm"):

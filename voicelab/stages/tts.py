@@ -64,7 +64,7 @@ async def _speak(engine: TtsEngine, text: str, turn: int, first: bool, outbox: O
                  ctx: RunContext) -> None:
     """Synthesize one clause. The conversation's first request pays ``tts.connect_s`` first (its own span); each
     request's first chunk starts with ``tts.leading_silence_s`` of silence, so the turn's first audible audio
-    (``tts_first_audible``) comes that long after its first byte (``tts_first_chunk``). Shown in notebook 05."""
+    (``tts_first_audible``) comes that long after its first byte (``tts_first_chunk``)."""
     trace, config = ctx.trace, ctx.stages.tts
     if config.connect_s > 0 and ctx.first_request("tts"):
         with trace.span("tts", SpanName.CONNECT, turn):
