@@ -23,8 +23,12 @@ _PROBE = r"""
 import cProfile, json, os, pstats, sys, time
 if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-from voicelab.experiments import monte_carlo
-from voicelab.interruptions import BargeIn
+try:  # the layer packages (this tree) or the flat layout (the baseline commit)
+    from voicelab.analysis.experiments import monte_carlo
+    from voicelab.turntaking.interruptions import BargeIn
+except ImportError:
+    from voicelab.experiments import monte_carlo
+    from voicelab.interruptions import BargeIn
 turns, seed, barge = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "barge"
 options = {"barge_in": BargeIn(0.5)} if barge else {}
 monte_carlo(200, progress=False, **options)  # warm up imports and caches

@@ -21,7 +21,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from voicelab import dashboards as widgets  # noqa: E402
+from voicelab import dashboards  # noqa: E402
 
 TARGET_MEDIAN_MS = 100.0
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--box", default="1064x250", help="chart box in CSS px, WxH (0x0: the static size)")
     parser.add_argument("--dpr", type=float, default=1.5, help="device pixel ratio of the page")
     args = parser.parse_args()
-    dash = widgets.budget_dashboard()
+    dash = dashboards.budget_dashboard()
     box = [int(v) for v in args.box.lower().split("x")]
     if box != [0, 0]:
         dash.chart.box, dash.chart.dpr, dash.chart.font_px = box, args.dpr, 13.0

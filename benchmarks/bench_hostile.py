@@ -20,9 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import voicelab  # noqa: E402
-from voicelab.endpointing import make_policy  # noqa: E402
-from voicelab.hesitation import HesitatingCaller, HesitationConfig  # noqa: E402
 from voicelab.pipelines import StreamingPipeline  # noqa: E402
+from voicelab.turntaking.hesitation import HesitatingCaller, HesitationConfig  # noqa: E402
+from voicelab.turntaking.policies import make_policy  # noqa: E402
 
 
 def _pipeline(kind: str) -> object:

@@ -48,7 +48,7 @@ def _big_file(path: Path, turns: int) -> int:
 
 
 def main() -> None:
-    from voicelab.analyze import analyze, report
+    from voicelab.analysis.analyze import analyze, report
     from voicelab.importers import load
 
     with tempfile.TemporaryDirectory() as folder:

@@ -29,11 +29,11 @@ REPEATS = 3
 
 _ALL_CORES = r"""
 import inspect, json, os, sys, time
-from voicelab.experiments import monte_carlo
+from voicelab.analysis.experiments import monte_carlo
 turns, seed = int(sys.argv[1]), int(sys.argv[2])
 # (asked of monte_carlo: an editable install may resolve a submodule the old tree lacks from another checkout)
 if "workers" in inspect.signature(monte_carlo).parameters:
-    from voicelab import pool
+    from voicelab.analysis import pool
     options = {"workers": pool.cpu_count()}
 else:  # an engine without the pool: one process
     pool, options = None, {}

@@ -28,7 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import voicelab
-from voicelab.config import CallerConfig
+from voicelab.engine.config import CallerConfig
 from voicelab.presets import TUTORIAL_INPUTS
 from voicelab.real import EspeakCaller, EspeakTTS, LocalLLM, PocketsphinxASR, local_llm, real_pipeline, word_error_rate
 from voicelab.real.llm import OpenAIChatLLM

@@ -11,7 +11,7 @@ import statistics
 from collections import Counter
 
 import voicelab
-from voicelab.trace import Mark, Trace
+from voicelab.engine.trace import Mark, Trace
 
 
 def keyed_marks(trace: Trace) -> dict[tuple[int, str, str, int], Mark]:

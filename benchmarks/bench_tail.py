@@ -20,10 +20,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from voicelab import pool  # noqa: E402
+from voicelab.analysis import pool  # noqa: E402
+from voicelab.analysis.experiments import monte_carlo  # noqa: E402
 from voicelab.dashboards import tail_dashboard  # noqa: E402
-from voicelab.experiments import monte_carlo  # noqa: E402
-from voicelab.interruptions import BargeIn  # noqa: E402
+from voicelab.turntaking.interruptions import BargeIn  # noqa: E402
 
 TURNS = 2_000
 REPEATS = 3

@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import time
 
-from voicelab import turn_models
-from voicelab.hesitation import HesitationConfig
-from voicelab.turntaking import plan_turns, tradeoff
+from voicelab.real import turn_models
+from voicelab.turntaking.hesitation import HesitationConfig
+from voicelab.turntaking.measures import plan_turns, tradeoff
 
 TURNS = 1_000
 

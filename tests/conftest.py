@@ -48,7 +48,7 @@ def _missing_whisper() -> str | None:
 
 
 def _missing_turn() -> str | None:
-    from voicelab import turn_models
+    from voicelab.real import turn_models
 
     return None if turn_models.available() else f"needs the [turn] extra: {turn_models.INSTALL_HINT}"
 

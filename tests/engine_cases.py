@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 import voicelab as vl
-from voicelab.experiments import false_interruptions, monte_carlo, speculation_tradeoff, sweep
-from voicelab.interruptions import BargeIn
+from voicelab.analysis.experiments import false_interruptions, monte_carlo, speculation_tradeoff, sweep
 from voicelab.pipelines import StreamingPipeline
 from voicelab.presets import get_preset
 from voicelab.stages.speculative import Speculation, speculation_metrics
+from voicelab.turntaking.interruptions import BargeIn
 
 TEXTS = ("Hello, how are you?", "What's the weather like today?", "What time is it?")
 

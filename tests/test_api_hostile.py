@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 import voicelab as vl
+from voicelab.analysis.experiments import MAX_TURNS, false_interruptions, monte_carlo, sweep
 from voicelab.budgets import LatencyBudgets
-from voicelab.config import StageConfigs
-from voicelab.experiments import MAX_TURNS, false_interruptions, monte_carlo, sweep
-from voicelab.hesitation import HesitationConfig, ends_clause, plan_utterance
-from voicelab.interruptions import BargeIn
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
 from voicelab.stages.asr import PARTIAL_CHARS
 from voicelab.stages.caller import SimulatedCaller, Utterance
-from voicelab.validation import ConfigError
+from voicelab.turntaking.hesitation import HesitationConfig, ends_clause, plan_utterance
+from voicelab.turntaking.interruptions import BargeIn
 
 HUGE = 10**400
 

@@ -68,5 +68,5 @@ def test_wav_file_and_player(run, tmp_path):
 
 
 def test_bad_rate_is_named(run):
-    with pytest.raises(voicelab.validation.ConfigError, match="rate"):
+    with pytest.raises(voicelab.engine.validation.ConfigError, match="rate"):
         audio.render(run, 100)

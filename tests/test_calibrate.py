@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicelab.analyze import analyze
-from voicelab.calibrate import fit
+from voicelab.analysis.analyze import analyze
+from voicelab.analysis.calibrate import fit
+from voicelab.engine.validation import ConfigError
 from voicelab.importers import load
-from voicelab.validation import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "imports"
 

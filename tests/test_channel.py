@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from voicelab.channel import Channel
-from voicelab.clock import Clock, run
+from voicelab.engine.channel import Channel
+from voicelab.engine.clock import Clock, run
 
 
 def test_items_come_out_in_order_and_a_full_channel_makes_put_wait():

@@ -25,16 +25,17 @@ def test_the_script_is_cli_entry():
 
 def test_the_entry_point_runs_as_a_console_script_would():
     """A console script calls ``entry()`` with no arguments, the command line in ``sys.argv``."""
-    code = "import sys; from voicelab.cli import entry; sys.argv = ['voicelab', 'demo', '--json']; entry()"
+    code = "import sys; from voicelab.cli.main import entry; sys.argv = ['voicelab', 'demo', '--json']; entry()"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert '"pipeline": "streaming"' in done.stdout
 
 
-# What pip writes into the environment's bin/ for `voicelab = "voicelab.cli:entry"` (and Scripts\voicelab.exe runs).
+# What pip writes into the environment's bin/ for `voicelab = "voicelab.cli:entry"`
+# (and Scripts\voicelab.exe runs).
 LAUNCHER = """import re
 import sys
-from voicelab.cli import entry
+from voicelab.cli.main import entry
 if __name__ == "__main__":
     sys.argv[0] = re.sub(r"(-script\\.pyw|\\.exe)?$", "", sys.argv[0])
     sys.exit(entry())

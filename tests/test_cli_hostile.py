@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from llm_server import LlmServer
 
-from voicelab.cli import main
+from voicelab.cli.main import main
 
 KEY = "sk-cli-hostile-9c2d7e1f-never-print"
 

@@ -1,4 +1,4 @@
-"""``voicelab.cli_options``: options shared by subcommands are declared once and read back with their checks."""
+"""``voicelab.cli.options``: options shared by subcommands are declared once and read back with their checks."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
-from voicelab.cli import COMMANDS, build_parser
-from voicelab.cli_options import UsageError, assignments, barge_in_from_args, integer, jitter_from_args
+from voicelab.cli.main import COMMANDS, build_parser
+from voicelab.cli.options import UsageError, assignments, barge_in_from_args, integer, jitter_from_args
 
 
 def _flags(parser: argparse.ArgumentParser) -> list[str]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from voicelab.cli import main
+from voicelab.cli.main import main
 
 TEXT = "I'd like to book a table for two at eight tonight."
 

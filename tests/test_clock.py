@@ -10,7 +10,7 @@ import time
 import pytest
 
 import voicelab
-from voicelab.clock import Clock, DeadlockError, run
+from voicelab.engine.clock import Clock, DeadlockError, run
 
 
 def test_simulate_works_inside_a_running_event_loop():
@@ -43,7 +43,7 @@ def test_run_inside_a_running_loop_runs_inline_on_its_own_loop():
 
 def test_runs_nest_without_threads(monkeypatch):
     """A simulation inside an ``extract`` of a Monte Carlo inside ``asyncio.run``, with thread creation disabled."""
-    from voicelab.experiments import monte_carlo
+    from voicelab.analysis.experiments import monte_carlo
 
     started = []
 
@@ -300,7 +300,8 @@ def test_sigint_mid_run_prints_only_the_interrupt(code):
     program = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
                "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})\n"
                "import voicelab as vl\nfrom voicelab.pipelines import StreamingPipeline\n"
-               "from voicelab.interruptions import BargeIn\nfrom voicelab.experiments import sweep\n"
+               "from voicelab.turntaking.interruptions import BargeIn\n"
+               "from voicelab.analysis.experiments import sweep\n"
                f"print('go', flush=True)\n{code}\n")
     child = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env={**os.environ, "PYTHONWARNINGS": "always"})

@@ -1,6 +1,6 @@
 """The asyncio internals the virtual clock relies on still exist: a Python upgrade that moves one fails here, by name.
 
-:mod:`voicelab.clock` drives ``asyncio.BaseEventLoop`` itself (its ready queue and timer heap), builds handles
+:mod:`voicelab.engine.clock` drives ``asyncio.BaseEventLoop`` itself (its ready queue and timer heap), builds handles
 without their constructors, and sets the running loop and current task aside to run inline inside another loop.
 """
 
@@ -14,7 +14,7 @@ import inspect
 
 import pytest
 
-from voicelab.clock import VirtualEventLoop
+from voicelab.engine.clock import VirtualEventLoop
 
 
 @pytest.mark.parametrize("name", ["_get_running_loop", "_set_running_loop"])

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 import voicelab
-from voicelab.clock import Clock, run, run_many
-from voicelab.experiments import monte_carlo
-from voicelab.interruptions import BargeIn
+from voicelab.analysis.experiments import monte_carlo
+from voicelab.engine.clock import Clock, run, run_many
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
 from voicelab.simulate import simulate
-from voicelab.validation import ConfigError
+from voicelab.turntaking.interruptions import BargeIn
 
 
 async def _untidy(k: int, clock: Clock) -> tuple[float, ...]:

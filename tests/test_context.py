@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from voicelab.clock import Clock, VirtualEventLoop
-from voicelab.config import StageConfigs
-from voicelab.context import _RNG_STREAMS, RunContext, stream_seeding
-from voicelab.trace import Trace
+from voicelab.engine.clock import Clock, VirtualEventLoop
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.context import _RNG_STREAMS, RunContext, stream_seeding
+from voicelab.engine.trace import Trace
 
 SEEDS = np.concatenate([np.array([0, 1, 7, 2**31, 2**32 - 1], dtype=np.uint32),
                         np.random.SeedSequence(0).generate_state(500, np.uint32)])

@@ -11,25 +11,25 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import voicelab as vl
-from voicelab import dashboards as widgets
-from voicelab.validation import ConfigError
+from voicelab import dashboards
+from voicelab.engine.validation import ConfigError
 
 DASHBOARDS = {
-    "budget": widgets.budget_dashboard,
-    "chunk": widgets.chunk_dashboard,
-    "endpoint": widgets.endpoint_dashboard,
-    "tts": widgets.tts_dashboard,
+    "budget": dashboards.budget_dashboard,
+    "chunk": dashboards.chunk_dashboard,
+    "endpoint": dashboards.endpoint_dashboard,
+    "tts": dashboards.tts_dashboard,
 }
 
 
 @pytest.fixture(scope="module", params=list(DASHBOARDS))
-def dash(request) -> widgets.Dashboard:
+def dash(request) -> dashboards.Dashboard:
     return DASHBOARDS[request.param]()
 
 
 @pytest.fixture(scope="module")
-def budget() -> widgets.Dashboard:
-    return widgets.budget_dashboard()
+def budget() -> dashboards.Dashboard:
+    return dashboards.budget_dashboard()
 
 
 def _image(png: bytes) -> Image.Image:
@@ -38,7 +38,7 @@ def _image(png: bytes) -> Image.Image:
     return image
 
 
-def _reset(d: widgets.Dashboard) -> None:
+def _reset(d: dashboards.Dashboard) -> None:
     d.reset()
 
 
@@ -47,11 +47,11 @@ def _reset(d: widgets.Dashboard) -> None:
 def test_sliders_come_from_param_info_and_budget_ranges(budget):
     for key, control in budget.controls.items():
         slider = budget.sliders[key]
-        if key.startswith(widgets.BUDGET_PREFIX):
+        if key.startswith(dashboards.BUDGET_PREFIX):
             lo, hi = 0.0, 60.0
-        elif key in vl.config.param_names():
-            lo, hi = vl.config.param_info(key)["range"]
-            assert control.unit == vl.config.param_info(key)["unit"]
+        elif key in vl.engine.config.param_names():
+            lo, hi = vl.engine.config.param_info(key)["range"]
+            assert control.unit == vl.engine.config.param_info(key)["unit"]
         else:
             continue
         assert lo <= slider.min <= control.value <= slider.max <= hi, key
@@ -162,7 +162,7 @@ def test_every_slider_at_both_extremes_renders(dash):
         for value in (dash.sliders[key].min, dash.sliders[key].max):
             dash.set({key: value})
             assert dash.error is None, (key, value, dash.error)
-            assert _image(dash.png).size == widgets.canvas.DEFAULT_SIZE
+            assert _image(dash.png).size == dashboards.canvas.DEFAULT_SIZE
             assert set(dash.verdicts.values()) <= {"PASS", "MISS", "n/a"}
     _reset(dash)
 
@@ -183,8 +183,8 @@ def test_set_rejects_unknown_controls_and_values_off_the_slider(budget):
 
 
 def test_a_scenario_that_cannot_run_shows_its_error_instead_of_raising():
-    broken = widgets.Scenario(changes=(("caller.chunk_ms", 2000.0),))
-    d = widgets.Dashboard("broken", broken, {"LLM": ["llm.ttft_s"]}, widgets.budget_rows)
+    broken = dashboards.Scenario(changes=(("caller.chunk_ms", 2000.0),))
+    d = dashboards.Dashboard("broken", broken, {"LLM": ["llm.ttft_s"]}, dashboards.budget_rows)
     assert d.error is not None and "caller.chunk_ms" in d.error and "[5, 1000]" in d.error
     assert "caller.chunk_ms" in d.status.value
     assert d.verdicts == {} and d.png == b""
@@ -194,9 +194,9 @@ def test_a_scenario_that_cannot_run_shows_its_error_instead_of_raising():
 
 def test_bad_arguments_fail_before_any_widget_exists():
     with pytest.raises(ConfigError, match="unknown preset"):
-        widgets.budget_dashboard(preset="nope")
+        dashboards.budget_dashboard(preset="nope")
     with pytest.raises(ConfigError, match="non-empty"):
-        widgets.budget_dashboard(texts=["  "])
+        dashboards.budget_dashboard(texts=["  "])
 
 
 def test_displays_as_widget_with_a_static_png_and_text_fallback(budget):
@@ -212,22 +212,22 @@ def test_displays_as_widget_with_a_static_png_and_text_fallback(budget):
 def test_legend_bitmap_cache_gives_the_same_pixels_as_a_fresh_render():
     a = vl.simulate(texts=["Hello, how are you today?"])
     b = vl.simulate(texts=["Hello, how are you today?"], stages=vl.StageConfigs().with_params({"llm.ttft_s": 1.0}))
-    reused = widgets.GanttCanvas()
+    reused = dashboards.GanttCanvas()
     reused.render(a, 0)
-    assert reused.render(b, 0).png == widgets.GanttCanvas().render(b, 0).png
+    assert reused.render(b, 0).png == dashboards.GanttCanvas().render(b, 0).png
 
 
 def test_every_dashboard_chart_is_a_readable_png(dash):
     _reset(dash)
     image = _image(dash.png)
-    assert image.format == "PNG" and image.size == widgets.canvas.DEFAULT_SIZE
+    assert image.format == "PNG" and image.size == dashboards.canvas.DEFAULT_SIZE
     assert len(dash.png) < 120_000
 
 
 # -- the notebook dashboards tell their story ----------------------------------------------------------------
 
 def test_chunk_size_asr_keeps_up_only_when_per_chunk_cost_fits_in_a_chunk():
-    d = widgets.chunk_dashboard()
+    d = dashboards.chunk_dashboard()
     for chunk_ms in (10, 20, 50, 100, 400):
         d.set({"caller.chunk_ms": chunk_ms})
         chunk_s = chunk_ms / 1000
@@ -238,18 +238,18 @@ def test_chunk_size_asr_keeps_up_only_when_per_chunk_cost_fits_in_a_chunk():
 
 
 def test_endpoint_shorter_than_the_pause_cuts_the_caller_off():
-    d = widgets.endpoint_dashboard()
+    d = dashboards.endpoint_dashboard()
     d.set({"caller.pause_s": 0.6, "vad.endpoint_silence_s": 0.3})
     assert d.verdicts["caller heard out"] == "MISS"
     assert d.verdicts["turn ended after speech end"] == "MISS"
-    assert len(d.result.trace.turns[0].transcript) < len(widgets.ENDPOINT_TEXT)
+    assert len(d.result.trace.turns[0].transcript) < len(dashboards.ENDPOINT_TEXT)
     d.set({"vad.endpoint_silence_s": 0.8})
     assert d.verdicts["caller heard out"] == "PASS"
-    assert d.result.trace.turns[0].transcript == widgets.ENDPOINT_TEXT
+    assert d.result.trace.turns[0].transcript == dashboards.ENDPOINT_TEXT
 
 
 def test_endpoint_longer_wait_means_later_reply_when_nobody_is_cut_off():
-    d = widgets.endpoint_dashboard()
+    d = dashboards.endpoint_dashboard()
     v2v = []
     for silence in (0.3, 0.6, 1.2):
         d.set({"caller.pause_s": 0.0, "vad.endpoint_silence_s": silence})
@@ -258,19 +258,19 @@ def test_endpoint_longer_wait_means_later_reply_when_nobody_is_cut_off():
 
 
 def test_tts_slower_than_real_time_underruns():
-    d = widgets.tts_dashboard()
+    d = dashboards.tts_dashboard()
     d.set({"tts.rtf": 0.8})
-    assert d.verdicts["smooth playback"] == "PASS" and widgets.underruns(d.result, 0)[0] == 0
+    assert d.verdicts["smooth playback"] == "PASS" and dashboards.underruns(d.result, 0)[0] == 0
     smooth = d.png
     d.set({"tts.rtf": 2.0})
-    assert d.verdicts["smooth playback"] == "MISS" and widgets.underruns(d.result, 0)[0] > 0
+    assert d.verdicts["smooth playback"] == "MISS" and dashboards.underruns(d.result, 0)[0] > 0
     assert d.verdicts["TTS speed"] == "MISS"
     assert d.png != smooth
 
 
 # -- random slider settings never raise ---------------------------------------------------------------------
 
-def _settings_strategy(d: widgets.Dashboard) -> st.SearchStrategy[dict[str, float]]:
+def _settings_strategy(d: dashboards.Dashboard) -> st.SearchStrategy[dict[str, float]]:
     def one(key: str) -> st.SearchStrategy[float]:
         s = d.sliders[key]
         if d.controls[key].integer:
@@ -310,23 +310,23 @@ def test_snapshot_names_the_changed_settings_and_holds_the_current_chart(budget)
 
 def test_dashboard_arguments_off_their_range_fail_up_front_naming_the_field():
     with pytest.raises(ConfigError, match=r"barge_in\.after_s must be a number in \[0, 3\] s; got 100"):
-        widgets.interruption_dashboard(after_s=100)
+        dashboards.interruption_dashboard(after_s=100)
     with pytest.raises(ConfigError, match=r"jitter must be a number in \[1, 20\]"):
-        widgets.tail_dashboard(jitter=50, turns=5)
+        dashboards.tail_dashboard(jitter=50, turns=5)
     with pytest.raises(ConfigError, match=r"turns must be an integer in \[100, 2000\]; got 5"):
-        widgets.tail_dashboard(turns=5)
+        dashboards.tail_dashboard(turns=5)
     with pytest.raises(ConfigError, match="tail must be one of lognormal, pareto; got 'nope'"):
-        widgets.tail_dashboard(tail="nope")
+        dashboards.tail_dashboard(tail="nope")
     with pytest.raises(ConfigError, match="at least one caller turn"):
-        widgets.interruption_dashboard(texts=[])
+        dashboards.interruption_dashboard(texts=[])
     with pytest.raises(ConfigError, match="at least two caller turns"):
-        widgets.interruption_dashboard(texts=["Only one."])
+        dashboards.interruption_dashboard(texts=["Only one."])
     with pytest.raises(ConfigError, match=r"barge_in\.burst_s must be a number in \[0, 1\] s"):
-        widgets.interruption_dashboard(burst_s=-1)
+        dashboards.interruption_dashboard(burst_s=-1)
 
 
 def test_endpoint_silence_steps_in_vad_frames_and_every_step_changes_the_chart():
-    d = widgets.budget_dashboard()
+    d = dashboards.budget_dashboard()
     slider = d.sliders["vad.endpoint_silence_s"]
     assert slider.step == vl.stages.vad.VAD_WINDOW_S
     seen = {d.png}
@@ -337,7 +337,7 @@ def test_endpoint_silence_steps_in_vad_frames_and_every_step_changes_the_chart()
 
 
 def test_chunk_grid_rounding_is_said_and_drawn():
-    d = widgets.budget_dashboard()
+    d = dashboards.budget_dashboard()
     d.set({"vad.endpoint_silence_s": 0.53})
     assert "next 100 ms audio chunk, 0.07 s later" in d.notice.value
     assert any(a.get_gid() == "chunk_wait:0" for a in d._canvas.ax.findobj())
@@ -346,7 +346,7 @@ def test_chunk_grid_rounding_is_said_and_drawn():
 
 
 def test_time_axis_stays_fixed_and_widens_only_with_a_notice():
-    d = widgets.budget_dashboard()
+    d = dashboards.budget_dashboard()
     start = d.chart.xlim
     for value in (0.55, 0.6, 0.45, 0.3, 0.52):
         d.set({"vad.endpoint_silence_s": value})
@@ -364,19 +364,19 @@ def test_time_axis_stays_fixed_and_widens_only_with_a_notice():
 
 
 def test_chart_renders_for_the_box_the_page_reports():
-    d = widgets.budget_dashboard()
+    d = dashboards.budget_dashboard()
     d.chart.box, d.chart.dpr = [1100, 300], 1.5
     assert _image(d.png).size == (1650, 450) and d.chart.size == [1100, 300]
     d.set({"llm.ttft_s": 1.0})
     assert _image(d.png).size == (1650, 450)
-    assert _image(d.snapshot().png).size == widgets.canvas.DEFAULT_SIZE  # notebook outputs keep one size
+    assert _image(d.snapshot().png).size == dashboards.canvas.DEFAULT_SIZE  # notebook outputs keep one size
 
 
 def test_headline_shows_voice_to_voice_and_its_budget_first(budget):
     _reset(budget)
     assert budget.headline.value.startswith("voice-to-voice 1.150 s · budget 0 to 0.800 s")
     assert "MISS" in budget.headline.value
-    barge = widgets.interruption_dashboard()
+    barge = dashboards.interruption_dashboard()
     assert barge.headline.value.startswith("interruption latency 0.200 s · budget ≤ 0.300 s")
 
 
@@ -388,7 +388,7 @@ def test_every_label_is_whole_and_buttons_size_to_their_text(dash):
 
 
 def test_tail_dashboard_remembers_settings_it_has_seen():
-    d = widgets.tail_dashboard(turns=100)
+    d = dashboards.tail_dashboard(turns=100)
     first = d.png
     d.set({"jitter": 2.0})
     assert d.computed == 2
@@ -405,14 +405,14 @@ def test_tail_dashboard_draws_the_notebook_chart_pixel_for_pixel_on_every_move()
     def pixels(png: bytes) -> bytes:
         return Image.open(io.BytesIO(png)).convert("RGB").tobytes()
 
-    attributions = [vl.experiments.monte_carlo(60, seed=seed, jitter=jitter, tail=tail, progress=False,
+    attributions = [vl.analysis.experiments.monte_carlo(60, seed=seed, jitter=jitter, tail=tail, progress=False,
                                                workers=1).tail_attribution()
                     for seed, jitter, tail in [(0, 1.5, "lognormal"), (1, 3.0, "pareto"), (2, 1.2, "lognormal")]]
     canvas = TailCanvas()
     for size, dpr, px_per_inch in [((900, 310), 1.0, 100.0), ((1400, 420), 2.0, 120.0), ((560, 260), 1.0, 112.0),
                                    ((900, 310), 1.5, 100.0)]:
         for attribution in attributions:
-            fig = vl.plots.tail_chart(attribution, figsize=(size[0] / px_per_inch, size[1] / px_per_inch))
+            fig = vl.viz.tail_chart(attribution, figsize=(size[0] / px_per_inch, size[1] / px_per_inch))
             out = io.BytesIO()
             fig.savefig(out, format="png", dpi=px_per_inch * dpr)
             assert pixels(canvas.render(attribution, size, dpr, px_per_inch)) == pixels(out.getvalue()), size
@@ -425,7 +425,7 @@ def test_tail_chart_keeps_its_text_whole_and_apart_in_narrow_and_short_boxes():
 
     from voicelab.dashboards.tail_canvas import TailCanvas
 
-    attribution = vl.experiments.monte_carlo(60, seed=1, jitter=3.0, tail="pareto", progress=False,
+    attribution = vl.analysis.experiments.monte_carlo(60, seed=1, jitter=3.0, tail="pareto", progress=False,
                                              workers=1).tail_attribution()
     canvas = TailCanvas()
     for size, px_per_inch in [((761, 230), 117.0), ((706, 380), 117.0), ((500, 300), 100.0), ((900, 310), 100.0),
@@ -447,11 +447,11 @@ def test_tail_chart_keeps_its_text_whole_and_apart_in_narrow_and_short_boxes():
 
 
 def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
-    d = widgets.tail_dashboard(turns=100)
+    d = dashboards.tail_dashboard(turns=100)
     import threading
 
     started, release = threading.Event(), threading.Event()
-    real = widgets.tail.monte_carlo
+    real = dashboards.tail.monte_carlo
 
     def slow(*args, progress, **kwargs):
         def hook(done):
@@ -461,7 +461,7 @@ def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
 
         return real(*args, progress=hook, **kwargs)
 
-    widgets.tail.monte_carlo = slow
+    dashboards.tail.monte_carlo = slow
     try:
         d._hold = True
         d.sliders["jitter"].value = 3.0
@@ -472,11 +472,11 @@ def test_tail_dashboard_newer_move_cancels_the_run_in_flight():
         d._hold = True
         d.sliders["jitter"].value = 2.5
         d._hold = False
-        widgets.tail.monte_carlo = real
+        dashboards.tail.monte_carlo = real
         d.refresh()  # the newer move, computed here
         release.set()
     finally:
-        widgets.tail.monte_carlo = real
+        dashboards.tail.monte_carlo = real
         release.set()
     for _ in range(100):
         if not any(t.daemon and t.is_alive() and t is not threading.current_thread() for t in threading.enumerate()):

@@ -13,7 +13,7 @@ import pytest
 
 from voicelab import dashboards as d
 from voicelab.dashboards.chart_view import MAX_BOX_PX, MAX_DPR, ChartView
-from voicelab.validation import ConfigError
+from voicelab.engine.validation import ConfigError
 
 # Not a number in any accepted range, or not the right kind of thing at all.
 NOT_NUMBERS = [None, True, False, "2", [1], {"a": 1}, float("nan"), math.inf, 10**400, object()]

@@ -6,7 +6,7 @@ import pytest
 
 from voicelab.dashboards import turn_taking_dashboard
 from voicelab.dashboards.turn_taking import STATIC_SIZE
-from voicelab.validation import ConfigError
+from voicelab.engine.validation import ConfigError
 from voicelab.viz.style import PX_PER_INCH
 
 

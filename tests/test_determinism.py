@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import voicelab
-from voicelab.experiments import DEFAULT_JITTER, PERCENTILES, has_jitter, monte_carlo, turn_seeds
+from voicelab.analysis.experiments import DEFAULT_JITTER, PERCENTILES, has_jitter, monte_carlo, turn_seeds
+from voicelab.engine.validation import ConfigError
 from voicelab.presets import get_preset
-from voicelab.validation import ConfigError
 
 JITTERED = get_preset("seed").stages.with_jitter(1.8)
 

@@ -21,10 +21,10 @@ import engine_cases
 import pytest
 
 import voicelab as vl
-from voicelab.experiments import monte_carlo
-from voicelab.interruptions import BargeIn
+from voicelab.analysis.experiments import monte_carlo
 from voicelab.pipelines import StreamingPipeline
 from voicelab.presets import get_preset
+from voicelab.turntaking.interruptions import BargeIn
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "engine_golden.json").read_text())
 

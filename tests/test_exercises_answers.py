@@ -74,7 +74,7 @@ def _exercise(expression: str) -> Exercise:
 
 
 def _imports(cell: str) -> str:
-    """The import statements of a check cell (e.g. ``from voicelab.frames import EndOfResponse``)."""
+    """The import statements of a check cell (e.g. ``from voicelab.engine.frames import EndOfResponse``)."""
     tree = ast.parse(cell)
     return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom))
 

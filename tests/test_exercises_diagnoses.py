@@ -12,9 +12,9 @@ import statistics
 import pytest
 
 import voicelab as vl
+from voicelab.engine.vocabulary import MarkName
 from voicelab.exercises import BuildIt, all_exercises
 from voicelab.exercises.grading import Mistake
-from voicelab.vocabulary import MarkName
 
 EXERCISES = all_exercises()
 BUILD_ITS = sorted(name for name, e in EXERCISES.items() if isinstance(e, BuildIt)) + ["nb07.budget_split"]
@@ -91,7 +91,7 @@ def test_06_a_stage_that_returns_after_one_reply_is_told_it_returned() -> None:
             transcript = await inbox.get()
         async for token in vl.exercises.nb06.reply_tokens(transcript, ctx):
             await outbox.put(token)
-        await outbox.put(vl.frames.EndOfResponse(transcript.turn))
+        await outbox.put(vl.engine.frames.EndOfResponse(transcript.turn))
 
     message = _message(vl.exercises.nb06.llm_stage, llm_stage)
     assert "then returned" in message and "in a loop" in message

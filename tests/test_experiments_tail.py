@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from voicelab.config import StageConfigs
-from voicelab.experiments import COMPONENTS, false_interruptions, monte_carlo, stage_components, sweep
-from voicelab.interruptions import BargeIn
-from voicelab.validation import ConfigError
+from voicelab.analysis.experiments import COMPONENTS, false_interruptions, monte_carlo, stage_components, sweep
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.validation import ConfigError
+from voicelab.turntaking.interruptions import BargeIn
 from voicelab.viz import chart, tail_chart
 
 

@@ -116,10 +116,10 @@ def _partial_overlaps(document: dict) -> list[tuple[str, dict, dict]]:
 
 
 def _many_traces():
-    from voicelab.experiments import monte_carlo
-    from voicelab.interruptions import BargeIn
+    from voicelab.analysis.experiments import monte_carlo
     from voicelab.pipelines import StreamingPipeline
     from voicelab.stages.speculative import Speculation
+    from voicelab.turntaking.interruptions import BargeIn
 
     yield "default", voicelab.simulate().trace
     yield "original", voicelab.simulate(pipeline="original").trace
@@ -150,8 +150,8 @@ def test_every_track_of_every_exported_trace_nests_or_is_disjoint():
 
 
 def test_a_barged_in_conversation_puts_the_overlapping_turns_on_two_tracks():
-    from voicelab.interruptions import BargeIn
     from voicelab.pipelines import StreamingPipeline
+    from voicelab.turntaking.interruptions import BargeIn
 
     trace = voicelab.simulate(pipeline=StreamingPipeline(barge_in=BargeIn(0.5))).trace
     assert trace.turns[1].start < trace.turns[0].end  # the caller talks over turn 0

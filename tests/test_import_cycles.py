@@ -82,8 +82,8 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_the_import_reader_sees_function_level_and_relative_imports():
     modules = _modules()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
-    assert "voicelab.clock" in graph["voicelab.simulate"]
-    assert "voicelab.interruptions" in graph["voicelab.simulate"]  # imported inside a method
+    assert "voicelab.engine.clock" in graph["voicelab.simulate"]
+    assert "voicelab.turntaking.interruptions" in graph["voicelab.simulate"]  # imported inside a method
     assert "voicelab.pipelines.streaming" in graph["voicelab.pipelines"]
 
 

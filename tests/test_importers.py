@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from voicelab import simulate
-from voicelab.analyze import analyze
+from voicelab.analysis.analyze import analyze
 from voicelab.export import write_perfetto
 from voicelab.importers import ADDITIVE, FORMATS, ImportProblem, load
 from voicelab.importers import records as records_module

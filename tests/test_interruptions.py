@@ -7,15 +7,15 @@ import asyncio
 import pytest
 
 import voicelab
-from voicelab.clock import run
-from voicelab.config import StageConfigs
-from voicelab.context import RunContext
-from voicelab.interruptions import BargeIn, interruption_metrics
+from voicelab.engine.clock import run
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.context import RunContext
+from voicelab.engine.trace import AgentState, Trace
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
 from voicelab.pipelines.streaming import Conversation
 from voicelab.stages import ScriptedLLM, SimulatedTTS
-from voicelab.trace import AgentState, Trace
-from voicelab.validation import ConfigError
+from voicelab.turntaking.interruptions import BargeIn, interruption_metrics
 
 TEXTS = ("Hello, how are you today?", "What's the weather like?", "Can you tell me the time?")
 

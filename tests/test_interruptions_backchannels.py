@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 
 import voicelab as vl
-from voicelab.cli import main
-from voicelab.experiments import monte_carlo
-from voicelab.interruptions import (
+from voicelab.analysis.experiments import monte_carlo
+from voicelab.cli.main import main
+from voicelab.engine.validation import ConfigError
+from voicelab.engine.vocabulary import MarkName, SpanName
+from voicelab.pipelines import StreamingPipeline
+from voicelab.presets import get_preset
+from voicelab.turntaking.interruptions import (
     BACKCHANNEL_S,
     BargeIn,
     Interruption,
@@ -17,10 +21,6 @@ from voicelab.interruptions import (
     interruption_tradeoff,
     parse_interruption,
 )
-from voicelab.pipelines import StreamingPipeline
-from voicelab.presets import get_preset
-from voicelab.validation import ConfigError
-from voicelab.vocabulary import MarkName, SpanName
 
 BACKCHANNEL = BargeIn(0.8, backchannel=True)
 SURE = 0.9999  # a classifier that is (all but) never wrong

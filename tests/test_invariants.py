@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import voicelab
-from voicelab.config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
+from voicelab.engine.config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
 from voicelab.stages.vad import VAD_WINDOW_S
 
 ASR_ORDER = ("asr_started", "asr_partial", "asr_complete", "llm_started", "llm_first_token", "llm_complete")

@@ -1,4 +1,4 @@
-"""voicelab.jupyterlite: a cell that needs the real-time clock or real audio runs everywhere but the browser."""
+"""voicelab.engine.jupyterlite: a cell that needs the real-time clock or real audio runs everywhere but the browser."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import sys
 import pytest
 
 import voicelab as vl
-from voicelab.validation import ConfigError
+from voicelab.engine.validation import ConfigError
 
 
 def test_here_is_not_the_browser_and_cells_run(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not vl.jupyterlite.in_browser()
-    assert vl.jupyterlite.runs_here("the real-time clock")
+    assert not vl.engine.jupyterlite.in_browser()
+    assert vl.engine.jupyterlite.runs_here("the real-time clock")
     assert capsys.readouterr().out == ""
 
 
@@ -20,8 +20,8 @@ def test_in_pyodide_a_cell_says_why_it_is_skipped(monkeypatch: pytest.MonkeyPatc
     shown: list[object] = []
     monkeypatch.setattr("IPython.display.display", shown.append)  # what the notebook would show
     monkeypatch.setattr(sys, "platform", "emscripten")  # what sys.platform is in Pyodide
-    assert vl.jupyterlite.in_browser()
-    assert not vl.jupyterlite.runs_here("real audio output")
+    assert vl.engine.jupyterlite.in_browser()
+    assert not vl.engine.jupyterlite.runs_here("real audio output")
     (note,) = shown
     assert "Skipped in the browser" in note.data and "needs real audio output" in note.data
 
@@ -29,4 +29,4 @@ def test_in_pyodide_a_cell_says_why_it_is_skipped(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize("needs", ["", "  ", None, 3])
 def test_the_reason_is_required(needs: object) -> None:
     with pytest.raises(ConfigError, match="needs must name"):
-        vl.jupyterlite.runs_here(needs)  # type: ignore[arg-type]
+        vl.engine.jupyterlite.runs_here(needs)  # type: ignore[arg-type]

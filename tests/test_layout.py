@@ -1,6 +1,7 @@
 """Test files are named after what they test: ``tests/test_X.py`` names a module or package of voicelab (or a script
-of tools/), e.g. ``test_stages_vad.py`` for ``voicelab/stages/vad.py``, ``test_cli_hostile.py`` for ``voicelab/cli.py``
-(a leading part of the name is enough); a few cross-cutting tests are listed below with what they cover instead."""
+of tools/), e.g. ``test_stages_vad.py`` for ``voicelab/stages/vad.py``, ``test_cli_hostile.py``
+for ``voicelab/cli/`` (a leading part of the name is enough; a layer package's name may be left out);
+a few cross-cutting tests are listed below with what they cover instead."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import itertools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HOMES = (ROOT / "voicelab", ROOT / "tools")
+# The package, its layer packages (``test_calibrate.py`` for ``voicelab/analysis/calibrate.py``), and tools/.
+HOMES = (ROOT / "voicelab", *(ROOT / "voicelab" / layer for layer in ("engine", "analysis", "turntaking", "real")),
+         ROOT / "tools")
 # Tests of the whole package or repository, not of one module: each one's name says what it checks.
 CROSS_CUTTING = {
     "test_api_hostile": "the public Python API against hostile input",
     "test_binder": "what Binder builds from the repository",
     "test_determinism": "same seed, same run, across the engine",
-    "test_engine_golden": "the engine's golden digests",
     "test_environment_sync": "pyproject.toml and environment.yml in step",
     "test_import_cycles": "no import cycle inside voicelab/",
     "test_invariants": "properties of any run (hypothesis)",
@@ -43,8 +45,9 @@ def module_named_by(test_name: str) -> Path | None:
 
 def test_the_name_reader_finds_modules_packages_and_tools():
     assert module_named_by("test_stages_vad") == ROOT / "voicelab/stages/vad.py"
-    assert module_named_by("test_cli_hostile") == ROOT / "voicelab/cli.py"
-    assert module_named_by("test_cli_turns") == ROOT / "voicelab/cli_turns.py"
+    assert module_named_by("test_cli_hostile") == ROOT / "voicelab/cli/__init__.py"
+    assert module_named_by("test_calibrate") == ROOT / "voicelab/analysis/calibrate.py"
+    assert module_named_by("test_cli_turns") == ROOT / "voicelab/cli/turns.py"
     assert module_named_by("test_real_llm_hostile") == ROOT / "voicelab/real/llm.py"
     assert module_named_by("test_exercises") == ROOT / "voicelab/exercises/__init__.py"
     assert module_named_by("test_nav") == ROOT / "tools/nav.py"

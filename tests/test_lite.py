@@ -95,7 +95,7 @@ def site_root() -> list[str]:
 def test_the_site_holds_the_browser_notebooks(site: Path) -> None:
     contents = json.loads((site / "api" / "contents" / "all.json").read_text())["content"]
     assert sorted(entry["name"] for entry in contents) == sorted(site_root())
-    assert (site / "files" / "voicelab" / "clock.py").is_file()
+    assert (site / "files" / "voicelab" / "engine" / "clock.py").is_file()
     assert not [n for n in expected_files() if n.startswith("08_")], "08 (real speech) cannot run in the browser"
 
 
@@ -152,7 +152,8 @@ def test_the_site_notebooks_link_only_to_each_other(tmp_path: Path) -> None:
                  if not link.startswith(("http://", "https://", "#"))}
         assert all((tmp_path / link).is_file() for link in local), \
             f"{path.name} links to {sorted(link for link in local if not (tmp_path / link).is_file())}, not on the site"
-    assert (tmp_path / "voicelab" / "clock.py").read_text() == (ROOT / "voicelab" / "clock.py").read_text()
+    clock = Path("voicelab") / "engine" / "clock.py"
+    assert (tmp_path / clock).read_text() == (ROOT / clock).read_text()
     assert "[Welcome](00_welcome.ipynb)" in (tmp_path / lite.SITE_CONTENTS).read_text()
     assert "08_" not in (tmp_path / lite.SITE_CONTENTS).read_text()
     seven = "".join(json.loads((tmp_path / "07_budget_dashboard.ipynb").read_text())["cells"][0]["source"])

@@ -1,10 +1,10 @@
 """Per-turn metrics and budget values, derived from a trace."""
 
 import voicelab as vl
-from voicelab.interruptions import BargeIn
 from voicelab.metrics import budget_report, budget_values, turn_metrics
 from voicelab.pipelines import StreamingPipeline
 from voicelab.presets import get_preset
+from voicelab.turntaking.interruptions import BargeIn
 
 
 def test_budget_values_are_the_values_budget_report_judges_with_or_without_the_metrics_at_hand():

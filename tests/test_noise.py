@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from voicelab.noise import _BANK, noise
+from voicelab.engine.noise import _BANK, noise
 
 
 @pytest.mark.parametrize("n", [1, 320, 1600, len(_BANK), len(_BANK) + 5])

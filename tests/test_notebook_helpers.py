@@ -7,7 +7,7 @@ import pytest
 
 import voicelab as vl
 from voicelab import notebook
-from voicelab.clock import Clock
+from voicelab.engine.clock import Clock
 from voicelab.notebook import FIGURE_DPI, check, setup, source_of, table
 from voicelab.pipelines import OriginalPipeline
 from voicelab.stages.llm import scripted_reply
@@ -82,11 +82,12 @@ def test_setup_sets_compact_figures() -> None:
         assert mpl.rcParams["savefig.dpi"] == FIGURE_DPI
 
 
-@pytest.mark.parametrize(("platform", "link"), [("linux", "../voicelab/clock.py"), ("emscripten", "voicelab/clock.py")])
+@pytest.mark.parametrize(("platform", "link"),
+                         [("linux", "../voicelab/engine/clock.py"), ("emscripten", "voicelab/engine/clock.py")])
 def test_an_excerpt_links_to_its_whole_source_where_the_notebook_is(monkeypatch, platform, link):
     """On a desktop the notebooks sit beside voicelab/; on the JupyterLite site the source is staged beside them."""
     shown: list = []
     monkeypatch.setattr(notebook, "display", shown.append)
     monkeypatch.setattr(notebook.sys, "platform", platform)
     notebook.show_source(Clock.sleep, keep=["Sleep ``seconds``"])
-    assert shown[-1].data == f"Excerpt; the whole of it is in [voicelab/clock.py]({link})."
+    assert shown[-1].data == f"Excerpt; the whole of it is in [voicelab/engine/clock.py]({link})."

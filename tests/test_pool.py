@@ -15,12 +15,12 @@ from functools import partial
 import numpy as np
 import pytest
 
-from voicelab import pool
-from voicelab.experiments import _chunks, monte_carlo, speculation_tradeoff, sweep
-from voicelab.interruptions import BargeIn
+from voicelab.analysis import pool
+from voicelab.analysis.experiments import _chunks, monte_carlo, speculation_tradeoff, sweep
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
 from voicelab.stages.speculative import Speculation, speculation_metrics
-from voicelab.validation import ConfigError
+from voicelab.turntaking.interruptions import BargeIn
 
 pytestmark = pytest.mark.skipif(not pool.available(), reason="no worker processes here")
 
@@ -165,8 +165,8 @@ def test_an_error_in_a_worker_is_raised_here():
 def test_ctrl_c_stops_the_workers_quietly_and_leaves_no_process():
     script = textwrap.dedent("""
         import sys
-        from voicelab import pool
-        from voicelab.experiments import monte_carlo
+        from voicelab.analysis import pool
+        from voicelab.analysis.experiments import monte_carlo
         def started(done):
             if done and not started.said:
                 started.said = True
@@ -215,7 +215,7 @@ def test_seeds_and_order_are_kept_across_chunks():
      "--workers must be a number; got 'two'"),
 ])
 def test_the_cli_refuses_a_bad_workers_in_one_line(capsys, argv, message):
-    from voicelab.cli import main
+    from voicelab.cli.main import main
 
     assert main(argv) == 2
     out, err = capsys.readouterr()
@@ -225,7 +225,7 @@ def test_the_cli_refuses_a_bad_workers_in_one_line(capsys, argv, message):
 def test_the_cli_gives_the_same_numbers_with_any_workers(capsys):
     import json
 
-    from voicelab.cli import main
+    from voicelab.cli.main import main
 
     docs = []
     for workers in ("1", "2"):

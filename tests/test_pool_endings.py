@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from voicelab import pool
-from voicelab.experiments import monte_carlo
-from voicelab.pool import WorkerLost, WorkerPool
+from voicelab.analysis import pool
+from voicelab.analysis.experiments import monte_carlo
+from voicelab.analysis.pool import WorkerLost, WorkerPool
 
 pytestmark = pytest.mark.skipif(not pool.available() or not Path("/proc").is_dir(),
                                 reason="needs worker processes and /proc")
@@ -142,8 +142,8 @@ def _count_forever() -> None:
 
 _PROGRAM = textwrap.dedent("""
     import operator, sys
-    from voicelab import pool
-    from voicelab.experiments import monte_carlo
+    from voicelab.analysis import pool
+    from voicelab.analysis.experiments import monte_carlo
     try:
         if sys.argv[1] == "result":
             monte_carlo(600, workers=2, progress=False)

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from voicelab import pool
-from voicelab.experiments import monte_carlo, speculation_tradeoff, sweep
-from voicelab.interruptions import BargeIn
-from voicelab.validation import ConfigError
+from voicelab.analysis import pool
+from voicelab.analysis.experiments import monte_carlo, speculation_tradeoff, sweep
+from voicelab.engine.validation import ConfigError
+from voicelab.turntaking.interruptions import BargeIn
 
 
 def _bytes(result) -> bytes:

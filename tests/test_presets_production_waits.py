@@ -12,14 +12,14 @@ import json
 import pytest
 
 import voicelab as vl
-from voicelab.cli import main
-from voicelab.config import LlmConfig, StageConfigs, TtsConfig, param_info
-from voicelab.experiments import COMPONENTS, component_names, monte_carlo, stage_components
+from voicelab.analysis.experiments import COMPONENTS, component_names, monte_carlo, stage_components
+from voicelab.cli.main import main
+from voicelab.engine.config import LlmConfig, StageConfigs, TtsConfig, param_info
+from voicelab.engine.validation import ConfigError
+from voicelab.engine.vocabulary import MarkName, SpanName
 from voicelab.metrics import production_metrics
 from voicelab.pipelines import StreamingPipeline
 from voicelab.presets import get_preset
-from voicelab.validation import ConfigError
-from voicelab.vocabulary import MarkName, SpanName
 
 SEED = get_preset("seed").stages
 NEW_MARKS = {MarkName.TTS_FIRST_AUDIBLE, MarkName.FILLER_SENT}
@@ -36,7 +36,7 @@ BASE = _v2v(vl.simulate())
 
 
 def test_at_the_defaults_no_new_name_enters_the_trace():
-    trace = vl.simulate(pipeline=StreamingPipeline(barge_in=vl.interruptions.BargeIn(0.5))).trace
+    trace = vl.simulate(pipeline=StreamingPipeline(barge_in=vl.turntaking.interruptions.BargeIn(0.5))).trace
     assert not {m.name for m in trace.marks} & NEW_MARKS
     assert not {s.name for s in trace.spans} & NEW_SPANS
     assert all(param_info(name)["default"] == 0.0 for name in EVERY_TURN + FIRST_TURN)
@@ -204,8 +204,8 @@ def _greeted(stages: StageConfigs = SEED) -> vl.RunResult:
 
 
 def test_a_greeting_is_measured_from_the_connect_and_is_no_caller_turn():
+    from voicelab.engine.trace import GREETING_TURN
     from voicelab.metrics import greeting_metrics
-    from voicelab.trace import GREETING_TURN
 
     result = _greeted()
     values = greeting_metrics(result.trace)

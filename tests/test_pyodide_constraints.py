@@ -53,13 +53,13 @@ import io
 import voicelab as vl
 vl.notebook.setup()
 run = vl.simulate()
-figure = vl.plots.gantt(run)
+figure = vl.viz.gantt(run)
 png = io.BytesIO(); figure.savefig(png, format="png")
-mc = vl.experiments.monte_carlo(200, seed=1, progress=True)
-board = vl.widgets.budget_dashboard()
+mc = vl.analysis.experiments.monte_carlo(200, seed=1, progress=True)
+board = vl.dashboards.budget_dashboard()
 result = {"voice_to_voice": run.metrics(0)["voice_to_voice"], "png_bytes": png.tell(),
           "p95": mc.percentiles()["voice_to_voice"]["p95"], "dashboard": type(board).__name__,
-          "threads": threading.active_count(), "browser": vl.jupyterlite.in_browser()}
+          "threads": threading.active_count(), "browser": vl.engine.jupyterlite.in_browser()}
 '''
 
 

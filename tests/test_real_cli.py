@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import requires
 
-from voicelab.cli import main
+from voicelab.cli.main import main
 
 pytestmark = requires("real")
 

@@ -12,11 +12,11 @@ import pytest
 from conftest import requires
 
 import voicelab
-from voicelab.config import CallerConfig
-from voicelab.frames import AudioFrame
+from voicelab.engine.config import CallerConfig
+from voicelab.engine.frames import AudioFrame
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines.streaming import StreamingPipeline
 from voicelab.stages.caller import Utterance
-from voicelab.validation import ConfigError
 
 pytestmark = requires("real")
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import requires
 
 import voicelab
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines.streaming import StreamingPipeline
-from voicelab.validation import ConfigError
 
 pytestmark = requires("real")
 

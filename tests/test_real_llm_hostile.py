@@ -15,9 +15,9 @@ from conftest import requires
 from llm_server import ESCAPES, TOKENS, LlmServer
 
 import voicelab
+from voicelab.engine.validation import ConfigError
 from voicelab.export import to_perfetto
 from voicelab.pipelines.streaming import StreamingPipeline
-from voicelab.validation import ConfigError
 
 pytestmark = requires("real")
 
@@ -120,7 +120,7 @@ def test_valid_streams_of_every_server_family_are_accepted(server, script):
 
 
 def test_escapes_inside_a_reply_reach_the_trace_but_not_the_terminal(server, capsys, monkeypatch):
-    from voicelab.cli import _print_demo
+    from voicelab.cli.main import _print_demo
 
     result = voicelab.simulate(["Hello"], pipeline=StreamingPipeline(llm=_client(server, "inject")))
     assert ESCAPES in result.trace.turns[0].response  # the record keeps what was said

@@ -13,7 +13,7 @@ import pytest
 from conftest import requires
 
 import voicelab
-from voicelab.validation import ConfigError
+from voicelab.engine.validation import ConfigError
 
 pytestmark = [*requires("real", "llm"), pytest.mark.slow]
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 import voicelab
-from voicelab.context import RunContext
+from voicelab.engine.context import RunContext
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines.streaming import StreamingPipeline
 from voicelab.real.reply import ReplyOptions, SpeakableText, SpokenReply, reply_cut
 from voicelab.stages.llm import LlmEngine
-from voicelab.validation import ConfigError
 
 
 class Pieces(LlmEngine):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import requires
 
-from voicelab.config import CallerConfig
-from voicelab.validation import ConfigError
+from voicelab.engine.config import CallerConfig
+from voicelab.engine.validation import ConfigError
 
 pytestmark = requires("real", "whisper")
 

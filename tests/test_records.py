@@ -8,8 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
-from voicelab import frames, trace
-from voicelab.records import quick_init
+from voicelab.engine import frames, trace
+from voicelab.engine.records import quick_init
 
 QUICK = [cls for module in (frames, trace) for cls in vars(module).values()
          if isinstance(cls, type) and cls.__module__ == module.__name__ and dataclasses.is_dataclass(cls)

@@ -102,7 +102,7 @@ def test_an_interrupt_swallowed_by_a_finalizer_still_stops_the_command_in_time()
     """A KeyboardInterrupt raised inside a __del__ is printed and dropped by Python; the watchdog stops anyway."""
     code = """
 import sys, time
-from voicelab.cli import entry
+from voicelab.cli.main import entry
 
 class Swallower:
     def __del__(self):
@@ -113,7 +113,7 @@ def run(args):
         Swallower()
         time.sleep(0.001)
 
-import voicelab.cli as cli
+import voicelab.cli.main as cli
 cli.COMMANDS["demo"] = cli.Command("", cli.COMMANDS["demo"].add_arguments, run)
 sys.argv = ["voicelab", "demo"]
 print("ready", file=sys.stderr, flush=True)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from voicelab.config import StageConfigs
-from voicelab.frames import AudioFrame, EndOfUtterance, Transcript
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.frames import AudioFrame, EndOfUtterance, Transcript
 from voicelab.stages.asr import SimulatedASR, run_asr
 from voicelab.stages.caller import Utterance
 from voicelab.testing import run_stage

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from voicelab.config import StageConfigs
-from voicelab.frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
 from voicelab.stages.playback import run_playback
 from voicelab.stages.tts import SimulatedTTS, run_tts
 from voicelab.testing import run_stage

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import voicelab
-from voicelab.experiments import speculation_tradeoff
+from voicelab.analysis.experiments import speculation_tradeoff
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
 from voicelab.stages.speculative import Speculation, speculation_metrics
-from voicelab.validation import ConfigError
 from voicelab.viz import chart
 
 

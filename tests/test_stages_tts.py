@@ -1,7 +1,7 @@
 """Clause aggregation in the TTS stage: tokens in, one synthesis request per clause, audio chunks out."""
 
-from voicelab.config import StageConfigs
-from voicelab.frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
 from voicelab.stages.tts import SimulatedTTS, run_tts
 from voicelab.testing import run_stage
 

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from voicelab.config import StageConfigs
-from voicelab.endpointing import FixedSilence
-from voicelab.experiments import monte_carlo
-from voicelab.frames import AudioFrame, EndOfAudio, EndOfUtterance
+from voicelab.analysis.experiments import monte_carlo
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.frames import AudioFrame, EndOfAudio, EndOfUtterance
+from voicelab.engine.vocabulary import EndReason, VadEvent
 from voicelab.presets import TUTORIAL_INPUTS as TEXTS
 from voicelab.stages.caller import ChunkLevels, SimulatedCaller, Utterance, silence
-from voicelab.stages.endpointing import run_policy_vad
 from voicelab.stages.vad import VAD_WINDOW_S, EnergyVAD, run_vad, speech_seconds, window_energies
 from voicelab.testing import run_stage
-from voicelab.vocabulary import EndReason, VadEvent
+from voicelab.turntaking.endpointer import run_policy_vad
+from voicelab.turntaking.policies import FixedSilence
 
 RATE = 16_000
 CHUNK_S = 0.1

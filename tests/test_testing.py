@@ -2,7 +2,7 @@
 
 import pytest
 
-from voicelab.frames import EndOfResponse, Token
+from voicelab.engine.frames import EndOfResponse, Token
 from voicelab.testing import run_stage
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from voicelab import simulate
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
-from voicelab.transport import (
+from voicelab.transport.legs import (
     BUDGET_TABLE,
     TRANSPORTS,
     Hop,
@@ -17,7 +18,6 @@ from voicelab.transport import (
     get_transport,
     transport_metrics,
 )
-from voicelab.validation import ConfigError
 from voicelab.viz.path import path_steps, path_waterfall
 
 
@@ -87,8 +87,8 @@ def test_unknown_network_names_the_presets():
 
 
 def test_barge_in_over_a_network_adds_both_legs_to_what_the_caller_lives():
+    from voicelab.analysis.whole_path import barge_in_path
     from voicelab.viz import barge_in_chart
-    from voicelab.whole_path import barge_in_path
 
     local, _ = barge_in_path(TRANSPORTS["local"])
     for name in ("webrtc", "mobile", "telephony"):

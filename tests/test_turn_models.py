@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import missing
 
-from voicelab import turn_models as tm
-from voicelab.hesitation import HesitationConfig
-from voicelab.turntaking import plan_turns
+from voicelab.real import turn_models as tm
+from voicelab.turntaking.hesitation import HesitationConfig
+from voicelab.turntaking.measures import plan_turns
 
 
 def test_silences_are_read_off_the_speech_probabilities():
@@ -23,7 +23,7 @@ def test_silences_are_read_off_the_speech_probabilities():
 
 def test_without_the_extra_the_error_names_the_install_command():
     code = ("import sys; sys.modules['pipecat'] = None\n"
-            "from voicelab import turn_models as tm\n"
+            "from voicelab.real import turn_models as tm\n"
             "print(tm.available())\n"
             "try:\n    tm.SileroVAD()\nexcept ImportError as exc:\n    print(exc)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

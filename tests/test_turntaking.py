@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from voicelab import simulate
-from voicelab.config import CallerConfig, StageConfigs
-from voicelab.endpointing import (
+from voicelab.engine.config import CallerConfig, StageConfigs
+from voicelab.engine.validation import ConfigError
+from voicelab.pipelines import StreamingPipeline
+from voicelab.stages.caller import SimulatedCaller
+from voicelab.turntaking.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig, plan_utterance
+from voicelab.turntaking.measures import PolicyCurve, plan_turns, run_policy, tradeoff, turn_taking_metrics
+from voicelab.turntaking.policies import (
     AdaptiveDelay,
     FixedSilence,
     MinMaxDelay,
@@ -16,11 +21,6 @@ from voicelab.endpointing import (
     TurnModel,
     parse_policy,
 )
-from voicelab.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig, plan_utterance
-from voicelab.pipelines import StreamingPipeline
-from voicelab.stages.caller import SimulatedCaller
-from voicelab.turntaking import PolicyCurve, plan_turns, run_policy, tradeoff, turn_taking_metrics
-from voicelab.validation import ConfigError
 
 CALM = HesitationConfig(rate=0.0, trailing_share=0.0)
 

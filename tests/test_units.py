@@ -1,4 +1,4 @@
-"""voicelab.units: the one home of the sample rate, the nanosecond grid and the time tolerance."""
+"""voicelab.engine.units: the one home of the sample rate, the nanosecond grid and the time tolerance."""
 
 import ast
 import math
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import voicelab as vl
-from voicelab.units import EPS, SAMPLE_RATE, to_ns_grid
+from voicelab.engine.units import EPS, SAMPLE_RATE, to_ns_grid
 
 PACKAGE = Path(vl.__file__).parent
 
@@ -38,7 +38,7 @@ def test_units_are_written_once():
             elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "round"
                   and len(node.args) == 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == 9):
                 found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: round(..., 9)")
-    assert not found, "use voicelab.units (SAMPLE_RATE, EPS, to_ns_grid):\n" + "\n".join(found)
+    assert not found, "use voicelab.engine.units (SAMPLE_RATE, EPS, to_ns_grid):\n" + "\n".join(found)
 
 
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from([0.5, 0.4999, 0.49995, 0.50005, 0.5001, 0.0, 0.25]),

@@ -7,10 +7,10 @@ import math
 import pytest
 
 import voicelab
+from voicelab.analysis.experiments import monte_carlo
 from voicelab.budgets import LatencyBudgets, budget_names
-from voicelab.config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
-from voicelab.experiments import monte_carlo
-from voicelab.validation import ConfigError
+from voicelab.engine.config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
+from voicelab.engine.validation import ConfigError
 
 BAD_NUMBERS = [-0.1, -1, math.nan, math.inf, -math.inf, "0.5", None, True, [0.1]]
 

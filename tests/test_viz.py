@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 import voicelab as vl
-from voicelab import palette
-from voicelab import viz as plots
+from voicelab import palette, viz
 from voicelab.report import budget_table
 
 
@@ -39,15 +38,15 @@ def test_backend_is_agg_and_import_leaves_rcparams_alone():
     assert matplotlib.get_backend().lower() == "agg"
     before = dict(matplotlib.rcParams)
     importlib.reload(palette)
-    importlib.reload(plots)
-    plots.gantt(vl.simulate(pipeline="original"), turn=0)
+    importlib.reload(viz)
+    viz.gantt(vl.simulate(pipeline="original"), turn=0)
     assert dict(matplotlib.rcParams) == before
 
 
 @pytest.mark.parametrize("pipeline", ["original", "streaming"])
 def test_voice_to_voice_label_shows_the_metric_of_the_trace(pipeline):
     run = vl.simulate(pipeline=pipeline)
-    fig = plots.gantt(run, turn=0)
+    fig = viz.gantt(run, turn=0)
     label = _by_gid(fig, "v2v_label:0")
     assert len(label) == 1
     assert f"{run.metrics(0)['voice_to_voice']:.2f} s" in label[0].get_text()
@@ -55,7 +54,7 @@ def test_voice_to_voice_label_shows_the_metric_of_the_trace(pipeline):
 
 
 def test_gap_spans_speech_end_to_first_audio(streaming):
-    fig = plots.gantt(streaming, turn=0)
+    fig = viz.gantt(streaming, turn=0)
     m = streaming.metrics(0)
     (gap,) = _by_gid(fig, "gap:0")
     xs = gap.get_paths()[0].vertices[:, 0]
@@ -68,7 +67,7 @@ def test_gap_spans_speech_end_to_first_audio(streaming):
 @pytest.mark.parametrize("preset", ["seed", "production"])
 def test_budget_lines_sit_at_their_origin_plus_budget(preset):
     run = vl.simulate(pipeline="streaming", preset=preset)
-    fig = plots.gantt(run, turn=0)
+    fig = viz.gantt(run, turn=0)
     m = run.metrics(0)
     (v2v,) = _by_gid(fig, "budget:voice_to_voice:0")
     assert v2v.get_xdata()[0] == pytest.approx(m["speech_end"] + run.budgets.voice_to_voice)
@@ -78,13 +77,13 @@ def test_budget_lines_sit_at_their_origin_plus_budget(preset):
 
 def test_custom_budgets_move_the_line(streaming):
     budgets = streaming.budgets.replace(voice_to_voice=0.3)
-    fig = plots.gantt(streaming, turn=0, budgets=budgets)
+    fig = viz.gantt(streaming, turn=0, budgets=budgets)
     (v2v,) = _by_gid(fig, "budget:voice_to_voice:0")
     assert v2v.get_xdata()[0] == pytest.approx(streaming.metrics(0)["speech_end"] + 0.3)
 
 
 def test_bare_trace_has_no_budget_lines(streaming):
-    fig = plots.gantt(streaming.trace, turn=0)
+    fig = viz.gantt(streaming.trace, turn=0)
     assert _by_gid(fig, "budget:") == []
     assert len(_by_gid(fig, "v2v_label:0")) == 1
 
@@ -92,7 +91,7 @@ def test_bare_trace_has_no_budget_lines(streaming):
 @pytest.mark.parametrize("pipeline", ["original", "streaming"])
 def test_one_row_per_stage_with_data_plus_state_band(pipeline):
     run = vl.simulate(pipeline=pipeline)
-    fig = plots.gantt(run, turn=0)
+    fig = viz.gantt(run, turn=0)
     stages = {s.stage for s in run.trace.spans_of(0)}
     stages |= {m.stage for m in run.trace.marks_of(0) if m.name in palette.MARKERS}
     expected = [palette.stage_label(s) for s in palette.STAGE_ORDER if s in stages] + ["agent state"]
@@ -102,7 +101,7 @@ def test_one_row_per_stage_with_data_plus_state_band(pipeline):
 
 def test_whole_run_covers_every_turn(streaming):
     run = vl.simulate(["Hi there.", "What's the weather like?", "Thanks, bye."], pipeline="streaming")
-    fig = plots.gantt(run)
+    fig = viz.gantt(run)
     lo, hi = fig.axes[0].get_xlim()
     assert lo <= 0.0
     assert hi >= run.trace.duration
@@ -112,7 +111,7 @@ def test_whole_run_covers_every_turn(streaming):
 
 
 def test_turn_view_is_relative_to_the_turn_start(streaming):
-    fig = plots.gantt(streaming, turn=2)
+    fig = viz.gantt(streaming, turn=2)
     m = streaming.metrics(2)
     (line,) = _by_gid(fig, "speech_end:2")
     assert line.get_xdata()[0] == pytest.approx(m["speech_end"])
@@ -122,14 +121,14 @@ def test_turn_view_is_relative_to_the_turn_start(streaming):
 
 
 def test_state_band_uses_the_palette(streaming):
-    fig = plots.gantt(streaming, turn=0)
+    fig = viz.gantt(streaming, turn=0)
     thinking = _by_gid(fig, "state:thinking")
     assert thinking
     assert matplotlib.colors.to_hex(thinking[0].get_facecolor()[0]) == palette.state_color("thinking").lower()
 
 
 def test_first_token_and_first_audio_markers(original):
-    fig = plots.gantt(original, turn=0)
+    fig = viz.gantt(original, turn=0)
     m = original.metrics(0)
     (token,) = _by_gid(fig, "mark:llm_first_token")
     (audio,) = _by_gid(fig, "mark:tts_first_chunk")
@@ -140,19 +139,19 @@ def test_first_token_and_first_audio_markers(original):
 def test_draws_on_a_given_axes(streaming):
     fig = Figure()
     ax = fig.add_subplot()
-    assert plots.gantt(streaming, turn=0, ax=ax) is fig
+    assert viz.gantt(streaming, turn=0, ax=ax) is fig
     assert "agent state" in _ytick_labels(ax)
 
 
 def test_bad_turn_names_the_range(streaming):
     with pytest.raises(ValueError, match="turn must be an integer from 0 to 2"):
-        plots.gantt(streaming, turn=3)
+        viz.gantt(streaming, turn=3)
     with pytest.raises(TypeError, match="RunResult or a Trace"):
-        plots.gantt({"not": "a run"})
+        viz.gantt({"not": "a run"})
 
 
 def test_compare_shares_one_time_axis(original, streaming):
-    fig = plots.compare({"original": original, "streaming": streaming})
+    fig = viz.compare({"original": original, "streaming": streaming})
     a, b = fig.axes[:2]
     assert a.get_xlim() == b.get_xlim()
     assert a.get_xlim()[1] >= original.trace.turns[0].end
@@ -162,8 +161,8 @@ def test_compare_shares_one_time_axis(original, streaming):
 
 
 def test_figure_size_and_png_weight(tmp_path, streaming):
-    fig = plots.gantt(streaming, turn=0)
-    assert fig.get_figwidth() == plots.FIGURE_WIDTH and fig.dpi == plots.FIGURE_DPI
+    fig = viz.gantt(streaming, turn=0)
+    assert fig.get_figwidth() == viz.FIGURE_WIDTH and fig.dpi == viz.FIGURE_DPI
     path = tmp_path / "g.png"
     fig.savefig(path)
     assert path.stat().st_size < 150_000
@@ -172,7 +171,7 @@ def test_figure_size_and_png_weight(tmp_path, streaming):
 def test_distribution_marks_percentiles_and_misses():
     rng = np.random.default_rng(1)
     samples = {"voice_to_voice": rng.lognormal(0, 0.3, 500), "llm_first_token": rng.lognormal(-1, 0.2, 500)}
-    fig = plots.distribution(samples, {"voice_to_voice": 1.2})
+    fig = viz.distribution(samples, {"voice_to_voice": 1.2})
     (p95,) = _by_gid(fig, "p95:voice_to_voice")
     assert p95.get_xdata()[0] == pytest.approx(np.percentile(samples["voice_to_voice"], 95))
     (budget,) = _by_gid(fig, "budget:voice_to_voice")
@@ -183,13 +182,13 @@ def test_distribution_marks_percentiles_and_misses():
 
 
 def test_sweep_chart_plots_given_points():
-    fig = plots.sweep_chart("vad.endpoint_silence_s", [0.2, 0.5, 0.8], [0.5, 0.8, 1.1], [0.7, 1.0, 1.4], budget=0.8)
+    fig = viz.sweep_chart("vad.endpoint_silence_s", [0.2, 0.5, 0.8], [0.5, 0.8, 1.1], [0.7, 1.0, 1.4], budget=0.8)
     ax = fig.axes[0]
     (p95,) = _by_gid(fig, "p95")
     assert list(p95.get_ydata()) == [0.7, 1.0, 1.4]
     assert ax.get_xlabel() == "vad.endpoint_silence_s (s)"
     with pytest.raises(ValueError, match="same length"):
-        plots.sweep_chart("asr.rtf", [1, 2], [1], [1, 2])
+        viz.sweep_chart("asr.rtf", [1, 2], [1], [1, 2])
 
 
 def test_budget_table_matches_the_report(original):
@@ -206,8 +205,8 @@ def test_budget_table_matches_the_report(original):
 
 
 def test_legend_can_be_left_out(streaming):
-    with_legend = plots.gantt(streaming, turn=0)
-    without = plots.gantt(streaming, turn=0, legend=False)
+    with_legend = viz.gantt(streaming, turn=0)
+    without = viz.gantt(streaming, turn=0, legend=False)
     assert with_legend.axes[0].get_legend() is not None
     assert without.axes[0].get_legend() is None
     assert len(_by_gid(without, "v2v_label:0")) == 1
@@ -215,7 +214,7 @@ def test_legend_can_be_left_out(streaming):
 
 def _barge_in_trace() -> vl.Trace:
     """A hand-made turn cut short by the caller: cancelled LLM and TTS work, an INTERRUPTED state."""
-    from voicelab.trace import _FrozenClock
+    from voicelab.engine.trace import _FrozenClock
 
     trace = vl.Trace(_FrozenClock(0.0), pipeline="streaming")
     trace.begin_turn("Tell me a long story.")
@@ -235,7 +234,7 @@ def _barge_in_trace() -> vl.Trace:
 
 
 def test_cancelled_work_and_interruptions_are_drawn():
-    fig = plots.gantt(_barge_in_trace(), turn=0)
+    fig = viz.gantt(_barge_in_trace(), turn=0)
     assert {a.get_gid() for a in _by_gid(fig, "cancelled:")} == {"cancelled:llm", "cancelled:tts"}
     assert _by_gid(fig, "state:interrupted")
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -251,10 +250,10 @@ def test_cancelled_work_and_interruptions_are_drawn():
        seed=st.integers(0, 2**32 - 1))
 def test_any_run_charts_without_error(texts, pipeline, preset, seed):
     run = vl.simulate(texts, pipeline=pipeline, preset=preset, seed=seed)
-    whole = plots.gantt(run)
+    whole = viz.gantt(run)
     assert whole.axes[0].get_xlim()[1] >= run.trace.duration
     for i in range(len(texts)):
-        fig = plots.gantt(run, turn=i)
+        fig = viz.gantt(run, turn=i)
         labels = [a.get_text() for a in _by_gid(fig, f"v2v_label:{i}")]
         v2v = run.metrics(i)["voice_to_voice"]
         assert labels == ([] if v2v is None else [labels[0]]) and all(f"{v2v:.2f} s" in t for t in labels)
@@ -265,29 +264,29 @@ def _texts(fig: Figure) -> list:
 
 
 def test_no_chart_text_is_smaller_than_11_css_px(streaming):
-    import voicelab.experiments as ex
-    from voicelab.transport import TRANSPORTS
-    from voicelab.turntaking import tradeoff
+    import voicelab.analysis.experiments as ex
+    from voicelab.analysis.whole_path import barge_in_path
+    from voicelab.transport.legs import TRANSPORTS
+    from voicelab.turntaking.measures import tradeoff
     from voicelab.viz.architecture import architecture_chart
-    from voicelab.whole_path import barge_in_path
 
     mc = ex.monte_carlo(100, progress=False)
     webrtc = vl.simulate(pipeline=vl.pipelines.StreamingPipeline(transport=TRANSPORTS["webrtc"]))
-    figures = [plots.gantt(streaming, turn=0), plots.gantt(streaming), plots.compare({"a": streaming, "b": streaming}),
-               plots.distribution({"voice_to_voice": mc.metrics["voice_to_voice"]}, budgets=mc.budgets),
-               plots.tail_chart(mc.tail_attribution()),
-               plots.sweep_chart("asr.rtf", [0.5, 1.0], [1.0, 1.2], [1.3, 1.6], budget=1.2),
-               plots.false_interruption_chart([0.1, 0.2], [0.5, 0.0], [0.1, 0.2], current=0.2, latency=[0.2, 0.3]),
-               plots.speculation_chart([0.1, 0.2], [0.1, 0.05], [0.5, 0.2], [1.0, 0.8]),
-               plots.energy_chart(np.full(8000, 0.05), 16_000, [10, 100], threshold=0.01, events={"speech ends": 0.2}),
-               plots.tradeoff_chart(tradeoff(turns=100, progress=False), ("fixed", 0.5, 0.1)),
-               plots.cutoff_gantt(streaming, 0), plots.path_waterfall(webrtc, 0),
-               plots.barge_in_chart([barge_in_path(TRANSPORTS["local"])[0], barge_in_path(TRANSPORTS["webrtc"])[0]]),
+    figures = [viz.gantt(streaming, turn=0), viz.gantt(streaming), viz.compare({"a": streaming, "b": streaming}),
+               viz.distribution({"voice_to_voice": mc.metrics["voice_to_voice"]}, budgets=mc.budgets),
+               viz.tail_chart(mc.tail_attribution()),
+               viz.sweep_chart("asr.rtf", [0.5, 1.0], [1.0, 1.2], [1.3, 1.6], budget=1.2),
+               viz.false_interruption_chart([0.1, 0.2], [0.5, 0.0], [0.1, 0.2], current=0.2, latency=[0.2, 0.3]),
+               viz.speculation_chart([0.1, 0.2], [0.1, 0.05], [0.5, 0.2], [1.0, 0.8]),
+               viz.energy_chart(np.full(8000, 0.05), 16_000, [10, 100], threshold=0.01, events={"speech ends": 0.2}),
+               viz.tradeoff_chart(tradeoff(turns=100, progress=False), ("fixed", 0.5, 0.1)),
+               viz.cutoff_gantt(streaming, 0), viz.path_waterfall(webrtc, 0),
+               viz.barge_in_chart([barge_in_path(TRANSPORTS["local"])[0], barge_in_path(TRANSPORTS["webrtc"])[0]]),
                architecture_chart()]
     for fig in figures:
-        assert fig.dpi == plots.FIGURE_DPI  # notebooks show it as a PNG at DISPLAY_DPI, 1 px = 1 CSS px
+        assert fig.dpi == viz.FIGURE_DPI  # notebooks show it as a PNG at DISPLAY_DPI, 1 px = 1 CSS px
         for text in _texts(fig):
-            assert text.get_fontsize() * plots.style.DISPLAY_DPI / 72 >= 11, (text.get_text(), text.get_fontsize())
+            assert text.get_fontsize() * viz.style.DISPLAY_DPI / 72 >= 11, (text.get_text(), text.get_fontsize())
 
 
 def test_notebook_figures_are_shown_at_display_dpi_without_a_smaller_width():
@@ -304,15 +303,15 @@ import voicelab as vl
 shell = TerminalInteractiveShell.instance()
 vl.notebook.setup()
 printer = shell.display_formatter.formatters["image/png"].lookup_by_type("matplotlib.figure.Figure")
-png = base64.b64decode(printer(vl.plots.gantt(vl.simulate(), turn=0)))
+png = base64.b64decode(printer(vl.viz.gantt(vl.simulate(), turn=0)))
 print(json.dumps({"dpi": printer.keywords.get("dpi"), "metadata": printer.keywords.get("metadata", {}),
                   "width": struct.unpack(">I", png[16:20])[0]}))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     shown = json.loads(out.stdout.strip().splitlines()[-1])
-    assert shown["dpi"] == plots.style.DISPLAY_DPI
+    assert shown["dpi"] == viz.style.DISPLAY_DPI
     assert "width" not in shown["metadata"] and "height" not in shown["metadata"]
-    assert 0.9 * plots.FIGURE_WIDTH * plots.style.DISPLAY_DPI <= shown["width"] <= 1000  # fits a laptop's output
+    assert 0.9 * viz.FIGURE_WIDTH * viz.style.DISPLAY_DPI <= shown["width"] <= 1000  # fits a laptop's output
 
 
 def _overlaps(fig: Figure) -> list[tuple[str, str]]:
@@ -335,8 +334,8 @@ def test_no_gantt_text_overlaps_another(streaming):
 
     from voicelab import dashboards
 
-    for fig in [plots.gantt(streaming, turn=0), plots.gantt(streaming, turn=2), plots.gantt(streaming),
-                plots.compare({"a": streaming, "b": streaming})]:
+    for fig in [viz.gantt(streaming, turn=0), viz.gantt(streaming, turn=2), viz.gantt(streaming),
+                viz.compare({"a": streaming, "b": streaming})]:
         FigureCanvasAgg(fig)
         assert not _overlaps(fig)
     dash = dashboards.budget_dashboard()
@@ -349,18 +348,18 @@ def test_no_gantt_text_overlaps_another(streaming):
 
 
 def test_agent_states_are_named_in_their_band_and_left_out_of_the_legend(streaming):
-    fig = plots.gantt(streaming, turn=0)
+    fig = viz.gantt(streaming, turn=0)
     named = [t.get_text() for t in _by_gid(fig, "state_label:")]
     assert "processing speech" in named and "speaking" in named
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert not set(named) & set(legend)
     drawn = {a.get_gid().split(":")[1] for a in _by_gid(fig, "state:")}
-    listed = {palette.STATE_LABELS[vl.trace.AgentState(s)] for s in drawn}
+    listed = {palette.STATE_LABELS[vl.engine.trace.AgentState(s)] for s in drawn}
     assert listed <= set(named) | set(legend)  # every state shown is named somewhere
 
 
 def test_legend_is_grouped_with_few_entries_per_group_and_only_what_occurs(streaming):
-    fig = plots.gantt(streaming, turn=0)
+    fig = viz.gantt(streaming, turn=0)
     texts = fig.axes[0].get_legend().get_texts()
     bold = [t.get_text() for t in texts if t.get_fontweight() == "bold"]
     assert bold == ["events", "stage bars", "budget lines", "agent states"]

@@ -1,4 +1,4 @@
-"""The trace's vocabulary (voicelab.vocabulary): names read as their strings, and no bare name comes back."""
+"""The trace's vocabulary (voicelab.engine.vocabulary): names read as their strings, and no bare name comes back."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import voicelab as vl
+from voicelab.analysis.experiments import COMPONENTS
 from voicelab.budgets import budget_names
-from voicelab.experiments import COMPONENTS
+from voicelab.engine.trace import Mark
+from voicelab.engine.vocabulary import EndReason, MarkName, SpanName, VadEvent
 from voicelab.importers.records import EVENTS
-from voicelab.trace import Mark
-from voicelab.vocabulary import EndReason, MarkName, SpanName, VadEvent
 
 PACKAGE = Path(vl.__file__).parent
 NAMES = {n.value for n in (*MarkName, *SpanName, *VadEvent)}
@@ -61,7 +61,7 @@ def test_no_bare_mark_or_span_name_outside_the_vocabulary():
     problems = [f"voicelab/{path.relative_to(PACKAGE).as_posix()}:{line}: {name!r}"
                 for path in sorted(PACKAGE.rglob("*.py")) if path.name != "vocabulary.py"
                 for line, name in bare_names(path.read_text(encoding="utf-8"))]
-    assert not problems, "write these through voicelab.vocabulary (MarkName, SpanName, VadEvent):\n" + \
+    assert not problems, "write these through voicelab.engine.vocabulary (MarkName, SpanName, VadEvent):\n" + \
         "\n".join(problems)
 
 

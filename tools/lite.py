@@ -68,7 +68,8 @@ def stage_notebooks(dest: Path) -> list[Path]:
 
     Their nav bars and "Next →" lines go from one site notebook to the next (07 → 09, skipping 08; none after 10),
     and Contents is the site's own ``CONTENTS.md`` (README.md is not on the site). Links to voicelab's source
-    (``../voicelab/clock.py``) open the copy staged beside the notebooks (``voicelab/clock.py``), so every link
+    (``../voicelab/engine/clock.py``) open the copy staged beside the notebooks
+    (``voicelab/engine/clock.py``), so every link
     stays on the site. The committed notebooks stay as they are: on a desktop kernel voicelab is installed already.
     """
     nav = _nav()

@@ -1,5 +1,5 @@
-"""``python -m voicelab``: the command line (see voicelab.cli)."""
+"""``python -m voicelab``: the command line (see voicelab.cli.main)."""
 
-from .cli import entry
+from .cli.main import entry
 
 entry()

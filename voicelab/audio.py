@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .trace import Trace
-from .units import SAMPLE_RATE
-from .validation import check_number
-from .vocabulary import MarkName, SpanName
+from .engine.trace import Trace
+from .engine.units import SAMPLE_RATE
+from .engine.validation import check_number
+from .engine.vocabulary import MarkName, SpanName
 
 CALLER_VOICE = "en-us"
 AGENT_VOICE = "en-us+f3"

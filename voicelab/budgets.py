@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .validation import ConfigError, validate_fields
+from .engine.validation import ConfigError, validate_fields
 
 _MAX_S = 60.0
 

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable
 from typing import IO, Any
 
-from .trace import Trace
+from .engine.trace import Trace
 
 PID = 1
 STATE_TRACK = "agent state"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budgets import LatencyBudgets, budget_names
-from .trace import GREETING_TURN, Span, Trace
-from .units import EPS, to_ns_grid
-from .vocabulary import MarkName, SpanName
+from .engine.trace import GREETING_TURN, Span, Trace
+from .engine.units import EPS, to_ns_grid
+from .engine.vocabulary import MarkName, SpanName
 
 # The tutorial's ten names, each the first mark of that name in a turn.
 EVENT_NAMES: tuple[str, ...] = (

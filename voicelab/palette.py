@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .trace import AgentState
-from .vocabulary import MarkName, SpanName
+from .engine.trace import AgentState
+from .engine.vocabulary import MarkName, SpanName
 
 #: Stage rows, top to bottom, in the order audio flows through the agent.
 STAGE_ORDER: tuple[str, ...] = ("caller", "vad", "asr", "llm", "tts", "playback")

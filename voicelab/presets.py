@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .budgets import LatencyBudgets
-from .config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
-from .validation import ConfigError
+from .engine.config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
+from .engine.validation import ConfigError
 
 TUTORIAL_INPUTS: tuple[str, ...] = (
     "Hello, how are you today?",

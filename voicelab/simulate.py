@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .budgets import LatencyBudgets
-from .clock import CLOCK_MODES, Clock, ClockMode, run
-from .config import StageConfigs
-from .context import RunContext
+from .engine.clock import CLOCK_MODES, Clock, ClockMode, run
+from .engine.config import StageConfigs
+from .engine.context import RunContext
+from .engine.trace import Trace
+from .engine.validation import ConfigError, check_index, check_number, check_type, short
 from .metrics import Verdict, budget_report, turn_metrics
 from .pipelines import PIPELINES
 from .presets import get_preset
-from .trace import Trace
-from .validation import ConfigError, check_index, check_number, check_type, short
 
 MAX_SEED = 2**32 - 1
 
@@ -56,7 +56,7 @@ class RunResult:
 
     def interruption(self, turn: int = 0) -> dict[str, Any]:
         """Whether the caller's barge-in cut ``turn``'s reply short, the interruption latency and how much was heard."""
-        from .interruptions import backchannel_metrics, interruption_metrics
+        from .turntaking.interruptions import backchannel_metrics, interruption_metrics
 
         turn = self._turn(turn)
 
@@ -132,8 +132,8 @@ def make_pipeline(pipeline: str | Pipeline) -> Pipeline:
 def play(runner: Pipeline, texts: Sequence[str], stages: StageConfigs, seed: int,
          seeding: Any = None) -> Callable[[Clock], Awaitable[Trace]]:
     """The run :func:`simulate` makes, for a clock to run: ``runner`` plays ``texts`` on a fresh trace, the
-    trace is returned. A Monte Carlo runs one per turn (:func:`voicelab.clock.run_many`); ``seeding``: the
-    turn's random streams seeded in advance (:func:`voicelab.context.stream_seeding`)."""
+    trace is returned. A Monte Carlo runs one per turn (:func:`voicelab.engine.clock.run_many`); ``seeding``: the
+    turn's random streams seeded in advance (:func:`voicelab.engine.context.stream_seeding`)."""
 
     async def main(run_clock: Clock) -> Trace:
         trace = Trace(run_clock, pipeline=runner.name, clock_mode=run_clock.mode, seed=seed)

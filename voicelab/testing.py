@@ -2,10 +2,10 @@
 
 Like Pipecat's ``run_test``: a stage loop (``run_vad``, ``run_asr``, ``run_tts``, ...) reads from an
 inbox that this harness scripts and writes to an outbox that it records, inside a real virtual-time
-run with a :class:`~voicelab.context.RunContext` of its own. When the stage asks for a frame after
+run with a :class:`~voicelab.engine.context.RunContext` of its own. When the stage asks for a frame after
 the last one, it is idle; the harness stops it and returns what it did::
 
-    from voicelab.frames import Token, EndOfResponse
+    from voicelab.engine.frames import Token, EndOfResponse
     from voicelab.stages.tts import SimulatedTTS, run_tts
     from voicelab.testing import run_stage
 
@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import Clock, run
-from .config import StageConfigs
-from .context import RunContext
-from .trace import Trace
+from .engine.clock import Clock, run
+from .engine.config import StageConfigs
+from .engine.context import RunContext
+from .engine.trace import Trace
 
 StageLoop = Callable[["ScriptedInbox", "RecordingOutbox", RunContext], Awaitable[None]]
 

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .budgets import LatencyBudgets
-from .config import StageConfigs
-from .context import RunContext
+from .engine.config import StageConfigs
+from .engine.context import RunContext
+from .engine.units import to_ns_grid
+from .engine.vocabulary import MarkName, SpanName
 from .pipelines.original import OriginalPipeline
-from .units import to_ns_grid
-from .vocabulary import MarkName, SpanName
 
 POLL_S = 0.01  # how often the talking-over caller looks for the agent's first audio
 

@@ -11,8 +11,6 @@ The simulation core never imports this package. One module per part:
   :mod:`~voicelab.dashboards.tradeoffs` (chunk size 02, endpoint silence 03, streaming TTS 05),
   :mod:`~voicelab.dashboards.tail` (the slow tail, 09), :mod:`~voicelab.dashboards.barge_in` (barge-in, 10),
   :mod:`~voicelab.dashboards.turn_taking` (endpointing policies against a hesitating caller, 11).
-
-Notebooks reach this package as ``vl.widgets`` and ``vl.tail_widgets``, its older names.
 """
 
 from .barge_in import (

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..interruptions import BargeIn
+from ..engine.units import EPS
+from ..engine.validation import ConfigError
 from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import RunResult, check_texts, simulate
-from ..units import EPS
-from ..validation import ConfigError
+from ..turntaking.interruptions import BargeIn
 from .canvas import GanttCanvas, Rendered
 from .controls import AFTER, BURST, JITTER, SEED, Control, after_control, burst_control
 from .dashboard import Dashboard

@@ -1,6 +1,6 @@
 """The sliders of every dashboard: what each drives, its span, step, units and starting value.
 
-A :class:`Control` is built from :func:`voicelab.config.param_info` (stage timings), the budget ranges
+A :class:`Control` is built from :func:`voicelab.engine.config.param_info` (stage timings), the budget ranges
 (:class:`~voicelab.budgets.LatencyBudgets`) or a dashboard's own settings (jitter, seed, the turn shown,
 barge-in, Monte Carlo size), and makes its ipywidgets slider.
 """
@@ -15,10 +15,10 @@ from typing import Any
 import ipywidgets as w
 
 from ..budgets import LatencyBudgets, budget_names
-from ..config import param_info
+from ..engine.config import param_info
+from ..engine.validation import ConfigError, check_number, short
 from ..simulate import MAX_SEED
 from ..stages.vad import VAD_WINDOW_S
-from ..validation import ConfigError, check_number, short
 
 BUDGET_PREFIX = "budget."
 JITTER, SEED, TURN = "jitter", "seed", "turn"
@@ -148,7 +148,7 @@ def _span(key: str, accepted: tuple[float, float], value: float, integer: bool =
 
 
 def stage_control(key: str, value: float | None = None) -> Control:
-    """A slider for a stage timing ``STAGE.PARAM``; span and units from :func:`voicelab.config.param_info`."""
+    """A slider for a stage timing ``STAGE.PARAM``; span and units from :func:`voicelab.engine.config.param_info`."""
     info = param_info(key)
     value = info["default"] if value is None else value
     lo, hi, step = _span(key, info["range"], value, info["integer"], info["unit"])

@@ -20,11 +20,11 @@ from typing import Any
 import ipywidgets as w
 
 from .. import palette
-from ..clock import DeadlockError
+from ..engine.clock import DeadlockError
+from ..engine.units import EPS
+from ..engine.validation import ConfigError, check_type, short
 from ..simulate import RunResult
 from ..tables import text_table
-from ..units import EPS
-from ..validation import ConfigError, check_type, short
 from ..viz.style import PX_PER_INCH
 from .canvas import DEFAULT_SIZE, GanttCanvas
 from .chart_view import ChartView

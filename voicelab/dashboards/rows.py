@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..budgets import budget_names
+from ..engine.units import EPS
+from ..engine.vocabulary import MarkName
 from ..simulate import RunResult
-from ..units import EPS
-from ..vocabulary import MarkName
 
 PASS, MISS, NA = "PASS", "MISS", "n/a"
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..budgets import budget_names
-from ..config import param_names
+from ..engine.config import param_names
+from ..engine.validation import ConfigError, short
 from ..presets import get_preset
 from ..simulate import RunResult, check_texts, simulate
-from ..validation import ConfigError, short
 from .controls import (
     BUDGET_PREFIX,
     JITTER,

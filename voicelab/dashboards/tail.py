@@ -4,7 +4,7 @@ number of turns, one stage timing) reruns the Monte Carlo and redraws the tail a
 In a running kernel a slider move starts the Monte Carlo in a worker thread and shows its progress; a
 newer move cancels the run in flight (the last move wins), and a setting already seen comes back at once
 from a cache. Driven from code (:meth:`TailDashboard.set`) it computes in the caller's thread. Either way
-the turns are shared by worker processes over every core (:mod:`voicelab.pool`, started with the dashboard).
+the turns are shared by worker processes over every core (:mod:`voicelab.analysis.pool`, started with the dashboard).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 
 import ipywidgets as w
 
-from .. import pool
-from ..config import param_info, split_param
-from ..experiments import COMPONENT_LABELS, monte_carlo
+from ..analysis import pool
+from ..analysis.experiments import COMPONENT_LABELS, monte_carlo
+from ..engine.config import param_info, split_param
+from ..engine.validation import check_number
 from ..presets import get_preset
 from ..simulate import MAX_SEED
-from ..validation import check_number
 from ..viz.style import PX_PER_INCH
 from .chart_view import ChartView
 from .controls import JITTER, TURNS, Control, check_choice, check_settings, jitter_control, stage_control, turns_control

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..engine.units import EPS, to_ns_grid
+from ..engine.vocabulary import MarkName, SpanName
 from ..simulate import RunResult
-from ..units import EPS, to_ns_grid
-from ..vocabulary import MarkName, SpanName
 from .dashboard import Dashboard
 from .rows import Row, budget_rows, chunk_grid_notes, seconds, verdict, voice_to_voice_row
 from .scenario import make_scenario

@@ -19,12 +19,12 @@ from typing import Any
 import ipywidgets as w
 from PIL import Image
 
-from ..endpointing import POLICIES, EndpointingPolicy, make_policy
-from ..hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
+from ..engine.validation import check_number
 from ..pipelines import StreamingPipeline
 from ..simulate import RunResult, simulate
-from ..turntaking import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
-from ..validation import check_number
+from ..turntaking.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
+from ..turntaking.measures import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
+from ..turntaking.policies import POLICIES, EndpointingPolicy, make_policy
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
 from .canvas import GanttCanvas

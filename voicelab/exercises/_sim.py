@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..budgets import LatencyBudgets
-from ..clock import Clock, DeadlockError, run
-from ..config import StageConfigs
-from ..context import RunContext
+from ..engine.clock import Clock, DeadlockError, run
+from ..engine.config import StageConfigs
+from ..engine.context import RunContext
+from ..engine.trace import Trace
 from ..simulate import Pipeline, RunResult
-from ..trace import Trace
 
 LIMIT_S = 60.0  # virtual seconds: far longer than any exercise's conversation
 

@@ -7,10 +7,10 @@ import math
 from collections.abc import Callable, Mapping
 from functools import cache
 
-from ..config import StageConfigs
+from ..engine.config import StageConfigs
+from ..engine.units import to_ns_grid
+from ..engine.vocabulary import MarkName
 from ..simulate import RunResult, simulate
-from ..units import to_ns_grid
-from ..vocabulary import MarkName
 from .grading import BuildIt, Mistake, Question, Trial, learner_line, measured, number_returned
 
 Measure = Callable[[Mapping[str, float]], float]

@@ -10,14 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from ..channel import Channel
-from ..clock import Clock, DeadlockError, run
-from ..config import StageConfigs
-from ..frames import AudioFrame
+from ..engine.channel import Channel
+from ..engine.clock import Clock, DeadlockError, run
+from ..engine.config import StageConfigs
+from ..engine.frames import AudioFrame
+from ..engine.trace import Trace
+from ..engine.units import EPS, SAMPLE_RATE
+from ..engine.vocabulary import MarkName, SpanName
 from ..simulate import simulate
-from ..trace import Trace
-from ..units import EPS, SAMPLE_RATE
-from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, Mistake, Question, Trial, measured
 
 CHUNK_S = 0.1

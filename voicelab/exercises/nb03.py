@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from unittest import mock
 
-from ..config import StageConfigs
-from ..frames import AudioFrame
+from ..engine.config import StageConfigs
+from ..engine.frames import AudioFrame
+from ..engine.units import EPS
+from ..engine.vocabulary import EndReason, MarkName, VadEvent
 from ..simulate import simulate
 from ..stages import vad as vad_stage
 from ..stages.vad import VAD_WINDOW_S, EnergyVAD, window_energies
-from ..units import EPS
-from ..vocabulary import EndReason, MarkName, VadEvent
 from .grading import BuildIt, Mistake, Question, Trial, flag_returned
 
 TEXT = "I'd like to book a table, for two people, tomorrow at eight."

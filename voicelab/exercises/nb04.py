@@ -8,12 +8,12 @@ import statistics
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..context import RunContext
+from ..engine.context import RunContext
+from ..engine.units import EPS
 from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import simulate
 from ..stages.llm import LlmEngine, ScriptedLLM
-from ..units import EPS
 from .grading import BuildIt, LearnerMistake, Mistake, Question, Trial, measured, number_returned
 
 QUESTION = "What's the weather like?"

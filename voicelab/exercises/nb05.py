@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from unittest import mock
 
-from ..config import StageConfigs
+from ..engine.config import StageConfigs
+from ..engine.vocabulary import MarkName, SpanName
 from ..simulate import simulate
 from ..stages import tts as tts_stage
-from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, Mistake, Question, Trial, flag_returned
 
 # The third reply's buffer reaches exactly max_chars (20) before any punctuation: "The current time is ".
@@ -102,5 +102,5 @@ def _silence(text: str, rtf: float) -> float:
 
 hello_silence = Question(
     what="silence inside the reply", kind="number", unit="seconds", tol=0.01, solve=lambda: _silence(TEXTS[0], 1.5),
-    hint="the table above measures underruns with vl.widgets.underruns(run, 0); run the other question the same way",
+    hint="the table above measures underruns with vl.dashboards.underruns(run, 0); run the other question the same way",
     wrong=(0.75, 0.0, "0.5"))

@@ -3,7 +3,7 @@
 The learner writes ``async def llm_stage(inbox, outbox, ctx)``: take transcripts from
 ``inbox`` (partials and finals, from the ASR), answer each final one with
 :func:`reply_tokens`, and put every token into ``outbox`` (the TTS's inbox), then
-:class:`~voicelab.frames.EndOfResponse`. The ``llm_stage`` exercise runs it in the streaming pipeline
+:class:`~voicelab.engine.frames.EndOfResponse`. The ``llm_stage`` exercise runs it in the streaming pipeline
 on the seed preset's three turns and compares the run with the reference stage.
 The questions: the voice-to-voice with a shorter endpoint, the faster pipeline with an
 instant ASR, the largest wait of a tuned turn.
@@ -15,14 +15,14 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from ..channel import Channel
-from ..context import RunContext
-from ..frames import EndOfResponse, Token, Transcript
+from ..engine.channel import Channel
+from ..engine.context import RunContext
+from ..engine.frames import EndOfResponse, Token, Transcript
+from ..engine.vocabulary import MarkName
 from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
 from ..stages.llm import ScriptedLLM, respond
-from ..vocabulary import MarkName
 from ._sim import run_learner
 from .grading import BuildIt, Mistake, Question, Trial, measured, normalize
 

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..budgets import LatencyBudgets
-from ..config import StageConfigs
+from ..engine.config import StageConfigs
+from ..engine.units import EPS, to_ns_grid
+from ..engine.vocabulary import MarkName
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
-from ..units import EPS, to_ns_grid
-from ..vocabulary import MarkName
 from .grading import Exercise, Feedback, Mistake, Question, measured
 
 WHAT = "your budget set"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..trace import Trace
-from ..vocabulary import MarkName
+from ..engine.trace import Trace
+from ..engine.vocabulary import MarkName
 from .grading import Question
 
 

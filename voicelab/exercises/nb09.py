@@ -4,7 +4,7 @@ The learner writes ``tail_excess(v2v, parts)``: ``v2v`` holds every turn's voice
 ``parts`` the same turns' voice-to-voice components (``endpoint_wait``, ``asr_final``, ...,
 which add up to it). For the slowest 5 % of turns (voice-to-voice at or above its p95),
 return each part's mean there minus its median over all turns. :func:`grade` runs it on a
-Monte Carlo's samples and compares it with :func:`voicelab.experiments.tail_attribution`.
+Monte Carlo's samples and compares it with :func:`voicelab.analysis.experiments.tail_attribution`.
 The questions: a heavy tail's miss rate, the part that dominates with a jittery TTS, and
 what bigger audio chunks cost the median turn.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..experiments import COMPONENTS, MonteCarloResult, TailAttribution, monte_carlo, sweep, tail_attribution
+from ..analysis.experiments import COMPONENTS, MonteCarloResult, TailAttribution, monte_carlo, sweep, tail_attribution
 from ..presets import get_preset
 from .grading import BuildIt, Mistake, Question, Trial, measured
 

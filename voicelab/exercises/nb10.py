@@ -16,16 +16,16 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..channel import Channel
-from ..config import StageConfigs
-from ..context import RunContext
-from ..interruptions import BargeIn
+from ..engine.channel import Channel
+from ..engine.config import StageConfigs
+from ..engine.context import RunContext
+from ..engine.units import to_ns_grid
+from ..engine.vocabulary import MarkName, SpanName
 from ..pipelines import StreamingPipeline
 from ..pipelines.streaming import Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
-from ..units import to_ns_grid
-from ..vocabulary import MarkName, SpanName
+from ..turntaking.interruptions import BargeIn
 from ._sim import run_learner
 from .grading import BuildIt, Mistake, Question, Trial
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ..endpointing import Decision, MinMaxDelay, Pause
-from ..turntaking import plan_turns, run_policy, tradeoff
+from ..turntaking.measures import plan_turns, run_policy, tradeoff
+from ..turntaking.policies import Decision, MinMaxDelay, Pause
 from .grading import BuildIt, Mistake, Question, Trial, number_returned
 
 Wait = Callable[[float, float, float, float], float]

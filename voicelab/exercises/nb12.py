@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from unittest import mock
 
-from .. import transport
+from ..engine.units import EPS
 from ..pipelines import StreamingPipeline
 from ..simulate import simulate
-from ..transport import TRANSPORTS, transport_metrics
-from ..units import EPS
+from ..transport import legs as transport
+from ..transport.legs import TRANSPORTS, transport_metrics
 from .grading import BuildIt, Mistake, Question, Trial, measured, number_returned
 
 Delay = Callable[[float, float, float], float]

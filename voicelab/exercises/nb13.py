@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..engine.vocabulary import MarkName, SpanName
 from ..importers import EXAMPLES
 from ..simulate import RunResult, simulate
-from ..vocabulary import MarkName, SpanName
 from .grading import BuildIt, LearnerMistake, Mistake, Question, Trial, learner_line, number_returned
 
 PARTS = ("voice_to_voice", "endpoint", "llm_ttft", "tts_ttfb")
@@ -124,7 +124,7 @@ breakdown_importer = BreakdownExercise()
 
 
 def _dominant() -> str:
-    from ..analyze import analyze
+    from ..analysis.analyze import analyze
     from ..importers import load
 
     tail = analyze(load(EXAMPLES / "pipecat_otlp.json")).tail()

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..trace import Trace
+from ..engine.trace import Trace
 from . import events, otel
 from .records import (
     ADDITIVE,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..units import to_ns_grid
+from ..engine.units import to_ns_grid
 from .records import JsonValue, Skipped, TurnRecord, iter_dicts, seconds
 
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..units import to_ns_grid
-from ..validation import ConfigError
+from ..engine.units import to_ns_grid
+from ..engine.validation import ConfigError
 
 #: Parts of voice-to-voice an importer can report. ``endpoint``, ``llm_ttft``, ``tts_ttfb`` and ``other``
 #: follow one another and add up to voice-to-voice; ``transcription`` overlaps ``endpoint`` (the frameworks

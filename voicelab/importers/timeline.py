@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.trace import AgentState, Mark, Span, StateChange, Trace, Turn
+from ..engine.units import to_ns_grid
+from ..engine.vocabulary import MarkName, SpanName
 from ..metrics import turn_metrics
-from ..trace import AgentState, Mark, Span, StateChange, Trace, Turn
-from ..units import to_ns_grid
-from ..vocabulary import MarkName, SpanName
 from .records import ImportProblem, JsonValue, Skipped, TurnRecord
 
 # event -> (stage, mark name) of the voicelab mark it becomes

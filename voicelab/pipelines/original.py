@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config import StageConfigs
-from ..context import RunContext
+from ..engine.config import StageConfigs
+from ..engine.context import RunContext
+from ..engine.trace import AgentState
+from ..engine.units import SAMPLE_RATE, to_ns_grid
+from ..engine.validation import ConfigError
+from ..engine.vocabulary import EndReason, MarkName, SpanName
 from ..stages.caller import SPEECH_LEVEL
 from ..stages.llm import LlmEngine, ScriptedLLM
-from ..trace import AgentState
-from ..units import SAMPLE_RATE, to_ns_grid
-from ..validation import ConfigError
-from ..vocabulary import EndReason, MarkName, SpanName
 
 TUTORIAL_SILENCE_LEVEL = 0.05  # mean |x| below this counts as silence
 TUTORIAL_SILENCE_THRESHOLD_S = 0.5

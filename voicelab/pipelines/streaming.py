@@ -14,7 +14,7 @@ the LLM, TTS and playback tasks are cancelled (their cut-short spans carry
 ``INTERRUPTED`` and fresh stage tasks take over; the interrupting speech is the next
 turn's utterance, recognised as usual.
 
-With ``interruption`` (:class:`~voicelab.interruptions.Interruption`, LiveKit's interruption handling) the
+With ``interruption`` (:class:`~voicelab.turntaking.interruptions.Interruption`, LiveKit's interruption handling) the
 agent decides first: in mode ``adaptive`` a barge-in-or-backchannel classifier may let it talk on; an
 interjection that stopped it but was no turn (a backchannel, a noise) holds its audio instead, which
 resumes where it stopped after ``false_interruption_timeout`` of silence (a false interruption).
@@ -30,12 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from ..channel import Channel
-from ..context import RunContext
-from ..endpointing import EndpointingPolicy
-from ..frames import AudioFrame, EndOfAudio, EndOfResponse, SpeechAudio, Token
-from ..interruptions import BargeIn, Interruption
-from ..noise import noise
+from ..engine.channel import Channel
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame, EndOfAudio, EndOfResponse, SpeechAudio, Token
+from ..engine.noise import noise
+from ..engine.trace import GREETING_TURN, AgentState
+from ..engine.units import to_ns_grid
+from ..engine.validation import ConfigError, check_text, check_type
+from ..engine.vocabulary import MarkName, SpanName, VadEvent
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
 from ..stages.caller import (
     SPEECH_LEVEL,
@@ -51,11 +53,9 @@ from ..stages.playback import run_playback
 from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import EnergyVAD, run_vad
-from ..trace import GREETING_TURN, AgentState
-from ..transport import Transport, run_leg
-from ..units import to_ns_grid
-from ..validation import ConfigError, check_text, check_type
-from ..vocabulary import MarkName, SpanName, VadEvent
+from ..transport.legs import Transport, run_leg
+from ..turntaking.interruptions import BargeIn, Interruption
+from ..turntaking.policies import EndpointingPolicy
 
 
 class _Fronted:
@@ -115,7 +115,7 @@ class StreamingPipeline:
         """The VAD stage: the plain silence timeout, or the ``endpointing`` policy deciding."""
         if self.endpointing is None:
             return run_vad(inbox, outbox, ctx, on_endpoint)
-        from ..stages.endpointing import run_policy_vad
+        from ..turntaking.endpointer import run_policy_vad
 
         return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances)
 
@@ -455,7 +455,8 @@ class Conversation:
 
     async def _greet(self, text: str) -> None:
         """The caller connects; the agent says ``text`` (to the TTS at once, as LiveKit's ``session.say``), and the
-        caller listens to the end. Its marks and spans are the greeting's (:data:`~voicelab.trace.GREETING_TURN`)."""
+        caller listens to the end. Its marks and spans are the greeting's
+        (:data:`~voicelab.engine.trace.GREETING_TURN`)."""
         trace = self.ctx.trace
         trace.mark("caller", MarkName.CALL_CONNECTED, GREETING_TURN)
         trace.set_state(AgentState.THINKING, GREETING_TURN)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import CallerConfig
+from ..engine.config import CallerConfig
+from ..engine.validation import ConfigError
 from ..stages.caller import SAMPLE_RATE, CallerEngine, Utterance
-from ..validation import ConfigError
 from . import espeak
 from .resample import resample
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from ..validation import ConfigError
+from ..engine.validation import ConfigError
 
 DISCOUNT = 0.5  # absolute discounting of every seen bigram
 

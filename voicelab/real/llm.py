@@ -8,7 +8,7 @@ the Authorization header and nowhere else: never in a repr, an error message or 
 
 Every request is bounded: ``deadline_s`` for the whole reply, ``read_timeout_s`` for each
 wait, ``max_response_bytes`` and ``max_line_bytes`` for what the server may send. Anything
-the server sends that ends up in a message is masked, cut and escaped (:mod:`voicelab.untrusted`).
+the server sends that ends up in a message is masked, cut and escaped (:mod:`voicelab.engine.untrusted`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..context import RunContext
+from ..engine.context import RunContext
+from ..engine.trace import Trace
+from ..engine.untrusted import escape_controls, shown
+from ..engine.validation import ConfigError, check_number
+from ..engine.vocabulary import MarkName
 from ..stages.llm import LlmEngine
-from ..trace import Trace
-from ..untrusted import escape_controls, shown
-from ..validation import ConfigError, check_number
-from ..vocabulary import MarkName
 from .threaded import stream_from_thread
 
 ENV_BASE_URL, ENV_MODEL, ENV_API_KEY = "VOICELAB_LLM_BASE_URL", "VOICELAB_LLM_MODEL", "VOICELAB_LLM_API_KEY"

@@ -28,8 +28,8 @@ import weakref
 from pathlib import Path
 from typing import IO, Any
 
-from ..untrusted import shown
-from ..validation import ConfigError, check_number
+from ..engine.untrusted import shown
+from ..engine.validation import ConfigError, check_number
 from .llm import LlmError, OpenAIChatLLM
 from .reply import ReplyOptions, SpokenReply
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+from ..engine.validation import ConfigError
 from ..pipelines.streaming import StreamingPipeline
 from ..stages.asr import AsrEngine
 from ..stages.llm import LlmEngine, ScriptedLLM
-from ..validation import ConfigError
 from .caller import EspeakCaller
 from .llm import OpenAIChatLLM, configured
 from .local_llm import LocalLLM

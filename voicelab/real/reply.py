@@ -17,10 +17,10 @@ from contextlib import aclosing
 from dataclasses import asdict, dataclass
 from typing import Any, cast
 
-from ..context import RunContext
+from ..engine.context import RunContext
+from ..engine.validation import ConfigError, check_number
+from ..engine.vocabulary import MarkName
 from ..stages.llm import LlmEngine
-from ..validation import ConfigError, check_number
-from ..vocabulary import MarkName
 
 # Tried on SmolLM2-135M-Instruct against a few others: the shortest, least apologetic replies to notebook 08's phrases.
 SYSTEM_PROMPT = "You are a helpful assistant speaking on the phone. Keep every answer to one short sentence."

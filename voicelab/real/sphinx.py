@@ -15,12 +15,12 @@ from typing import Literal
 
 import numpy as np
 
-from ..context import RunContext
-from ..frames import AudioFrame
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame
+from ..engine.units import SAMPLE_RATE
+from ..engine.validation import ConfigError
 from ..stages.asr import AsrEngine
 from ..stages.caller import Utterance
-from ..units import SAMPLE_RATE
-from ..validation import ConfigError
 from ._extra import require
 from .domain import arpa_bigram, jsgf_grammar, pronunciations
 

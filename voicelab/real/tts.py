@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
-from ..context import RunContext
+from ..engine.context import RunContext
 from ..stages.tts import TtsEngine
 from . import espeak
 from .threaded import stream_from_thread

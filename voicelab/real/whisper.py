@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..context import RunContext
-from ..frames import AudioFrame
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame
+from ..engine.units import EPS
+from ..engine.validation import ConfigError, check_number
 from ..stages.asr import AsrEngine
 from ..stages.caller import Utterance
-from ..units import EPS
-from ..validation import ConfigError, check_number
 from .sphinx import SAMPLE_RATE
 
 ENV_MODEL_DIR = "VOICELAB_WHISPER_MODEL_DIR"

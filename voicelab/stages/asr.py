@@ -5,10 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ..channel import Inbox, Outbox
-from ..context import RunContext
-from ..frames import AudioFrame, EndOfUtterance, Transcript
-from ..vocabulary import MarkName, SpanName
+from ..engine.channel import Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame, EndOfUtterance, Transcript
+from ..engine.vocabulary import MarkName, SpanName
 from .caller import Utterance
 
 

@@ -11,12 +11,12 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from ..channel import Outbox
-from ..config import CallerConfig
-from ..context import RunContext
-from ..frames import AudioFrame
-from ..noise import noise
-from ..units import EPS, SAMPLE_RATE, to_ns_grid
+from ..engine.channel import Outbox
+from ..engine.config import CallerConfig
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame
+from ..engine.noise import noise
+from ..engine.units import EPS, SAMPLE_RATE, to_ns_grid
 from .vad import VAD_WINDOW_S, window_energies
 
 SPEECH_LEVEL = 0.1  # the tutorial's noise amplitude, standing in for speech energy

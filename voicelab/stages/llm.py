@@ -8,10 +8,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from typing import cast
 
-from ..channel import Inbox, Outbox
-from ..context import RunContext
-from ..frames import EndOfResponse, Token, Transcript
-from ..vocabulary import MarkName, SpanName
+from ..engine.channel import Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import EndOfResponse, Token, Transcript
+from ..engine.vocabulary import MarkName, SpanName
 
 # The tutorial's replies: the first keyword found in the prompt picks the reply.
 SCRIPTED_REPLIES: dict[str, str] = {

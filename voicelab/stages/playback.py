@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..channel import Inbox
-from ..context import RunContext
-from ..frames import EndOfSpeech, SpeechAudio
-from ..trace import AgentState
-from ..vocabulary import MarkName, SpanName
+from ..engine.channel import Inbox
+from ..engine.context import RunContext
+from ..engine.frames import EndOfSpeech, SpeechAudio
+from ..engine.trace import AgentState
+from ..engine.vocabulary import MarkName, SpanName
 
 # In real time a task wakes a little after its deadline; gaps this short are scheduling, not starved audio.
 UNDERRUN_MIN_S = 0.002

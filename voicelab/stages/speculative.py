@@ -16,13 +16,13 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import cast
 
-from ..channel import Channel, Inbox, Outbox
-from ..context import RunContext
-from ..frames import EndOfResponse, Token, Transcript
-from ..trace import Trace
-from ..units import to_ns_grid
-from ..validation import check_number
-from ..vocabulary import MarkName, SpanName
+from ..engine.channel import Channel, Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import EndOfResponse, Token, Transcript
+from ..engine.trace import Trace
+from ..engine.units import to_ns_grid
+from ..engine.validation import check_number
+from ..engine.vocabulary import MarkName, SpanName
 from .llm import LlmEngine, respond
 
 MAX_STABLE_S = 10.0

@@ -10,12 +10,12 @@ from typing import cast
 
 import numpy as np
 
-from ..channel import Inbox, Outbox
-from ..context import RunContext
-from ..frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
-from ..noise import noise
-from ..units import SAMPLE_RATE, to_ns_grid
-from ..vocabulary import MarkName, SpanName
+from ..engine.channel import Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
+from ..engine.noise import noise
+from ..engine.units import SAMPLE_RATE, to_ns_grid
+from ..engine.vocabulary import MarkName, SpanName
 
 SPEECH_LEVEL = 0.1
 CLAUSE_END = ",.;:!?"

@@ -8,12 +8,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..channel import Inbox, Outbox
-from ..context import RunContext
-from ..frames import AudioFrame, EndOfAudio, EndOfUtterance
-from ..trace import AgentState
-from ..units import EPS
-from ..vocabulary import EndReason, MarkName, VadEvent
+from ..engine.channel import Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame, EndOfAudio, EndOfUtterance
+from ..engine.trace import AgentState
+from ..engine.units import EPS
+from ..engine.vocabulary import EndReason, MarkName, VadEvent
 
 VAD_WINDOW_S = 0.01  # the VAD judges 10 ms windows of each chunk, like WebRTC's VAD, whatever the chunk size
 _sum = np.add.reduce

@@ -18,9 +18,10 @@ charts import the core. One module per family:
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot,
 no ``show``, no global rcParams), so notebooks display it and scripts ``savefig`` it. Notebooks reach this
-package as ``vl.plots`` (and ``vl.chunks``), its older names.
+package as ``vl.viz``.
 """
 
+from .architecture import architecture_chart
 from .distributions import distribution, tail_chart
 from .energy import chunk_energies, energy_chart
 from .gantt import compare, gantt
@@ -31,7 +32,8 @@ from .sweeps import false_interruption_chart, speculation_chart, sweep_chart
 from .turns import cutoff_gantt, tradeoff_chart
 
 __all__ = [
-    "FIGURE_DPI", "FIGURE_WIDTH", "FONT_SIZE", "LEGEND_FONT_SIZE", "ROW_HEIGHT", "chart", "chunk_energies",
+    "FIGURE_DPI", "FIGURE_WIDTH", "FONT_SIZE", "LEGEND_FONT_SIZE", "ROW_HEIGHT", "architecture_chart", "chart",
+    "chunk_energies",
     "barge_in_chart", "compare", "cutoff_gantt", "distribution", "energy_chart", "false_interruption_chart", "gantt",
     "path_waterfall", "speculation_chart", "sweep_chart", "tail_chart", "tradeoff_chart",
 ]

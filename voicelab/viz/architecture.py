@@ -19,8 +19,8 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from ..channel import Channel
-from ..context import RunContext
+from ..engine.channel import Channel
+from ..engine.context import RunContext
 from ..stages.llm import LlmEngine
 
 

@@ -13,9 +13,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from .. import palette
+from ..analysis.experiments import COMPONENT_LABELS, COMPONENT_ORDER
 from ..budgets import LatencyBudgets
-from ..experiments import COMPONENT_LABELS, COMPONENT_ORDER
-from ..units import EPS
+from ..engine.units import EPS
 from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, Legend, figure, legend_width, text_width
 
 
@@ -161,8 +161,8 @@ def _excess_labels(attribution: Any, lefts: np.ndarray, in_per_s: float) -> list
 
 
 def _names(attribution: Any) -> list[str]:
-    """The attribution's parts in voice-to-voice order: :data:`~voicelab.experiments.COMPONENTS`, with a production
-    agent's waits between them when the run had any."""
+    """The attribution's parts in voice-to-voice order: :data:`~voicelab.analysis.experiments.COMPONENTS`,
+    with a production agent's waits between them when the run had any."""
     return [name for name in COMPONENT_ORDER if name in attribution.median]
 
 

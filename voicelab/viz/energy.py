@@ -17,7 +17,7 @@ from matplotlib.ticker import FixedLocator, NullFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from .. import palette
-from ..validation import check_number
+from ..engine.validation import check_number
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 _ENERGY_RANGE = (3e-4, 0.3)  # room noise (~0.0008) to speech (~0.08), with margin

@@ -25,10 +25,10 @@ from matplotlib.transforms import blended_transform_factory
 
 from .. import palette
 from ..budgets import LatencyBudgets
+from ..engine.trace import GREETING_TURN, AgentState, Trace
+from ..engine.units import EPS
+from ..engine.vocabulary import MarkName, SpanName
 from ..metrics import greeting_metrics, turn_metrics
-from ..trace import GREETING_TURN, AgentState, Trace
-from ..units import EPS
-from ..vocabulary import MarkName, SpanName
 from .style import (
     FIGURE_DPI,
     FIGURE_WIDTH,

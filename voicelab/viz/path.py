@@ -12,10 +12,10 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from .. import palette
-from ..trace import Trace
-from ..transport import transport_metrics
-from ..units import to_ns_grid
-from ..vocabulary import MarkName, SpanName
+from ..engine.trace import Trace
+from ..engine.units import to_ns_grid
+from ..engine.vocabulary import MarkName, SpanName
+from ..transport.legs import transport_metrics
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
 LEG_COLORS = {"uplink": "#7F7F7F", "downlink": "#B07AA1"}
@@ -95,7 +95,7 @@ def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
 def barge_in_chart(paths: list[Any]) -> Figure:
     """One row per network: the caller starts talking, the server hears it, stops, and the caller hears it stop.
 
-    ``paths`` are :class:`~voicelab.whole_path.BargeInPath` values; times from when the caller heard the agent.
+    ``paths`` are :class:`~voicelab.analysis.whole_path.BargeInPath` values; times from when the caller heard the agent.
     """
     fig = Figure(figsize=(FIGURE_WIDTH, 1.3 + 0.55 * len(paths)), dpi=FIGURE_DPI)
     ax = fig.add_subplot()

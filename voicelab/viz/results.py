@@ -1,6 +1,6 @@
 """One call that charts an experiment's result: ``chart(result)`` picks the chart that fits its type.
 
-The experiments (:mod:`voicelab.experiments`) return plain data and know nothing of matplotlib; this is
+The experiments (:mod:`voicelab.analysis.experiments`) return plain data and know nothing of matplotlib; this is
 where their results meet the charts.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from ..experiments import FalseInterruptions, SpeculationTradeoff, SweepResult, TailAttribution
-from ..turntaking import Tradeoff
+from ..analysis.experiments import FalseInterruptions, SpeculationTradeoff, SweepResult, TailAttribution
+from ..turntaking.measures import Tradeoff
 from .distributions import tail_chart
 from .sweeps import false_interruption_chart, speculation_chart, sweep_chart
 from .turns import tradeoff_chart

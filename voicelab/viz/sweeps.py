@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .. import palette
-from ..config import param_info
-from ..validation import ConfigError
+from ..engine.config import param_info
+from ..engine.validation import ConfigError
 from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, budget_style, figure
 
 

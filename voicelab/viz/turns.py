@@ -10,8 +10,8 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from .. import palette
-from ..turntaking import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
-from ..vocabulary import MarkName, SpanName
+from ..engine.vocabulary import MarkName, SpanName
+from ..turntaking.measures import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 

@@ -22,7 +22,7 @@ class _Name(StrEnum):
 
 
 class MarkName(_Name):
-    """An instant event in the trace (a :class:`~voicelab.trace.Mark`'s ``name``)."""
+    """An instant event in the trace (a :class:`~voicelab.engine.trace.Mark`'s ``name``)."""
 
     # the caller
     SPEECH_END = "speech_end"  # the caller's last word ends
@@ -65,7 +65,7 @@ class MarkName(_Name):
 
 
 class SpanName(_Name):
-    """A stage's stretch of work or time in the trace (a :class:`~voicelab.trace.Span`'s ``name``)."""
+    """A stage's stretch of work or time in the trace (a :class:`~voicelab.engine.trace.Span`'s ``name``)."""
 
     SPEECH = "speech"  # the caller speaking
     NOISE = "noise"  # a noise burst from the caller's side
@@ -102,7 +102,8 @@ class VadEvent(_Name):
 
 
 class EndReason(_Name):
-    """Why the turn's utterance ended (an :class:`~voicelab.frames.EndOfUtterance`'s and its mark's ``reason``)."""
+    """Why the turn's utterance ended (an :class:`~voicelab.engine.frames.EndOfUtterance`'s and its mark's
+    ``reason``)."""
 
     SILENCE = "silence"  # the endpointer heard enough silence after the caller's speech
     AUDIO_ENDED = "audio ended"  # the caller's audio stream ended first

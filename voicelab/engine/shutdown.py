@@ -1,6 +1,6 @@
 """Ctrl-C and SIGTERM for the command line: stop at once with one line and exit status 130, whatever runs.
 
-The first signal stops the run in progress (:func:`voicelab.clock.interrupt_run`; outside a run it raises
+The first signal stops the run in progress (:func:`voicelab.engine.clock.interrupt_run`; outside a run it raises
 KeyboardInterrupt in the main thread): the run's tasks are cancelled (which also
 tells the real LLM client's thread to hang up), the command prints its one line and leaves. A second
 signal while that happens is ignored. If the run has not stopped ``grace_s`` after the first signal (the

@@ -17,8 +17,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .budgets import LatencyBudgets
-from .cli_options import (
+from ..budgets import LatencyBudgets
+from ..engine.clock import CLOCK_MODES, ClockMode
+from ..engine.config import StageConfigs
+from ..engine.shutdown import INTERRUPTED, STOPPER
+from ..engine.untrusted import escape_controls
+from ..engine.validation import ConfigError, check_number, parse_number
+from ..metrics import METRIC_NAMES, greeting_metrics
+from ..pipelines import PIPELINES
+from ..presets import PRESETS, get_preset
+from ..simulate import MAX_SEED, RunResult, check_texts, simulate
+from ..tables import fmt, text_table
+from .options import (
     FIGURE_SUFFIXES,
     OutputError,
     Parser,
@@ -39,7 +49,7 @@ from .cli_options import (
     save,
     stage_assignments,
 )
-from .cli_turns import (
+from .turns import (
     add_turn_arguments,
     print_rates,
     print_turns,
@@ -49,16 +59,6 @@ from .cli_turns import (
     turn_summary,
     with_turn_options,
 )
-from .clock import CLOCK_MODES, ClockMode
-from .config import StageConfigs
-from .metrics import METRIC_NAMES, greeting_metrics
-from .pipelines import PIPELINES
-from .presets import PRESETS, get_preset
-from .shutdown import INTERRUPTED, STOPPER
-from .simulate import MAX_SEED, RunResult, check_texts, simulate
-from .tables import fmt, text_table
-from .untrusted import escape_controls
-from .validation import ConfigError, check_number, parse_number
 
 
 # -- shared options -------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def scenario_from_args(args: argparse.Namespace) -> ScenarioArgs:
 
 
 def _print_demo(result: RunResult) -> None:
-    from .report import budget_table
+    from ..report import budget_table
 
     print(f"voicelab demo: {result.pipeline} pipeline, {result.clock} clock, seed {result.seed}")
     greeting = greeting_metrics(result.trace)
@@ -216,7 +216,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if turns:
             print_turns(result)
     if gantt_path is not None:
-        from .viz import gantt
+        from ..viz import gantt
 
         save("--gantt", gantt_path, gantt(result).savefig)
         print(f"wrote Gantt chart to {gantt_path}", file=sys.stderr)
@@ -226,7 +226,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _save_trace(path: Path, trace: Any, what: str) -> None:
-    from .export import write_perfetto
+    from ..export import write_perfetto
 
     save("--trace", path, lambda target: write_perfetto(trace, target))
     print(f"wrote {what} to {path} (open it in ui.perfetto.dev)", file=sys.stderr)
@@ -236,7 +236,7 @@ def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
     """What a failing LLM endpoint raises in a ``--real`` run (nothing to catch otherwise)."""
     if not real:
         return ()
-    from .real import LlmError
+    from ..real import LlmError
 
     return (LlmError,)
 
@@ -246,7 +246,7 @@ def _real_pipeline(args: argparse.Namespace, scenario: ScenarioArgs) -> tuple[An
     if args.pipeline != "streaming":
         raise UsageError("--real runs the streaming pipeline; drop --pipeline original")
     try:  # a missing extra (espeak-ng, pocketsphinx, faster-whisper) is one line with its install command
-        from .real import real_pipeline
+        from ..real import real_pipeline
 
         return real_pipeline(scenario.texts, asr=args.asr or "pocketsphinx",
                              vocabulary=args.vocabulary or "lm"), "realtime"
@@ -270,7 +270,7 @@ def _add_workers_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _workers(args: argparse.Namespace) -> int | None:
-    from .pool import MAX_WORKERS
+    from ..analysis.pool import MAX_WORKERS
 
     if args.workers is None:
         return None
@@ -278,7 +278,7 @@ def _workers(args: argparse.Namespace) -> int | None:
 
 
 def run_montecarlo(args: argparse.Namespace) -> int:
-    from .experiments import MAX_TURNS, PERCENTILES, monte_carlo
+    from ..analysis.experiments import MAX_TURNS, PERCENTILES, monte_carlo
 
     scenario = scenario_from_args(args)
     turns = int(check_number("--turns", integer("--turns", args.turns), 1, MAX_TURNS, integer=True))
@@ -320,7 +320,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
 
 
 def _print_tail(result: Any) -> None:
-    from .experiments import COMPONENT_LABELS
+    from ..analysis.experiments import COMPONENT_LABELS
 
     tail = result.tail_attribution()
     print(f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice >= "
@@ -353,8 +353,8 @@ def _values(option: str, text: str) -> list[float]:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from .config import split_param
-    from .experiments import MAX_TURNS, sweep
+    from ..analysis.experiments import MAX_TURNS, sweep
+    from ..engine.config import split_param
 
     scenario = scenario_from_args(args)
     split_param(args.param)
@@ -381,14 +381,14 @@ def run_sweep(args: argparse.Namespace) -> int:
                          [(f"{v:g}", fmt(a), fmt(b)) for v, a, b in zip(result.values, result.p50, result.p95,
                                                                          strict=True)], numbers=True))
     if chart_path is not None:
-        from .viz import chart
+        from ..viz import chart
 
         save("--chart", chart_path, chart(result).savefig)
         print(f"wrote sweep chart to {chart_path}", file=sys.stderr)
     return 0
 
 
-# -- analyze (voicelab.analyze) -------------------------------------------------------------------
+# -- analyze (voicelab.cli.analyze) -------------------------------------------------------------------
 def _analyze_module() -> Any:
     from . import analyze
 
@@ -460,8 +460,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _worker_lost(exc: BaseException) -> bool:
-    """Whether ``exc`` says a Monte Carlo worker process died or hung (:class:`voicelab.pool.WorkerLost`): one line."""
-    from .pool import WorkerLost
+    """Whether ``exc`` says a Monte Carlo worker process died or hung
+    (:class:`~voicelab.analysis.pool.WorkerLost`): one line."""
+    from ..analysis.pool import WorkerLost
 
     return isinstance(exc, WorkerLost)
 

@@ -10,7 +10,7 @@ The model files are loaded directly with onnxruntime (pipecat's analyzer classes
 whole framework and its logger). Needs the ``turn`` extra: ``pip install 'voicelab[turn]'`` (or
 ``make install``); without it, using these classes raises ImportError naming that command.
 
-:func:`synthesize` turns a hesitating caller's plan (:mod:`voicelab.hesitation`) into espeak-ng speech
+:func:`synthesize` turns a hesitating caller's plan (:mod:`voicelab.turntaking.hesitation`) into espeak-ng speech
 (the ``real`` extra) with silence inserted at the plan's pauses; :func:`evaluate` runs both models on
 such speech and records every decision, its inference time and whether it was right.
 """
@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .hesitation import UtterancePlan, ends_clause
-from .units import SAMPLE_RATE, to_ns_grid
+from ..engine.units import SAMPLE_RATE, to_ns_grid
+from ..turntaking.hesitation import UtterancePlan, ends_clause
 
 INSTALL_HINT = "pip install 'voicelab[turn]'  (or: make install)"
 WINDOW = 512  # Silero's window at 16 kHz: 32 ms
@@ -169,8 +169,8 @@ def synthesize(plan: UtterancePlan, trailing_silence_s: float = 3.0, voice: str 
     The sentence is synthesized whole (its intonation runs on across the pauses, as a hesitating
     speaker's does), then cut at the start of the word after each pause.
     """
-    from .real import espeak
-    from .real.resample import resample
+    from . import espeak
+    from .resample import resample
 
     native, rate, words = espeak.speak(plan.text, voice, words_per_minute)
     starts = [round(w.start_sample * SAMPLE_RATE / rate) for w in words]
@@ -301,7 +301,7 @@ def _finished_at(s: Speech, t: float) -> bool:
 
 def heard_turns(evaluation: Evaluation) -> list[Any]:
     """Each utterance as the endpointer heard it: Silero's silences, Smart Turn's probability in each."""
-    from .turntaking import HeardTurn
+    from ..turntaking.measures import HeardTurn
 
     asked = {(d.text, d.at_s): d.probability for d in evaluation.decisions}
     turns = []
@@ -329,8 +329,8 @@ REAL_VALUES: dict[str, tuple[float, ...]] = {  # the model is asked STOP_S into 
 def real_tradeoff(evaluation: Evaluation, progress: bool = False) -> Any:
     """The four policies on what the real models heard: Silero's silences, Smart Turn's verdicts (asked
     ``STOP_S`` into each silence whatever the knob) and its measured CPU time per call as inference time."""
-    from .endpointing import AdaptiveDelay, FixedSilence, MinMaxDelay, SemanticTurn
-    from .turntaking import sweep_policies
+    from ..turntaking.measures import sweep_policies
+    from ..turntaking.policies import AdaptiveDelay, FixedSilence, MinMaxDelay, SemanticTurn
 
     inference = evaluation.smart_turn_timing.median_cpu_ms / 1000
     policies = [FixedSilence(), MinMaxDelay(inference_s=min(inference, 2.0)), AdaptiveDelay(),

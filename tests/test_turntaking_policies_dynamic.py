@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from voicelab import simulate
-from voicelab.cli import main
-from voicelab.config import StageConfigs
-from voicelab.endpointing import POLICIES, DynamicEndpointing, FixedSilence, Pause, parse_policy
-from voicelab.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
+from voicelab.cli.main import main
+from voicelab.engine.config import StageConfigs
+from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
-from voicelab.turntaking import plan_turns, run_policy, tradeoff, turn_taking_metrics
-from voicelab.validation import ConfigError
+from voicelab.turntaking.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
+from voicelab.turntaking.measures import plan_turns, run_policy, tradeoff, turn_taking_metrics
+from voicelab.turntaking.policies import POLICIES, DynamicEndpointing, FixedSilence, Pause, parse_policy
 
 RNG = np.random.default_rng(0)
 ANY_PAUSE = Pause(0.0, False, False)

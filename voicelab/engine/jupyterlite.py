@@ -4,7 +4,7 @@ In the browser, Python has no threads, cannot block waiting on an event loop, an
 libraries (espeak-ng, pocketsphinx). Virtual-time simulations, charts and dashboards run there; the real-time
 clock and real speech do not. A cell that needs them is written as::
 
-    if vl.jupyterlite.runs_here("the real-time clock"):
+    if vl.engine.jupyterlite.runs_here("the real-time clock"):
         real = vl.simulate(texts=["Hi there."], clock="realtime")
 
 It runs as before everywhere else, and in the browser it says why it was skipped instead of failing.

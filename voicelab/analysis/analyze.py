@@ -1,30 +1,26 @@
-"""``python -m voicelab analyze FILE``: a real agent's turns, judged and summarised as voicelab judges its own.
+"""A real agent's turns (``python -m voicelab analyze FILE``), judged and summarised as voicelab judges its own.
 
 Per turn: voice-to-voice and each component the source has, with budget verdicts; across turns: the
 p50/p90/p95/p99 and the tail attribution (which component makes the slowest turns slow); then the
 turns that missed a budget, worst first. ``--json`` prints the same as one document (seconds; null where
-the source lacks a value), ``--gantt`` draws the slowest turn (or stacked bars for duration-only sources).
+the source lacks a value). The command itself (``--gantt``, ``--json``) is :mod:`voicelab.cli.analyze`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .budgets import LatencyBudgets
-from .cli_options import FIGURE_SUFFIXES, add_budget_option, add_gantt_option, add_json_option, assignments, output_path
+from ..budgets import LatencyBudgets
+from ..engine.units import EPS, to_ns_grid
+from ..engine.validation import ConfigError, check_number
+from ..importers import ADDITIVE, COMPONENT_LABELS, COMPONENTS, Imported
+from ..metrics import Verdict
+from ..tables import fmt, text_table
 from .experiments import PERCENTILES, TailAttribution, TurnArrays, tail_attribution
-from .importers import ADDITIVE, COMPONENT_LABELS, COMPONENTS, FORMATS, Imported, load
-from .metrics import Verdict
-from .tables import fmt, text_table
-from .units import EPS, to_ns_grid
-from .validation import ConfigError, check_number
 
 METRICS: tuple[str, ...] = ("voice_to_voice", *COMPONENTS)
 _DEFAULTS = LatencyBudgets()
@@ -201,29 +197,3 @@ def _missed_lines(analysis: Analysis) -> list[str]:
     if len(missed) > MISSED_ROWS:
         lines.append(f"  … and {len(missed) - MISSED_ROWS} more")
     return lines
-
-
-# -- command line ---------------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``analyze`` subcommand's arguments."""
-    parser.add_argument("file", metavar="FILE", help="a trace or metrics file of your agent")
-    parser.add_argument("--format", choices=list(FORMATS), help="the file's format (default: detected)")
-    add_budget_option(parser, f"a budget to judge by, one of {', '.join(METRICS)} (repeatable; defaults: "
-                      + ", ".join(f"{n}={b:g}" for n, b in DEFAULT_BUDGETS.items()) + ")")
-    add_gantt_option(parser, "save a chart: the slowest turn's Gantt chart, or stacked bars for duration-only sources")
-    add_json_option(parser)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``python -m voicelab analyze``: read the file, judge it by the budgets, write what was asked; exit status."""
-    budgets = check_budgets(assignments("--budget", args.budget))
-    chart_path = output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
-    imported = load(args.file, args.format)
-    analysis = analyze(imported, budgets)
-    print(json.dumps(analysis.as_dict(), indent=2) if args.json else report(analysis))
-    if chart_path is not None:
-        from .viz.imported import overview
-
-        overview(analysis).savefig(chart_path)
-        print(f"wrote chart to {chart_path}", file=sys.stderr)
-    return 0

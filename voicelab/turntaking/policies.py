@@ -19,7 +19,7 @@ The simulated turn model (:class:`TurnModel`) judges whether the words so far *s
 finished, and is right with probability ``accuracy``; it cannot see the future, so a
 full stop in the middle of a request, or a caller trailing off, fools even a perfect one.
 The same policy object drives the pipeline's endpointer stage
-(:mod:`voicelab.stages.endpointing`) and the fast Monte Carlo (:mod:`voicelab.turntaking`).
+(:mod:`voicelab.turntaking.endpointer`) and the fast Monte Carlo (:mod:`voicelab.turntaking.measures`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .validation import ConfigError, validate_fields
+from ..engine.validation import ConfigError, validate_fields
 
 NEVER = math.inf
 

@@ -27,10 +27,10 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .trace import Trace
-from .units import EPS, to_ns_grid
-from .validation import ConfigError, check_number, check_numbers
-from .vocabulary import MarkName, SpanName
+from ..engine.trace import Trace
+from ..engine.units import EPS, to_ns_grid
+from ..engine.validation import ConfigError, check_number, check_numbers
+from ..engine.vocabulary import MarkName, SpanName
 
 MAX_AFTER_S = 60.0
 MAX_BURST_S = 5.0

@@ -1,7 +1,7 @@
 """Fit voicelab's stage timings to an imported agent, check the fit, and ask "what if".
 
 :func:`fit` turns the imported turns' component medians and spreads (p95 / p50) into a
-:class:`~voicelab.config.StageConfigs`: endpoint silence, LLM time to first token, the time to the
+:class:`~voicelab.engine.config.StageConfigs`: endpoint silence, LLM time to first token, the time to the
 first clause (token rate), TTS first audio, with the LLM's and the TTS's spreads. It measures one
 unjittered simulated turn per caller text first, so each setting lands the simulated median of its
 component on the imported one. :meth:`Fit.check` runs the Monte Carlo on the fitted stages and sets its
@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.config import StageConfigs
+from ..engine.units import to_ns_grid
+from ..engine.validation import ConfigError, check_number
+from ..presets import get_preset
+from ..simulate import simulate
 from .analyze import Analysis
-from .config import StageConfigs
 from .experiments import PERCENTILES, MonteCarloResult, monte_carlo, stage_components
-from .presets import get_preset
-from .simulate import simulate
-from .units import to_ns_grid
-from .validation import ConfigError, check_number
 
 BASE_PRESET = "production"
 _JITTER_RANGE = (1.0, 20.0)

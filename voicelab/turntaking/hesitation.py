@@ -6,7 +6,7 @@ p95 / median = ``pause_spread``); some hesitations carry a filler ("um", "uh") i
 middle. A share of turns trails off: the sentence stops incomplete ("I was wondering if…").
 :func:`plan_utterance` lays a sentence out in time; :class:`HesitatingCaller` renders that
 plan as microphone audio for the pipeline, and the fast turn-taking Monte Carlo
-(:mod:`voicelab.turntaking`) walks the same plans without any audio.
+(:mod:`voicelab.turntaking.measures`) walks the same plans without any audio.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from .config import CallerConfig
-from .stages.caller import SimulatedCaller, Utterance, _on_grid
-from .timing import lognormal_sigma
-from .units import EPS, to_ns_grid
-from .validation import validate_fields
+from ..engine.config import CallerConfig
+from ..engine.timing import lognormal_sigma
+from ..engine.units import EPS, to_ns_grid
+from ..engine.validation import validate_fields
+from ..stages.caller import SimulatedCaller, Utterance, _on_grid
 
 FILLERS: tuple[str, ...] = ("um", "uh")
 TRAILING = "…"

@@ -1,7 +1,7 @@
 """Turn-taking measured: false cut-offs, endpoint delay and talking over the caller, per endpointing policy.
 
 :func:`turn_taking_metrics` reads one turn of a pipeline run (its trace). The fast Monte
-Carlo (:func:`run_policy`) walks many hesitating turns (:func:`~voicelab.hesitation.plan_utterance`)
+Carlo (:func:`run_policy`) walks many hesitating turns (:func:`~voicelab.turntaking.hesitation.plan_utterance`)
 pause by pause with the same policy objects the pipeline's endpointer uses, without audio or
 an event loop, so the trade-off curve (:func:`tradeoff`: false cut-off rate against median
 endpoint delay as each policy's main knob sweeps, in the style of LiveKit's eot-bench) takes
@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import CallerConfig, StageConfigs
-from .endpointing import POLICIES, EndpointingPolicy, Pause
+from ..engine.config import CallerConfig, StageConfigs
+from ..engine.trace import Trace
+from ..engine.units import EPS, to_ns_grid
+from ..engine.validation import ConfigError, check_number
+from ..engine.vocabulary import MarkName, SpanName
 from .hesitation import HESITANT_SENTENCES, HesitationConfig, UtterancePlan, plan_utterance
-from .trace import Trace
-from .units import EPS, to_ns_grid
-from .validation import ConfigError, check_number
-from .vocabulary import MarkName, SpanName
+from .policies import POLICIES, EndpointingPolicy, Pause
 
 CUTOFF_TARGET = 0.05  # "delay at a 5 % false cut-off rate"
 DELAY_TARGET_S = 0.3  # "false cut-off rate at 300 ms"

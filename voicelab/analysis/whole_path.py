@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .interruptions import BargeIn
-from .pipelines import StreamingPipeline
-from .simulate import RunResult, simulate
-from .transport import Transport
-from .units import to_ns_grid
-from .validation import check_number
-from .vocabulary import MarkName
+from ..engine.units import to_ns_grid
+from ..engine.validation import check_number
+from ..engine.vocabulary import MarkName
+from ..pipelines import StreamingPipeline
+from ..simulate import RunResult, simulate
+from ..transport.legs import Transport
+from ..turntaking.interruptions import BargeIn
 
 BARGE_IN_TEXTS: tuple[str, ...] = ("What's the weather like?", "Actually, can you tell me the time?")
 

@@ -453,7 +453,7 @@ def run_many(mains: Iterable[Callable[[Clock], Awaitable[T]]], clock: ClockMode 
 
     In virtual time the runs share one loop: before each one, whatever the previous run left running is
     cancelled and awaited and time starts over at 0, so each run computes exactly what it would on a fresh loop
-    (a Monte Carlo's turns, :func:`voicelab.experiments.monte_carlo`). However it ends (results, an error,
+    (a Monte Carlo's turns, :func:`voicelab.analysis.experiments.monte_carlo`). However it ends (results, an error,
     Ctrl-C), everything is cleaned up as by :func:`run`. In real time each run gets a loop of its own.
     """
     _check_clock(clock)

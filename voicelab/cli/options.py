@@ -1,8 +1,8 @@
 """What the command line's subcommands share: each option they have in common declared once (with the check that
 reads it back), the parser that turns a usage error into one line, and the checks on output files.
 
-:mod:`voicelab.cli` (``demo``, ``montecarlo``, ``sweep``) and :mod:`voicelab.analyze` both build on it, so neither
-imports the other's internals.
+:mod:`voicelab.cli.main` (``demo``, ``montecarlo``, ``sweep``) and :mod:`voicelab.analysis.analyze` both build on it,
+so neither imports the other's internals.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from .interruptions import BargeIn, Interruption, parse_interruption
-from .timing import TAILS
-from .untrusted import escape_controls
-from .validation import ConfigError, parse_number
+from ..engine.timing import TAILS
+from ..engine.untrusted import escape_controls
+from ..engine.validation import ConfigError, parse_number
+from ..turntaking.interruptions import BargeIn, Interruption, parse_interruption
 
 FIGURE_SUFFIXES: tuple[str, ...] = (".png", ".svg", ".pdf")
 
@@ -105,7 +105,7 @@ def assignments(option: str, items: Sequence[str]) -> dict[str, float]:
 def stage_assignments(items: Sequence[str]) -> dict[str, float | str]:
     """``--set`` values: ``["asr.rtf=0.3", "llm.filler=One moment."]`` -> numbers, and text for a text setting
     (``llm.filler``, taken as typed); UsageError / ConfigError for anything malformed or unknown."""
-    from .config import is_text_param, split_param
+    from ..engine.config import is_text_param, split_param
 
     texts: dict[str, str] = {}
     numbers: list[str] = []
@@ -166,7 +166,7 @@ def barge_in_from_args(args: argparse.Namespace) -> BargeIn | None:
 
 
 def interruption_from_args(args: argparse.Namespace) -> Interruption | None:
-    """``--interruption`` as an :class:`~voicelab.interruptions.Interruption` (None without it)."""
+    """``--interruption`` as an :class:`~voicelab.turntaking.interruptions.Interruption` (None without it)."""
     text = getattr(args, "interruption", None)
     return None if text is None else parse_interruption(text)
 

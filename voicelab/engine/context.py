@@ -143,7 +143,7 @@ class RunContext:
     def duration(self, stage: str, median: float) -> float:
         """A stage duration: ``median`` with that stage's jitter drawn from its own stream."""
         sigma = self._sigma.get(stage)
-        if sigma is not None and median > 0.0:  # :func:`~voicelab.timing.draw`'s log-normal case, inlined
+        if sigma is not None and median > 0.0:  # :func:`~voicelab.engine.timing.draw`'s log-normal case, inlined
             return float(median * math.exp(sigma * self.rngs[stage].standard_normal()))
         jitter = getattr(getattr(self.stages, stage), "jitter", 1.0)
         return draw(median, jitter, self.stages.tail, self.rngs[stage])

@@ -4,12 +4,12 @@ tail attribution (which stage makes the slow turns slow) and one-knob sweeps.
 Every turn is an independent single-turn conversation with its own seed, run on
 its own clock and trace, so turn ``i`` of a Monte Carlo run is exactly
 ``simulate([text], stages=..., seed=result.seeds[i])``, byte for byte: the same run (:func:`~voicelab.simulate.play`).
-The turns of a process share one virtual event loop (:func:`~voicelab.clock.run_many`), which keeps the cost per
+The turns of a process share one virtual event loop (:func:`~voicelab.engine.clock.run_many`), which keeps the cost per
 turn low, and its time starts over at 0 for every turn, as on a fresh loop; only
 the metrics and budget values of each turn are kept (``keep_traces=True`` keeps
 the traces too, to draw or inspect the slow ones). With ``barge_in`` every turn is
 interrupted by the next sentence (or a noise burst) and its interruption metrics are kept.
-Long runs share their turns over worker processes on every core (``workers``, :mod:`voicelab.pool`), or over
+Long runs share their turns over worker processes on every core (``workers``, :mod:`voicelab.analysis.pool`), or over
 any :class:`concurrent.futures.Executor` (``executor``, e.g. a dask cluster's), with the same values as in one
 process.
 """
@@ -27,21 +27,21 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..budgets import LatencyBudgets, budget_names
+from ..engine.clock import Clock, run_many
+from ..engine.config import StageConfigs, param_info, split_param
+from ..engine.context import stream_seeding
+from ..engine.jupyterlite import in_browser
+from ..engine.trace import Trace
+from ..engine.units import EPS, to_ns_grid
+from ..engine.validation import ConfigError, check_number, check_numbers
+from ..engine.vocabulary import MarkName, SpanName
+from ..metrics import METRIC_NAMES, budget_values, production_metrics, turn_metrics
+from ..pipelines import PIPELINES, StreamingPipeline
+from ..presets import get_preset
+from ..simulate import MAX_SEED, Pipeline, check_run_options, check_texts, play
+from ..turntaking.interruptions import BargeIn, Interruption, backchannel_metrics, interruption_metrics
 from . import pool
-from .budgets import LatencyBudgets, budget_names
-from .clock import Clock, run_many
-from .config import StageConfigs, param_info, split_param
-from .context import stream_seeding
-from .interruptions import BargeIn, Interruption, backchannel_metrics, interruption_metrics
-from .jupyterlite import in_browser
-from .metrics import METRIC_NAMES, budget_values, production_metrics, turn_metrics
-from .pipelines import PIPELINES, StreamingPipeline
-from .presets import get_preset
-from .simulate import MAX_SEED, Pipeline, check_run_options, check_texts, play
-from .trace import Trace
-from .units import EPS, to_ns_grid
-from .validation import ConfigError, check_number, check_numbers
-from .vocabulary import MarkName, SpanName
 
 PERCENTILES: tuple[int, ...] = (50, 90, 95, 99)
 DEFAULT_JITTER = 1.5  # p95 / median of every stage when the preset has no jitter of its own
@@ -277,7 +277,7 @@ def check_executor(executor: Any) -> Executor | None:
     """``executor`` as given to :func:`monte_carlo`: None or a :class:`concurrent.futures.Executor`; ConfigError."""
     if executor is not None and not isinstance(executor, Executor):
         raise ConfigError(f"executor must be a concurrent.futures.Executor (e.g. ThreadPoolExecutor(), "
-                          f"voicelab.pool.WorkerPool(), a dask client's get_executor()) or None; got {executor!r}")
+                          f"WorkerPool(), a dask client's get_executor()) or None; got {executor!r}")
     return executor
 
 
@@ -290,7 +290,10 @@ def _workers_for(turns: int, workers: int | None, executor: Executor | None) -> 
 
 
 def check_workers(workers: Any) -> int | None:
-    """``workers`` as given to :func:`monte_carlo` (None or 1 to :data:`~voicelab.pool.MAX_WORKERS`); ConfigError."""
+    """``workers`` as given to :func:`monte_carlo` (None or 1 to :data:`~voicelab.analysis.pool.MAX_WORKERS`).
+
+    A ConfigError otherwise.
+    """
     if workers is None:
         return None
     return int(check_number("workers", workers, 1, pool.MAX_WORKERS, integer=True,
@@ -429,7 +432,8 @@ def _chunks(sizes: Sequence[int], workers: int) -> list[tuple[int, int, int]]:
 
 def _run_chunk(job: _Job, first: int, seeds: np.ndarray) -> _Rows:
     """A chunk of work for an Executor: turns ``first``, ``first + 1``, ... of ``job`` with ``seeds``, passing its
-    progress on through :func:`voicelab.pool.report` (in a worker of :class:`~voicelab.pool.WorkerPool`)."""
+    progress on through :func:`~voicelab.analysis.pool.report` (in a worker of
+    :class:`~voicelab.analysis.pool.WorkerPool`)."""
     return _run_turns(job, (first, seeds), pool.report)
 
 
@@ -476,9 +480,9 @@ def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Pr
 def _share(executor: Executor, calls: Sequence[tuple[Any, ...]], sizes: Sequence[int],
            report: Callable[[int], None]) -> list[Any]:
     """``[f(*args) for f, *args in calls]`` on ``executor``, ``report(done)`` every few hundredths of a second (the
-    ``sizes`` of the calls finished, and what the running ones passed to :func:`voicelab.pool.report`). Whatever
-    ``report`` raises, an error in a call, or Ctrl-C cancels every call (stopping those running on a
-    :class:`~voicelab.pool.WorkerPool`) and is raised."""
+    ``sizes`` of the calls finished, and what the running ones passed to :func:`~voicelab.analysis.pool.report`).
+    Whatever ``report`` raises, an error in a call, or Ctrl-C cancels every call (stopping those running on a
+    :class:`~voicelab.analysis.pool.WorkerPool`) and is raised."""
     futures = [executor.submit(*call) for call in calls]
     try:
         pending = set(futures)
@@ -585,13 +589,14 @@ def monte_carlo(turns: int = 1000, *, seed: int = 0, preset: str = "seed", texts
     (default: the preset's inputs), played by a fresh ``pipeline()`` (a name from
     :data:`~voicelab.pipelines.PIPELINES` or a function making one; default: streaming), as
     :func:`~voicelab.simulate.simulate` plays it (:func:`~voicelab.simulate.play`, every turn on one loop by
-    :func:`~voicelab.clock.run_many`). ``extract(trace, 0)`` may return more per-turn values
+    :func:`~voicelab.engine.clock.run_many`). ``extract(trace, 0)`` may return more per-turn values
     to keep (in ``result.extra``). A progress bar shows for long runs (``progress=None``), always
     (``True``) or never (``False``); a function as ``progress`` is called with the number of turns done
     every few turns, and whatever it raises stops the run and is raised (how a dashboard cancels one).
     ``barge_in``: turn ``i`` is interrupted by ``texts[i + 1]`` (or a noise burst) and the
-    interruption metrics (:data:`~voicelab.interruptions.INTERRUPTION_NAMES`) go to ``extra``; with
-    ``interruption`` (the agent's policy) or a backchannel, also :data:`~voicelab.interruptions.BACKCHANNEL_NAMES`.
+    interruption metrics (:data:`~voicelab.turntaking.interruptions.INTERRUPTION_NAMES`) go to ``extra``; with
+    ``interruption`` (the agent's policy) or a backchannel, also
+    :data:`~voicelab.turntaking.interruptions.BACKCHANNEL_NAMES`.
 
     ``workers``: how many processes share the turns (1 to 64; default: every core from
     :data:`POOL_MIN_TURNS` turns on, else 1). The values are the same for any number of them: turn ``i``
@@ -645,7 +650,7 @@ class TailAttribution:
 class TurnArrays:
     """Per-turn values, one array per name (NaN where a turn lacks one): what :func:`tail_attribution` reads.
 
-    A :class:`MonteCarloResult` has the same two fields; imported turns (:mod:`voicelab.analyze`) use this.
+    A :class:`MonteCarloResult` has the same two fields; imported turns (:mod:`voicelab.analysis.analyze`) use this.
     """
 
     metrics: Mapping[str, np.ndarray]
@@ -750,7 +755,7 @@ def false_interruptions(min_speech: Sequence[float], bursts: Sequence[float], *,
     interruption. ``latency`` is the price of a longer minimum: the interruption latency when the
     caller really speaks (the next sentence) at that setting.
     """
-    from .simulate import simulate
+    from ..simulate import simulate
 
     min_speech = check_numbers("min_speech", min_speech)
     bursts = check_numbers("bursts", bursts)
@@ -793,7 +798,7 @@ def speculation_tradeoff(stable_s: Sequence[float], turns: int = 200, *, preset:
     ``workers`` and ``executor`` as in :func:`monte_carlo`, by default every core once all the runs' turns reach
     :data:`POOL_MIN_TURNS`; the workers share every run's turns in one go. ``progress`` as in :func:`monte_carlo`,
     over all the turns."""
-    from .stages.speculative import Speculation, speculation_metrics
+    from ..stages.speculative import Speculation, speculation_metrics
 
     workers = check_workers(options.pop("workers", None))
     executor = check_executor(options.pop("executor", None))

@@ -1,4 +1,4 @@
-"""The VAD stage with a pluggable endpointing policy (:mod:`voicelab.endpointing`).
+"""The VAD stage with a pluggable endpointing policy (:mod:`voicelab.turntaking.policies`).
 
 Speech and silence are judged exactly as :class:`~voicelab.stages.vad.EnergyVAD` does (mean
 |amplitude| of 10 ms windows against ``vad.threshold``, ``vad.min_speech_s`` before speech counts);
@@ -16,16 +16,16 @@ from typing import Any
 
 import numpy as np
 
-from ..channel import Inbox, Outbox
-from ..context import RunContext
-from ..endpointing import Decision, EndpointingPolicy, Pause
-from ..frames import AudioFrame
-from ..hesitation import ends_clause
-from ..turntaking import response_seconds
-from ..units import EPS, to_ns_grid
-from ..vocabulary import EndReason, SpanName, VadEvent
-from .caller import Utterance
-from .vad import VAD_WINDOW_S, run_endpointer, window_energies
+from ..engine.channel import Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame
+from ..engine.units import EPS, to_ns_grid
+from ..engine.vocabulary import EndReason, SpanName, VadEvent
+from ..stages.caller import Utterance
+from ..stages.vad import VAD_WINDOW_S, run_endpointer, window_energies
+from .hesitation import ends_clause
+from .measures import response_seconds
+from .policies import Decision, EndpointingPolicy, Pause
 
 
 class PolicyEndpointer:

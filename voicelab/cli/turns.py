@@ -1,7 +1,7 @@
 """Command-line options for turn-taking and transport: ``--endpointing``, ``--hesitation``, ``--network``.
 
-Shared by ``demo`` and ``montecarlo`` (see :mod:`voicelab.cli`): every value is validated
-before anything runs; a bad one is a :class:`~voicelab.validation.ConfigError` naming its range.
+Shared by ``demo`` and ``montecarlo`` (see :mod:`voicelab.cli.main`): every value is validated
+before anything runs; a bad one is a :class:`~voicelab.engine.validation.ConfigError` naming its range.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from .endpointing import POLICIES, parse_policy
-from .hesitation import HesitatingCaller, HesitationConfig
-from .pipelines import StreamingPipeline
-from .simulate import RunResult
-from .tables import fmt
-from .transport import TRANSPORTS, get_transport, transport_metrics
-from .turntaking import turn_taking_metrics
-from .validation import ConfigError, check_number, parse_number
+from ..engine.validation import ConfigError, check_number, parse_number
+from ..pipelines import StreamingPipeline
+from ..simulate import RunResult
+from ..tables import fmt
+from ..transport.legs import TRANSPORTS, get_transport, transport_metrics
+from ..turntaking.hesitation import HesitatingCaller, HesitationConfig
+from ..turntaking.measures import turn_taking_metrics
+from ..turntaking.policies import POLICIES, parse_policy
 
 TURN_NAMES: tuple[str, ...] = ("false_cutoff", "endpoint_delay", "talk_over_s")
 

@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from .channel import Inbox, Outbox
-from .context import RunContext
-from .frames import AudioFrame, SpeechAudio
-from .trace import Trace
-from .units import EPS, to_ns_grid
-from .validation import ConfigError, check_number
-from .vocabulary import MarkName, SpanName
+from ..engine.channel import Inbox, Outbox
+from ..engine.context import RunContext
+from ..engine.frames import AudioFrame, SpeechAudio
+from ..engine.trace import Trace
+from ..engine.units import EPS, to_ns_grid
+from ..engine.validation import ConfigError, check_number
+from ..engine.vocabulary import MarkName, SpanName
 
 _LN20 = math.log(20.0)  # an exponential's p95 is scale * ln 20
 HOP_KINDS: tuple[str, ...] = ("fixed", "network", "jitter_buffer")
@@ -288,7 +288,7 @@ def budget_sum(rows: Sequence[StageBudget] = BUDGET_TABLE) -> float:
 
 def budget_stages() -> Any:
     """Stage timings that reproduce :data:`BUDGET_TABLE` (fixed, no jitter) on a 20 ms-chunk caller."""
-    from .config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
+    from ..engine.config import AsrConfig, CallerConfig, LlmConfig, StageConfigs, TtsConfig, VadConfig
 
     return StageConfigs(caller=CallerConfig(chunk_ms=20.0), vad=VadConfig(endpoint_silence_s=0.08),
                         asr=AsrConfig(overhead_s=0.002, rtf=0.3, finalization_s=0.15),

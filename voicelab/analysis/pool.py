@@ -40,8 +40,8 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from .jupyterlite import in_browser
-from .validation import check_number
+from ..engine.jupyterlite import in_browser
+from ..engine.validation import check_number
 
 MAX_WORKERS = 64
 HEARTBEAT_S = 0.2  # a busy worker says it is alive this often
@@ -185,7 +185,7 @@ def main(fd: int, parent: int = 0) -> None:
 
 # Ctrl-C is ignored before anything else, so even one during start-up prints nothing.
 _BOOT = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); import json, sys; "
-         "sys.path[:0] = json.loads(sys.argv[3]); from voicelab.pool import main; "
+         "sys.path[:0] = json.loads(sys.argv[3]); from voicelab.analysis.pool import main; "
          "main(int(sys.argv[1]), int(sys.argv[2]))")
 
 
