@@ -9,15 +9,20 @@ import numpy as np
 import pytest
 
 import voicelab as vl
+from voicelab import audio, dashboards, export, notebook, viz
 from voicelab.analysis.experiments import MAX_TURNS, false_interruptions, monte_carlo, sweep
 from voicelab.budgets import LatencyBudgets
 from voicelab.engine.config import StageConfigs
 from voicelab.engine.validation import ConfigError
 from voicelab.pipelines import StreamingPipeline
+from voicelab.report import budget_table
 from voicelab.stages.asr import PARTIAL_CHARS
 from voicelab.stages.caller import SimulatedCaller, Utterance
 from voicelab.turntaking.hesitation import HesitationConfig, ends_clause, plan_utterance
 from voicelab.turntaking.interruptions import BargeIn
+from voicelab.tutorial import stages_from_budgets
+from voicelab.viz.architecture import architecture_chart
+from voicelab.viz.path import path_waterfall
 
 HUGE = 10**400
 
@@ -54,6 +59,38 @@ CASES = {
     "pipeline object": (lambda r: vl.simulate(pipeline=3), "pipeline must be one of"),
     "preset list": (lambda r: vl.simulate(preset=["seed"]), "unknown preset"),
     "ten million turns": (lambda r: monte_carlo(10_000_000), r"turns must be an integer in \[1, 1000000\]"),
+    "simulate(123)": (lambda r: vl.simulate(123), "texts must be a string or a list of strings"),
+    "texts as a dict": (lambda r: vl.simulate(texts={"a": 1}), r"texts must be .*; got \{'a': 1\}"),
+    "texts as a set": (lambda r: vl.simulate(texts={"Hi."}), "texts must be a string or a list"),
+    "texts empty": (lambda r: vl.simulate(texts=[]), "texts must hold at least one caller turn"),
+    "texts[1] a number": (lambda r: vl.simulate(texts=["Hi.", 3]), r"texts\[1\] must be a non-empty"),
+    "with_params(None)": (lambda r: StageConfigs().with_params(None), "changes must be a mapping"),
+    "with_params key 3": (lambda r: StageConfigs().with_params({3: 1}), "stage parameter must be a STAGE.PARAM"),
+    "replace unknown": (lambda r: StageConfigs().llm.replace(speed=2), "unknown parameter llm.speed"),
+    "turn_metrics(trace, 5)": (lambda r: vl.turn_metrics(r.trace, 5), r"turn must be an integer in \[0, 2\]; got 5"),
+    "turn_metrics(None, 0)": (lambda r: vl.turn_metrics(None, 0), "trace must be a Trace"),
+    "turn_metrics(trace, True)": (lambda r: vl.turn_metrics(r.trace, True), "turn must be an integer"),
+    "budget_report budgets": (lambda r: vl.budget_report(r.trace, 0, "fast"), "budgets must be a LatencyBudgets"),
+    "to_perfetto(None)": (lambda r: export.to_perfetto(None), "trace must be a Trace"),
+    "to_perfetto name": (lambda r: export.to_perfetto(r.trace, 3), "process_name must be text"),
+    "write_perfetto no dir": (lambda r: export.write_perfetto(r.trace, "/nonexistent/x.json"),
+                              "cannot write '/nonexistent/x.json': No such file or directory"),
+    "write_perfetto path 5": (lambda r: export.write_perfetto(r.trace, 5), "path of the perfetto file must be"),
+    "to_csv a directory": (lambda r: export.to_csv(r.trace, "/"), "cannot write '/'"),
+    "to_wav no dir": (lambda r: audio.to_wav(r, "/nonexistent/x.wav", turn=9), r"turn must be an integer in \[0, 2\]"),
+    "render(turn='0')": (lambda r: audio.render(r, turn="0"), "turn must be an integer"),
+    "pieces(None)": (lambda r: audio.pieces(None), "run must be a RunResult"),
+    "gantt(ax=3)": (lambda r: viz.gantt(r, ax=3), "ax must be None or matplotlib Axes"),
+    "gantt(budgets)": (lambda r: viz.gantt(r, budgets="tight"), "budgets must be None or a LatencyBudgets"),
+    "budget_table dict": (lambda r: budget_table({"a": 1}), "result must be a RunResult or a budget report"),
+    "budget_table turn": (lambda r: budget_table(r, 1.5), "turn must be an integer"),
+    "budget_rows(None)": (lambda r: dashboards.budget_rows(None, 0), "result must be a RunResult"),
+    "budget_rows names": (lambda r: dashboards.budget_rows(r, 0, ["speed"]), "names must be None or a list"),
+    "path_waterfall(None)": (lambda r: path_waterfall(None), "run must be a RunResult"),
+    "path_waterfall title": (lambda r: path_waterfall(r, title=5), "title must be text"),
+    "architecture_chart(3)": (lambda r: architecture_chart(3), "pipeline must be None or a pipeline"),
+    "stages_from_budgets": (lambda r: stages_from_budgets(None), "budgets must be a LatencyBudgets"),
+    "notebook setup dpi": (lambda r: notebook.setup(dpi=True), r"dpi must be an integer in \[20, 400\]"),
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
+from voicelab.engine.validation import ConfigError
 
 import voicelab as vl
 from voicelab import palette, viz
@@ -146,7 +147,7 @@ def test_draws_on_a_given_axes(streaming):
 def test_bad_turn_names_the_range(streaming):
     with pytest.raises(ValueError, match="turn must be an integer from 0 to 2"):
         viz.gantt(streaming, turn=3)
-    with pytest.raises(TypeError, match="RunResult or a Trace"):
+    with pytest.raises(ConfigError, match="run must be a RunResult .* or a Trace; got {'not': 'a run'}"):
         viz.gantt({"not": "a run"})
 
 

@@ -10,6 +10,7 @@ simulated run sounds exactly as its timeline says. Needs the ``real`` extra (esp
 from __future__ import annotations
 
 import io
+import os
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,9 @@ import numpy as np
 
 from .engine.trace import Trace
 from .engine.units import SAMPLE_RATE
-from .engine.validation import check_number
+from .engine.validation import ConfigError, check_number, short
 from .engine.vocabulary import MarkName, SpanName
+from .metrics import check_turn, trace_of
 
 CALLER_VOICE = "en-us"
 AGENT_VOICE = "en-us+f3"
@@ -41,16 +43,17 @@ class Piece:
         return sum(b - a for a, b in self.segments)
 
 
-def _trace_of(run: Any) -> Trace:
-    trace = getattr(run, "trace", run)
-    if not isinstance(trace, Trace):
-        raise TypeError(f"expected a RunResult or a Trace; got {type(run).__name__}")
+def _trace_of(run: Any, turn: Any = None) -> Trace:
+    """The trace of a RunResult or Trace, with ``turn`` (None: every turn) checked against it."""
+    trace = trace_of(run)
+    if turn is not None:
+        check_turn(trace, turn)
     return trace
 
 
 def pieces(run: Any, turn: int | None = None) -> list[Piece]:
     """What is heard, from the trace: the caller's turns and the agent's played clauses, in time order."""
-    trace = _trace_of(run)
+    trace = _trace_of(run, turn)
     chosen = [t for t in trace.turns if turn is None or t.index == turn]
     out: list[Piece] = []
     for t in chosen:
@@ -112,7 +115,7 @@ def _speak_fitted(piece: Piece, rate: int) -> np.ndarray:
 def render(run: Any, rate: int = SAMPLE_RATE, turn: int | None = None) -> np.ndarray:
     """The run as float32 mono audio at ``rate`` Hz, time 0 = the start of the run (or of ``turn``)."""
     rate = int(check_number("rate", rate, 4_000, 48_000, unit="Hz", integer=True))
-    trace = _trace_of(run)
+    trace = _trace_of(run, turn)
     heard = pieces(trace, turn)
     origin = trace.turns[turn].start if turn is not None else 0.0
     end = max([b for p in heard for _, b in p.segments] + ([trace.duration] if turn is None else []), default=0.0)
@@ -140,9 +143,15 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
 
 
 def to_wav(run: Any, path: str | Path, rate: int = SAMPLE_RATE, turn: int | None = None) -> Path:
-    """Write the run's audio timeline to a WAV file; returns its path."""
+    """Write the run's audio timeline to a WAV file; returns its path (ConfigError if it cannot be written)."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"path of the WAV file must be a file name (str or Path); got {short(path)}")
+    data = wav_bytes(render(run, rate, turn), rate)  # rendered first: a bad run leaves no empty file
     target = Path(path)
-    target.write_bytes(wav_bytes(render(run, rate, turn), rate))
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise ConfigError(f"path of the WAV file: cannot write {str(path)!r}: {exc.strerror or exc}") from None
     return target
 
 

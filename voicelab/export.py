@@ -14,10 +14,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from .engine.trace import Trace
+from .engine.validation import ConfigError, check_text, short
 
 PID = 1
 STATE_TRACK = "agent state"
@@ -97,6 +99,9 @@ def _track_metadata(tid: int, name: str, sort_index: int) -> list[dict[str, Any]
 
 def to_perfetto(trace: Trace, process_name: str | None = None) -> dict[str, Any]:
     """The trace as a Chrome trace-event document: ``{"traceEvents": [...], "displayTimeUnit": "ms"}``."""
+    _check_trace(trace)
+    if process_name is not None:
+        check_text("process_name", process_name, 200)
     tracks = _tracks(trace)
     name = process_name or f"voicelab {trace.meta.get('pipeline', '')} pipeline".replace("  ", " ")
     head: list[dict[str, Any]] = [{"name": "process_name", "ph": "M", "pid": PID, "tid": 0, "args": {"name": name}}]
@@ -128,9 +133,28 @@ def to_perfetto(trace: Trace, process_name: str | None = None) -> dict[str, Any]
 
 
 def write_perfetto(trace: Trace, path: str | os.PathLike[str]) -> None:
-    """Write :func:`to_perfetto` as JSON to ``path``."""
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(to_perfetto(trace), f)
+    """Write :func:`to_perfetto` as JSON to ``path`` (ConfigError naming the path if it cannot be written)."""
+    text = json.dumps(to_perfetto(trace))  # the whole document first: a bad trace leaves no half-written file
+    with _opened(path, "perfetto") as f:
+        f.write(text)
+
+
+def _check_trace(trace: Any) -> None:
+    if not isinstance(trace, Trace):
+        raise ConfigError(f"trace must be a Trace (a run's record, e.g. simulate().trace); got {short(trace)}")
+
+
+@contextmanager
+def _opened(path: Any, what: str) -> Iterator[IO[str]]:
+    """``path`` opened for writing text; ConfigError naming it and the reason when it cannot be."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise ConfigError(f"path of the {what} file must be a file name (str or Path); got {short(path)}")
+    try:
+        f = open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ConfigError(f"path of the {what} file: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    with f:
+        yield f
 
 
 def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -140,11 +164,12 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
 
 def to_csv(trace: Trace, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
     """Write every record of the trace (:meth:`Trace.records`) as CSV: one row per span, mark or state change."""
+    _check_trace(trace)
     rows = trace.records()
     if hasattr(path_or_file, "write"):
         _write_csv(rows, path_or_file)  # type: ignore[arg-type]
         return
-    with open(path_or_file, "w", encoding="utf-8", newline="") as f:
+    with _opened(path_or_file, "CSV") as f:
         _write_csv(rows, f)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .budgets import LatencyBudgets, budget_names
 from .engine.trace import GREETING_TURN, Span, Trace
 from .engine.units import EPS, to_ns_grid
+from .engine.validation import ConfigError, check_index, check_type, short
 from .engine.vocabulary import MarkName, SpanName
 
 # The tutorial's ten names, each the first mark of that name in a turn.
@@ -36,8 +38,26 @@ def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else to_ns_grid(a - b)
 
 
+def trace_of(run: Any, name: str = "run") -> Trace:
+    """The trace of ``run`` (a RunResult, or a Trace itself); ConfigError naming ``name`` otherwise."""
+    trace = getattr(run, "trace", run)
+    if not isinstance(trace, Trace):
+        raise ConfigError(f"{name} must be a RunResult (what simulate() returns) or a Trace; got {short(run)}")
+    return trace
+
+
+def check_turn(trace: Any, turn: Any) -> int:
+    """``turn`` if ``trace`` is a Trace and ``turn`` one of its turns' indices; ConfigError naming either."""
+    if not isinstance(trace, Trace):
+        raise ConfigError(f"trace must be a Trace (a run's record, e.g. simulate().trace); got {short(trace)}")
+    if type(turn) is int and 0 <= turn < len(trace.turns):  # the common case, quickly (a Monte Carlo asks often)
+        return turn
+    return check_index("turn", turn, len(trace.turns))
+
+
 def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
     """The fourteen metrics of one turn, in seconds relative to the turn's start (None if absent)."""
+    turn = check_turn(trace, turn)
     start = trace.turns[turn].start
     found: dict[str, float] = {}
     for m in trace.marks:
@@ -56,6 +76,7 @@ def production_metrics(trace: Trace, turn: int) -> dict[str, float]:
     """A production agent's waits in ``turn`` from its spans (seconds, 0 where absent): the LLM's and the TTS's
     cold starts, the tool call and thinking before the answer, the TTS's leading silence before the first
     audible audio, and ``filler_s`` (final transcript -> the filler sent, 0 without one)."""
+    check_turn(trace, turn)
     values = dict.fromkeys(PRODUCTION_NAMES, 0.0)
     for s in trace.spans:
         key = _WAITS.get((s.stage, s.name)) if s.turn == turn else None
@@ -93,6 +114,8 @@ def budget_values(trace: Trace, turn: int, metrics: dict[str, float | None] | No
     :func:`turn_metrics`, when they are at hand already."""
     if metrics is None:
         metrics = turn_metrics(trace, turn)
+    else:
+        check_turn(trace, turn)
     longest: float | None = None  # the slowest ASR chunk (rounded once: rounding keeps the order)
     synth: list[Span] = []
     for s in trace.spans:
@@ -148,5 +171,6 @@ class Verdict:
 
 def budget_report(trace: Trace, turn: int, budgets: LatencyBudgets) -> dict[str, Verdict]:
     """Per budget: the measured value, the target, the slack and whether it was met."""
+    check_type("budgets", budgets, LatencyBudgets, "a LatencyBudgets (e.g. LatencyBudgets(voice_to_voice=0.8))")
     values = budget_values(trace, turn)
     return {name: Verdict(name, values[name], getattr(budgets, name)) for name in budget_names()}

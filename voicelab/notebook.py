@@ -24,6 +24,7 @@ from typing import Any
 import matplotlib as mpl
 from IPython.display import Code, Markdown, display
 
+from .engine.validation import check_number
 from .viz.style import DISPLAY_DPI, FIGURE_DPI
 from .viz.table import escape_html as _escape
 from .viz.table import table as table
@@ -46,6 +47,7 @@ def setup(dpi: int = FIGURE_DPI) -> None:
     """
     from IPython import get_ipython
 
+    dpi = int(check_number("dpi", dpi, 20, 400, integer=True))
     shell = get_ipython()
     if shell is not None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats

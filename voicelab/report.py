@@ -9,7 +9,8 @@ from typing import Any
 
 from . import palette
 from .budgets import budget_help
-from .metrics import Verdict
+from .engine.validation import ConfigError, short
+from .metrics import Verdict, check_turn
 from .tables import text_table
 
 COLUMNS: tuple[str, ...] = ("metric", "value (s)", "budget (s)", "slack (s)", "verdict")
@@ -89,14 +90,16 @@ def budget_table(result: Any, turn: int = 0, title: str | None = None) -> Budget
     ``result`` may also be a report itself (a mapping of budget name to Verdict, as from ``budget_report``).
     """
     if isinstance(result, Mapping):
+        if not all(isinstance(v, Verdict) for v in result.values()):
+            raise ConfigError(f"result must be a RunResult or a budget report (budget name -> Verdict, as from "
+                              f"budget_report); got {short(result)}")
         report: Mapping[str, Verdict] = result
         default_title = ""
     else:
-        if not hasattr(result, "report"):
-            raise TypeError(f"budget_table needs a RunResult or a budget report; got {type(result).__name__}")
-        turns = len(result.trace.turns)
-        if not isinstance(turn, int) or isinstance(turn, bool) or not 0 <= turn < turns:
-            raise ValueError(f"turn must be an integer from 0 to {turns - 1}; got {turn!r}")
+        if not hasattr(result, "report") or not hasattr(result, "trace"):
+            raise ConfigError(f"result must be a RunResult (what simulate() returns) or a budget report; "
+                              f"got {short(result)}")
+        turn = check_turn(result.trace, turn)
         report = result.report(turn)
         default_title = f"{result.pipeline} pipeline, turn {turn}: “{result.trace.turns[turn].input}”"
     helps = budget_help()

@@ -14,6 +14,7 @@ from .budgets import LatencyBudgets
 from .engine.config import StageConfigs
 from .engine.context import RunContext
 from .engine.units import to_ns_grid
+from .engine.validation import check_type
 from .engine.vocabulary import MarkName, SpanName
 from .pipelines.original import OriginalPipeline
 
@@ -24,7 +25,9 @@ def stages_from_budgets(budgets: LatencyBudgets, stages: StageConfigs | None = N
     """The tutorial's stage timings: every simulated stage sleeps for its budget (ASR ``asr_processing`` per
     chunk, LLM ``llm_first_token`` then ``llm_token_generation`` per token, TTS ``tts_first_chunk``).
     Shown in notebook 01."""
+    check_type("budgets", budgets, LatencyBudgets, "a LatencyBudgets (e.g. LatencyBudgets(voice_to_voice=0.8))")
     stages = stages if stages is not None else StageConfigs()
+    check_type("stages", stages, StageConfigs, "None or a StageConfigs (e.g. get_preset('seed').stages)")
     chunk_s = stages.caller.chunk_ms / 1000
     return stages.with_params({
         "asr.rtf": to_ns_grid(budgets.asr_processing / chunk_s),

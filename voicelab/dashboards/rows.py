@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..budgets import budget_names
 from ..engine.units import EPS
+from ..engine.validation import ConfigError, check_type, short
 from ..engine.vocabulary import MarkName
+from ..metrics import check_turn
 from ..simulate import RunResult
 
 PASS, MISS, NA = "PASS", "MISS", "n/a"
@@ -32,15 +35,27 @@ def verdict(ok: bool | None) -> str:
     return NA if ok is None else PASS if ok else MISS
 
 
+def checked(result: Any, turn: Any) -> int:
+    """``turn`` if ``result`` is a RunResult and ``turn`` one of its turns; ConfigError naming either."""
+    check_type("result", result, RunResult, "a RunResult (what simulate() returns)")
+    return check_turn(result.trace, turn)
+
+
 def budget_rows(result: RunResult, turn: int, names: Sequence[str] | None = None) -> list[Row]:
     """A row per budget (all of them by default): measured value, target and PASS / MISS."""
+    turn = checked(result, turn)
     report = result.report(turn)
+    if names is not None and (isinstance(names, str) or not isinstance(names, Sequence)
+                              or any(name not in report for name in names)):
+        raise ConfigError(f"names must be None or a list of budget names ({', '.join(budget_names())}); "
+                          f"got {short(names)}")
     return [Row(name, seconds(report[name].value), f"≤ {report[name].budget:.3f} s", verdict(report[name].ok))
             for name in (names or budget_names())]
 
 
 def voice_to_voice_row(result: RunResult, turn: int) -> Row:
     """Voice-to-voice against its budget; negative (the agent talking over the caller) misses too."""
+    turn = checked(result, turn)
     value, budget = result.metrics(turn)["voice_to_voice"], result.budgets.voice_to_voice
     ok = None if value is None else 0 <= value <= budget + EPS
     return Row("voice_to_voice", seconds(value), f"0 to {budget:.3f} s", verdict(ok))
@@ -49,6 +64,7 @@ def voice_to_voice_row(result: RunResult, turn: int) -> Row:
 def chunk_grid_notes(result: RunResult, turn: int) -> list[str]:
     """Say when the audio chunk grid rounds the endpoint silence: the VAD counts silence in 10 ms windows but
     decides when a chunk arrives, so the turn ends at the first chunk after the silence has passed."""
+    turn = checked(result, turn)
     trace = result.trace
     speech_end, eou = trace.first(turn, MarkName.SPEECH_END), trace.first(turn, MarkName.END_OF_UTTERANCE)
     silence = result.stages.vad.endpoint_silence_s

@@ -9,12 +9,13 @@ from ..engine.units import EPS, to_ns_grid
 from ..engine.vocabulary import MarkName, SpanName
 from ..simulate import RunResult
 from .dashboard import Dashboard
-from .rows import Row, budget_rows, chunk_grid_notes, seconds, verdict, voice_to_voice_row
+from .rows import Row, budget_rows, checked, chunk_grid_notes, seconds, verdict, voice_to_voice_row
 from .scenario import make_scenario
 
 
 def chunk_rows(result: RunResult, turn: int) -> list[Row]:
     """Chunk size trade-off: when the first audio reaches the agent, whether ASR keeps up, voice-to-voice."""
+    turn = checked(result, turn)
     trace = result.trace
     chunk_s = result.stages.caller.chunk_ms / 1000
     chunks = [s.duration for s in trace.spans_of(turn, "asr") if s.name == SpanName.CHUNK]
@@ -43,6 +44,7 @@ def chunk_dashboard(preset: str = "seed", texts: Sequence[str] | str | None = ("
 
 def endpoint_rows(result: RunResult, turn: int) -> list[Row]:
     """Endpointing trade-off: how soon the turn ends after the caller stops, and whether they were cut off."""
+    turn = checked(result, turn)
     trace = result.trace
     t = trace.turns[turn]
     metrics = result.metrics(turn)
@@ -74,6 +76,7 @@ def endpoint_dashboard(preset: str = "seed", texts: Sequence[str] | str | None =
 
 def underruns(result: RunResult, turn: int) -> tuple[int, float]:
     """How often playback ran dry in ``turn``, and for how long in total (seconds)."""
+    turn = checked(result, turn)
     gaps = [s.duration for s in result.trace.spans_of(turn, "playback") if s.name == SpanName.UNDERRUN]
     return len(gaps), to_ns_grid(float(sum(gaps)))
 

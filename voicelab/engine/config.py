@@ -6,6 +6,7 @@ validated on construction, and documented with its unit and accepted range.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any, cast
 
@@ -38,6 +39,11 @@ class _Stage:
         validate_fields(self, prefix=f"{self.stage}.")
 
     def replace(self, **changes: Any) -> Any:
+        """A copy with ``changes`` (field -> value) applied and validated; ConfigError for an unknown field."""
+        known = [f.name for f in fields(cast(Any, self))]
+        unknown = [name for name in changes if name not in known]
+        if unknown:
+            raise ConfigError(f"unknown parameter {self.stage}.{unknown[0]}; {self.stage} has {', '.join(known)}")
         return replace(cast(Any, self), **changes)
 
 
@@ -146,6 +152,9 @@ class StageConfigs:
     def with_params(self, changes: dict[str, Any]) -> StageConfigs:
         """A copy with ``{"stage.param": value}`` changes applied and validated (a number, or text for
         ``llm.filler``)."""
+        if not isinstance(changes, Mapping):
+            raise ConfigError(f"changes must be a mapping of STAGE.PARAM -> value like {{'llm.ttft_s': 0.5}}; "
+                              f"got {short(changes)}")
         grouped: dict[str, dict[str, Any]] = {}
         for key, value in changes.items():
             stage, param = split_param(key)

@@ -14,13 +14,14 @@ import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import CoroutineType
-from typing import Any
+from typing import Any, cast
 
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from ..engine.channel import Channel
 from ..engine.context import RunContext
+from ..engine.validation import ConfigError, short
 from ..stages.llm import LlmEngine
 
 
@@ -80,8 +81,11 @@ def pipeline_graph(pipeline: Any = None) -> list[Queue]:
     from ..simulate import simulate
 
     pipeline = pipeline if pipeline is not None else StreamingPipeline()
+    if not dataclasses.is_dataclass(pipeline) or not hasattr(pipeline, "llm") or isinstance(pipeline, type):
+        raise ConfigError(f"pipeline must be None or a pipeline object such as StreamingPipeline(); "
+                          f"got {short(pipeline)}")
     probe = _Probe(pipeline.llm)
-    simulate(texts=["Hello."], pipeline=dataclasses.replace(pipeline, llm=probe))
+    simulate(texts=["Hello."], pipeline=dataclasses.replace(cast(Any, pipeline), llm=probe))
     queues: dict[int, Queue] = {}
     for task, channels in probe.tasks.items():
         for arg, channel in channels.items():

@@ -27,8 +27,10 @@ from .. import palette
 from ..budgets import LatencyBudgets
 from ..engine.trace import GREETING_TURN, AgentState, Trace
 from ..engine.units import EPS
+from ..engine.validation import ConfigError, check_type
+from ..engine.validation import short as short_repr
 from ..engine.vocabulary import MarkName, SpanName
-from ..metrics import greeting_metrics, turn_metrics
+from ..metrics import greeting_metrics, trace_of, turn_metrics
 from .style import (
     FIGURE_DPI,
     FIGURE_WIDTH,
@@ -54,11 +56,11 @@ _Metrics = Mapping[int, Mapping[str, Any]]  # turn index -> that turn's turn_met
 
 def _trace_and_budgets(run: Any, budgets: LatencyBudgets | None) -> tuple[Trace, LatencyBudgets | None]:
     """A RunResult brings its own budgets; a bare Trace has none unless given."""
-    if isinstance(run, Trace):
+    if budgets is not None:
+        check_type("budgets", budgets, LatencyBudgets, "None or a LatencyBudgets (e.g. LatencyBudgets())")
+    trace = trace_of(run)
+    if trace is run:
         return run, budgets
-    trace = getattr(run, "trace", None)
-    if not isinstance(trace, Trace):
-        raise TypeError(f"expected a RunResult or a Trace; got {type(run).__name__}")
     return trace, budgets if budgets is not None else getattr(run, "budgets", None)
 
 
@@ -88,8 +90,8 @@ def _make_view(trace: Trace, turn: int | None, endpoint_s: float | None = None) 
     if turn is None:
         return _View(trace, None, 0.0, 0.0, max(trace.duration, 1e-3), endpoint_s)
     if not isinstance(turn, int) or isinstance(turn, bool) or not 0 <= turn < len(trace.turns):
-        raise ValueError(f"turn must be an integer from 0 to {len(trace.turns) - 1} (or None for the whole run); "
-                         f"got {turn!r}")
+        raise ConfigError(f"turn must be an integer from 0 to {len(trace.turns) - 1} (or None for the whole run); "
+                          f"got {short_repr(turn)}")
     t = trace.turns[turn]
     times = [s.end for s in trace.spans_of(turn)] + [m.t for m in trace.marks_of(turn)]
     times += [s.t for s in trace.states if s.turn == turn]
@@ -501,9 +503,11 @@ def draw(ax: Axes, run: Any, turn: int | None = None, *, title: str | None = Non
 
 def _figure_of(ax: Axes) -> Figure:
     """The figure ``ax`` belongs to; the chart sizes itself from that figure's width, so a subfigure will not do."""
+    if not isinstance(ax, Axes):
+        raise ConfigError(f"ax must be None or matplotlib Axes (e.g. fig.add_subplot()); got {short_repr(ax)}")
     fig = ax.get_figure(root=True)
     if not isinstance(fig, Figure):
-        raise TypeError(f"gantt draws on the axes of a Figure; got axes on {type(fig).__name__}")
+        raise ConfigError(f"ax must be the axes of a Figure (not a subfigure); got axes on {type(fig).__name__}")
     return fig
 
 

@@ -14,7 +14,9 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..engine.trace import Trace
 from ..engine.units import to_ns_grid
+from ..engine.validation import check_text
 from ..engine.vocabulary import MarkName, SpanName
+from ..metrics import check_turn, trace_of
 from ..transport.legs import transport_metrics
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
@@ -34,6 +36,7 @@ def _ms(seconds: float) -> str:
 
 def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float]]:
     """The waterfall's rows in time order: (label, group, start, end), seconds from the caller's speech end."""
+    turn = check_turn(trace_of(trace, "trace"), turn)
     origin = trace.first(turn, MarkName.SPEECH_END) or 0.0
     spans = sorted((s for s in trace.spans if s.turn == turn and s.stage in LEG_COLORS), key=lambda s: s.start)
     marks = (MarkName.SERVER_SPEECH_END, MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
@@ -54,7 +57,9 @@ def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float
 
 def path_waterfall(run: Any, turn: int = 0, title: str | None = None) -> Figure:
     """Waterfall of ``turn``'s whole path with the server-side voice-to-voice and mouth-to-ear brackets."""
-    trace = getattr(run, "trace", run)
+    trace = trace_of(run)
+    if title is not None:
+        check_text("title", title, 200)
     rows = path_steps(trace, turn)
     values = transport_metrics(trace, turn)
     fig = Figure(figsize=(FIGURE_WIDTH, 1.6 + 0.3 * len(rows)), dpi=FIGURE_DPI)

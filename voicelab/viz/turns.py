@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from .. import palette
 from ..engine.vocabulary import MarkName, SpanName
+from ..metrics import check_turn, trace_of
 from ..turntaking.measures import CUTOFF_TARGET, DELAY_TARGET_S, turn_taking_metrics
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
@@ -75,8 +76,8 @@ def cutoff_gantt(run: Any, turn: int = 0, title: str | None = None) -> Figure:
 
 def draw_cutoff(ax: Any, run: Any, turn: int | None = 0) -> None:
     """Draw a false cut-off of ``turn`` on a Gantt chart's axes ``ax`` (see :func:`cutoff_gantt`)."""
-    trace = getattr(run, "trace", run)
-    turn = turn or 0
+    trace = trace_of(run)
+    turn = check_turn(trace, turn or 0)
     values = turn_taking_metrics(trace, turn)
     start = trace.turns[turn].start
     speech_end = trace.first(turn, MarkName.SPEECH_END)
@@ -90,6 +91,7 @@ def draw_cutoff(ax: Any, run: Any, turn: int | None = 0) -> None:
                     va="center", ha="left", fontweight="bold", zorder=6, annotation_clip=True,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0})  # clear of the X
         for s in trace.spans:
-            if s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY and s.start < speech_end:
+            if (s.turn == turn and s.stage == "playback" and s.name == SpanName.PLAY and speech_end is not None
+                    and s.start < speech_end):
                 ax.axvspan(s.start - start, min(s.end, speech_end) - start, color=CUTOFF_COLOR, alpha=0.18,
                            linewidth=0, gid="talk-over")
