@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
-from voicelab.engine.validation import ConfigError
 
 import voicelab as vl
 from voicelab import palette, viz
+from voicelab.engine.validation import ConfigError
 from voicelab.report import budget_table
 
 
