@@ -180,3 +180,49 @@ def test_a_coroutine_where_a_function_is_wanted_and_back_is_said_plainly() -> No
 def test_a_truthy_non_bool_is_not_taken_for_yes() -> None:
     message = vl.exercises.nb05.clause_aggregator.check(_returns_text).message
     assert "returned '0.5' (str)" in message and "True (send the clause now) or False" in message
+
+
+# -- issue 24's build-its: the backchannel decision (10) and dynamic endpointing (11) ------------------------------
+def test_10_stopping_for_every_backchannel_is_named_with_the_counts() -> None:
+    def stops(mode, probability, threshold):
+        return True
+
+    message = _message(vl.exercises.nb10.backchannel_decision, stops)
+    assert "stops for every backchannel" in message and "10 of 10 backchannels" in message, message
+
+
+def test_10_comparing_a_vad_probability_that_is_none_is_told_why() -> None:
+    def stops(mode, probability, threshold):
+        return probability >= threshold
+
+    message = _message(vl.exercises.nb10.backchannel_decision, stops)
+    assert "mode 'vad' there is no classifier" in message and "`return probability >= threshold`" in message, message
+
+
+def test_10_a_strict_comparison_fails_at_the_threshold() -> None:
+    def stops(mode, probability, threshold):
+        return mode == "vad" or probability > threshold
+
+    assert "exactly at the threshold" in _message(vl.exercises.nb10.backchannel_decision, stops)
+
+
+def test_11_forgetting_the_clamp_is_named_with_the_range_it_left() -> None:
+    def learn(delay, pause_s, alpha, min_delay, max_delay):
+        return alpha * delay + (1 - alpha) * pause_s
+
+    message = _message(vl.exercises.nb11.dynamic, learn)
+    assert "not clamped" in message and "min_delay 0.3 s and max_delay 0.5 s" in message, message
+
+
+def test_11_alpha_on_the_pause_is_named() -> None:
+    def learn(delay, pause_s, alpha, min_delay, max_delay):
+        return min(max_delay, max(min_delay, alpha * pause_s + (1 - alpha) * delay))
+
+    assert "alpha on the wrong side" in _message(vl.exercises.nb11.dynamic, learn)
+
+
+def test_11_the_clamps_in_either_order_are_right() -> None:
+    def learn(delay, pause_s, alpha, min_delay, max_delay):
+        return max(min_delay, min(max_delay, alpha * delay + (1 - alpha) * pause_s))
+
+    assert vl.exercises.nb11.dynamic.check(learn).ok

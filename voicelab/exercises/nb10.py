@@ -6,7 +6,9 @@ agent, stop the reply in progress. ``reply`` holds the three agent tasks (``llm`
 pipeline does the bookkeeping around it (the trace's marks, the ``INTERRUPTED`` state,
 fresh agent tasks for the next turn). :func:`grade` runs it in the streaming pipeline
 with the caller interrupting the first reply (at two moments), and measures how much of the old reply
-the caller still heard after they started talking. The questions: an interruption's latency,
+the caller still heard after they started talking. Build it too: the backchannel decision, whether the
+agent stops for speech heard over it (mode ``vad``: always; ``adaptive``: when the classifier says barge-in),
+run over conversations with a backchannel and with a real barge-in. The questions: an interruption's latency,
 and the shortest noise burst that stops the agent.
 """
 
@@ -15,6 +17,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from ..engine.channel import Channel
 from ..engine.config import StageConfigs
@@ -25,9 +30,9 @@ from ..pipelines import StreamingPipeline
 from ..pipelines.streaming import Conversation
 from ..presets import get_preset
 from ..simulate import RunResult, simulate
-from ..turntaking.interruptions import BargeIn
+from ..turntaking.interruptions import BargeIn, Interruption
 from ._sim import run_learner
-from .grading import BuildIt, Mistake, Question, Trial
+from .grading import BuildIt, LearnerMistake, Mistake, Question, Trial, flag_returned
 
 WHAT = "your barge-in handler"
 TEXTS: tuple[str, ...] = ("What's the weather like?", "Actually, can you tell me the time?")
@@ -230,3 +235,142 @@ shortest_burst = Question(
     what="shortest interrupting burst", kind="number", unit="seconds", tol=1e-6,
     accept=lambda b: b > 0.05 and _interrupts(b) and not _interrupts(to_ns_grid(b - 0.05)), example=0.15,
     hint="try bursts of 0.1, 0.15 and 0.2 s: which is the first to stop the agent?", wrong=(0.1, 0.2, 0.05, "0.15"))
+
+
+# -- build it: the backchannel decision ----------------------------------------------------------------------------
+Stops = Callable[[str, "float | None", float], bool]
+DECISION_SEEDS = range(10)  # conversations per kind of interjection in mode "adaptive" (the classifier's draws)
+DECISION_AFTER_S = 0.8  # the caller speaks over the agent this long after its first audio
+
+
+def stops(mode: str, probability: float | None, threshold: float) -> bool:
+    """The reference: in mode ``vad`` any speech stops the agent; in mode ``adaptive`` only what the classifier
+    calls a barge-in (its probability at least the threshold)."""
+    if mode == "vad":
+        return True
+    return probability is not None and probability >= threshold
+
+
+@dataclass(frozen=True)
+class _LearnerInterruption(Interruption):
+    """LiveKit's interruption handling with the learner's decision in place of :meth:`Interruption.judge`'s."""
+
+    rule: Any = None
+
+    def judge(self, real: bool, rng: np.random.Generator) -> tuple[bool, float | None]:
+        probability = None if self.mode == "vad" else self.probability(real, rng)
+        return flag_returned(self.rule(self.mode, probability, self.threshold),
+                             "True (the agent stops) or False (it talks on)"), probability
+
+
+def _decide(solution: Stops, mode: str, probability: float | None, threshold: float = 0.5) -> bool:
+    return flag_returned(solution(mode, probability, threshold), "True (the agent stops) or False (it talks on)")
+
+
+def _decisions(solution: Stops) -> dict[str, Any]:
+    """Run ``solution`` in the pipeline: a backchannel and a real barge-in per seed in mode ``adaptive``, one of
+    each in mode ``vad``; count what the agent stopped for."""
+    counts = {"adaptive: backchannels stopped for": 0, "adaptive: real barge-ins talked through": 0,
+              "vad: backchannels stopped for": 0, "vad: real barge-ins talked through": 0}
+    run: RunResult | None = None
+    for mode, seeds in (("adaptive", DECISION_SEEDS), ("vad", range(1))):
+        for backchannel in (True, False):
+            for seed in seeds:
+                pipeline = StreamingPipeline(barge_in=BargeIn(DECISION_AFTER_S, backchannel=backchannel),
+                                             interruption=_LearnerInterruption(mode, rule=solution))
+                texts = TEXTS[:1] if backchannel else TEXTS
+                learner = run_learner(pipeline, texts, get_preset("seed").stages, get_preset("seed").budgets,
+                                      seed=seed)
+                if learner.error is not None:
+                    raise learner.error
+                cut = learner.result.interruption(0)
+                if backchannel:
+                    counts[f"{mode}: backchannels stopped for"] += int(cut["stopped"])
+                else:
+                    counts[f"{mode}: real barge-ins talked through"] += int(not cut["stopped"])
+                if run is None or (mode == "adaptive" and backchannel and seed == 1):
+                    run = learner.result  # the conversation drawn: a backchannel the classifier stopped for
+    return {**counts, "_run": run}
+
+
+def _talk_on_in_vad(mode: str, probability: float | None, threshold: float) -> bool:
+    return probability is not None and probability >= threshold
+
+
+def _always_stop(mode: str, probability: float | None, threshold: float) -> bool:
+    return True
+
+
+def _never_stop(mode: str, probability: float | None, threshold: float) -> bool:
+    return False
+
+
+def _inverted_decision(mode: str, probability: float | None, threshold: float) -> bool:
+    if mode == "vad":
+        return True
+    return probability is not None and probability < threshold
+
+
+def _strictly_above(mode: str, probability: float | None, threshold: float) -> bool:
+    if mode == "vad":
+        return True
+    return probability is not None and probability > threshold
+
+
+class BackchannelExercise(BuildIt):
+    """Write ``stops(mode, probability, threshold)``: whether the agent stops for speech heard over it."""
+
+    what = "your interruption decision"
+    reference = staticmethod(stops)
+    wrong = (Mistake(_always_stop, "stops for every backchannel"),
+             Mistake(_never_stop, "never stops the agent"),
+             Mistake(_inverted_decision, "the wrong way round"),
+             Mistake(_strictly_above, "exactly at the threshold"),
+             Mistake(_talk_on_in_vad, "mode 'vad'"))
+    chart_turn = None
+    labels = ("your decision", "reference")
+
+    def trial(self, solution: Stops) -> Trial:
+        try:
+            vad = _decide(solution, "vad", None)
+        except TypeError as exc:
+            raise LearnerMistake(f"in mode 'vad' there is no classifier, so probability is None: return True there "
+                                 f"before comparing it ({self.failed(exc)})") from exc
+        values = _decisions(solution)
+        run = values.pop("_run")
+        return Trial(run, {**values, "_vad": vad, "_sure": _decide(solution, "adaptive", 0.9),
+                           "_unsure": _decide(solution, "adaptive", 0.1),
+                           "_at_threshold": _decide(solution, "adaptive", 0.5)})
+
+    def judge(self, yours: Trial, reference: Trial) -> str | None:
+        y, r = yours.values, reference.values
+        back, ref_back = y["adaptive: backchannels stopped for"], r["adaptive: backchannels stopped for"]
+        missed, ref_missed = y["adaptive: real barge-ins talked through"], r["adaptive: real barge-ins talked through"]
+        n = len(DECISION_SEEDS)
+        if not (y["_vad"] or y["_sure"] or y["_unsure"]):
+            return (f"your decision never stops the agent: it talked through {missed} of {n} real barge-ins in mode "
+                    f"'adaptive' (the reference {ref_missed}) and every one in mode 'vad'")
+        if not y["_vad"]:
+            return ("in mode 'vad' there is no classifier (probability is None): any speech the VAD hears stops "
+                    "the agent, so return True there")
+        if y["_sure"] and y["_unsure"]:
+            return (f"your decision stops for every backchannel: in mode 'adaptive' the agent stopped for {back} "
+                    f"of {n} backchannels (the reference {ref_back}); stop only when the classifier's probability "
+                    "of a barge-in reaches the threshold")
+        if not y["_sure"] and not y["_unsure"]:
+            return (f"in mode 'adaptive' your decision talked through {missed} of {n} real barge-ins (the reference "
+                    f"{ref_missed}): stop when the probability of a barge-in reaches the threshold")
+        if y["_unsure"] and not y["_sure"]:
+            return (f"your comparison is the wrong way round: the agent stopped for {back} of {n} backchannels and "
+                    f"talked through {missed} of {n} real barge-ins (the reference {ref_back} and {ref_missed}); "
+                    "a high probability means a real barge-in")
+        if not y["_at_threshold"]:
+            return ("a probability exactly at the threshold must stop the agent (LiveKit's rule is probability >= "
+                    "threshold): use >=, not >")
+        if (back, missed) != (ref_back, ref_missed):
+            return (f"the agent stopped for {back} backchannels and talked through {missed} real barge-ins, the "
+                    f"reference {ref_back} and {ref_missed}: compare the probability with the threshold")
+        return None
+
+
+backchannel_decision = BackchannelExercise()

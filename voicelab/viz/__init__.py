@@ -14,6 +14,8 @@ charts import the core. One module per family:
 - :mod:`~voicelab.viz.energy`: the caller's audio as windows of energy (:func:`energy_chart`);
 - :mod:`~voicelab.viz.turns`: turn-taking: the endpointing trade-off and a Gantt chart with the false cut-off
   drawn (:func:`tradeoff_chart`, :func:`cutoff_gantt`);
+- :mod:`~voicelab.viz.interruptions`: the interruption trade-off, misses and stop latency against stops for a
+  backchannel (:func:`interruption_chart`);
 - :mod:`~voicelab.viz.path`: the whole path of a turn, transport legs included (:func:`path_waterfall`).
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object-oriented API (no pyplot,
@@ -25,6 +27,7 @@ from .architecture import architecture_chart
 from .distributions import distribution, tail_chart
 from .energy import chunk_energies, energy_chart
 from .gantt import compare, gantt
+from .interruptions import interruption_chart
 from .path import barge_in_chart, path_waterfall
 from .results import chart
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, ROW_HEIGHT
@@ -35,5 +38,6 @@ __all__ = [
     "FIGURE_DPI", "FIGURE_WIDTH", "FONT_SIZE", "LEGEND_FONT_SIZE", "ROW_HEIGHT", "architecture_chart", "chart",
     "chunk_energies",
     "barge_in_chart", "compare", "cutoff_gantt", "distribution", "energy_chart", "false_interruption_chart", "gantt",
+    "interruption_chart",
     "path_waterfall", "speculation_chart", "sweep_chart", "tail_chart", "tradeoff_chart",
 ]
