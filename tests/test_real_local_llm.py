@@ -3,6 +3,8 @@ however the run ends (checked by PID)."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -128,6 +130,26 @@ def test_a_parent_killed_with_sigkill_takes_the_server_with_it() -> None:
         parent.wait()
 
 
+def test_ctrl_c_during_demo_real_llm_local_leaves_no_server() -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "voicelab", "demo", "--real", "--llm", "local",
+                                "--vocabulary", "grammar", "--text", "Hello there"],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT, env=env)
+    try:
+        line = process.stderr.readline()
+        while line and "pid " not in line:
+            line = process.stderr.readline()
+        pid = int(line.split("pid ")[1].split(",")[0])
+        assert alive(pid)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+        assert process.returncode == 130 and "interrupted" in err and "Traceback" not in err
+        assert gone(pid), f"the server (pid {pid}) outlived the command"
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_a_kernel_restart_leaves_no_server() -> None:
     jupyter_client = pytest.importorskip("jupyter_client")
     manager = jupyter_client.KernelManager(kernel_name="python3")
@@ -147,3 +169,15 @@ def test_a_kernel_restart_leaves_no_server() -> None:
         client.stop_channels()
     finally:
         manager.shutdown_kernel(now=True)
+
+
+def test_demo_real_llm_local_json_names_the_model_and_each_real_reply(capsys) -> None:
+    from voicelab.cli.main import main
+
+    assert main(["demo", "--real", "--llm", "local", "--vocabulary", "grammar", "--text", "Hello there",
+                 "--text", "What's the weather like?", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["llm"] == {"engine": "llama.cpp server (llama-cpp-python)", "model": "SmolLM2-135M-Instruct (Q4_1)"}
+    replies = [t["response"] for t in summary["turns"]]
+    assert len(replies) == 2 and all(replies) and "Hello! How can I help you today?" not in replies
+    assert all("reply_cut" in t for t in summary["turns"])

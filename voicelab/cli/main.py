@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -49,6 +50,7 @@ from .options import (
     save,
     stage_assignments,
 )
+from .real import add_real_arguments, check_real_arguments, readable, real_pipeline
 from .turns import (
     add_turn_arguments,
     print_rates,
@@ -103,10 +105,12 @@ def scenario_from_args(args: argparse.Namespace) -> ScenarioArgs:
     return ScenarioArgs(preset.name, texts, seed, budgets, stages)
 
 
-def _print_demo(result: RunResult) -> None:
+def _print_demo(result: RunResult, llm_info: dict[str, str] | None = None) -> None:
     from ..report import budget_table
 
     print(f"voicelab demo: {result.pipeline} pipeline, {result.clock} clock, seed {result.seed}")
+    if llm_info is not None:
+        print(f"LLM: {llm_info['engine']}, {llm_info['model']}")
     greeting = greeting_metrics(result.trace)
     if greeting is not None:
         print(f"\ngreeting (measured from the caller connecting; not a caller turn): first audible audio after "
@@ -116,7 +120,10 @@ def _print_demo(result: RunResult) -> None:
         metrics = result.metrics(turn.index)
         print(f"\nturn {turn.index}: “{escape_controls(turn.input)}”")
         print(f"  heard:   {escape_controls(turn.transcript) or '—'}")
-        print(f"  replied: {escape_controls(turn.response) or '—'}\n")
+        print(f"  replied: {readable(turn.response) or '—'}")
+        if llm_info is not None and (cut := _reply_cut(result, turn.index)) is not None:
+            print(f"  (cut short at {cut['bound']} = {cut['limit']:g})")
+        print()
         rows = [(name, fmt(metrics[name])) for name in METRIC_NAMES]
         rows += [(name, fmt(value)) for name, value in result.production(turn.index).items()]
         if "barge_in" in result.trace.meta:
@@ -158,48 +165,45 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the agent speaks TEXT first, as the caller connects (streaming pipeline); its "
                              "latency is measured from the connect, its own row, outside the caller's turns")
     parser.add_argument("--trace", metavar="FILE.json", help="save the trace as Chrome/Perfetto trace-event JSON")
-    parser.add_argument("--real", action="store_true",
-                        help="real engines on the real-time clock: espeak-ng caller and voice, a recognizer, "
-                             "the VOICELAB_LLM_BASE_URL endpoint when set (else scripted replies)")
-    parser.add_argument("--asr", choices=["pocketsphinx", "whisper"],
-                        help="recognizer for --real (default pocketsphinx)")
-    parser.add_argument("--vocabulary", choices=["generic", "lm", "grammar"],
-                        help="pocketsphinx vocabulary for --real: generic en-US model, a small language model "
-                             "of the caller's texts (default) or a grammar of exactly those texts")
+    add_real_arguments(parser)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
-    if not args.real and (args.asr or args.vocabulary):
-        raise UsageError("--asr and --vocabulary choose the real recognizer: add --real")
-    if args.real and args.clock == "virtual":
-        raise UsageError("--real runs real engines on the real-time clock: drop --clock virtual")
-    if args.asr == "whisper" and args.vocabulary:
-        raise UsageError("--vocabulary sets pocketsphinx's vocabulary: drop it with --asr whisper")
+    check_real_arguments(args)
+    with ExitStack() as resources:  # a local LLM server lives as long as this block, however it ends
+        return _demo(args, scenario, resources)
+
+
+def _demo(args: argparse.Namespace, scenario: ScenarioArgs, resources: ExitStack) -> int:
     gantt_path = output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     trace_path = output_path("--trace", args.trace, (".json",))
     barge_in = barge_in_from_args(args)
-    clock: ClockMode
-    pipeline, clock = _real_pipeline(args, scenario) if args.real else (args.pipeline, args.clock or "virtual")
-    if barge_in is not None:
-        if pipeline == "original":
-            raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it talks")
-        pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline, barge_in=barge_in,
-                           interruption=interruption_from_args(args))
-    if args.greeting is not None:
-        if pipeline == "original":
-            raise UsageError("--greeting needs the streaming pipeline; the original one only answers")
-        pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline,
-                           greeting=args.greeting)
     turns = turn_options(args)
-    pipeline = with_turn_options(pipeline, turns)
-    if clock == "realtime":
-        print(f"running {len(scenario.texts)} turn(s) on the real-time clock: this takes as long as the "
-              "conversation ...", file=sys.stderr, flush=True)
+    clock: ClockMode = "realtime" if args.real else args.clock or "virtual"
+    pipeline: Any = args.pipeline
+    llm_info: dict[str, str] | None = None
     try:
+        if args.real:
+            pipeline, llm_info = real_pipeline(args, scenario.texts, resources)
+        if barge_in is not None:
+            if pipeline == "original":
+                raise UsageError("--barge-in needs the streaming pipeline; the original one never listens while it "
+                                 "talks")
+            pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline,
+                               barge_in=barge_in, interruption=interruption_from_args(args))
+        if args.greeting is not None:
+            if pipeline == "original":
+                raise UsageError("--greeting needs the streaming pipeline; the original one only answers")
+            pipeline = replace(PIPELINES["streaming"]() if isinstance(pipeline, str) else pipeline,
+                               greeting=args.greeting)
+        pipeline = with_turn_options(pipeline, turns)
+        if clock == "realtime":
+            print(f"running {len(scenario.texts)} turn(s) on the real-time clock: this takes as long as the "
+                  "conversation ...", file=sys.stderr, flush=True)
         result = simulate(scenario.texts, pipeline=pipeline, preset=scenario.preset, budgets=scenario.budgets,
                           stages=scenario.stages, seed=scenario.seed, clock=clock)
-    except _endpoint_errors(args.real) as exc:  # the LLM endpoint failed: one line (two with --trace), exit 1
+    except _endpoint_errors(args.real) as exc:  # the LLM failed (start, endpoint): one line (two with --trace)
         print(f"{args.command_prog}: error: {one_line(exc)}", file=sys.stderr)
         failed = getattr(exc, "trace", None)
         if trace_path is not None and failed is not None:
@@ -207,12 +211,15 @@ def run_demo(args: argparse.Namespace) -> int:
         return 1
     if args.json:
         summary = result.summary()
+        if llm_info is not None:
+            summary = {**{k: v for k, v in summary.items() if k != "turns"}, "llm": llm_info,
+                       "turns": [{**row, "reply_cut": _reply_cut(result, k)} for k, row in enumerate(summary["turns"])]}
         if turns:
             for row, extra in zip(summary["turns"], turn_summary(result), strict=True):
                 row.update(extra)
         print(json.dumps(summary, indent=2))
     else:
-        _print_demo(result)
+        _print_demo(result, llm_info)
         if turns:
             print_turns(result)
     if gantt_path is not None:
@@ -223,6 +230,13 @@ def run_demo(args: argparse.Namespace) -> int:
     if trace_path is not None:
         _save_trace(trace_path, result.trace, "Perfetto trace")
     return 0
+
+
+def _reply_cut(result: RunResult, turn: int) -> dict[str, Any] | None:
+    """How a bound cut ``turn``'s real reply short (``{"bound", "limit"}``), or None."""
+    from ..real.reply import reply_cut
+
+    return reply_cut(result.trace, turn)
 
 
 def _save_trace(path: Path, trace: Any, what: str) -> None:
@@ -239,19 +253,6 @@ def _endpoint_errors(real: bool) -> tuple[type[Exception], ...]:
     from ..real import LlmError
 
     return (LlmError,)
-
-
-def _real_pipeline(args: argparse.Namespace, scenario: ScenarioArgs) -> tuple[Any, ClockMode]:
-    """The real streaming pipeline for ``--real`` (run on the real-time clock)."""
-    if args.pipeline != "streaming":
-        raise UsageError("--real runs the streaming pipeline; drop --pipeline original")
-    try:  # a missing extra (espeak-ng, pocketsphinx, faster-whisper) is one line with its install command
-        from ..real import real_pipeline
-
-        return real_pipeline(scenario.texts, asr=args.asr or "pocketsphinx",
-                             vocabulary=args.vocabulary or "lm"), "realtime"
-    except ImportError as exc:
-        raise UsageError(str(exc)) from None
 
 
 # -- montecarlo -----------------------------------------------------------------------------------
