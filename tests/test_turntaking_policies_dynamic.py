@@ -49,21 +49,6 @@ def test_a_lower_alpha_learns_faster():
     assert slow.decide(ANY_PAUSE, RNG).wait_s == pytest.approx(0.6)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_fast_monte_carlo_agrees_with_the_pipeline(seed):
-    hesitation = HesitationConfig(rate=0.5)
-    caller = HesitatingCaller(hesitation)
-    stages = StageConfigs().with_params({"caller.chunk_ms": 20.0})
-    policy = DynamicEndpointing(min_delay=0.3, alpha=0.6)
-    result = simulate([HESITANT_SENTENCES[seed % 8]], pipeline=StreamingPipeline(caller=caller, endpointing=policy),
-                      stages=stages, seed=seed)
-    fast = run_policy(DynamicEndpointing(min_delay=0.3, alpha=0.6), [caller.last_plan], chunk_s=0.02)
-    values = turn_taking_metrics(result.trace, 0)
-    assert bool(fast.cutoff[0]) == values["false_cutoff"]
-    if not values["false_cutoff"]:
-        assert fast.delay[0] == pytest.approx(values["endpoint_delay"], abs=1e-6)
-
-
 def test_learning_cuts_off_fewer_hesitant_callers_than_the_same_fixed_wait():
     plans = plan_turns(600, HesitationConfig(rate=0.5), seed=3)
     fixed = run_policy(FixedSilence(0.3), plans)

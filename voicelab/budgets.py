@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .engine.validation import ConfigError, validate_fields
+from .engine.validation import ConfigError, param, validate_fields
 
 _MAX_S = 60.0
 
 
 def _budget(default: float, help_text: str) -> Any:
-    return field(default=default, metadata={"range": (0.0, _MAX_S), "unit": "s", "help": help_text})
+    return param(default, 0.0, _MAX_S, "s", help_text)
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,9 @@ from dataclasses import Field, asdict, dataclass, field, fields, replace
 from typing import Any, cast
 
 from .timing import TAILS
-from .validation import ConfigError, short, validate_fields
+from .validation import ConfigError, param, short, validate_fields
 
 FILLER_MAX_CHARS = 200
-
-
-def _param(default: float, lo: float, hi: float, unit: str, help_text: str, *, integer: bool = False,
-           lo_open: bool = False) -> Any:
-    meta = {"range": (lo, hi), "unit": unit, "help": help_text, "integer": integer, "lo_open": lo_open}
-    return field(default=default, metadata=meta)
 
 
 def _text(max_chars: int, help_text: str) -> Any:
@@ -27,7 +21,7 @@ def _text(max_chars: int, help_text: str) -> Any:
 
 
 def _jitter() -> Any:
-    return _param(1.0, 1.0, 20.0, "x", "p95 / median of each drawn duration (1 = fixed)")
+    return param(1.0, 1.0, 20.0, "x", "p95 / median of each drawn duration (1 = fixed)")
 
 
 class _Stage:
@@ -52,11 +46,11 @@ class CallerConfig(_Stage):
     """The caller: how fast they speak and how their microphone audio is chunked."""
 
     stage = "caller"
-    words_per_minute: float = _param(150.0, 60.0, 400.0, "wpm", "speaking rate (5 characters a word)")
-    chunk_ms: float = _param(100.0, 5.0, 1000.0, "ms", "audio chunk duration sent to the agent")
-    pause_s: float = _param(0.0, 0.0, 3.0, "s", "silent pause at each comma or full stop inside the utterance")
-    trailing_silence_s: float = _param(3.0, 0.0, 30.0, "s", "silence the caller keeps sending after speaking")
-    gap_s: float = _param(1.0, 0.0, 60.0, "s", "pause between the agent finishing and the caller's next turn")
+    words_per_minute: float = param(150.0, 60.0, 400.0, "wpm", "speaking rate (5 characters a word)")
+    chunk_ms: float = param(100.0, 5.0, 1000.0, "ms", "audio chunk duration sent to the agent")
+    pause_s: float = param(0.0, 0.0, 3.0, "s", "silent pause at each comma or full stop inside the utterance")
+    trailing_silence_s: float = param(3.0, 0.0, 30.0, "s", "silence the caller keeps sending after speaking")
+    gap_s: float = param(1.0, 0.0, 60.0, "s", "pause between the agent finishing and the caller's next turn")
 
     @property
     def chars_per_second(self) -> float:
@@ -68,9 +62,9 @@ class VadConfig(_Stage):
     """The voice activity detector and endpointer, working on the audio samples."""
 
     stage = "vad"
-    threshold: float = _param(0.02, 0.0, 1.0, "mean |x|", "a chunk is speech when its mean |amplitude| is above this")
-    endpoint_silence_s: float = _param(0.5, 0.0, 10.0, "s", "silence that ends the caller's turn")
-    min_speech_s: float = _param(0.0, 0.0, 5.0, "s", "speech shorter than this does not count as speech")
+    threshold: float = param(0.02, 0.0, 1.0, "mean |x|", "a chunk is speech when its mean |amplitude| is above this")
+    endpoint_silence_s: float = param(0.5, 0.0, 10.0, "s", "silence that ends the caller's turn")
+    min_speech_s: float = param(0.0, 0.0, 5.0, "s", "speech shorter than this does not count as speech")
 
 
 @dataclass(frozen=True)
@@ -78,10 +72,10 @@ class AsrConfig(_Stage):
     """Streaming speech recognition: per-chunk cost, partial cadence, finalization."""
 
     stage = "asr"
-    overhead_s: float = _param(0.0, 0.0, 5.0, "s", "fixed processing cost per audio chunk")
-    rtf: float = _param(0.8, 0.0, 10.0, "x", "processing seconds per second of audio (real-time factor)")
-    finalization_s: float = _param(0.2, 0.0, 10.0, "s", "end of utterance -> final transcript")
-    partial_every: int = _param(3, 1, 100, "chunks", "a partial transcript every N chunks", integer=True)
+    overhead_s: float = param(0.0, 0.0, 5.0, "s", "fixed processing cost per audio chunk")
+    rtf: float = param(0.8, 0.0, 10.0, "x", "processing seconds per second of audio (real-time factor)")
+    finalization_s: float = param(0.2, 0.0, 10.0, "s", "end of utterance -> final transcript")
+    partial_every: int = param(3, 1, 100, "chunks", "a partial transcript every N chunks", integer=True)
     jitter: float = _jitter()
 
     def chunk_processing_s(self, chunk_s: float) -> float:
@@ -94,13 +88,13 @@ class LlmConfig(_Stage):
     """The streaming language model: time to first token, then time per token."""
 
     stage = "llm"
-    ttft_s: float = _param(0.3, 0.0, 30.0, "s", "request -> first token")
-    token_s: float = _param(0.02, 0.0, 5.0, "s", "time per further token")
+    ttft_s: float = param(0.3, 0.0, 30.0, "s", "request -> first token")
+    token_s: float = param(0.02, 0.0, 5.0, "s", "time per further token")
     jitter: float = _jitter()
-    connect_s: float = _param(0.0, 0.0, 10.0, "s", "cold start: connection set-up before the first request of a "
+    connect_s: float = param(0.0, 0.0, 10.0, "s", "cold start: connection set-up before the first request of a "
                                                      "conversation (0: a warm connection)")
-    tool_call_s: float = _param(0.0, 0.0, 30.0, "s", "a tool's round trip before the answer's first token (0: no tool)")
-    thinking_s: float = _param(0.0, 0.0, 30.0, "s", "reasoning before the answer's first token, not spoken "
+    tool_call_s: float = param(0.0, 0.0, 30.0, "s", "a tool's round trip before the answer's first token (0: no tool)")
+    thinking_s: float = param(0.0, 0.0, 30.0, "s", "reasoning before the answer's first token, not spoken "
                                                      "(0: no reasoning)")
     filler: str = _text(FILLER_MAX_CHARS, "a short phrase spoken while the tool runs, e.g. 'One moment.' "
                                           "(needs llm.tool_call_s above 0; empty: none)")
@@ -117,15 +111,15 @@ class TtsConfig(_Stage):
     """Streaming speech synthesis: first chunk latency, speed and output chunking."""
 
     stage = "tts"
-    first_chunk_s: float = _param(0.15, 0.0, 30.0, "s", "text received -> first audio chunk, per request")
-    chars_per_second: float = _param(20.0, 1.0, 100.0, "chars/s", "speaking rate of the synthesized voice")
-    rtf: float = _param(0.5, 0.0, 10.0, "x", "synthesis seconds per second of audio (above 1: slower than real time)")
-    clause_chars: int = _param(20, 1, 500, "chars", "longest text sent without a clause boundary", integer=True)
-    chunk_ms: float = _param(200.0, 10.0, 2000.0, "ms", "duration of each synthesized audio chunk")
+    first_chunk_s: float = param(0.15, 0.0, 30.0, "s", "text received -> first audio chunk, per request")
+    chars_per_second: float = param(20.0, 1.0, 100.0, "chars/s", "speaking rate of the synthesized voice")
+    rtf: float = param(0.5, 0.0, 10.0, "x", "synthesis seconds per second of audio (above 1: slower than real time)")
+    clause_chars: int = param(20, 1, 500, "chars", "longest text sent without a clause boundary", integer=True)
+    chunk_ms: float = param(200.0, 10.0, 2000.0, "ms", "duration of each synthesized audio chunk")
     jitter: float = _jitter()
-    leading_silence_s: float = _param(0.0, 0.0, 2.0, "s", "silence at the start of each request's first audio "
+    leading_silence_s: float = param(0.0, 0.0, 2.0, "s", "silence at the start of each request's first audio "
                                                            "chunk: first byte -> first audible audio")
-    connect_s: float = _param(0.0, 0.0, 10.0, "s", "cold start: connection set-up before the first request of a "
+    connect_s: float = param(0.0, 0.0, 10.0, "s", "cold start: connection set-up before the first request of a "
                                                      "conversation (0: a warm connection)")
 
 

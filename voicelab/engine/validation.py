@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import field, fields
 from numbers import Real
 from typing import Any
 
@@ -68,6 +68,14 @@ def check_index(name: str, index: Any, count: int) -> int:
     if count <= 0:
         raise ConfigError(f"{name}: there is nothing to index (no items)")
     return int(check_number(name, index, 0, count - 1, integer=True))
+
+
+def param(default: float, lo: float, hi: float, unit: str, help_text: str, *, integer: bool = False,
+          lo_open: bool = False) -> Any:
+    """A dataclass field holding a number in ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``), with its unit and a
+    one-line help: what :func:`validate_fields` checks, the CLI's ``--set`` lists and the dashboards' sliders span."""
+    meta = {"range": (lo, hi), "unit": unit, "help": help_text, "integer": integer, "lo_open": lo_open}
+    return field(default=default, metadata=meta)
 
 
 def validate_fields(obj: Any, prefix: str = "") -> None:

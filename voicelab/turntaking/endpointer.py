@@ -25,7 +25,8 @@ from ..stages.caller import Utterance
 from ..stages.vad import VAD_WINDOW_S, run_endpointer, window_energies
 from .hesitation import ends_clause
 from .measures import response_seconds
-from .policies import Decision, EndpointingPolicy, Pause
+from .pause_walk import PauseWalk, on_chunk
+from .policies import EndpointingPolicy, Pause
 
 
 class PolicyEndpointer:
@@ -33,14 +34,19 @@ class PolicyEndpointer:
 
     def __init__(self, policy: EndpointingPolicy, ctx: RunContext) -> None:
         self.policy, self.ctx = policy, ctx
+        self.walk = PauseWalk(policy, ctx.rngs["vad"])
         self.reset(None, 0.0)
 
     def reset(self, utterance: Utterance | None, turn_start: float) -> None:
         self.utterance, self.turn_start = utterance, turn_start
         self.speech_s, self.silence_s, self.in_speech = 0.0, 0.0, False
-        self.pause_start = 0.0
-        self.decision: Decision | None = None
+        self.walk.decision = None
         self.chunk_had_speech = False
+
+    @property
+    def pause_start(self) -> float:
+        """When the current (or last) pause started, seconds into the turn."""
+        return self.walk.start
 
     def _pause(self, start: float) -> Pause:
         u = self.utterance
@@ -50,7 +56,7 @@ class PolicyEndpointer:
 
     def _close_pause(self, turn: int) -> None:
         """Record the pause that just ended (and the model call, if it came to one)."""
-        trace, d, start = self.ctx.trace, self.decision, self.turn_start + self.pause_start
+        trace, d, start = self.ctx.trace, self.walk.decision, self.turn_start + self.pause_start
         trace.add_span("vad", SpanName.PAUSE, to_ns_grid(start), to_ns_grid(start + self.silence_s), turn)
         if d is not None and d.asked_s is not None and self.silence_s >= d.asked_s - EPS:
             asked = start + d.asked_s
@@ -64,13 +70,12 @@ class PolicyEndpointer:
         if u is None or self.pause_start >= u.speech_end - 1e-6:
             return
         resume = resumes_at(u, self.pause_start, self.ctx.stages.vad.threshold)
-        chunk_s = self.ctx.stages.caller.chunk_ms / 1000
-        heard = math.ceil(endpoint / chunk_s - 1e-6) * chunk_s + response_seconds(self.ctx.stages)
-        self.policy.observe_cutoff(to_ns_grid(resume - self.pause_start), heard - self.pause_start)
+        heard = on_chunk(endpoint, self.ctx.stages.caller.chunk_ms / 1000) + response_seconds(self.ctx.stages)
+        self.walk.cut(to_ns_grid(resume - self.pause_start), heard - self.pause_start)
 
     def update(self, frame: AudioFrame) -> VadEvent | None:
         """Feed one chunk; what it changed (None: nothing)."""
-        config, rng = self.ctx.stages.vad, self.ctx.rngs["vad"]
+        config, walk = self.ctx.stages.vad, self.walk
         energies, durations = window_energies(frame)
         speech = energies > config.threshold
         self.chunk_had_speech = bool(speech.any())
@@ -78,10 +83,9 @@ class PolicyEndpointer:
         t = frame.start
         for is_speech, seconds in zip(speech.tolist(), durations.tolist(), strict=True):
             if is_speech:
-                if self.decision is not None:
+                if walk.decision is not None:
                     self._close_pause(frame.turn)
-                    self.policy.observe(self.silence_s)
-                    self.decision = None
+                    walk.resumed(self.silence_s)
                 self.silence_s = 0.0
                 self.speech_s += seconds
                 if not self.in_speech and self.speech_s >= config.min_speech_s - EPS:
@@ -89,11 +93,10 @@ class PolicyEndpointer:
             elif not self.in_speech:
                 self.speech_s = 0.0
             else:
-                if self.decision is None:
-                    self.pause_start = to_ns_grid(t)
-                    self.decision = self.policy.decide(self._pause(self.pause_start), rng)
+                if walk.decision is None:
+                    walk.open(self._pause(to_ns_grid(t)))
                 self.silence_s += seconds
-                if self.silence_s >= self.decision.wait_s - EPS:
+                if walk.ends_turn(self.silence_s):
                     self._close_pause(frame.turn)
                     self._learn_cutoff(t + seconds)
                     return VadEvent.END_OF_UTTERANCE

@@ -12,15 +12,14 @@ plan as microphone audio for the pipeline, and the fast turn-taking Monte Carlo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..engine.config import CallerConfig
 from ..engine.timing import lognormal_sigma
 from ..engine.units import EPS, to_ns_grid
-from ..engine.validation import validate_fields
+from ..engine.validation import param, validate_fields
 from ..stages.caller import SimulatedCaller, Utterance, _on_grid
 
 FILLERS: tuple[str, ...] = ("um", "uh")
@@ -41,20 +40,16 @@ HESITANT_SENTENCES: tuple[str, ...] = (
 )
 
 
-def _param(default: float, lo: float, hi: float, unit: str, help_text: str) -> Any:
-    return field(default=default, metadata={"range": (lo, hi), "unit": unit, "help": help_text})
-
-
 @dataclass(frozen=True)
 class HesitationConfig:
     """How the caller hesitates: how often, how long, with fillers or not, and how often they trail off."""
 
-    rate: float = _param(0.2, 0.0, 1.0, "per word gap", "probability of a hesitation between two words")
-    pause_median_s: float = _param(0.4, 0.02, 3.0, "s", "median length of a hesitation pause")
-    pause_spread: float = _param(2.5, 1.0, 10.0, "x", "p95 / median of the pause lengths (1 = all equal)")
-    filler_share: float = _param(0.3, 0.0, 1.0, "", "share of hesitations with a filler (um, uh) in the middle")
-    filler_s: float = _param(0.25, 0.05, 1.0, "s", "how long a filler lasts")
-    trailing_share: float = _param(0.2, 0.0, 1.0, "", "share of turns that trail off, the sentence left incomplete")
+    rate: float = param(0.2, 0.0, 1.0, "per word gap", "probability of a hesitation between two words")
+    pause_median_s: float = param(0.4, 0.02, 3.0, "s", "median length of a hesitation pause")
+    pause_spread: float = param(2.5, 1.0, 10.0, "x", "p95 / median of the pause lengths (1 = all equal)")
+    filler_share: float = param(0.3, 0.0, 1.0, "", "share of hesitations with a filler (um, uh) in the middle")
+    filler_s: float = param(0.25, 0.05, 1.0, "s", "how long a filler lasts")
+    trailing_share: float = param(0.2, 0.0, 1.0, "", "share of turns that trail off, the sentence left incomplete")
 
     def __post_init__(self) -> None:
         validate_fields(self, prefix="hesitation.")

@@ -16,7 +16,6 @@ Definitions (per turn):
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from ..engine.units import EPS, to_ns_grid
 from ..engine.validation import ConfigError, check_number
 from ..engine.vocabulary import MarkName, SpanName
 from .hesitation import HESITANT_SENTENCES, HesitationConfig, UtterancePlan, plan_utterance
+from .pause_walk import PauseWalk, on_chunk
 from .policies import POLICIES, EndpointingPolicy, Pause
 
 CUTOFF_TARGET = 0.05  # "delay at a 5 % false cut-off rate"
@@ -100,10 +100,6 @@ class PolicyRun:
         return to_ns_grid(float((self.talk_over > 0).mean()))
 
 
-def _on_chunk(t: float, chunk_s: float) -> float:
-    return math.ceil(t / chunk_s - 1e-6) * chunk_s
-
-
 @dataclass(frozen=True)
 class HeardTurn:
     """A turn as an endpointer hears it: its pauses (start, length, sound finished, a real model's probability
@@ -122,16 +118,19 @@ class HeardTurn:
 
 
 def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardTurn], *, seed: int = 0,
-               chunk_s: float = 0.01, response_s: float | None = None) -> PolicyRun:
-    """Walk every turn pause by pause with ``policy`` (reset every :data:`CALL_TURNS` turns).
+               chunk_s: float = 0.01, response_s: float | None = None,
+               rng: np.random.Generator | None = None) -> PolicyRun:
+    """Walk every turn pause by pause with ``policy`` (reset every :data:`CALL_TURNS` turns): the pipeline's
+    endpointer (:class:`~voicelab.turntaking.pause_walk.PauseWalk`) driven without audio.
 
     ``plans`` are simulated callers' plans or turns heard by a real VAD (:class:`HeardTurn`, with a real
     model's probabilities). The endpoint is reported at the end of the ``chunk_s`` audio chunk in which
-    it fired, as the pipeline's endpointer does. Simulated turn model noise comes from ``seed``.
+    it fired, as the pipeline's endpointer does. Simulated turn model noise comes from ``seed`` (or ``rng``:
+    the pipeline's own stream, ``RunContext.rngs["vad"]``, gives its very draws).
     """
     chunk_s = check_number("chunk_s", chunk_s, 0.001, 1.0, unit="s")
     response = response_seconds() if response_s is None else check_number("response_s", response_s, 0, 30, unit="s")
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
+    walk = PauseWalk(policy, np.random.default_rng(np.random.SeedSequence([seed, 2])) if rng is None else rng)
     cut = np.zeros(len(plans), dtype=bool)
     delay = np.full(len(plans), np.nan)
     talk = np.zeros(len(plans))
@@ -140,18 +139,17 @@ def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardT
         if i % CALL_TURNS == 0:
             policy.reset()
         for start, length, finished, probability in turn.pauses:
-            wait = policy.decide(Pause(start, False, finished, probability), rng).wait_s
-            if wait < length - EPS:
+            walk.open(Pause(start, False, finished, probability))
+            if walk.ends_turn(length):
                 cut[i] = True
-                heard_from = _on_chunk(start + wait, chunk_s) + response
+                heard_from = on_chunk(walk.fires_at(), chunk_s) + response
                 talk[i] = max(0.0, turn.speech_end - heard_from)
-                policy.observe_cutoff(length, heard_from - start)
+                walk.cut(length, heard_from - start)
                 break
-            policy.observe(length)
+            walk.resumed(length)
         else:
-            end = turn.end_start
-            wait = policy.decide(Pause(end, True, turn.end_finished, turn.end_probability), rng).wait_s
-            delay[i] = to_ns_grid(_on_chunk(end + wait, chunk_s) - turn.speech_end)
+            walk.open(Pause(turn.end_start, True, turn.end_finished, turn.end_probability))
+            delay[i] = to_ns_grid(on_chunk(walk.fires_at(), chunk_s) - turn.speech_end)
     return PolicyRun(policy.name, policy.knob_value, cut, delay, talk)
 
 

@@ -32,13 +32,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.validation import ConfigError, validate_fields
+from ..engine.validation import ConfigError, param, validate_fields
 
 NEVER = math.inf
-
-
-def _param(default: float, lo: float, hi: float, unit: str, help_text: str) -> Any:
-    return field(default=default, metadata={"range": (lo, hi), "unit": unit, "help": help_text})
 
 
 @dataclass(frozen=True)
@@ -131,7 +127,7 @@ class FixedSilence(EndpointingPolicy):
     name: ClassVar[str] = "fixed"
     knob: ClassVar[str] = "timeout_s"
     knob_values: ClassVar[tuple[float, ...]] = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0)
-    timeout_s: float = _param(0.5, 0.0, 10.0, "s", "silence that ends the caller's turn")
+    timeout_s: float = param(0.5, 0.0, 10.0, "s", "silence that ends the caller's turn")
 
     def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
         return Decision(self.timeout_s)
@@ -146,11 +142,11 @@ class MinMaxDelay(EndpointingPolicy):
     name: ClassVar[str] = "minmax"
     knob: ClassVar[str] = "min_delay_s"
     knob_values: ClassVar[tuple[float, ...]] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)
-    min_delay_s: float = _param(0.5, 0.0, 10.0, "s", "wait when the turn model says the caller is done")
-    max_delay_s: float = _param(3.0, 0.0, 30.0, "s", "wait when it says they are not")
-    accuracy: float = _param(0.85, 0.5, 1.0, "", "probability that the turn model judges the words right")
-    threshold: float = _param(0.5, 0.0, 1.0, "", "probability of 'done' at which the short wait applies")
-    inference_s: float = _param(0.02, 0.0, 2.0, "s", "the turn model's inference time")
+    min_delay_s: float = param(0.5, 0.0, 10.0, "s", "wait when the turn model says the caller is done")
+    max_delay_s: float = param(3.0, 0.0, 30.0, "s", "wait when it says they are not")
+    accuracy: float = param(0.85, 0.5, 1.0, "", "probability that the turn model judges the words right")
+    threshold: float = param(0.5, 0.0, 1.0, "", "probability of 'done' at which the short wait applies")
+    inference_s: float = param(0.02, 0.0, 2.0, "s", "the turn model's inference time")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -173,11 +169,11 @@ class AdaptiveDelay(EndpointingPolicy):
     name: ClassVar[str] = "adaptive"
     knob: ClassVar[str] = "factor"
     knob_values: ClassVar[tuple[float, ...]] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0)
-    factor: float = _param(2.0, 0.1, 20.0, "x", "wait = factor x average observed pause")
-    initial_s: float = _param(0.4, 0.0, 5.0, "s", "the average before any pause was observed")
-    alpha: float = _param(0.3, 0.0, 1.0, "", "weight of each new pause in the moving average")
-    floor_s: float = _param(0.15, 0.0, 5.0, "s", "shortest wait")
-    ceiling_s: float = _param(2.5, 0.0, 30.0, "s", "longest wait")
+    factor: float = param(2.0, 0.1, 20.0, "x", "wait = factor x average observed pause")
+    initial_s: float = param(0.4, 0.0, 5.0, "s", "the average before any pause was observed")
+    alpha: float = param(0.3, 0.0, 1.0, "", "weight of each new pause in the moving average")
+    floor_s: float = param(0.15, 0.0, 5.0, "s", "shortest wait")
+    ceiling_s: float = param(2.5, 0.0, 30.0, "s", "longest wait")
     average_s: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
@@ -202,11 +198,11 @@ class SemanticTurn(EndpointingPolicy):
     name: ClassVar[str] = "semantic"
     knob: ClassVar[str] = "stop_s"
     knob_values: ClassVar[tuple[float, ...]] = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5)
-    stop_s: float = _param(0.2, 0.0, 10.0, "s", "silence before the turn model is asked")
-    accuracy: float = _param(0.85, 0.5, 1.0, "", "probability that the turn model judges the words right")
-    threshold: float = _param(0.5, 0.0, 1.0, "", "probability of 'done' that ends the turn")
-    inference_s: float = _param(0.012, 0.0, 2.0, "s", "the turn model's inference time")
-    fallback_s: float = _param(3.0, 0.0, 30.0, "s", "silence that ends the turn whatever the model said")
+    stop_s: float = param(0.2, 0.0, 10.0, "s", "silence before the turn model is asked")
+    accuracy: float = param(0.85, 0.5, 1.0, "", "probability that the turn model judges the words right")
+    threshold: float = param(0.5, 0.0, 1.0, "", "probability of 'done' that ends the turn")
+    inference_s: float = param(0.012, 0.0, 2.0, "s", "the turn model's inference time")
+    fallback_s: float = param(3.0, 0.0, 30.0, "s", "silence that ends the turn whatever the model said")
 
     def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
         """Shown in notebook 11."""
@@ -231,9 +227,9 @@ class DynamicEndpointing(EndpointingPolicy):
     name: ClassVar[str] = "dynamic"
     knob: ClassVar[str] = "min_delay"
     knob_values: ClassVar[tuple[float, ...]] = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0)
-    min_delay: float = _param(0.5, 0.0, 10.0, "s", "the shortest wait, and where the learnt delay starts")
-    max_delay: float = _param(3.0, 0.0, 30.0, "s", "the longest wait the learnt delay may reach")
-    alpha: float = _param(0.9, 0.0, 1.0, "", "weight of the history in the moving average (LiveKit: 0.9)")
+    min_delay: float = param(0.5, 0.0, 10.0, "s", "the shortest wait, and where the learnt delay starts")
+    max_delay: float = param(3.0, 0.0, 30.0, "s", "the longest wait the learnt delay may reach")
+    alpha: float = param(0.9, 0.0, 1.0, "", "weight of the history in the moving average (LiveKit: 0.9)")
     delay: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
