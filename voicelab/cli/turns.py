@@ -11,7 +11,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from ..engine.validation import ConfigError, check_number, parse_number
+from ..engine.validation import ConfigError, check_number, parse_number, short
 from ..pipelines import StreamingPipeline
 from ..simulate import RunResult
 from ..tables import fmt
@@ -37,7 +37,10 @@ def turn_options(args: argparse.Namespace) -> dict[str, Any]:
     """The validated :class:`~voicelab.pipelines.StreamingPipeline` fields the three options set ({} if none)."""
     options: dict[str, Any] = {}
     if args.endpointing is not None:
-        options["endpointing"] = parse_policy(args.endpointing)
+        try:
+            options["endpointing"] = parse_policy(args.endpointing)
+        except ConfigError as exc:
+            raise ConfigError(f"--endpointing {short(args.endpointing)}: {exc}") from None
     if args.hesitation is not None:
         if getattr(args, "real", False):
             raise ConfigError("--hesitation simulates the caller; with --real the caller is espeak-ng: drop one")

@@ -32,7 +32,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..engine.validation import ConfigError, param, validate_fields
+from ..engine.untrusted import escape_controls
+from ..engine.validation import ConfigError, param, parse_number, short, validate_fields
 
 NEVER = math.inf
 
@@ -265,28 +266,37 @@ POLICIES: dict[str, type[EndpointingPolicy]] = {
 }
 
 
-def make_policy(name: str, **settings: float) -> EndpointingPolicy:
+def make_policy(name: str, /, **settings: float) -> EndpointingPolicy:
     """The policy called ``name`` with ``settings``; ConfigError naming the accepted names or fields."""
     if name not in POLICIES:
-        raise ConfigError(f"endpointing policy must be one of {', '.join(POLICIES)}; got {name!r}")
-    cls = POLICIES[name]
-    known = [f.name for f in fields(cls) if "range" in f.metadata]
+        raise ConfigError(f"endpointing policy must be one of {', '.join(POLICIES)}; got {short(name)}")
     for key in settings:
-        if key not in known:
-            raise ConfigError(f"unknown setting {name}.{key}; {name} has {', '.join(known)}")
-    return cls(**settings)
+        _check_known(name, key)
+    return POLICIES[name](**settings)
+
+
+def _check_known(name: str, key: str) -> None:
+    known = [f.name for f in fields(POLICIES[name]) if "range" in f.metadata]
+    if key not in known:
+        raise ConfigError(f"unknown setting {name}.{escape_controls(key)}; {name} has {', '.join(known)}")
 
 
 def parse_policy(text: str) -> EndpointingPolicy:
-    """``"semantic"`` or ``"minmax:min_delay_s=0.3,accuracy=0.9"`` -> a policy (ConfigError when malformed)."""
+    """``"semantic"`` or ``"minmax:min_delay_s=0.3,accuracy=0.9"`` -> a policy (ConfigError when malformed: an
+    unknown or repeated setting, a setting without a name or a value that is not a number)."""
     name, _, rest = text.strip().partition(":")
+    name = name.strip()
+    if name not in POLICIES:
+        make_policy(name)  # raises: an unknown policy is named before its settings
     settings: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, eq, value = item.partition("=")
+        key, eq, value = (part.strip() for part in item.partition("="))
         if not eq:
-            raise ConfigError(f"endpointing settings are KEY=VALUE pairs after the name; got {item!r}")
-        try:
-            settings[key.strip()] = float(value)
-        except ValueError:
-            raise ConfigError(f"{name}.{key.strip()} must be a number; got {value.strip()!r}") from None
-    return make_policy(name.strip(), **settings)
+            raise ConfigError(f"endpointing settings are KEY=VALUE pairs after the name; got {short(item)}")
+        if not key:
+            raise ConfigError(f"a setting has no name (KEY=VALUE); got {short(item)}")
+        _check_known(name, key)
+        if key in settings:
+            raise ConfigError(f"{name}.{escape_controls(key)} is given twice; give each setting once")
+        settings[key] = parse_number(f"{name}.{key}", value)
+    return make_policy(name, **settings)
