@@ -77,7 +77,7 @@ async def _sse_server(rng: random.Random):
     """A local OpenAI-compatible chat endpoint: each reply streams after a seeded time to first token."""
     from aiohttp import web
 
-    replies = iter(REPLIES * 4)
+    replies = iter((PIPECAT_GREETING, *REPLIES) * 4)
 
     async def chat(request: web.Request) -> web.StreamResponse:
         await request.json()
@@ -108,30 +108,38 @@ async def _sse_server(rng: random.Random):
     return runner, f"http://127.0.0.1:{port}/v1"
 
 
-def _caller_audio(text: str) -> bytes:
-    from voicelab.real.espeak import speak
-    from voicelab.real.resample import resample
+PIPECAT_GREETING = "Hello, you have reached the Lantern. How can I help?"
+BARGE_IN_TURN = 3  # the caller talks over this reply 0.8 s after it starts
+UNFINALIZED_TURN = 6  # the STT's transcript of this line is never marked final
+LEADING_SILENCE_S = 0.06  # the stand-in TTS starts every reply with this much silence (Pipecat measures it: TTFA)
 
-    samples, rate, _ = speak(text, words_per_minute=165.0)
-    pcm = resample(samples, rate, 16000)
-    return (np.clip(pcm, -1, 1) * 32767).astype(np.int16).tobytes()
+
+def _tone(seconds: float, amplitude: float = 0.3, hz: float = 220.0) -> bytes:
+    samples = int(round(seconds * 16000))
+    return (amplitude * np.sin(np.arange(samples) * 2 * np.pi * hz / 16000) * 32767).astype(np.int16).tobytes()
 
 
 async def run_pipecat(turns: int, seed: int, smart_turn: bool = False, console_turns: int = 4) -> None:
     from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-    from pipecat.audio.vad.silero import SileroVADAnalyzer
+    from pipecat.audio.vad.vad_analyzer import VADAnalyzer, VADParams
     from pipecat.frames.frames import (
+        BotStartedSpeakingFrame,
         BotStoppedSpeakingFrame,
+        ClientConnectedFrame,
         EndFrame,
         InputAudioRawFrame,
+        InterruptionFrame,
+        LLMRunFrame,
         TranscriptionFrame,
         TTSAudioRawFrame,
     )
     from pipecat.observers.base_observer import BaseObserver, FramePushed
+    from pipecat.observers.service_metrics_observer import ServiceMetricsObserver
     from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
     from pipecat.pipeline.pipeline import Pipeline
     from pipecat.pipeline.runner import PipelineRunner
@@ -152,12 +160,27 @@ async def run_pipecat(turns: int, seed: int, smart_turn: bool = False, console_t
 
     rng = random.Random(seed)
     memory = InMemorySpanExporter()
+    collector = _Collector()
     provider = TracerProvider(resource=Resource.create({"service.name": "voicelab-fixture"}))
     provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=collector.endpoint)))
     trace.set_tracer_provider(provider)
 
     said: asyncio.Queue[str] = asyncio.Queue()
-    bot_done = asyncio.Event()
+    bot_done, bot_playing = asyncio.Event(), asyncio.Event()
+    truth: dict = {"framework": f"pipecat-ai {_version('pipecat-ai')}", "clock": "time.time() in the harness",
+                   "leading_silence_s": LEADING_SILENCE_S, "greetings": [], "turns": []}
+    # the line being answered ("greeting" first), the line whose reply is playing, whether the bot is speaking
+    state: dict = {"awaiting": None, "current": "greeting", "playing_for": None, "speaking": False}
+
+    class EnergyVAD(VADAnalyzer):
+        """Speech is a 10 ms window with energy (the caller is a tone): the VAD's stop is exact."""
+
+        def num_frames_required(self) -> int:
+            return 160
+
+        def voice_confidence(self, buffer: bytes) -> float:
+            return 1.0 if np.abs(np.frombuffer(buffer, dtype=np.int16)).max() > 1000 else 0.0
 
     class StandInSTT(SegmentedSTTService):
         """Transcribes each VAD segment as the line the caller said, after a seeded delay."""
@@ -175,11 +198,12 @@ async def run_pipecat(turns: int, seed: int, smart_turn: bool = False, console_t
         async def run_stt(self, audio: bytes):
             await asyncio.sleep(_lognormal(rng, 0.12, 1.6))
             text = said.get_nowait() if not said.empty() else ""
-            await self._handle_transcription(text, True)
-            yield TranscriptionFrame(text, "caller", time_now_iso8601(), finalized=True)
+            final = not text.startswith(CALLER[UNFINALIZED_TURN][:12])
+            await self._handle_transcription(text, final)
+            yield TranscriptionFrame(text, "caller", time_now_iso8601(), finalized=final)
 
     class StandInTTS(TTSService):
-        """First audio after a seeded delay, then 20 ms chunks of a quiet tone (20 characters a second)."""
+        """First audio after a seeded delay: a short leading silence, then a tone (20 characters a second)."""
 
         def __init__(self) -> None:
             super().__init__(sample_rate=16000, push_start_frame=True, push_stop_frames=True,
@@ -191,53 +215,87 @@ async def run_pipecat(turns: int, seed: int, smart_turn: bool = False, console_t
         @traced_tts
         async def run_tts(self, text: str, context_id: str):
             await asyncio.sleep(_lognormal(rng, 0.2, 1.8))
-            samples = int(16000 * len(text) / 20.0)
-            tone = (0.05 * np.sin(np.arange(samples) * 2 * np.pi * 220 / 16000) * 32767).astype(np.int16).tobytes()
-            for k in range(0, len(tone), 640 * 10):
-                yield TTSAudioRawFrame(tone[k:k + 640 * 10], 16000, 1, context_id=context_id)
+            audio = bytes(int(16000 * LEADING_SILENCE_S) * 2) + _tone(len(text) / 20.0, 0.2, 180.0)
+            for k in range(0, len(audio), 640 * 10):
+                yield TTSAudioRawFrame(audio[k:k + 640 * 10], 16000, 1, context_id=context_id)
                 await asyncio.sleep(0.01)
 
     class Microphone(BaseInputTransport):
-        """The caller: espeak speech, then silence until the bot has answered, 20 ms frames in real time."""
+        """The caller: a tone while speaking, then silence until the bot has answered, 20 ms frames in real time.
+        It stamps the truth: the instant each line's last speech frame is captured."""
 
         async def start(self, frame):
             await super().start(frame)
             await self.set_transport_ready(frame)
+            truth["connected_at"] = time.time()
+            await self.push_frame(ClientConnectedFrame())
             self._caller = self.create_task(self._talk())
 
-        async def _frames(self, pcm: bytes):
+        async def _frames(self, pcm: bytes, speech: bool = False):
             for k in range(0, len(pcm), 640):
+                self._deadline = getattr(self, "_deadline", time.perf_counter()) + 0.02
+                await asyncio.sleep(max(0.0, self._deadline - time.perf_counter()))
+                if speech:
+                    self.last_speech = time.time()
                 await self.push_audio_frame(InputAudioRawFrame(pcm[k:k + 640].ljust(640, b"\0"), 16000, 1))
-                await asyncio.sleep(0.02)
+
+        async def _wait(self, event: asyncio.Event, limit: float = 12.0):
+            waited = 0.0
+            while not event.is_set() and waited < limit:
+                await self._frames(bytes(640))
+                waited += 0.02
 
         async def _talk(self):
-            silence = bytes(640 * 25)
-            await self._frames(silence)
-            for text in CALLER[:turns]:
+            await self._wait(bot_done)  # the greeting
+            await self._frames(bytes(640 * 25))
+            for k, text in enumerate(CALLER[:turns]):
+                state["current"] = k
                 bot_done.clear()
+                bot_playing.clear()
                 said.put_nowait(text)
-                await self._frames(_caller_audio(text))
-                while not bot_done.is_set():
-                    await self._frames(bytes(640))
-                await self._frames(silence[: 640 * int(rng.uniform(15, 40))])
+                await self._frames(_tone(rng.uniform(1.0, 2.2)), speech=True)
+                truth["turns"].append({"said": text, "speech_end": self.last_speech, "first_audio": None,
+                                       "interrupted": False, "stt_finalized": k != UNFINALIZED_TURN})
+                state["awaiting"] = len(truth["turns"]) - 1
+                if k == BARGE_IN_TURN and k + 1 < turns:
+                    await self._wait(bot_playing)
+                    await self._frames(bytes(640 * 40))
+                    continue
+                await self._wait(bot_done)
+                await self._frames(bytes(640 * int(rng.uniform(15, 40))))
             await self._frames(bytes(640 * 150))  # let the last turn end (turn tracker timeout 2.5 s)
             await task.queue_frame(EndFrame())
 
     class Speaker(BaseOutputTransport):
-        """Plays the bot's audio at real-time pace, like a sound card."""
+        """Plays the bot's audio at real-time pace, like a sound card; stamps each reply's first audio."""
 
         async def start(self, frame):
             await super().start(frame)
             await self.set_transport_ready(frame)
 
         async def write_audio_frame(self, frame) -> bool:
+            if state["current"] == "greeting" and "greeting_first_audio" not in truth:
+                truth["greeting_first_audio"] = time.time()
+                state["playing_for"] = "greeting"
+            elif state["awaiting"] is not None:
+                truth["turns"][state["awaiting"]]["first_audio"] = time.time()
+                state["playing_for"] = state["awaiting"]
+                state["awaiting"] = None
             await asyncio.sleep(len(frame.audio) / 2 / 16000)
             return True
 
-    class BotDone(BaseObserver):
+    class Truth(BaseObserver):
         async def on_push_frame(self, data: FramePushed):
-            if isinstance(data.frame, BotStoppedSpeakingFrame):
-                bot_done.set()
+            if isinstance(data.frame, BotStartedSpeakingFrame):
+                state["speaking"] = True
+                bot_playing.set()
+            elif isinstance(data.frame, BotStoppedSpeakingFrame):
+                state["speaking"] = False
+                if state["playing_for"] == state["current"]:  # not the end of a reply the caller talked over
+                    bot_done.set()
+            elif isinstance(data.frame, InterruptionFrame) and state["speaking"]:
+                if isinstance(state["playing_for"], int):
+                    truth["turns"][state["playing_for"]]["interrupted"] = True
 
     runner_web, base_url = await _sse_server(rng)
     params = TransportParams(audio_in_enabled=True, audio_in_sample_rate=16000, audio_out_enabled=True,
@@ -249,22 +307,30 @@ async def run_pipecat(turns: int, seed: int, smart_turn: bool = False, console_t
     context = LLMContext()
     strategies = UserTurnStrategies() if smart_turn else UserTurnStrategies(
         stop=[SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=0.6)])
+    vad = EnergyVAD(params=VADParams(start_secs=0.1, stop_secs=0.2, min_volume=0.0))
     aggregators = LLMContextAggregatorPair(context, user_params=LLMUserAggregatorParams(
-        vad_analyzer=SileroVADAnalyzer(), user_turn_strategies=strategies))
+        vad_analyzer=vad, user_turn_strategies=strategies))
     pipeline = Pipeline([mic, StandInSTT(), aggregators.user(), llm, StandInTTS(), speaker, aggregators.assistant()])
-    latency = UserBotLatencyObserver()
+    latency, services = UserBotLatencyObserver(), ServiceMetricsObserver()
     breakdowns: list[str] = []
+    service_records: list[str] = []
 
     @latency.event_handler("on_latency_breakdown")
     async def on_breakdown(_observer, breakdown):
         breakdowns.append(breakdown.model_dump_json())
 
+    @services.event_handler("on_service_latency")
+    async def on_service(_observer, record):
+        service_records.append(record.model_dump_json())
+
     task = PipelineTask(pipeline, params=PipelineParams(enable_metrics=True), enable_tracing=True,
                         enable_turn_tracking=True, conversation_id="voicelab-fixture",
-                        observers=[latency, BotDone()])
+                        observers=[latency, services, Truth()])
+    await task.queue_frames([LLMRunFrame()])  # the greeting
     await PipelineRunner(handle_sigint=False).run(task)
     await runner_web.cleanup()
-    provider.force_flush()
+    await asyncio.to_thread(provider.force_flush)
+    collector.close()
     spans = memory.get_finished_spans()
     turn_ids = {s.context.span_id for s in spans if s.name == "turn"
                 and int(s.attributes.get("turn.number", 0)) <= console_turns}
@@ -272,132 +338,145 @@ async def run_pipecat(turns: int, seed: int, smart_turn: bool = False, console_t
         ConsoleSpanExporter(out=console).export([s for s in spans if s.context.span_id in turn_ids
                                                  or (s.parent is not None and s.parent.span_id in turn_ids)])
     (OUT / "pipecat_breakdowns.jsonl").write_text("".join(b + "\n" for b in breakdowns), encoding="utf-8")
-    _write_otlp(memory.get_finished_spans(), OUT / "pipecat_otlp.json")
-    print(f"pipecat: {len(memory.get_finished_spans())} spans, {len(breakdowns)} breakdowns", file=sys.stderr)
+    (OUT / "pipecat_service_metrics.jsonl").write_text("".join(r + "\n" for r in service_records), encoding="utf-8")
+    (OUT / "pipecat_otlp.json").write_text("".join(json.dumps(line, separators=(",", ":")) + "\n"
+                                                   for line in collector.lines), encoding="utf-8")
+    if "greeting_first_audio" in truth:
+        truth["greetings"].append({"connected_at": truth["connected_at"], "first_audio": truth["greeting_first_audio"],
+                                   "latency": truth["greeting_first_audio"] - truth["connected_at"]})
+    for turn in truth["turns"]:
+        first = turn["first_audio"]
+        turn["voice_to_voice"] = None if first is None else first - turn["speech_end"]
+    (OUT / "pipecat_truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    print(f"pipecat: {len(spans)} spans, {len(breakdowns)} breakdowns, {len(service_records)} service records",
+          file=sys.stderr)
 
 
-def _write_otlp(spans, path: Path) -> None:
-    """The spans as OTLP JSON: the protobuf encoding the exporters send, in its JSON mapping (ids in hex)."""
-    from google.protobuf.json_format import MessageToDict
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+# -- LiveKit ----------------------------------------------------------------------------------------
+LIVEKIT_CALLER = CALLER[:6] + CALLER[6:12]
+LIVEKIT_REPLIES = (
+    "Of course. For what time would you like the table?",
+    "Eight works well.",
+    "Yes, I can give you the window table. It is quiet there, and the view is lovely at sunset.",
+    "We do. There are three vegetarian mains and a vegan soup.",
+    "Sure.",
+    "Dogs are welcome on the terrace. Inside only guide dogs.",
+    "There is a public car park two minutes away.",
+    "The kitchen takes orders until ten thirty, and the bar stays open until midnight.",
+    "I will send a text as soon as we hang up.",
+    "Thanks. The confirmation goes to the number ending four two seven.",
+    "Wonderful.",
+    "Goodbye, and enjoy your evening.",
+)
 
-    doc = MessageToDict(encode_spans(spans))
+
+class _Collector:
+    """An OTLP/HTTP receiver on 127.0.0.1 that writes what it receives as the OpenTelemetry Collector's file
+    exporter does: one ``ExportTraceServiceRequest`` per line in the OTLP JSON encoding (ids in hex)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from google.protobuf.json_format import MessageToDict
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        lines = self.lines = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                lines.append(_hex_ids(MessageToDict(request)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def _hex_ids(doc: dict) -> dict:
+    import base64
+
     for resource in doc.get("resourceSpans", []):
         for scope in resource.get("scopeSpans", []):
             for span in scope.get("spans", []):
                 for key in ("traceId", "spanId", "parentSpanId"):
-                    if key in span:  # the OTLP JSON spec writes ids as hex, protobuf's JSON mapping as base64
-                        import base64
-
+                    if span.get(key):
                         span[key] = base64.b64decode(span[key]).hex()
-    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")
+                for link in span.get("links", []):
+                    for key in ("traceId", "spanId"):
+                        if link.get(key):
+                            link[key] = base64.b64decode(link[key]).hex()
+    return doc
 
 
-# -- LiveKit ----------------------------------------------------------------------------------------
-def _livekit_turns(turns: int, seed: int) -> list[dict[str, float]]:
-    """Seeded turn timings with LiveKit's defaults: endpointing min_delay 0.5 s; when the turn model finds the
-    end unlikely it waits longer (up to max_delay 3.0 s)."""
-    rng = random.Random(seed)
-    t = 1_796_000_000.0
-    rows = []
-    for k in range(turns):
-        speech_start = t + rng.uniform(0.5, 1.5)
-        speech_end = speech_start + rng.uniform(1.2, 3.0)
-        transcription = _lognormal(rng, 0.25, 1.6)
-        unlikely = rng.random() < 0.12
-        eou = max(0.5 + _lognormal(rng, 0.04, 1.5), transcription + 0.02)
-        if unlikely:
-            eou = max(eou, rng.uniform(1.2, 3.0))
-        llm_start = speech_end + eou
-        ttft = _lognormal(rng, 0.42, 2.0)
-        llm_duration = ttft + rng.uniform(0.6, 1.4)
-        tts_start = llm_start + ttft + _lognormal(rng, 0.12, 1.5)
-        ttfb = _lognormal(rng, 0.19, 1.7)
-        text = REPLIES[k % len(REPLIES)]
-        audio = len(text) / 15.0
-        rows.append({"k": k, "speech_start": speech_start, "speech_end": speech_end, "transcription": transcription,
-                     "eou": eou, "probability": 0.08 if unlikely else 0.93, "llm_start": llm_start, "ttft": ttft,
-                     "llm_duration": llm_duration, "tts_start": tts_start, "ttfb": ttfb, "audio": audio,
-                     "first_audio": tts_start + ttfb, "said": CALLER[k % len(CALLER)], "reply": text})
-        t = tts_start + ttfb + audio
-    return rows
-
-
-def write_livekit(turns: int, seed: int) -> None:
-    from livekit.agents.metrics import EOUMetrics, LLMMetrics, STTMetrics, TTSMetrics
-    from livekit.agents.telemetry import trace_types as tt
-    from livekit.agents.voice.events import MetricsCollectedEvent
-    from opentelemetry import trace
+async def run_livekit(seed: int) -> None:
+    """Two real AgentSessions (preemptive generation on, with a greeting and a barge-in; then off, with a
+    barge-in), their spans through the OTLP/HTTP exporter and the console exporter, their metrics events,
+    their session history, and the harness's truth."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import livekit_session as lk
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
-    rows = _livekit_turns(turns, seed)
-    lines = []
-    greeting = [LLMMetrics(label="livekit.plugins.openai.llm.LLM", request_id="greet", timestamp=rows[0]["speech_start"]
-                           - 0.2, duration=0.9, ttft=0.38, cancelled=False, completion_tokens=9, prompt_tokens=30,
-                           prompt_cached_tokens=0, total_tokens=39, tokens_per_second=10.0, speech_id="speech_greet")]
-    for m in greeting:  # an agent-initiated greeting: no eou_metrics, so not a turn (the importer skips it)
-        lines.append(MetricsCollectedEvent(metrics=m).model_dump_json())
-    for r in rows:
-        sid = f"speech_{r['k']:03d}"
-        words = len(r["reply"].split())
-        built = [
-            STTMetrics(label="livekit.plugins.deepgram.stt.STT", request_id=f"stt{r['k']}", timestamp=r["speech_end"]
-                       + r["transcription"], duration=0.0, audio_duration=r["speech_end"] - r["speech_start"],
-                       streamed=True),
-            EOUMetrics(timestamp=r["speech_end"] + r["eou"], end_of_utterance_delay=r["eou"],
-                       transcription_delay=r["transcription"], on_user_turn_completed_delay=0.0, speech_id=sid),
-            LLMMetrics(label="livekit.plugins.openai.llm.LLM", request_id=f"llm{r['k']}",
-                       timestamp=r["llm_start"] + r["llm_duration"], duration=r["llm_duration"], ttft=r["ttft"],
-                       cancelled=False, completion_tokens=words, prompt_tokens=60 + 20 * r["k"],
-                       prompt_cached_tokens=0, total_tokens=60 + 20 * r["k"] + words,
-                       tokens_per_second=words / r["llm_duration"], speech_id=sid),
-            TTSMetrics(label="livekit.plugins.cartesia.tts.TTS", request_id=f"tts{r['k']}",
-                       timestamp=r["tts_start"] + r["ttfb"] + 0.3, ttfb=r["ttfb"], duration=r["ttfb"] + 0.3,
-                       audio_duration=r["audio"], cancelled=False, characters_count=len(r["reply"]), streamed=True,
-                       speech_id=sid),
-        ]
-        lines += [MetricsCollectedEvent(metrics=m).model_dump_json() for m in built]
-    (OUT / "livekit_metrics.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-
-    memory = InMemorySpanExporter()
+    collector = _Collector()
+    console = open(OUT / "livekit_console.jsonl", "w", encoding="utf-8")  # noqa: SIM115 - closed below
     provider = TracerProvider(resource=Resource.create({"service.name": "voicelab-fixture-livekit"}))
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracer = provider.get_tracer("livekit-agents")
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=collector.endpoint)))
+    provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=console)))
+    sessions = [
+        {"preemptive": True, "greeting": "Hello, thanks for calling the Lantern. How can I help?",
+         "lines": lk.script(seed, LIVEKIT_CALLER[:6], LIVEKIT_REPLIES[:6], barge_in={2})},
+        {"preemptive": False, "greeting": None,
+         "lines": lk.script(seed + 1, LIVEKIT_CALLER[6:], LIVEKIT_REPLIES[6:], barge_in={3})},
+    ]
+    metrics, histories, truth = [], [], {"framework": f"livekit-agents {_version('livekit-agents')}",
+                                         "clock": "time.time() in the harness", "greetings": [], "turns": []}
+    for k, spec in enumerate(sessions):
+        conv = lk.Conversation(spec["lines"], spec["greeting"])
+        result = await lk.run(conv, seed + k, spec["preemptive"], provider)
+        metrics += result["metrics"]
+        histories.append(result["history"])
+        t = conv.truth
+        if spec["greeting"]:
+            truth["greetings"].append({"session": k, "connected_at": t.connected_at,
+                                       "first_audio": t.greeting_first_audio,
+                                       "latency": t.greeting_first_audio - t.connected_at})
+        for j, line in enumerate(spec["lines"]):
+            first = t.first_audio[j]
+            truth["turns"].append({"session": k, "preemptive": spec["preemptive"], "said": line.said,
+                                   "speech_end": t.speech_end[j], "first_audio": first,
+                                   "voice_to_voice": None if first is None else first - t.speech_end[j],
+                                   "interrupted": t.interrupted[j], **t.events[j]})
+    await asyncio.to_thread(provider.force_flush)
+    provider.shutdown()
+    collector.close()
+    console.close()
+    (OUT / "livekit_otlp.json").write_text("".join(json.dumps(line, separators=(",", ":")) + "\n"
+                                                   for line in collector.lines), encoding="utf-8")
+    (OUT / "livekit_metrics.jsonl").write_text("".join(m + "\n" for m in metrics), encoding="utf-8")
+    (OUT / "livekit_history.json").write_text("".join(json.dumps(h) + "\n" for h in histories), encoding="utf-8")
+    (OUT / "livekit_truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    print(f"livekit: {len(truth['turns'])} turns, {len(metrics)} metrics events, {len(collector.lines)} OTLP "
+          "requests", file=sys.stderr)
 
-    def ns(t: float) -> int:
-        return int(round(t * 1e9))
 
-    def child(name, parent, start, end, attrs):
-        span = tracer.start_span(name, context=trace.set_span_in_context(parent), start_time=ns(start))
-        span.set_attributes(attrs)
-        span.end(end_time=ns(end))
-        return span
+def _version(package: str) -> str:
+    from importlib.metadata import version
 
-    session = tracer.start_span("agent_session", start_time=ns(rows[0]["speech_start"] - 1.0))
-    for r in rows:
-        sid = f"speech_{r['k']:03d}"
-        decided = r["speech_end"] + r["eou"]
-        user = tracer.start_span("user_turn", context=trace.set_span_in_context(session),
-                                 start_time=ns(r["speech_start"]))
-        user.set_attribute(tt.ATTR_USER_TRANSCRIPT, r["said"])
-        child("eou_detection", user, r["speech_end"], decided, {
-            tt.ATTR_EOU_PROBABILITY: r["probability"], tt.ATTR_EOU_DELAY: r["eou"],
-            tt.ATTR_TRANSCRIPTION_DELAY: r["transcription"], tt.ATTR_END_OF_TURN_DELAY: r["eou"]})
-        user.end(end_time=ns(decided))
-        end = r["first_audio"] + r["audio"]
-        agent = tracer.start_span("agent_turn", context=trace.set_span_in_context(session), start_time=ns(decided))
-        agent.set_attributes({tt.ATTR_SPEECH_ID: sid, tt.ATTR_E2E_LATENCY: r["first_audio"] - r["speech_end"],
-                              tt.ATTR_SPEECH_INTERRUPTED: False})
-        child("llm_node", agent, r["llm_start"], r["llm_start"] + r["llm_duration"],
-              {tt.ATTR_RESPONSE_TTFT: r["ttft"], tt.ATTR_RESPONSE_TEXT: r["reply"]})
-        child("tts_node", agent, r["tts_start"], end, {tt.ATTR_RESPONSE_TTFB: r["ttfb"]})
-        agent.end(end_time=ns(end))
-    session.end(end_time=ns(rows[-1]["first_audio"] + rows[-1]["audio"] + 0.5))
-    _write_otlp(memory.get_finished_spans(), OUT / "livekit_otlp.json")
-    print(f"livekit: {len(lines)} metrics events, {len(memory.get_finished_spans())} spans", file=sys.stderr)
+    return version(package)
 
 
 # -- hosted platforms (documented field names) ------------------------------------------------------
@@ -433,7 +512,7 @@ def main() -> int:
     if args.only in (None, "pipecat"):
         asyncio.run(run_pipecat(args.turns, args.seed, args.smart_turn))
     if args.only in (None, "livekit"):
-        write_livekit(16, args.seed)
+        asyncio.run(run_livekit(args.seed))
     if args.only in (None, "vendors"):
         write_vendors(16, args.seed)
     return 0

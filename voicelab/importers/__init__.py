@@ -16,22 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.trace import Trace
-from . import events, otel
+from . import events, livekit, otel, pipecat
+from .features import FEATURES
 from .records import (
     ADDITIVE,
     COMPONENT_LABELS,
     COMPONENTS,
+    GREETING,
+    USER,
     ImportProblem,
     JsonValue,
+    Part,
     Skipped,
     TurnRecord,
     json_values,
     read_text,
+    sound,
 )
 from .timeline import has_timeline, perfetto_trace, to_trace, trace_records
 
-__all__ = ["ADDITIVE", "COMPONENTS", "COMPONENT_LABELS", "EXAMPLES", "FORMATS", "ImportProblem", "Imported",
-           "TurnRecord", "detect", "load"]
+__all__ = ["ADDITIVE", "COMPONENTS", "COMPONENT_LABELS", "EXAMPLES", "FEATURES", "FORMATS", "GREETING", "USER",
+           "ImportProblem", "Imported", "Part", "TurnRecord", "detect", "load"]
 
 #: The example traces of notebook 13 and the tests (in a checkout of the repository; see their README).
 EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "imports"
@@ -40,15 +45,17 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "imports
 FORMATS: dict[str, str] = {
     "otlp-json": "OpenTelemetry OTLP JSON (collector file exporter, OTLPSpanExporter JSON): Pipecat or LiveKit spans",
     "otel-console": "OpenTelemetry Python SDK console exporter (one JSON object per span): Pipecat or LiveKit spans",
-    "pipecat-breakdown": "Pipecat UserBotLatencyObserver latency breakdowns, one JSON object per line",
+    "pipecat-breakdown": "Pipecat UserBotLatencyObserver latency breakdowns (contributions per part), JSON lines",
+    "pipecat-service-metrics": "Pipecat ServiceMetricsObserver latency records (ttfb/ttfa/ttfat), JSON lines",
+    "livekit-history": "LiveKit Agents session history (session.history.to_dict(): ChatMessage.metrics)",
     "livekit-metrics": "LiveKit Agents metrics events (eou/llm/tts_metrics) as JSON lines, joined by speech_id",
     "deepgram": "Deepgram Voice Agent LatencyReport objects (durations only)",
     "vapi": "Vapi turnLatencies (durations only, milliseconds)",
     "perfetto": "voicelab's own Perfetto / Chrome trace-event export",
 }
 
-_VENDORS = {"pipecat-breakdown": "Pipecat", "livekit-metrics": "LiveKit", "deepgram": "Deepgram", "vapi": "Vapi",
-            "perfetto": "voicelab"}
+_VENDORS = {"pipecat-breakdown": "Pipecat", "pipecat-service-metrics": "Pipecat", "livekit-history": "LiveKit",
+            "livekit-metrics": "LiveKit", "deepgram": "Deepgram", "vapi": "Vapi", "perfetto": "voicelab"}
 
 
 @dataclass
@@ -80,18 +87,29 @@ class Imported:
             return self.own_trace
         return to_trace(self.records, self.source) if self.has_timeline else None
 
+    @property
+    def user_turns(self) -> list[int]:
+        """Indices of the replies to the caller (greetings left out: they are measured from the connect)."""
+        return [i for i, r in enumerate(self.records) if r.kind == USER]
+
     def summary(self) -> dict[str, Any]:
         return {"format": self.format, "layout": self.layout, "file": self.file, "turns": len(self.records),
-                "skipped": self.skipped.as_dict()}
+                "greetings": len(self.records) - len(self.user_turns), "skipped": self.skipped.as_dict()}
+
+
+def _first_dict(values: list[JsonValue]) -> dict[str, Any]:
+    for item in values[:50]:
+        value = item.value
+        if isinstance(value, list):
+            value = next((v for v in value[:50] if isinstance(v, dict)), None)
+        if isinstance(value, dict):
+            return value
+    return {}
 
 
 def _keys(values: list[JsonValue]) -> set[str]:
-    first = values[0].value
-    if isinstance(first, list):
-        first = next((v for v in first if isinstance(v, dict)), {})
-    if not isinstance(first, dict):
-        return set()
-    keys = set(first)
+    first = _first_dict(values)
+    keys = {k for k in first if isinstance(k, str)}
     if isinstance(first.get("metrics"), dict):
         keys |= {f"metrics.{k}" for k in first["metrics"]}
     return keys
@@ -108,12 +126,14 @@ _DETECT: tuple[tuple[str, Callable[[set[str], list[JsonValue]], bool]], ...] = (
     ("otlp-json", lambda k, v: "resourceSpans" in k),
     ("perfetto", lambda k, v: "traceEvents" in k),
     ("otel-console", lambda k, v: {"context", "name", "start_time"} <= k),
-    ("pipecat-breakdown", lambda k, v: "user_turn_start_time" in k or {"ttfb", "contributions"} <= k),
+    ("pipecat-breakdown", lambda k, v: "user_turn_start_time" in k or {"ttfb", "contributions"} <= k
+     or "measured_from" in k),
+    ("pipecat-service-metrics", lambda k, v: {"kind", "processor", "seconds"} <= k),
+    ("livekit-history", lambda k, v: "items" in k and livekit.is_history(_first_dict(v))),
     ("livekit-metrics", lambda k, v: "speech_id" in k or "metrics.type" in k or (
-        "type" in k and str(v[0].value.get("type", "")).endswith("_metrics") if isinstance(v[0].value, dict)
-        else False)),
+        "type" in k and str(_first_dict(v).get("type", "")).endswith("_metrics"))),
     ("deepgram", lambda k, v: "total_latency" in k and "tts_latency" in k),
-    ("vapi", lambda k, v: _vapi_like(v[0].value) or (isinstance(v[0].value, list) and "turnLatency" in k)),
+    ("vapi", lambda k, v: _vapi_like(_first_dict(v)) or "turnLatency" in k),
 )
 
 
@@ -123,7 +143,7 @@ def detect(values: list[JsonValue], name: str) -> str:
     for fmt, test in _DETECT:
         if test(keys, values):
             return fmt
-    shown = ", ".join(sorted(keys)[:8]) or type(values[0].value).__name__
+    shown = ", ".join(k[:40] for k in sorted(keys)[:8]) or type(values[0].value).__name__
     raise ImportProblem(f"{name}: line {values[0].line}: unknown format (top-level keys: {shown}); "
                         f"use --format with one of {', '.join(FORMATS)}")
 
@@ -152,9 +172,12 @@ def load(path: str | os.PathLike[str], format: str | None = None) -> Imported:
         own = perfetto_trace(values, name, skipped)
         records = trace_records(own)
     else:
-        reader = {"pipecat-breakdown": events.pipecat_breakdowns, "livekit-metrics": events.livekit_metrics,
+        reader = {"pipecat-breakdown": pipecat.pipecat_breakdowns,
+                  "pipecat-service-metrics": pipecat.pipecat_service_records,
+                  "livekit-history": livekit.livekit_history, "livekit-metrics": livekit.livekit_metrics,
                   "deepgram": events.deepgram_reports, "vapi": events.vapi_turns}[fmt]
         records = reader(values, skipped)
+    records = sound(records, skipped)
     if not records:
         reason = next(iter(skipped.counts), f"no turns found in it as {fmt} ({FORMATS[fmt]})")
         where = skipped.first.get(reason, f"line {values[0].line}")

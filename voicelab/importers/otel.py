@@ -13,12 +13,15 @@ Two layouts are recognised, by span name:
 from __future__ import annotations
 
 import bisect
+import math
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .records import ImportProblem, JsonValue, Skipped, TurnRecord, iter_dicts, seconds
+from ..engine.units import to_ns_grid
+from .records import GREETING, ImportProblem, JsonValue, Part, Skipped, TurnRecord, iter_dicts, seconds
 
 SKEW_TOLERANCE_S = 0.001
 
@@ -61,37 +64,60 @@ def _otlp_value(value: Any) -> Any:
             return int(value["intValue"])
         except (TypeError, ValueError):
             return None
-    if "arrayValue" in value:
-        return [_otlp_value(v) for v in value["arrayValue"].get("values", [])]
+    array = value.get("arrayValue")
+    if isinstance(array, dict) and isinstance(array.get("values"), list):
+        return [v.get("stringValue") if isinstance(v, dict) else None for v in array["values"]]
     return None
 
 
 def _nanos(value: Any) -> float | None:
-    try:
-        return int(value) / 1e9
-    except (TypeError, ValueError):
+    """OTLP's nanoseconds since the epoch (a string or a number) as seconds; None unless 0 <= n < 2**63."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
+    if isinstance(value, str) and (len(value) > 20 or not value.isdigit()):
+        return None
+    try:
+        nanos = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return nanos / 1e9 if 0 <= nanos < 2**63 else None
 
 
 def _otlp_spans(values: list[JsonValue], skipped: Skipped) -> Iterator[OtelSpan]:
     for doc, where in iter_dicts(values):
-        for resource in doc.get("resourceSpans") or []:
+        for resource in _list(doc.get("resourceSpans")):
             resource = resource if isinstance(resource, dict) else {}
-            for scope in resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans") or []:
-                for raw in (scope or {}).get("spans") or []:
+            for scope in _list(resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans")):
+                for raw in _list(scope.get("spans") if isinstance(scope, dict) else None):
                     span = _otlp_span(raw, where, skipped)
                     if span is not None:
                         yield span
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _id(value: Any) -> str:
+    """A span id as the file spells it ('' for anything but a short string or number)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    text = str(value)
+    return text if len(text) <= 64 else ""
+
+
 def _otlp_span(raw: Any, where: str, skipped: Skipped) -> OtelSpan | None:
-    if not isinstance(raw, dict) or not raw.get("spanId"):
+    if not isinstance(raw, dict) or not _id(raw.get("spanId")):
         skipped.add("span without a spanId", where)
         return None
     start, end = _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano"))
     attrs = raw.get("attributes") if isinstance(raw.get("attributes"), list) else []
-    return _checked(str(raw["spanId"]), str(raw.get("parentSpanId") or ""), str(raw.get("name", "")), start, end,
+    return _checked(_id(raw.get("spanId")), _id(raw.get("parentSpanId")), _name(raw.get("name")), start, end,
                     attrs, skipped)
+
+
+def _name(value: Any) -> str:
+    return value[:200] if isinstance(value, str) else ""
 
 
 def _iso(value: Any) -> float | None:
@@ -99,18 +125,18 @@ def _iso(value: Any) -> float | None:
         return None
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         return None
 
 
 def _console_spans(values: list[JsonValue], skipped: Skipped) -> Iterator[OtelSpan]:
     for doc, where in iter_dicts(values):
         context = found if isinstance(found := doc.get("context"), dict) else {}
-        if not context.get("span_id"):
+        if not _id(context.get("span_id")):
             skipped.add("object without context.span_id", where)
             continue
         attrs = doc.get("attributes") if isinstance(doc.get("attributes"), dict) else {}
-        span = _checked(str(context["span_id"]), str(doc.get("parent_id") or ""), str(doc.get("name", "")),
+        span = _checked(_id(context.get("span_id")), _id(doc.get("parent_id")), _name(doc.get("name")),
                         _iso(doc.get("start_time")), _iso(doc.get("end_time")), attrs, skipped)
         if span is not None:
             yield span
@@ -144,7 +170,7 @@ def _children(spans: dict[str, OtelSpan], skipped: Skipped) -> dict[str, list[Ot
     kids: dict[str, list[OtelSpan]] = {}
     for span in spans.values():
         parent = spans.get(span.parent_id)
-        if parent is None:
+        if parent is None or parent is span:
             continue
         if span.end < parent.start - SKEW_TOLERANCE_S:
             skipped.add("clock skew: child span ends before its parent starts", span.where)
@@ -179,7 +205,8 @@ def pipecat_turns(spans: dict[str, OtelSpan], skipped: Skipped) -> list[TurnReco
     for turn in turns:
         v2v = _attr(turn, "turn.user_bot_latency_seconds")
         if v2v is None:
-            skipped.add("turn without turn.user_bot_latency_seconds (no bot reply measured)", turn.where)
+            skipped.add("turn without turn.user_bot_latency_seconds (a greeting, or no bot reply measured)",
+                        turn.where)
             continue
         services: dict[str, list[OtelSpan]] = {}
         for child in kids.get(turn.span_id, []):
@@ -227,35 +254,170 @@ def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpa
         where=turn.where).complete()
 
 
-def _descendants(span: OtelSpan, kids: dict[str, list[OtelSpan]]) -> Iterator[OtelSpan]:
-    for child in kids.get(span.span_id, []):
-        yield child
-        yield from _descendants(child, kids)
+def _descendants(span: OtelSpan, kids: dict[str, list[OtelSpan]], limit: int = 10_000) -> list[OtelSpan]:
+    """Every span below ``span`` (breadth first; each once, even in a cycle; at most ``limit``)."""
+    found: list[OtelSpan] = []
+    seen = {span.span_id}
+    queue = deque([span])
+    while queue and len(found) < limit:
+        for child in kids.get(queue.popleft().span_id, []):
+            if child.span_id not in seen:
+                seen.add(child.span_id)
+                found.append(child)
+                queue.append(child)
+    return found
 
 
 def livekit_turns(spans: dict[str, OtelSpan], skipped: Skipped) -> list[TurnRecord]:
-    """LiveKit's ``agent_turn`` spans, each joined to the ``user_turn`` (and its ``eou_detection``) before it."""
+    """LiveKit's ``agent_turn`` spans, each joined to the ``user_turn`` before it, read as a real AgentSession
+    (1.8) writes them: the stages on ``agent_turn`` (``lk.end_of_turn_delay``, ``lk.transcription_delay``,
+    ``lk.on_user_turn_completed_delay``, ``lk.speech.queue_wait``), the first audio at the start of its
+    ``agent_speaking`` span, the text reaching the TTS at the first ``tts_request`` (``lk.response.ttfb`` counts
+    from there; ``tts_node`` starts at the first LLM token). An ``eou_detection`` span (a turn-detector model)
+    fills what the turn spans lack. The first agent turn of a session with no user turn before it is the
+    greeting, measured from the session's start."""
     kids = _children(spans, skipped)
     users = sorted((s for s in spans.values() if s.name == "user_turn"), key=lambda s: s.start)
     starts = [u.start for u in users]
     agents = sorted((s for s in spans.values() if s.name == "agent_turn"), key=lambda s: s.start)
+    sessions = sorted((s for s in spans.values() if s.name == "agent_session"), key=lambda s: s.start)
+    session_starts = [s.start for s in sessions]
     for span in spans.values():
         if span.name in ("llm_node", "tts_node") and not _under(span, spans, "agent_turn"):
             skipped.add("llm_node/tts_node outside any agent_turn", span.where)
     records = []
+    greeted: set[str] = set()
     for agent in agents:
-        v2v = _attr(agent, "lk.e2e_latency")
-        if v2v is None:
-            skipped.add("agent_turn without lk.e2e_latency (no user turn before it)", agent.where)
-            continue
         k = bisect.bisect_right(starts, agent.start) - 1
         user = users[k] if k >= 0 else None
+        j = bisect.bisect_right(session_starts, agent.start) - 1
+        session = sessions[j] if j >= 0 else None
+        if session is not None and user is not None and user.start < session.start:
+            user = None  # that user turn belongs to an earlier session
+        inner = _descendants(agent, kids)
+        v2v = _attr(agent, "lk.e2e_latency")
+        if v2v is None:
+            if user is None and session is not None and session.span_id not in greeted:
+                greeted.add(session.span_id)
+                record = _livekit_greeting(agent, session, inner)
+                if record is not None:
+                    records.append(record)
+                    continue
+            skipped.add("agent_turn without lk.e2e_latency (no user turn before it)", agent.where)
+            continue
         eou = next((s for s in kids.get(user.span_id, []) if s.name == "eou_detection"), None) if user else None
-        inner = list(_descendants(agent, kids))
-        llm = next((s for s in inner if s.name == "llm_node"), None)
-        tts = next((s for s in inner if s.name == "tts_node"), None)
-        records.append(_livekit_record(agent, v2v, user, eou, llm, tts))
+        records.append(_livekit_record(agent, v2v, user, eou, inner))
     return records
+
+
+def _first(spans: list[OtelSpan], name: str, after: float = -math.inf, before: float = math.inf) -> OtelSpan | None:
+    found = [s for s in spans if s.name == name and after <= s.start <= before]
+    return min(found, key=lambda s: s.start) if found else None
+
+
+def _last(spans: list[OtelSpan], name: str, before: float = math.inf) -> OtelSpan | None:
+    found = [s for s in spans if s.name == name and s.start <= before]
+    return max(found, key=lambda s: s.start) if found else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _livekit_greeting(agent: OtelSpan, session: OtelSpan, inner: list[OtelSpan]) -> TurnRecord | None:
+    speaking = _first(inner, "agent_speaking")
+    if speaking is None:
+        return None
+    llm, tts = _first(inner, "llm_node"), _first(inner, "tts_node")
+    events = {"connected": session.start, "first_audio": speaking.start, "bot_stopped": speaking.end}
+    _llm_events(events, llm)
+    request = _first(inner, "tts_request", after=tts.start) if tts is not None else None
+    if request is not None:
+        events["tts_start"] = request.start
+    return TurnRecord(voice_to_voice=to_ns_grid(speaking.start - session.start),
+                      components={"llm_ttft": _attr(llm, "lk.response.ttft"),
+                                  "tts_ttfb": _attr(tts, "lk.response.ttfb")},
+                      events=events, response=_response(agent, llm), interrupted=_flag(agent.get("lk.interrupted")),
+                      where=agent.where, kind=GREETING).complete()
+
+
+def _llm_events(events: dict[str, float], llm: OtelSpan | None) -> None:
+    if llm is not None:
+        events["llm_start"], events["llm_end"] = llm.start, llm.end
+        ttft = _attr(llm, "lk.response.ttft")
+        if ttft is not None:
+            events["llm_first_token"] = llm.start + ttft
+
+
+def _response(agent: OtelSpan, llm: OtelSpan | None) -> str:
+    text = agent.get("lk.pii.response.text")
+    if not isinstance(text, str) and llm is not None:
+        text = llm.get("lk.pii.response.text")
+    return text if isinstance(text, str) else ""
+
+
+def _livekit_record(agent: OtelSpan, v2v: float, user: OtelSpan | None, eou: OtelSpan | None,
+                    inner: list[OtelSpan]) -> TurnRecord:
+    def stage(key: str) -> float | None:
+        for span in (agent, user, eou):
+            if (value := _attr(span, key)) is not None:
+                return value
+        return None
+
+    endpoint, transcription = stage("lk.end_of_turn_delay"), stage("lk.transcription_delay")
+    speaking = _first(inner, "agent_speaking")
+    events: dict[str, float] = {}
+    if speaking is not None:
+        events["first_audio"], events["bot_stopped"] = speaking.start, speaking.end
+        events["speech_end"] = speaking.start - v2v
+    first_audio = events.get("first_audio", math.inf)
+    llm, first_llm = _last(inner, "llm_node", before=first_audio), _first(inner, "llm_node")
+    tts = _last(inner, "tts_node", before=first_audio)
+    request = _first(inner, "tts_request", after=tts.start, before=first_audio) if tts is not None else None
+    llm_ttft, tts_ttfb = _attr(llm, "lk.response.ttft"), _attr(tts, "lk.response.ttfb")
+    if user is not None:
+        events["speech_start"] = min(user.start, events.get("speech_end", user.start))
+    if "speech_end" in events:
+        if endpoint is not None:
+            events["end_of_turn"] = events["speech_end"] + endpoint
+        if transcription is not None:
+            events["transcript"] = events["speech_end"] + transcription
+    _llm_events(events, llm)
+    if first_llm is not None and llm is not None and first_llm is not llm:
+        events["llm_preemptive_start"] = first_llm.start
+    if tts is not None:
+        events["tts_end"] = tts.end
+        events["tts_start"] = request.start if request is not None else tts.start
+    return TurnRecord(
+        voice_to_voice=v2v,
+        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft, "tts_ttfb": tts_ttfb},
+        events=events, text=_text(user, eou), response=_response(agent, llm),
+        interrupted=_flag(agent.get("lk.interrupted")), where=agent.where,
+        parts=_livekit_parts(agent, events, endpoint, llm_ttft, tts_ttfb),
+        interrupted_by=_name(agent.get("lk.interruption.source"))[:40]).complete()
+
+
+def _livekit_parts(agent: OtelSpan, ev: dict[str, float], endpoint: float | None, ttft: float | None,
+                   ttfb: float | None) -> list[Part]:
+    """LiveKit's stages of one reply, as parts: the end-of-turn delay, the on_user_turn_completed hook, the
+    speech queue wait, the LLM's first token, the wait for the first whole sentence, the TTS's first audio."""
+    parts: list[Part] = []
+    if endpoint is not None:
+        parts.append(Part("end_of_turn_delay", endpoint, ev.get("speech_end"), "config: endpointing", "setting"))
+    hook = _attr(agent, "lk.on_user_turn_completed_delay")
+    if hook is not None:
+        parts.append(Part("on_user_turn_completed", hook, ev.get("end_of_turn"), "bot", "bot", additive=False))
+    queue = _attr(agent, "lk.speech.queue_wait")
+    if queue is not None:
+        parts.append(Part("speech_queue_wait", queue, None, "pipeline", "pipeline", additive=False))
+    if ttft is not None:
+        parts.append(Part("llm_ttft", ttft, ev.get("llm_start"), "llm", "service"))
+    if "llm_first_token" in ev and "tts_start" in ev and ev["tts_start"] >= ev["llm_first_token"]:
+        parts.append(Part("sentence_aggregation", to_ns_grid(ev["tts_start"] - ev["llm_first_token"]),
+                          ev["llm_first_token"], "config: sentence tokenizer", "setting"))
+    if ttfb is not None:
+        parts.append(Part("tts_ttfb", ttfb, ev.get("tts_start"), "tts", "service"))
+    return parts
 
 
 def _under(span: OtelSpan, spans: dict[str, OtelSpan], name: str) -> bool:
@@ -270,40 +432,7 @@ def _under(span: OtelSpan, spans: dict[str, OtelSpan], name: str) -> bool:
 
 def _text(*spans: OtelSpan | None) -> str:
     found = (s.get("lk.pii.user_transcript") for s in spans if s is not None)
-    return next((str(text) for text in found if text is not None), "")
-
-
-def _flag(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _livekit_record(agent: OtelSpan, v2v: float, user: OtelSpan | None, eou: OtelSpan | None,
-                    llm: OtelSpan | None, tts: OtelSpan | None) -> TurnRecord:
-    endpoint = _attr(eou, "lk.end_of_turn_delay")
-    transcription = _attr(eou, "lk.transcription_delay")
-    llm_ttft, tts_ttfb = _attr(llm, "lk.response.ttft"), _attr(tts, "lk.response.ttfb")
-    events: dict[str, float] = {}
-    if tts is not None and tts_ttfb is not None:
-        events["tts_start"], events["tts_end"] = tts.start, tts.end
-        events["first_audio"] = tts.start + tts_ttfb
-        events["speech_end"] = events["first_audio"] - v2v
-    if user is not None:
-        events["speech_start"] = min(user.start, events.get("speech_end", user.start))
-    if "speech_end" in events:
-        if endpoint is not None:
-            events["end_of_turn"] = events["speech_end"] + endpoint
-        if transcription is not None:
-            events["transcript"] = events["speech_end"] + transcription
-    if llm is not None:
-        events["llm_start"], events["llm_end"] = llm.start, llm.end
-        if llm_ttft is not None:
-            events["llm_first_token"] = llm.start + llm_ttft
-    return TurnRecord(
-        voice_to_voice=v2v,
-        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft, "tts_ttfb": tts_ttfb},
-        events=events, text=_text(user, eou),
-        response=str(agent.get("lk.pii.response.text") or (llm.get("lk.pii.response.text", "") if llm else "")),
-        interrupted=_flag(agent.get("lk.interrupted")), where=agent.where).complete()
+    return next((str(text) for text in found if isinstance(text, str)), "")
 
 
 LAYOUTS = {"pipecat": pipecat_turns, "livekit": livekit_turns}

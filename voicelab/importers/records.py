@@ -7,15 +7,20 @@ times of its events; :mod:`voicelab.importers.timeline` turns those into a voice
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import os
+import select
+import stat
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.units import to_ns_grid
+from ..engine.untrusted import escape_controls
 from ..engine.validation import ConfigError
 
 #: Parts of voice-to-voice an importer can report. ``endpoint``, ``llm_ttft``, ``tts_ttfb`` and ``other``
@@ -33,11 +38,39 @@ COMPONENT_LABELS: dict[str, str] = {
 #: Event names a record's timeline may hold (absolute seconds in the source's clock).
 EVENTS: tuple[str, ...] = ("speech_start", "speech_end", "end_of_turn", "transcript", "llm_start",
                            "llm_first_token", "llm_end", "tts_start", "first_audio", "tts_end", "bot_stopped")
-MAX_FILE_BYTES = 256 * 1024 * 1024  # a larger file is refused before it is read
+MAX_FILE_BYTES = 256 * 1024 * 1024  # reading stops (and the import is refused) past this many bytes
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # the same for a pipe, a device or a socket
+READ_DEADLINE_S = 1.5  # a pipe or device that has not ended by then is refused
+MAX_LATENCY_S = 120.0  # a latency above this (or below 0) is an impossible value, not a slow turn
+TOLERANCE_S = 0.005  # what a derived part may fall below zero by (rounding in the source's clocks)
+#: Kinds of turn: a reply to the caller, or the agent's greeting (measured from the client connecting).
+USER, GREETING = "user", "greeting"
 
 
 class ImportProblem(ConfigError):
-    """A file cannot be imported; the message names the file, the line or span, and the problem."""
+    """A file cannot be imported; the message names the file, the line or span, and the problem (control
+    characters from the file escaped, so it is safe to print)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(escape_controls(message))
+
+
+@dataclass
+class Part:
+    """A named stretch of a turn as the source names it (a Pipecat contribution, a LiveKit stage): seconds,
+    its start (source clock) when known, who owns it (``service`` / ``setting`` / ``bot`` / ``pipeline``)
+    and whether it is one of the consecutive parts that add up to the turn's latency."""
+
+    name: str
+    seconds: float
+    start: float | None = None
+    owner: str = ""
+    owner_kind: str = ""
+    additive: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "seconds": self.seconds, "start": self.start, "owner": self.owner,
+                "owner_kind": self.owner_kind, "additive": self.additive}
 
 
 @dataclass
@@ -51,16 +84,46 @@ class TurnRecord:
     response: str = ""
     interrupted: bool | None = None
     where: str = ""  # "line 12" or "span 5f3c...": how the source names it
+    kind: str = USER  # USER, or GREETING: voice_to_voice is then measured from the client connecting
+    parts: list[Part] = field(default_factory=list)
+    preemptive: bool = False  # the LLM was asked before the end of the turn was decided
+    interrupted_by: str = ""  # what cut the reply short, as the source says (LiveKit: audio_activity, ...)
+    features: dict[str, float] = field(default_factory=dict)  # production-feature values, by voicelab's names
 
     def complete(self) -> TurnRecord:
-        """Fill ``other`` as voice-to-voice minus endpoint, LLM TTFT and TTS TTFB (when the source has all three)."""
+        """Fill ``other`` as voice-to-voice minus endpoint, LLM TTFT and TTS TTFB (when the source has all three);
+        an LLM asked before the endpoint (preemptive generation) counts only from the endpoint on."""
         parts = self.components
         for name in COMPONENTS:
             parts.setdefault(name, None)
         known = [value for n in ADDITIVE[:-1] if (value := parts[n]) is not None]
         if parts["other"] is None and self.voice_to_voice is not None and len(known) == len(ADDITIVE) - 1:
-            parts["other"] = to_ns_grid(self.voice_to_voice - sum(known)) + 0.0
+            ev = self.events
+            overlap = 0.0
+            if "llm_start" in ev and "end_of_turn" in ev and ev["llm_start"] < ev["end_of_turn"]:
+                self.preemptive = True
+                overlap = min(ev["end_of_turn"] - ev["llm_start"], parts["llm_ttft"] or 0.0)
+            other = to_ns_grid(self.voice_to_voice - sum(known) + overlap) + 0.0
+            parts["other"] = other if other >= -TOLERANCE_S else None  # stages that overlap in ways unrecorded
         return self
+
+    def part_seconds(self) -> dict[str, float]:
+        """The parts' seconds by name (a name the source repeats is summed)."""
+        out: dict[str, float] = {}
+        for part in self.parts:
+            out[part.name] = to_ns_grid(out.get(part.name, 0.0) + part.seconds)
+        return out
+
+    def problem(self) -> tuple[str, str] | None:
+        """``(field, what is wrong)`` when the record holds an impossible value (a negative or absurd latency);
+        None when it is sound."""
+        values: list[tuple[str, float | None]] = [("voice_to_voice", self.voice_to_voice)]
+        values += [(n, v) for n, v in self.components.items() if n != "other"]
+        values += [(f"part {p.name}", p.seconds) for p in self.parts]
+        for name, value in values:
+            if value is not None and not (0.0 <= value <= MAX_LATENCY_S):
+                return name, f"{name} = {value:.6g} s (accepted: 0 to {MAX_LATENCY_S:g} s)"
+        return None
 
 
 @dataclass
@@ -87,6 +150,18 @@ class Skipped:
                                                  for r, n in self.counts.most_common()}}
 
 
+def sound(records: list[TurnRecord], skipped: Skipped) -> list[TurnRecord]:
+    """The records without an impossible value; each one left out is counted with the field that was wrong."""
+    kept = []
+    for record in records:
+        problem = record.problem()
+        if problem is None:
+            kept.append(record)
+        else:
+            skipped.add(f"impossible value of {problem[0]}", f"{record.where}: {problem[1]}")
+    return kept
+
+
 @dataclass(frozen=True)
 class JsonValue:
     """One top-level JSON value of a file and the line it starts on (1-based)."""
@@ -96,35 +171,84 @@ class JsonValue:
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
-    """The file's text; ImportProblem for a missing, unreadable, oversized, binary or empty file."""
+    """The file's text; ImportProblem for a missing, unreadable, oversized, binary or empty file, and for a
+    pipe or device that sends too much or does not end within :data:`READ_DEADLINE_S` (the size is capped
+    while reading: a size the system reports is not trusted). A UTF-8 byte order mark is dropped."""
     name = os.fspath(path)
     try:
-        size = os.path.getsize(name)
-        if size > MAX_FILE_BYTES:
-            raise ImportProblem(f"{name}: {size / 2**20:.0f} MB is larger than the {MAX_FILE_BYTES // 2**20} MB "
-                                "an import reads; split the file")
-        with open(name, encoding="utf-8") as f:
-            text = f.read()
+        mode = os.stat(name).st_mode
+        if stat.S_ISDIR(mode):
+            raise ImportProblem(f"{name}: is a folder, not a file")
+        regular = stat.S_ISREG(mode)
+        fd = os.open(name, os.O_RDONLY | (0 if regular else os.O_NONBLOCK))
     except FileNotFoundError:
         raise ImportProblem(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise ImportProblem(f"{name}: is a folder, not a file") from None
-    except UnicodeDecodeError as exc:
-        raise ImportProblem(f"{name}: not UTF-8 text (byte {exc.start}); expected a JSON trace file") from None
     except OSError as exc:
         raise ImportProblem(f"{name}: cannot read ({exc.strerror})") from None
+    try:
+        data = _read_bounded(fd, name, MAX_FILE_BYTES if regular else MAX_STREAM_BYTES, regular)
+    finally:
+        os.close(fd)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportProblem(f"{name}: not UTF-8 text (byte {exc.start}); expected a JSON trace file") from None
     if not text.strip():
         raise ImportProblem(f"{name}: the file is empty")
     return text
 
 
-def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
-    """Every top-level JSON value in ``text``: one document, JSON lines, or pretty-printed objects in a row.
+def _read_bounded(fd: int, name: str, cap: int, regular: bool) -> bytes:
+    """Up to ``cap`` bytes from ``fd``; a pipe or device is read until it ends or the deadline passes."""
+    chunks: list[bytes] = []
+    total = 0
+    deadline = time.monotonic() + READ_DEADLINE_S
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while True:
+        if not regular:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise ImportProblem(f"{name}: the stream did not end within {READ_DEADLINE_S:g} s; "
+                                    "save it to a file first")
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            continue
+        except OSError as exc:
+            raise ImportProblem(f"{name}: cannot read ({exc.strerror})") from None
+        if not chunk:
+            return b"".join(chunks)
+        if total == 0 and b"\0" in chunk[:4096]:
+            raise ImportProblem(f"{name}: binary data (NUL bytes), not a JSON trace file")
+        try:
+            decoder.decode(chunk)  # fails on the first chunk of a binary stream, not after reading it all
+        except UnicodeDecodeError as exc:
+            raise ImportProblem(f"{name}: not UTF-8 text (byte {total + exc.start}); expected a JSON trace "
+                                "file") from None
+        total += len(chunk)
+        if total > cap:
+            raise ImportProblem(f"{name}: larger than the {cap // 2**20} MB an import reads; split the file")
+        chunks.append(chunk)
 
-    A value that does not parse is skipped up to the next line that opens a value at column 0 (counted in
-    ``skipped``) and reading goes on; ImportProblem when nothing parses at all.
-    """
-    decoder = json.JSONDecoder()
+
+def _parse_int(text: str) -> int | float:
+    """A JSON integer; one too long for Python's int conversion becomes infinite (then refused as a time)."""
+    if len(text) > 40:
+        return math.inf if not text.startswith("-") else -math.inf
+    return int(text)
+
+
+_DECODER = json.JSONDecoder(parse_int=_parse_int)
+_OPENERS = "{["
+
+
+def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
+    """Every top-level JSON object or array in ``text``: one document, JSON lines, or pretty-printed objects in
+    a row. Anything else (a log line, a bare number, a broken value) is skipped up to the next line that
+    opens an object or array at column 0, and counted in ``skipped``; ImportProblem when nothing parses.
+    Linear in the file: a value is parsed from a slice that grows by doubling, never from the whole text."""
     values: list[JsonValue] = []
     pos, line, n = 0, 1, len(text)
     first_error = ""
@@ -134,36 +258,59 @@ def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
         pos = start
         if pos >= n:
             break
-        try:
-            value, end = decoder.raw_decode(text, pos)
-        except RecursionError:
-            raise ImportProblem(f"{name}: line {line}: JSON nested too deeply to be a trace") from None
-        except json.JSONDecodeError as exc:
-            stop = _next_value_line(text, max(exc.pos, pos + 1))
-            reason = "truncated JSON" if stop == n else "invalid JSON"  # the broken value runs to the end
-            where = f"line {exc.lineno} column {exc.colno}"
-            first_error = first_error or f"{where}: {reason} ({exc.msg})"
+        boundary = _next_value_line(text, pos + 1)
+        if text[pos] not in _OPENERS:
+            where = f"line {line}"
+            first_error = first_error or f"{where}: not a JSON object (a log line?)"
+            skipped.add("line that is not a JSON object (a log line?)", where)
+        else:
+            value, end, error = _decode_at(text, pos, boundary)
+            if error is None:
+                values.append(JsonValue(value, line))
+                line += text.count("\n", pos, end)
+                pos = end
+                continue
+            where = f"line {line + error[0] - 1} column {error[1]}"
+            reason = "truncated JSON" if boundary >= n and error[2] else "invalid JSON"
+            first_error = first_error or f"{where}: {reason} ({error[3]})"
             skipped.add(reason, where)
-            line += text.count("\n", pos, stop)
-            pos = stop
-            continue
-        values.append(JsonValue(value, line))
-        line += text.count("\n", pos, end)
-        pos = end
+        line += text.count("\n", pos, boundary)
+        pos = boundary
     if not values:
         raise ImportProblem(f"{name}: {first_error or 'no JSON value found'}")
     return values
 
 
+def _decode_at(text: str, pos: int, boundary: int) -> tuple[Any, int, tuple[int, int, bool, str] | None]:
+    """The value starting at ``pos``: parsed from ``text[pos:stop]``, ``stop`` from the next value line on and
+    doubling while the value runs past it. ``(value, end, None)`` or ``(None, 0, (line, column, at_end, msg))``."""
+    n = len(text)
+    stop = boundary
+    while True:
+        piece = text[pos:stop]
+        try:
+            value, end = _DECODER.raw_decode(piece)
+            return value, pos + end, None
+        except RecursionError:
+            return None, 0, (1, 1, False, "nested too deeply to be a trace")
+        except json.JSONDecodeError as exc:
+            at_end = exc.pos >= len(piece.rstrip())
+            if not at_end or stop >= n:
+                return None, 0, (exc.lineno, exc.colno, at_end, exc.msg)
+        except ValueError as exc:  # e.g. a number Python will not convert
+            return None, 0, (1, 1, False, str(exc)[:80])
+        stop = min(n, pos + 2 * (stop - pos) + 1)
+
+
 def _next_value_line(text: str, pos: int) -> int:
     """Where the next line starting with ``{`` or ``[`` begins (the end of ``text`` if none)."""
-    found = [k for k in (text.find("\n{", pos), text.find("\n[", pos)) if k >= 0]
+    found = [k for k in (text.find("\n{", pos - 1), text.find("\n[", pos - 1)) if k >= 0]
     return min(found) + 1 if found else len(text)
 
 
 def _skip_space(text: str, pos: int) -> int:
     n = len(text)
-    while pos < n and text[pos] in " \t\r\n":
+    while pos < n and text[pos] in " \t\r\n\ufeff":
         pos += 1
     return pos
 

@@ -24,7 +24,10 @@ _MARKS: tuple[tuple[str, str, str], ...] = (
     ("llm_end", "llm", MarkName.LLM_COMPLETE),
     ("tts_start", "tts", MarkName.TTS_STARTED),
     ("first_audio", "tts", MarkName.TTS_FIRST_CHUNK),
+    ("first_audible", "tts", MarkName.TTS_FIRST_AUDIBLE),
     ("tts_end", "tts", MarkName.TTS_COMPLETE),
+    ("connected", "caller", MarkName.CALL_CONNECTED),
+    ("llm_preemptive_start", "llm", MarkName.LLM_SPECULATION_STARTED),
 )
 # (stage, span name, from event, to event): "ttft"/"ttfb" spans are drawn as waiting, the others as work
 _SPANS: tuple[tuple[str, str, str, str], ...] = (
@@ -34,8 +37,11 @@ _SPANS: tuple[tuple[str, str, str, str], ...] = (
     ("llm", SpanName.GENERATE, "llm_first_token", "llm_end"),
     ("tts", SpanName.TTFB, "tts_start", "tts_first_audio"),
     ("tts", SpanName.SYNTHESIZE, "tts_first_audio", "tts_end"),
+    ("tts", SpanName.LEADING_SILENCE, "first_audio", "first_audible"),
     ("playback", SpanName.PLAY, "first_audio", "bot_stopped"),
 )
+#: The row of each of a turn's named parts (Pipecat contributions, LiveKit stages) on the Gantt chart.
+PART_STAGE = "{k:02d} {name} · {kind}"
 
 
 @dataclass
@@ -61,6 +67,8 @@ def to_trace(records: list[TurnRecord], source: str) -> Trace:
         ev = {name: round(t - origin, 6) for name, t in r.events.items()}
         if "tts_start" in ev and (ttfb := r.components.get("tts_ttfb")) is not None:
             ev["tts_first_audio"] = round(ev["tts_start"] + ttfb, 6)
+        if "first_audio" in ev and (silence := r.features.get("tts_leading_silence")):
+            ev["first_audible"] = round(ev["first_audio"] + silence, 6)
         start = ev.get("speech_start", ev.get("speech_end", min(ev.values())))
         trace.turns.append(Turn(index, r.text or f"turn {index}", start, max(ev.values()), r.text, r.response))
         for event, stage, name in _MARKS:
@@ -71,8 +79,21 @@ def to_trace(records: list[TurnRecord], source: str) -> Trace:
                 trace.spans.append(Span(stage, name, ev[a], ev[b], index))
         if "speech_end" in ev and "end_of_turn" in ev and ev["end_of_turn"] >= ev["speech_end"]:
             trace.spans.append(Span("vad", SpanName.ENDPOINT, ev["speech_end"], ev["end_of_turn"], index))
+        if r.interrupted and "bot_stopped" in ev:
+            trace.marks.append(Mark("playback", MarkName.PLAYBACK_STOPPED, ev["bot_stopped"], index,
+                                    {"by": r.interrupted_by} if r.interrupted_by else {}))
+        _add_parts(trace, r, index, origin)
     trace.clock = _Fixed(trace.duration)
     return trace
+
+
+def _add_parts(trace: Trace, record: TurnRecord, index: int, origin: float) -> None:
+    """A row per named part that has a start time, in the order the parts come (a waterfall)."""
+    for k, part in enumerate(p for p in record.parts if p.start is not None):
+        start = round(part.start - origin, 6)  # type: ignore[operator]
+        stage = PART_STAGE.format(k=k + 1, name=part.name, kind=part.owner_kind or "part")
+        trace.spans.append(Span(stage, part.name, start, round(start + part.seconds, 6), index,
+                                {"owner": part.owner, "owner_kind": part.owner_kind}))
 
 
 # -- voicelab's own Perfetto export ---------------------------------------------------------------
