@@ -61,7 +61,18 @@ def _missing_llm() -> str | None:
     return local_llm.missing()
 
 
-EXTRAS = {"real": _missing_real, "whisper": _missing_whisper, "turn": _missing_turn, "llm": _missing_llm}
+def _missing_frameworks() -> str | None:
+    for module in ("pipecat.observers.base_observer", "livekit.agents", "opentelemetry.sdk.trace"):
+        try:
+            if importlib.util.find_spec(module) is None:
+                raise ImportError(module)
+        except ImportError:
+            return f"{module} is not installed: needs the [frameworks] extra (pip install -e '.[frameworks]')"
+    return None
+
+
+EXTRAS = {"real": _missing_real, "whisper": _missing_whisper, "turn": _missing_turn, "llm": _missing_llm,
+          "frameworks": _missing_frameworks}
 
 
 @cache

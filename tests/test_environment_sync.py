@@ -1,10 +1,10 @@
 """The conda files (environment.yml, binder/environment.yml) must list the same packages and bounds as pyproject.toml.
 
-Compared: the core dependencies plus every run-time extra. The contributor and host-tool extras
-(`NOT_IN_CONDA_FILES`: tests, browser driving, the JupyterLite build, the import fixtures' generator) stay out, so
-Binder gets no test-only package, and a new run-time extra cannot be forgotten in either file. Names are normalized
-(case, `-`, `_`, `.`) and a conda-only name maps to its pip name (`CONDA_NAMES`: matplotlib-base is matplotlib
-without Qt).
+Compared: the core dependencies plus every run-time extra ([frameworks] included: notebook 13 runs the real Pipecat
+and LiveKit Agents). The contributor and host-tool extras (`NOT_IN_CONDA_FILES`: tests, browser driving, the
+JupyterLite build, the local LLM server) stay out, so Binder gets no test-only package, and a new run-time extra
+cannot be forgotten in either file. Names are normalized (case, `-`, `_`, `.`) and a conda-only name maps to its
+pip name (`CONDA_NAMES`: matplotlib-base is matplotlib without Qt).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ENVIRONMENT = ROOT / "environment.yml"
 BINDER = ROOT / "binder" / "environment.yml"
 # [llm] too: its server package must be built with CMAKE_ARGS and its model installed with --no-deps, which neither a
 # conda file nor pip's requirement syntax can say (tools/llm_wheel.sh, the Makefile); notebook 08 falls back without.
-NOT_IN_CONDA_FILES = {"dev", "browser", "lite", "fixtures", "llm"}
+NOT_IN_CONDA_FILES = {"dev", "browser", "lite", "llm"}
 # conda-forge name -> the PyPI project it provides; the PyPI name itself is refused (see test_no_qt_matplotlib)
 CONDA_NAMES = {"matplotlib-base": "matplotlib"}
 LOCAL_INSTALLS = {".", "-e ."}

@@ -24,7 +24,10 @@ EXPECTED = {  # file -> (format, layout)
     "pipecat_console.jsonl": ("otel-console", "pipecat"),
     "pipecat_breakdowns.jsonl": ("pipecat-breakdown", None),
     "livekit_otlp.json": ("otlp-json", "livekit"),
+    "livekit_console.jsonl": ("otel-console", "livekit"),
     "livekit_metrics.jsonl": ("livekit-metrics", None),
+    "livekit_history.json": ("livekit-history", None),
+    "pipecat_service_metrics.jsonl": ("pipecat-service-metrics", None),
     "deepgram_latency.jsonl": ("deepgram", None),
     "vapi_call.json": ("vapi", None),
 }
@@ -78,14 +81,14 @@ def _write(tmp_path: Path, name: str, content: str | dict) -> Path:
 def test_every_fixture_is_detected_and_imports_turns(name: str) -> None:
     imported = load(FIXTURES / name)
     assert (imported.format, imported.layout) == EXPECTED[name]
-    assert len(imported.records) >= 4
+    assert len(imported.records) >= 3
     for r in imported.records:
-        assert r.voice_to_voice is not None and r.voice_to_voice > 0
+        assert r.voice_to_voice is None if name == "pipecat_service_metrics.jsonl" else r.voice_to_voice > 0
         assert all(r.components[n] is None or r.components[n] >= -0.05 for n in ADDITIVE), r
 
 
-def test_the_fixtures_stay_small() -> None:
-    assert sum(p.stat().st_size for p in FIXTURES.iterdir()) < 200_000
+def test_the_fixtures_stay_small() -> None:  # real runs: LiveKit's spans carry the chat context
+    assert sum(p.stat().st_size for p in FIXTURES.iterdir()) < 800_000
 
 
 def test_pipecat_spans_and_breakdowns_of_one_run_agree() -> None:
@@ -94,7 +97,7 @@ def test_pipecat_spans_and_breakdowns_of_one_run_agree() -> None:
     breakdowns = load(FIXTURES / "pipecat_breakdowns.jsonl")
     otlp_v2v = [r.voice_to_voice for r in otlp.records]
     assert [r.voice_to_voice for r in console.records] == pytest.approx(otlp_v2v[: len(console.records)])
-    for r in breakdowns.records:  # the observer and the turn span read the same latency a moment apart
+    for r in breakdowns.records[1:]:  # the observer and the turn span read the same latency a moment apart
         assert min(abs(r.voice_to_voice - v) for v in otlp_v2v) < 0.02
     for r in otlp.records:  # Pipecat times its STT TTFB from the end of speech: it is inside the endpoint
         assert r.components["transcription"] <= r.components["endpoint"] + 1e-6
@@ -102,12 +105,12 @@ def test_pipecat_spans_and_breakdowns_of_one_run_agree() -> None:
 
 def test_livekit_spans_and_metrics_events_agree() -> None:
     spans, metrics = load(FIXTURES / "livekit_otlp.json"), load(FIXTURES / "livekit_metrics.jsonl")
-    assert len(spans.records) == len(metrics.records)
-    for a, b in zip(spans.records, metrics.records, strict=True):
-        for name in ("endpoint", "transcription", "llm_ttft", "tts_ttfb"):
-            assert a.components[name] == pytest.approx(b.components[name], abs=1e-6)
-        # LiveKit's documented sum leaves out the wait for the first sentence, which the span's e2e counts
-        assert b.voice_to_voice <= a.voice_to_voice + 1e-6
+    replies = [r for r in spans.records if r.kind == "user"]
+    assert len(replies) == len(metrics.records)
+    for a, b in zip(replies, metrics.records, strict=True):
+        for name in ("endpoint", "transcription", "llm_ttft", "tts_ttfb"):  # measured a moment apart
+            assert a.components[name] == pytest.approx(b.components[name], abs=0.002)
+        assert a.voice_to_voice == pytest.approx(b.voice_to_voice, abs=0.01)  # both from LiveKit's own clocks
     assert metrics.skipped.counts  # the greeting has no eou_metrics
 
 
@@ -117,7 +120,9 @@ def test_timeline_sources_become_traces_that_voicelab_metrics_read(name: str) ->
     trace = imported.trace
     assert trace is not None and len(trace.turns) == len(imported.records)
     for turn, record in zip(trace.turns, imported.records, strict=True):
-        assert turn_metrics(trace, turn.index)["voice_to_voice"] == pytest.approx(record.voice_to_voice, abs=1e-5)
+        if record.kind == "user":
+            assert turn_metrics(trace, turn.index)["voice_to_voice"] == pytest.approx(record.voice_to_voice,
+                                                                                      abs=1e-5)
 
 
 def test_duration_only_sources_have_no_trace_but_an_analysis() -> None:
@@ -150,7 +155,8 @@ def test_analyze_json_schema_and_nulls() -> None:
     doc = json.loads(out.stdout)
     assert doc["source"] == {"format": "deepgram", "layout": None, "file": str(FIXTURES / "deepgram_latency.jsonl")}
     turn = doc["turns"][0]
-    assert set(turn) == {"index", "metrics", "components", "budgets"}
+    assert set(turn) == {"index", "kind", "where", "metrics", "components", "parts", "production", "interrupted",
+                         "interrupted_by", "preemptive", "budgets"}
     assert set(turn["components"]) == {"endpoint", "transcription", "llm_ttft", "tts_ttfb", "other"}
     assert turn["budgets"]["voice_to_voice"]["budget"] == 1.5
     assert set(doc["percentiles"]["voice_to_voice"]) == {"p50", "p90", "p95", "p99"}
@@ -176,7 +182,8 @@ def test_analysis_percentiles_match_numpy() -> None:
     import numpy as np
 
     analysis = analyze(load(FIXTURES / "livekit_otlp.json"))
-    v2v = [r.voice_to_voice for r in analysis.imported.records]
+    v2v = [r.voice_to_voice for r in analysis.imported.records if r.kind == "user"]
+    assert len(v2v) == len(analysis.imported.records) - 1  # the greeting is left out
     assert analysis.percentiles()["voice_to_voice"]["p90"] == pytest.approx(np.percentile(v2v, 90))
 
 
@@ -193,7 +200,10 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
     assert "no such file" in _one_line_error(tmp_path / "nope.json")
     binary = tmp_path / "audio.wav"
     binary.write_bytes(b"RIFF\xff\xfe\x00\x01" * 8)
-    assert "not UTF-8" in _one_line_error(binary)
+    assert "binary data" in _one_line_error(binary)
+    latin = _write(tmp_path, "latin.json", "")
+    latin.write_bytes(b'{"caf\xe9": 1}')
+    assert "not UTF-8" in _one_line_error(latin)
 
 
 def test_unknown_format_and_forced_format(tmp_path: Path) -> None:
@@ -204,7 +214,7 @@ def test_unknown_format_and_forced_format(tmp_path: Path) -> None:
 
 
 def test_truncated_json(tmp_path: Path) -> None:
-    text = (FIXTURES / "pipecat_otlp.json").read_text()
+    text = (FIXTURES / "pipecat_otlp.json").read_text().splitlines()[0]
     error = _one_line_error(_write(tmp_path, "cut.json", text[: len(text) // 2]))
     assert "cut.json" in error and "line 1" in error and "truncated JSON" in error
 
@@ -228,7 +238,7 @@ def test_clock_skew_duplicates_and_missing_attributes_are_skipped_and_counted(tm
     reasons = imported.skipped.counts
     assert reasons["clock skew: child span ends before its parent starts"] == 1
     assert reasons["duplicate span id"] == 1
-    assert reasons["turn without turn.user_bot_latency_seconds (no bot reply measured)"] == 1
+    assert reasons["turn without turn.user_bot_latency_seconds (a greeting, or no bot reply measured)"] == 1
     out = _cli(str(tmp_path / "mixed.json"))
     assert out.returncode == 0 and "skipped 3 records" in out.stdout
 

@@ -85,7 +85,7 @@ class Conversation:
 def build(conv: Conversation, seed: int, preemptive: bool) -> tuple[Any, Any, Any]:
     """The session, its microphone and its speaker."""
     from livekit import rtc
-    from livekit.agents import APIConnectOptions, AgentSession, llm, stt, tts, utils, vad
+    from livekit.agents import AgentSession, APIConnectOptions, llm, stt, tts, utils, vad
     from livekit.agents.voice.io import AudioInput, AudioOutput, AudioOutputCapabilities
 
     rng = random.Random(seed)

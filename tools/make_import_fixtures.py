@@ -1,25 +1,15 @@
-"""Regenerate the import fixtures in ``tests/fixtures/imports/`` with the frameworks themselves.
+"""Regenerate the import fixtures in ``tests/fixtures/imports/`` with the frameworks themselves (real runs).
 
-    pip install -e '.[fixtures,real]'       # pipecat-ai[tracing], livekit-agents, OTLP encoder; espeak for the caller
-    python tools/make_import_fixtures.py    # ~1 min of real time: the Pipecat conversation runs in real time
+    make install                            # the [frameworks] extra: pipecat-ai[tracing], livekit-agents
+    chrt -f 10 python tools/make_import_fixtures.py   # ~4 min of real time (chrt: the frameworks' clocks on time)
 
-Pipecat: a real Pipecat pipeline (``PipelineTask`` with ``enable_tracing`` and turn tracking) runs a spoken
-conversation. The caller's audio is espeak-ng speech pushed through a stand-in input transport (a subclass of
-Pipecat's ``BaseInputTransport``) into Pipecat's own Silero VAD and a 0.6 s speech-timeout stop strategy
-(``--smart-turn``: Smart Turn v3, Pipecat's default); STT and TTS are stand-ins subclassing Pipecat's
-``SegmentedSTTService`` and ``TTSService`` (seeded log-normal latencies); the LLM is Pipecat's
-``OpenAILLMService`` pointed at a local 127.0.0.1 SSE server (seeded time to first token); audio plays through
-a stand-in ``BaseOutputTransport`` at real-time pace. Pipecat's spans go through the OpenTelemetry SDK to
-``pipecat_otlp.json`` (the OTLP JSON encoding of the spans, as the collector's file exporter writes it) and
-``pipecat_console.jsonl`` (``ConsoleSpanExporter``); its ``UserBotLatencyObserver`` breakdowns to
-``pipecat_breakdowns.jsonl`` (``model_dump_json``).
-
-LiveKit: ``livekit_metrics.jsonl`` holds ``livekit.agents.metrics`` EOUMetrics / LLMMetrics / TTSMetrics /
-STTMetrics objects built with the library's classes and serialised with ``model_dump_json`` (what a
-``metrics_collected`` handler logs). ``livekit_otlp.json`` holds spans named and attributed with the
-library's own ``livekit.agents.telemetry.trace_types`` constants, written through the OpenTelemetry SDK;
-they are not emitted by a running ``AgentSession`` (that needs a LiveKit room). Timings are drawn from
-LiveKit's documented defaults (endpointing min_delay 0.5 s).
+Pipecat: a real ``PipelineTask`` (tracing, turn tracking, ``UserBotLatencyObserver``, ``ServiceMetricsObserver``)
+runs a greeting and a spoken conversation (a barge-in, a transcript never marked final) through stand-in
+transports in real time. LiveKit: two real ``AgentSession`` s (tools/livekit_session.py), preemptive generation on
+and off, a greeting and barge-ins, with LiveKit's own telemetry and metrics. Spans go through the real
+``OTLPSpanExporter`` to a local OTLP/HTTP receiver that writes what the Collector's file exporter writes, and
+through ``ConsoleSpanExporter``. Each run writes a truth file from the harness's own clocks (the microphone's
+last speech frame, the speaker's first played frame). See the fixtures' README.
 
 Deepgram and Vapi records are written from their documented field names (no SDK produces them offline).
 """

@@ -1,9 +1,12 @@
 """A real agent's turns (``python -m voicelab analyze FILE``), judged and summarised as voicelab judges its own.
 
-Per turn: voice-to-voice and each component the source has, with budget verdicts; across turns: the
-p50/p90/p95/p99 and the tail attribution (which component makes the slowest turns slow); then the
-turns that missed a budget, worst first. ``--json`` prints the same as one document (seconds; null where
-the source lacks a value). The command itself (``--gantt``, ``--json``) is :mod:`voicelab.cli.analyze`.
+Per turn: voice-to-voice and each component the source has, with budget verdicts and whether the caller
+interrupted the reply; the parts as the source names them (Pipecat's contributions, LiveKit's stages) and the
+production waits under the simulator's names; across the replies to the caller (a greeting is measured from the
+client connecting and kept out): the p50/p90/p95/p99 and the tail attribution (which component makes the
+slowest turns slow); then the turns that missed a budget, worst first. ``--json`` prints the same as one
+document (seconds; null where the source lacks a value). Text from the file is escaped before it reaches the
+terminal. The command itself (``--gantt``, ``--json``) is :mod:`voicelab.cli.analyze`.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import numpy as np
 
 from ..budgets import LatencyBudgets
 from ..engine.units import EPS, to_ns_grid
+from ..engine.untrusted import escape_controls
 from ..engine.validation import ConfigError, check_number
-from ..importers import ADDITIVE, COMPONENT_LABELS, COMPONENTS, Imported
+from ..importers import ADDITIVE, COMPONENT_LABELS, COMPONENTS, FEATURES, GREETING, Imported
 from ..metrics import Verdict
 from ..tables import fmt, text_table
 from .experiments import PERCENTILES, TailAttribution, TurnArrays, tail_attribution
@@ -31,6 +35,7 @@ HEADERS: dict[str, str] = {"voice_to_voice": "voice-to-voice", "endpoint": "endp
                            "llm_ttft": "LLM TTFT", "tts_ttfb": "TTS TTFB", "other": "other"}
 TABLE_ROWS = 20  # turns printed in the per-turn table; --json lists them all
 MISSED_ROWS = 10
+PART_COLUMNS = 9  # the parts table shows the most common parts, at most this many
 
 
 def check_budgets(changes: dict[str, float]) -> dict[str, float]:
@@ -55,6 +60,15 @@ class Analysis:
     def turns(self) -> int:
         return len(self.imported.records)
 
+    @property
+    def user(self) -> np.ndarray:
+        """Per turn: whether it answers the caller (False for a greeting, measured from the connect)."""
+        return np.array([r.kind != GREETING for r in self.imported.records], dtype=bool)
+
+    def label(self, turn: int) -> str:
+        """How a turn is named in tables: its index, or "greeting"."""
+        return "greeting" if self.imported.records[turn].kind == GREETING else str(turn)
+
     def value(self, name: str, turn: int) -> float | None:
         v = float(self.values[name][turn])
         return None if math.isnan(v) else to_ns_grid(v)
@@ -62,11 +76,16 @@ class Analysis:
     def verdicts(self, turn: int) -> dict[str, Verdict]:
         return {name: Verdict(name, self.value(name, turn), budget) for name, budget in self.budgets.items()}
 
+    def _present(self, name: str) -> np.ndarray:
+        """The user turns' values of ``name`` that the source has."""
+        values = self.values[name][self.user]
+        return values[~np.isnan(values)]
+
     def percentiles(self) -> dict[str, dict[str, float | None]]:
-        """``{metric: {"p50": s, ...}}`` over the turns that have the metric (None where none has)."""
+        """``{metric: {"p50": s, ...}}`` over the user turns that have the metric (None where none has)."""
         out: dict[str, dict[str, float | None]] = {}
         for name in METRICS:
-            present = self.values[name][~np.isnan(self.values[name])]
+            present = self._present(name)
             out[name] = {f"p{q}": to_ns_grid(float(np.percentile(present, q))) if present.size else None
                          for q in PERCENTILES}
         return out
@@ -74,16 +93,17 @@ class Analysis:
     def miss_rates(self) -> dict[str, float | None]:
         rates: dict[str, float | None] = {}
         for name, budget in self.budgets.items():
-            present = self.values[name][~np.isnan(self.values[name])]
+            present = self._present(name)
             rates[name] = to_ns_grid(float(np.mean(present > budget + EPS))) if present.size else None
         return rates
 
     def tail(self, share: float = 0.05) -> TailAttribution | None:
         """Tail attribution over the additive components (None when no turn has all of them)."""
-        parts = {name: self.values[name] for name in ADDITIVE}
-        if not any(np.all([~np.isnan(v) for v in parts.values()], axis=0)):
+        user = self.user
+        parts = {name: self.values[name][user] for name in ADDITIVE}
+        if not user.any() or not any(np.all([~np.isnan(v) for v in parts.values()], axis=0)):
             return None
-        return tail_attribution(TurnArrays({"voice_to_voice": self.values["voice_to_voice"]}, parts), share)
+        return tail_attribution(TurnArrays({"voice_to_voice": self.values["voice_to_voice"][user]}, parts), share)
 
     def missed(self) -> list[int]:
         """Turns that missed any budget, worst first (by how far voice-to-voice, else any value, overshot)."""
@@ -96,7 +116,27 @@ class Analysis:
             weight = 1.0 if name == "voice_to_voice" else 1e-3  # voice-to-voice decides the order
             over += np.where(miss, excess * weight, 0.0)
         order = np.argsort(-over, kind="stable")
-        return [int(i) for i in order if hit[i]]
+        return [int(i) for i in order if hit[i] and self.user[i]]
+
+    def part_names(self) -> list[str]:
+        """The names of the turns' parts, in the order they first come."""
+        return list(dict.fromkeys(p.name for r in self.imported.records for p in r.parts))
+
+    def feature_names(self) -> list[str]:
+        """The production waits some turn reports (voicelab's names), in :data:`FEATURES` order."""
+        present = {name for r in self.imported.records for name in r.features}
+        return [name for name in FEATURES if name in present]
+
+    def _turn_dict(self, i: int) -> dict[str, Any]:
+        record = self.imported.records[i]
+        return {"index": i, "kind": record.kind, "where": record.where,
+                "metrics": {"voice_to_voice": self.value("voice_to_voice", i)},
+                "components": {name: self.value(name, i) for name in COMPONENTS},
+                "parts": [p.as_dict() for p in record.parts],
+                "production": dict(record.features),
+                "interrupted": record.interrupted, "interrupted_by": record.interrupted_by or None,
+                "preemptive": record.preemptive,
+                "budgets": {name: v.as_dict() for name, v in self.verdicts(i).items()} if self.user[i] else {}}
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` document."""
@@ -105,10 +145,8 @@ class Analysis:
             "source": {"format": self.imported.format, "layout": self.imported.layout, "file": self.imported.file},
             "skipped": self.imported.skipped.as_dict(),
             "budgets": self.budgets,
-            "turns": [{"index": i, "metrics": {"voice_to_voice": self.value("voice_to_voice", i)},
-                       "components": {name: self.value(name, i) for name in COMPONENTS},
-                       "budgets": {name: v.as_dict() for name, v in self.verdicts(i).items()}}
-                      for i in range(self.turns)],
+            "turns": [self._turn_dict(i) for i in range(self.turns)],
+            "greetings": [i for i in range(self.turns) if not self.user[i]],
             "percentiles": self.percentiles(),
             "miss_rates": self.miss_rates(),
             "tail_attribution": tail.as_dict() if tail is not None else None,
@@ -132,7 +170,7 @@ def _nan(value: float | None) -> float:
 # -- text report ----------------------------------------------------------------------------------
 def _cell(analysis: Analysis, name: str, turn: int) -> str:
     value = analysis.value(name, turn)
-    budget = analysis.budgets.get(name)
+    budget = analysis.budgets.get(name) if analysis.user[turn] else None
     mark = "" if budget is None or value is None else (" ✗" if value > budget + EPS else " ✓")
     return fmt(value) + mark
 
@@ -147,19 +185,71 @@ def report(analysis: Analysis) -> str:
                      + "; ".join(imp.skipped.lines()))
     lines.append("budgets: " + ", ".join(f"{HEADERS[n]} ≤ {b:g} s" for n, b in analysis.budgets.items())
                  + "   (✓ met, ✗ missed; seconds)\n")
-    rows = [(str(i), *(_cell(analysis, m, i) for m in shown)) for i in range(min(analysis.turns, TABLE_ROWS))]
-    lines.append(text_table(("turn", *(HEADERS[m] for m in shown)), rows, numbers=True))
+    flags = any(r.interrupted is not None for r in imp.records)
+    rows = [(analysis.label(i), *(_cell(analysis, m, i) for m in shown), *([_interrupted(imp, i)] if flags else []))
+            for i in range(min(analysis.turns, TABLE_ROWS))]
+    lines.append(text_table(("turn", *(HEADERS[m] for m in shown), *(["interrupted"] if flags else [])), rows,
+                            numbers=True))
     if analysis.turns > TABLE_ROWS:
         lines.append(f"… {analysis.turns - TABLE_ROWS:,} more turns (--json lists every turn)")
+    if not analysis.user.all():
+        lines.append("a greeting is timed from the client connecting to its first audio: not a reply, so it is "
+                     "left out of the figures across turns")
+    lines += _parts_lines(analysis)
+    lines += _feature_lines(analysis)
     pct, misses = analysis.percentiles(), analysis.miss_rates()
     keys = [f"p{q}" for q in PERCENTILES]
     lines.append("")
-    lines.append(text_table(("across turns (s)", *keys, "missed budget"),
+    lines.append(text_table(("across replies (s)", *keys, "missed budget"),
                             [(HEADERS[m], *(fmt(pct[m][k]) for k in keys), _share(misses.get(m))) for m in shown],
                             numbers=True))
     lines += _tail_lines(analysis)
     lines += _missed_lines(analysis)
-    return "\n".join(lines)
+    return "\n".join(escape_controls(line) for text in lines for line in text.split("\n"))
+
+
+def _interrupted(imported: Imported, turn: int) -> str:
+    record = imported.records[turn]
+    if record.interrupted is None:
+        return "—"
+    return (f"yes ({record.interrupted_by})" if record.interrupted_by else "yes") if record.interrupted else "no"
+
+
+def _parts_lines(analysis: Analysis) -> list[str]:
+    """The turns' parts as the source names them, each with its owner kind (service / setting / bot / pipeline)."""
+    names = analysis.part_names()
+    if not names:
+        return []
+    records = analysis.imported.records
+    counts = {n: sum(any(p.name == n for p in r.parts) for r in records) for n in names}
+    shown = sorted(names, key=lambda n: (-counts[n], names.index(n)))[:PART_COLUMNS]
+    shown.sort(key=names.index)
+    kinds = {p.name: p.owner_kind for r in records for p in r.parts if p.owner_kind}
+    owners: dict[str, list[str]] = {}
+    for n in shown:
+        owners.setdefault(kinds.get(n, "unknown"), []).append(n)
+    header = ("turn", *shown)
+    rows = []
+    for i in range(min(analysis.turns, TABLE_ROWS)):
+        values = records[i].part_seconds()
+        rows.append((analysis.label(i), *(fmt(values.get(n)) for n in shown)))
+    left = len(names) - len(shown)
+    return [f"\nparts of each turn, as {analysis.imported.source} names them (seconds)"
+            + (f"; {left} rarer part{'s' * (left != 1)} in --json" if left else ""),
+            text_table(header, rows, numbers=True),
+            "owned by: " + "; ".join(f"{kind}: {', '.join(ns)}" for kind, ns in owners.items())]
+
+
+def _feature_lines(analysis: Analysis) -> list[str]:
+    """The production waits some turn reports, under the names voicelab's simulator uses."""
+    names = analysis.feature_names()
+    if not names:
+        return []
+    records = analysis.imported.records
+    rows = [(analysis.label(i), *(fmt(records[i].features.get(n)) for n in names))
+            for i in range(min(analysis.turns, TABLE_ROWS))]
+    return ["\nproduction waits, under voicelab's names (the simulator's parameters end in _s; seconds)",
+            text_table(("turn", *names), rows, numbers=True)]
 
 
 def _share(rate: float | None) -> str:
@@ -191,7 +281,7 @@ def _missed_lines(analysis: Analysis) -> list[str]:
         parts = {n: analysis.value(n, i) for n in ADDITIVE}
         known = {n: v for n, v in parts.items() if v is not None}
         biggest = f"; largest part: {HEADERS[max(known, key=lambda n: known[n])]}" if known else ""
-        text = analysis.imported.records[i].text
+        text = escape_controls(analysis.imported.records[i].text)
         said = f" “{text[:40]}{'…' if len(text) > 40 else ''}”" if text else ""
         lines.append(f"  turn {i}{said}: " + ", ".join(over) + biggest)
     if len(missed) > MISSED_ROWS:

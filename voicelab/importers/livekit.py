@@ -97,7 +97,7 @@ def _record(speech_id: str, parts: dict[str, list[tuple[dict[str, Any], str]]]) 
     features: dict[str, float] = {}
     acquire = seconds(tts.get("acquire_time"))
     if acquire and tts.get("connection_reused") is False:
-        add(features, "tts.connect", acquire)
+        add(features, "tts_connect", acquire)
     return TurnRecord(
         voice_to_voice=to_ns_grid(events["first_audio"] - speech_end),
         components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": ttft, "tts_ttfb": ttfb},
@@ -116,7 +116,7 @@ def livekit_history(values: list[JsonValue], skipped: Skipped) -> list[TurnRecor
     """Each assistant message with ``e2e_latency`` is a turn, joined to the user message before it
     (``stopped_speaking_at``, ``end_of_turn_delay``, ``transcription_delay``); the first assistant message of
     a history with no user message before it is the greeting, measured from the history's first item."""
-    records = []
+    records: list[TurnRecord] = []
     for value in values:
         items = value.value.get("items") if isinstance(value.value, dict) else None
         if not isinstance(items, list):
@@ -128,7 +128,8 @@ def livekit_history(values: list[JsonValue], skipped: Skipped) -> list[TurnRecor
             where = f"line {value.line} item {k}"
             if not isinstance(item, dict) or item.get("type") != "message":
                 continue
-            metrics = item.get("metrics") if isinstance(item.get("metrics"), dict) else {}
+            found = item.get("metrics")
+            metrics: dict[str, Any] = found if isinstance(found, dict) else {}
             if item.get("role") == "user":
                 user = item
                 continue
@@ -179,7 +180,8 @@ def _history_record(item: dict[str, Any], metrics: dict[str, Any], user: dict[st
         return TurnRecord(voice_to_voice=to_ns_grid(started - origin), components={"llm_ttft": ttft, "tts_ttfb": ttfb},
                           events=events, response=_content(item), interrupted=interrupted, where=where,
                           kind=GREETING, parts=parts).complete()
-    user_metrics = user.get("metrics") if user and isinstance(user.get("metrics"), dict) else {}
+    found = user.get("metrics") if user else None
+    user_metrics: dict[str, Any] = found if isinstance(found, dict) else {}
     endpoint = seconds(user_metrics.get("end_of_turn_delay"))
     transcription = seconds(user_metrics.get("transcription_delay"))
     events["speech_end"] = started - e2e

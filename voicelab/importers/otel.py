@@ -13,6 +13,7 @@ Two layouts are recognised, by span name:
 from __future__ import annotations
 
 import bisect
+import json
 import math
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ..engine.units import to_ns_grid
+from .features import add
 from .records import GREETING, ImportProblem, JsonValue, Part, Skipped, TurnRecord, iter_dicts, seconds
 
 SKEW_TOLERANCE_S = 0.001
@@ -394,7 +396,27 @@ def _livekit_record(agent: OtelSpan, v2v: float, user: OtelSpan | None, eou: Ote
         events=events, text=_text(user, eou), response=_response(agent, llm),
         interrupted=_flag(agent.get("lk.interrupted")), where=agent.where,
         parts=_livekit_parts(agent, events, endpoint, llm_ttft, tts_ttfb),
-        interrupted_by=_name(agent.get("lk.interruption.source"))[:40]).complete()
+        interrupted_by=_name(agent.get("lk.interruption.source"))[:40],
+        features=_livekit_features(inner, request, first_audio)).complete()
+
+
+def _livekit_features(inner: list[OtelSpan], request: OtelSpan | None, first_audio: float) -> dict[str, float]:
+    """Tool calls before the first audio (``function_tool`` spans) and the TTS's cold start (``acquire_time`` in
+    the first request's ``lk.tts_metrics`` when its connection was not reused)."""
+    features: dict[str, float] = {}
+    for span in inner:
+        if span.name == "function_tool" and span.end <= first_audio:
+            add(features, "llm_tool_call", to_ns_grid(span.end - span.start))
+    raw = request.get("lk.tts_metrics") if request is not None else None
+    if isinstance(raw, str) and len(raw) < 10_000:
+        try:
+            metrics = json.loads(raw)
+        except ValueError:
+            metrics = None
+        acquire = seconds(metrics.get("acquire_time")) if isinstance(metrics, dict) else None
+        if acquire and isinstance(metrics, dict) and metrics.get("connection_reused") is False:
+            add(features, "tts_connect", acquire)
+    return features
 
 
 def _livekit_parts(agent: OtelSpan, ev: dict[str, float], endpoint: float | None, ttft: float | None,

@@ -116,12 +116,13 @@ def pipecat_service_records(values: list[JsonValue], skipped: Skipped) -> list[T
         if kind == "ttfb":
             current.setdefault(service, value)
         elif kind == "ttfa" and (silence := seconds(doc.get("leading_silence_secs"))) is not None:
-            current.setdefault("tts.leading_silence", silence)
+            current.setdefault("tts_leading_silence", silence)
         elif kind == "ttfat" and (thinking := seconds(doc.get("thinking_time_secs"))) is not None:
-            current.setdefault("llm.thinking", thinking)
+            current.setdefault("llm_thinking", thinking)
     records = []
     for turn in turns:
-        features = {name: turn[name] for name in ("tts.leading_silence", "llm.thinking") if name in turn}
+        features: dict[str, float] = {name: turn[name] for name in ("tts_leading_silence", "llm_thinking")
+                                      if name in turn}
         parts = [Part(name, value, owner=name.split(".")[0], owner_kind="service", additive=False)
                  for name, value in features.items()]
         records.append(TurnRecord(

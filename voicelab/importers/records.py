@@ -271,7 +271,7 @@ def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
                 pos = end
                 continue
             where = f"line {line + error[0] - 1} column {error[1]}"
-            reason = "truncated JSON" if boundary >= n and error[2] else "invalid JSON"
+            reason = "truncated JSON" if error[2] else "invalid JSON"
             first_error = first_error or f"{where}: {reason} ({error[3]})"
             skipped.add(reason, where)
         line += text.count("\n", pos, boundary)
@@ -283,7 +283,8 @@ def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
 
 def _decode_at(text: str, pos: int, boundary: int) -> tuple[Any, int, tuple[int, int, bool, str] | None]:
     """The value starting at ``pos``: parsed from ``text[pos:stop]``, ``stop`` from the next value line on and
-    doubling while the value runs past it. ``(value, end, None)`` or ``(None, 0, (line, column, at_end, msg))``."""
+    doubling while the value runs past it. ``(value, end, None)`` or ``(None, 0, (line, column, cut, msg))``,
+    ``cut`` when the value runs to the end of the text unfinished."""
     n = len(text)
     stop = boundary
     while True:
@@ -294,9 +295,10 @@ def _decode_at(text: str, pos: int, boundary: int) -> tuple[Any, int, tuple[int,
         except RecursionError:
             return None, 0, (1, 1, False, "nested too deeply to be a trace")
         except json.JSONDecodeError as exc:
-            at_end = exc.pos >= len(piece.rstrip())
+            at_end = exc.pos >= len(piece.rstrip())  # the value runs on past the slice
             if not at_end or stop >= n:
-                return None, 0, (exc.lineno, exc.colno, at_end, exc.msg)
+                cut = stop >= n and (at_end or exc.msg.startswith("Unterminated string"))
+                return None, 0, (exc.lineno, exc.colno, cut, exc.msg)
         except ValueError as exc:  # e.g. a number Python will not convert
             return None, 0, (1, 1, False, str(exc)[:80])
         stop = min(n, pos + 2 * (stop - pos) + 1)

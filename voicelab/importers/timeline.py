@@ -40,8 +40,9 @@ _SPANS: tuple[tuple[str, str, str, str], ...] = (
     ("tts", SpanName.LEADING_SILENCE, "first_audio", "first_audible"),
     ("playback", SpanName.PLAY, "first_audio", "bot_stopped"),
 )
-#: The row of each of a turn's named parts (Pipecat contributions, LiveKit stages) on the Gantt chart.
-PART_STAGE = "{k:02d} {name} · {kind}"
+#: The row of each of a turn's named parts (Pipecat contributions, LiveKit stages) on the Gantt chart; the
+#: span keeps the part's name and its owner kind (the chart writes them beside the bar).
+PART_STAGE = "part {k}"
 
 
 @dataclass
@@ -91,7 +92,7 @@ def _add_parts(trace: Trace, record: TurnRecord, index: int, origin: float) -> N
     """A row per named part that has a start time, in the order the parts come (a waterfall)."""
     for k, part in enumerate(p for p in record.parts if p.start is not None):
         start = round(part.start - origin, 6)  # type: ignore[operator]
-        stage = PART_STAGE.format(k=k + 1, name=part.name, kind=part.owner_kind or "part")
+        stage = PART_STAGE.format(k=k + 1)
         trace.spans.append(Span(stage, part.name, start, round(start + part.seconds, 6), index,
                                 {"owner": part.owner, "owner_kind": part.owner_kind}))
 

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..budgets import LatencyBudgets
 from ..importers.records import ADDITIVE, COMPONENT_LABELS
+from ..engine.untrusted import escape_controls
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
@@ -51,8 +52,10 @@ def stacked_bars(analysis: Any, title: str | None = None) -> Figure:
 
 
 def slowest_turn(analysis: Any) -> int:
-    """The turn with the largest voice-to-voice (the first turn when none has one)."""
-    v2v = analysis.values["voice_to_voice"]
+    """The reply with the largest voice-to-voice (a greeting only when there is no reply; the first turn when
+    none has a voice-to-voice)."""
+    v2v = np.where(analysis.user, analysis.values["voice_to_voice"], np.nan) if analysis.user.any() else \
+        analysis.values["voice_to_voice"]
     return 0 if np.all(np.isnan(v2v)) else int(np.nanargmax(v2v))
 
 
@@ -64,6 +67,25 @@ def overview(analysis: Any) -> Figure:
         return stacked_bars(analysis)
     turn = slowest_turn(analysis)
     budgets = LatencyBudgets(voice_to_voice=analysis.budgets.get("voice_to_voice", LatencyBudgets().voice_to_voice))
-    text = trace.turns[turn].input
+    text = escape_controls(trace.turns[turn].input)
     said = f": “{text[:48]}{'…' if len(text) > 48 else ''}”" if text and text != f"turn {turn}" else ""
-    return gantt(trace, turn=turn, budgets=budgets, title=f"{imported.source}, slowest turn ({turn}){said}")
+    record = imported.records[turn]
+    notes = [note for flag, note in ((record.interrupted, "interrupted"), (record.preemptive, "preemptive LLM"))
+             if flag]
+    extra = f" ({', '.join(notes)})" if notes else ""
+    fig = gantt(trace, turn=turn, budgets=budgets, title=f"{imported.source}, slowest turn ({turn}){extra}{said}")
+    _name_parts(fig, trace, turn)
+    return fig
+
+
+def _name_parts(fig: Figure, trace: Any, turn: int) -> None:
+    """Write each part's name and owner kind beside its bar (the rows are labelled "part 1", "part 2", ...)."""
+    ax = fig.axes[0]
+    rows = {label.get_text(): k for k, label in enumerate(ax.get_yticklabels())}
+    origin = trace.turns[turn].start
+    for span in trace.spans_of(turn):
+        if span.stage in rows and span.stage.startswith("part "):
+            kind = span.attrs.get("owner_kind") if isinstance(span.attrs, dict) else ""
+            ax.text(span.end - origin + 0.03, rows[span.stage], f"{escape_controls(span.name)}"
+                    + (f" · {kind}" if kind else ""), va="center", ha="left", fontsize=LEGEND_FONT_SIZE,
+                    color="#333333", gid=f"part-name:{span.stage}")
