@@ -21,7 +21,7 @@ def livekit():
 
 
 def test_fitted_stages_take_the_imported_medians_and_spreads(livekit) -> None:
-    values = livekit.analysis.values
+    values = {name: v[livekit.analysis.user] for name, v in livekit.analysis.values.items()}  # no greeting
     assert livekit.stages.llm.ttft_s == pytest.approx(np.nanmedian(values["llm_ttft"]))
     assert livekit.stages.tts.first_chunk_s == pytest.approx(np.nanmedian(values["tts_ttfb"]))
     ttft = values["llm_ttft"]
@@ -31,8 +31,8 @@ def test_fitted_stages_take_the_imported_medians_and_spreads(livekit) -> None:
 def test_the_fitted_model_reproduces_the_imported_median(livekit) -> None:
     check = livekit.check(turns=100)
     assert abs(check["model - imported"]["p50"]) < 0.1
-    # the fixed-silence endpointer cannot wait seconds like LiveKit's turn model did: the tail is understated
-    assert check["model - imported"]["p95"] < -0.5
+    # the real run's endpointing is LiveKit's fixed 0.5 s delay (VAD turn detection): a fixed silence timer fits
+    assert abs(check["model - imported"]["p90"]) < 0.1
 
 
 def test_what_ifs_move_the_median_the_right_way(livekit) -> None:

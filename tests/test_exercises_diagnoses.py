@@ -6,6 +6,7 @@ so."""
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 
@@ -123,7 +124,7 @@ def test_12_counting_the_buffer_twice_gets_its_own_message() -> None:
 
 def test_13_reading_the_breakdowns_contributions_works_and_a_missing_key_is_named() -> None:
     def from_contributions(breakdown):
-        parts = {c["name"]: c["duration_secs"] for c in breakdown["contributions"]}
+        parts = {c["key"]: c["duration_secs"] for c in breakdown["contributions"]}
         return {"voice_to_voice": math.fsum(parts.values()), "endpoint": parts["endpointing_wait"],
                 "llm_ttft": parts["llm_inference"], "tts_ttfb": parts["speech_synthesis"]}
 
@@ -135,6 +136,24 @@ def test_13_reading_the_breakdowns_contributions_works_and_a_missing_key_is_name
     message = _message(exercise, asks_for_more)
     assert "'endpoint_secs', which it does not have" in message and "'total_secs'" in message
     assert 'breakdown["endpoint_secs"]' in message  # the learner's own line
+
+    def by_name(breakdown):  # Pipecat names a contribution by its "key"
+        parts = {c["name"]: c["duration_secs"] for c in breakdown["contributions"]}
+        return {"voice_to_voice": math.fsum(parts.values())}
+
+    message = _message(exercise, by_name)
+    assert "asked a contribution for 'name'" in message and "its 'key'" in message and "'endpointing_wait'" in message
+
+
+def test_13_the_synthetic_breakdowns_are_shaped_like_the_real_file() -> None:
+    real = json.loads((vl.importers.EXAMPLES / "pipecat_breakdowns.jsonl").read_text().splitlines()[1])
+    made = vl.exercises.nb13.as_breakdown(vl.simulate(preset="production"), 0)
+    assert set(made) <= set(real)
+    assert set(made["contributions"][0]) == set(real["contributions"][0])
+    assert {c["key"] for c in made["contributions"]} <= {c["key"] for r in
+                                                         (vl.importers.EXAMPLES / "pipecat_breakdowns.jsonl")
+                                                         .read_text().splitlines() for c in json.loads(r)
+                                                         ["contributions"]}
 
 
 # -- a check never crashes -----------------------------------------------------------------------------------------

@@ -264,7 +264,7 @@ def _tail_lines(analysis: Analysis) -> list[str]:
     dominant = COMPONENT_LABELS[tail.dominant].split(" (")[0]
     return [f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice ≥ "
             f"{fmt(tail.threshold)} s) are {fmt(tail.total_excess)} s slower than the median; {dominant} "
-            "explains most of it\n",
+            "explains most of that excess\n",
             text_table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
                        [(COMPONENT_LABELS[n], fmt(tail.median[n]), fmt(tail.tail_mean[n]), fmt(tail.excess[n]),
                          f"{tail.share[n] * 100:.0f} %") for n in tail.median], numbers=True)]
@@ -280,7 +280,8 @@ def _missed_lines(analysis: Analysis) -> list[str]:
                 if v.ok is False]
         parts = {n: analysis.value(n, i) for n in ADDITIVE}
         known = {n: v for n, v in parts.items() if v is not None}
-        biggest = f"; largest part: {HEADERS[max(known, key=lambda n: known[n])]}" if known else ""
+        largest = max(known, key=lambda n: known[n]) if known else None
+        biggest = f"; its largest part: {HEADERS[largest]} {fmt(known[largest])} s" if largest else ""
         text = escape_controls(analysis.imported.records[i].text)
         said = f" “{text[:40]}{'…' if len(text) > 40 else ''}”" if text else ""
         lines.append(f"  turn {i}{said}: " + ", ".join(over) + biggest)

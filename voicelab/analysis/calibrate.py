@@ -93,8 +93,9 @@ class Fit:
 
 
 def fit(analysis: Analysis, texts: tuple[str, ...] | None = None) -> Fit:
-    """Stage timings whose simulated component medians match the imported ones (see the module docstring)."""
-    v = analysis.values
+    """Stage timings whose simulated component medians match the imported ones (see the module docstring); the
+    replies to the caller only (a greeting is measured from the connect)."""
+    v = {name: values[analysis.user] for name, values in analysis.values.items()}
     targets = {name: _median(v[name]) for name in ("endpoint", "llm_ttft", "tts_ttfb", "other")}
     if targets["llm_ttft"] is None or targets["tts_ttfb"] is None or targets["endpoint"] is None:
         missing = [n for n in ("endpoint", "llm_ttft", "tts_ttfb") if targets[n] is None]

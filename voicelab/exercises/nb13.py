@@ -36,16 +36,26 @@ def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
         ],
         "total_secs": at[MarkName.TTS_FIRST_CHUNK] - at[MarkName.SPEECH_END],
         "measured_from": "user_silence",
-        "contributions": [  # named parts adding up to total_secs, as Pipecat 1.14 reports them
-            {"name": name, "owner": owner, "duration_secs": end - start}
-            for name, owner, start, end in (
-                ("endpointing_wait", "setting", at[MarkName.SPEECH_END], at[MarkName.END_OF_UTTERANCE]),
-                ("transcription", "service", at[MarkName.END_OF_UTTERANCE], at[MarkName.ASR_COMPLETE]),
-                ("pipeline", "pipeline", at[MarkName.ASR_COMPLETE], at[MarkName.LLM_STARTED]),
-                ("llm_inference", "service", at[MarkName.LLM_STARTED], at[MarkName.LLM_FIRST_TOKEN]),
-                ("sentence_aggregation", "pipeline", at[MarkName.LLM_FIRST_TOKEN], tts.start),
-                ("speech_synthesis", "service", tts.start, at[MarkName.TTS_FIRST_CHUNK]))],
+        # named parts adding up to total_secs, shaped as Pipecat 1.14 writes them (pipecat_breakdowns.jsonl)
+        "contributions": [
+            {"key": key, "label": key.replace("_", " "), "owner": owner, "owner_kind": kind,
+             "start_time": t0 + start, "duration_secs": end - start}
+            for key, owner, kind, start, end in (
+                ("endpointing_wait", "config: VAD stop_secs", "setting", at[MarkName.SPEECH_END],
+                 at[MarkName.END_OF_UTTERANCE]),
+                ("transcription", "SimulatedSTT#0", "service", at[MarkName.END_OF_UTTERANCE],
+                 at[MarkName.ASR_COMPLETE]),
+                ("turn_detection", "config: user turn strategies", "setting", at[MarkName.ASR_COMPLETE],
+                 at[MarkName.LLM_STARTED]),
+                ("llm_inference", "OpenAILLMService#0", "service", at[MarkName.LLM_STARTED],
+                 at[MarkName.LLM_FIRST_TOKEN]),
+                ("sentence_aggregation", "config: text_aggregation_mode", "setting", at[MarkName.LLM_FIRST_TOKEN],
+                 tts.start),
+                ("speech_synthesis", "SimulatedTTSService#0", "service", tts.start, at[MarkName.TTS_FIRST_CHUNK]))],
     }
+
+#: The contribution that carries each part (a learner may read them instead of total_secs and the TTFB list).
+CONTRIBUTION = {"endpoint": "endpointing_wait", "llm_ttft": "llm_inference", "tts_ttfb": "speech_synthesis"}
 
 
 def to_components(breakdown: dict[str, Any]) -> dict[str, float]:
@@ -70,6 +80,17 @@ def _sum_as_total(breakdown: dict[str, Any]) -> dict[str, float]:
     return {**parts, "voice_to_voice": parts["endpoint"] + parts["llm_ttft"] + parts["tts_ttfb"]}
 
 
+def _services_as_total(breakdown: dict[str, Any]) -> dict[str, float]:
+    """Adds up only the services' contributions: the settings' waits (endpointing, sentences) are time too."""
+    services = sum(c["duration_secs"] for c in breakdown["contributions"] if c["owner_kind"] == "service")
+    return {**to_components(breakdown), "voice_to_voice": services}
+
+
+def _transcription_as_endpoint(breakdown: dict[str, Any]) -> dict[str, float]:
+    parts = {c["key"]: c["duration_secs"] for c in breakdown["contributions"]}
+    return {**to_components(breakdown), "endpoint": parts["transcription"]}
+
+
 class BreakdownExercise(BuildIt):
     """Write ``to_components(breakdown)``: voice-to-voice, endpoint, LLM TTFT and TTS TTFB of one breakdown."""
 
@@ -77,7 +98,9 @@ class BreakdownExercise(BuildIt):
     reference = staticmethod(to_components)
     wrong = (Mistake(_stt_as_endpoint, "user_turn_secs: from the end of speech"),
              Mistake(_last_ttfb_as_llm, "the processor whose name contains LLM"),
-             Mistake(_sum_as_total, "total_secs: the whole gap"))
+             Mistake(_sum_as_total, "total_secs: the whole gap"),
+             Mistake(_services_as_total, "every contribution, the settings' waits included"),
+             Mistake(_transcription_as_endpoint, "the endpointing_wait contribution"))
 
     def trial(self, solution: Converter) -> Trial:
         run = simulate(preset="production")
@@ -95,10 +118,19 @@ class BreakdownExercise(BuildIt):
 
     def failed(self, exc: BaseException) -> str:
         if isinstance(exc, KeyError):
-            keys = ", ".join(repr(k) for k in as_breakdown(simulate(preset="production"), 0))
-            return (f"your code asked the breakdown for {exc}, which it does not have{learner_line(exc)}: this "
-                    f"breakdown's keys are {keys} (the TTFB entries are a list of dicts with 'processor', "
-                    "'start_time' and 'duration_secs')")
+            sample = as_breakdown(simulate(preset="production"), 0)
+            keys = ", ".join(repr(k) for k in sample)
+            entry = ", ".join(repr(k) for k in sample["contributions"][0])
+            named = ", ".join(repr(c["key"]) for c in sample["contributions"])
+            if exc.args and exc.args[0] in sample["contributions"][0] or exc.args and exc.args[0] in (
+                    "name", "part", "kind", "duration", "seconds"):
+                where = "a contribution"
+            else:
+                where = "the breakdown"
+            return (f"your code asked {where} for {exc}, which it does not have{learner_line(exc)}: this "
+                    f"breakdown's keys are {keys}; each of its contributions is a dict with {entry} (the part's "
+                    f"name is its 'key': {named}); the TTFB entries are dicts with 'processor', 'start_time' and "
+                    "'duration_secs'")
         return super().failed(exc)
 
     def figure(self, yours: Trial, reference: Trial) -> Any:
@@ -111,10 +143,14 @@ class BreakdownExercise(BuildIt):
                 return f"{key.split(': ')[1].removesuffix(' (s)')} is missing from what you return"
             if abs(got - expected) > 1e-3:
                 name = key.split(": ")[1].removesuffix(" (s)")
-                meaning = {"voice_to_voice": "total_secs: the whole gap from the end of speech to the bot speaking",
-                           "endpoint": "user_turn_secs: from the end of speech until the user turn was released",
-                           "llm_ttft": "the TTFB of the processor whose name contains LLM",
-                           "tts_ttfb": "the TTFB of the processor whose name contains TTS"}[name]
+                meaning = {"voice_to_voice": "total_secs: the whole gap from the end of speech to the bot speaking, "
+                                             "which is every contribution, the settings' waits included, added up",
+                           "endpoint": "user_turn_secs: from the end of speech until the user turn was released, "
+                                       "the endpointing_wait contribution",
+                           "llm_ttft": "the TTFB of the processor whose name contains LLM, the llm_inference "
+                                       "contribution",
+                           "tts_ttfb": "the TTFB of the processor whose name contains TTS, the speech_synthesis "
+                                       "contribution"}[name]
                 return (f"{key.split(':')[0]}: your {name} is {got:.3f} s, the simulator measured {expected:.3f} s "
                         f"(it is {meaning})")
         return None

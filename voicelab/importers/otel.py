@@ -204,19 +204,46 @@ def pipecat_turns(spans: dict[str, OtelSpan], skipped: Skipped) -> list[TurnReco
         if _service(span.name) and span.parent_id not in turn_ids:
             skipped.add("service span outside any turn", span.where)
     records = []
+    greeted: set[str] = set()
     for turn in turns:
-        v2v = _attr(turn, "turn.user_bot_latency_seconds")
-        if v2v is None:
-            skipped.add("turn without turn.user_bot_latency_seconds (a greeting, or no bot reply measured)",
-                        turn.where)
-            continue
         services: dict[str, list[OtelSpan]] = {}
         for child in kids.get(turn.span_id, []):
             kind = _service(child.name)
             if kind:
                 services.setdefault(kind, []).append(child)
+        v2v = _attr(turn, "turn.user_bot_latency_seconds")
+        if v2v is None:
+            greeting = None
+            if turn.parent_id not in greeted:  # the conversation's first turn (its span may not be in the file)
+                greeted.add(turn.parent_id)
+                greeting = _pipecat_greeting(turn, spans.get(turn.parent_id, turn), services)
+            if greeting is None:
+                skipped.add("turn without turn.user_bot_latency_seconds (no bot reply measured)", turn.where)
+            else:
+                records.append(greeting)
+            continue
+        greeted.add(turn.parent_id)
         records.append(_pipecat_record(turn, v2v, services))
     return records
+
+
+def _pipecat_greeting(turn: OtelSpan, conversation: OtelSpan, services: dict[str, list[OtelSpan]]) -> TurnRecord | None:
+    """The first turn of a conversation, when the bot spoke before the caller did (an LLM and a TTS span, no
+    transcript before the LLM): the greeting, measured from the conversation's start (the client connecting; the
+    first turn's start when the conversation span is not in the file) to the TTS's first audio (its span's start
+    plus its ``metrics.ttfb``)."""
+    llm, tts = next(iter(services.get("llm", [])), None), next(iter(services.get("tts", [])), None)
+    ttft, ttfb = _attr(llm, "metrics.ttfb"), _attr(tts, "metrics.ttfb")
+    if llm is None or tts is None or ttfb is None or any(s.end <= llm.start for s in services.get("stt", [])):
+        return None
+    events = {"connected": conversation.start, "llm_start": llm.start, "llm_end": llm.end, "tts_start": tts.start,
+              "first_audio": tts.start + ttfb, "tts_end": tts.end}
+    if ttft is not None:
+        events["llm_first_token"] = llm.start + ttft
+    return TurnRecord(voice_to_voice=to_ns_grid(events["first_audio"] - conversation.start),
+                      components={"llm_ttft": ttft, "tts_ttfb": ttfb}, events=events,
+                      response=str(tts.get("text", "") or llm.get("output", ""))[:500],
+                      interrupted=_flag(turn.get("turn.was_interrupted")), where=turn.where, kind=GREETING).complete()
 
 
 def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpan]]) -> TurnRecord:

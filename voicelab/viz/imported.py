@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 
 from .. import palette
 from ..budgets import LatencyBudgets
-from ..importers.records import ADDITIVE, COMPONENT_LABELS
 from ..engine.untrusted import escape_controls
+from ..importers.records import ADDITIVE, COMPONENT_LABELS
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
