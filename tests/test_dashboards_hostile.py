@@ -64,6 +64,7 @@ CONSTRUCTOR_NUMBERS = [
     (d.interruption_dashboard, "after_s", "barge_in.after_s"),
     (d.interruption_dashboard, "burst_s", "barge_in.burst_s"),
     (d.interruption_dashboard, "min_speech_s", "vad.min_speech_s"),
+    (d.interruption_dashboard, "accuracy", "interruption.accuracy"),
     (lambda **kw: d.tail_dashboard(turns=100, **kw), "jitter", "jitter"),
     (d.tail_dashboard, "turns", "turns"),
     (lambda **kw: d.TurnTakingDashboard("fixed", **kw), "turns", "turns"),
@@ -83,6 +84,7 @@ def test_a_constructor_number_that_is_not_one_is_refused_naming_it(make, arg, fi
     (d.budget_dashboard, "preset", "preset"),
     (d.tts_dashboard, "preset", "preset"),
     (d.budget_dashboard, "pipeline", "pipeline"),
+    (d.interruption_dashboard, "mode", "interruption.mode"),
 ], ids=lambda x: x if isinstance(x, str) else "")
 @pytest.mark.parametrize("value", NOT_NAMES, ids=_value_id)
 def test_a_constructor_name_that_is_not_one_is_refused_naming_it(make, arg, field, value):
@@ -127,7 +129,8 @@ def test_the_parts_dashboards_are_built_from_refuse_bad_arguments(make, args, fi
 def _state(dash) -> tuple:
     widgets = getattr(dash, "sliders", {})
     extra = (dash.policy_box.value, tuple(sorted(dash.point.items()))) if hasattr(dash, "policy_box") else ()
-    return (tuple((k, s.value, s.min, s.max) for k, s in widgets.items()), dash.png, *extra)
+    return (tuple((k, s.value, getattr(s, "min", None), getattr(s, "max", None)) for k, s in widgets.items()),
+            dash.png, *extra)
 
 
 SET_CASES = {
@@ -136,12 +139,19 @@ SET_CASES = {
         {3: 1}, {"llm.ttft_s": 1.0, "llm.token_s": "fast"}, None, [("llm.ttft_s", 1.0)], "llm.ttft_s"],
     "turn_taking": [{"seed": v} for v in NOT_NUMBERS] + [{"policy": v} for v in NOT_NAMES] + [
         {"policy": "semantic", "accuracy": 5}, {"policy": "adaptive", "knob": 0.3},  # 0.3 fits fixed, not adaptive
-        {"accuracy": True}, {"knob": "2"}, {"hesitation.rate": [0.5]}, {"speed": 1}, None, 5],
+        {"accuracy": True}, {"knob": "2"}, {"hesitation.rate": [0.5]}, {"speed": 1}, None, 5,
+        {"policy": "dynamic", "dynamic.max_delay": 0.3},  # under the dynamic floor's default 0.5 s
+        {"policy": "dynamic", "knob": 1.5, "dynamic.max_delay": 1.0}, {"dynamic.alpha": 0}, {"dynamic.alpha": True},
+        {"dynamic.max_delay": "3"}, {"policy": "dynamic", "dynamic.alpha": 1.5}],
     "tail": [{"jitter": v} for v in NOT_NUMBERS] + [
         {"tail": None}, {"tail": ["pareto"]}, {"turns": 50}, {"turns": True}, {"jitter": 2.0, "tail": "weibull"},
         {"vad.endpoint_silence_s": "0.5"}, None, ["jitter"]],
     "barge_in": [{"barge_in.after_s": v} for v in NOT_NUMBERS] + [
-        {"barge_in.burst_s": True}, {"vad.threshold": "high"}, {"vad.min_speech_s": -1}],
+        {"barge_in.burst_s": True}, {"vad.threshold": "high"}, {"vad.min_speech_s": -1},
+        {"interruption.mode": "fast"}, {"interruption.mode": True}, {"interruption.mode": 3},
+        {"interruption.mode": 0.5},
+        {"interruption.accuracy": 0.4}, {"interruption.accuracy": True}, {"barge_in.backchannel": "yes"},
+        {"barge_in.backchannel": 2}, {"interruption.mode": "vad", "interruption.accuracy": 2}],
 }
 
 
@@ -189,3 +199,27 @@ def test_the_page_cannot_ask_for_an_enormous_chart():
     assert chart.box == [MAX_BOX_PX[0], 0] and chart.dpr == MAX_DPR and chart.font_px == 0.0
     chart.dpr = math.nan
     assert chart.dpr == 1.0
+
+
+def test_dynamic_endpointing_refuses_a_ceiling_under_its_floor_as_the_policy_does(turn_taking):
+    turn_taking.set({"policy": "fixed", "knob": 0.6})
+    png = turn_taking.png
+    message = _refused(lambda: turn_taking.set({"policy": "dynamic", "knob": 1.5, "dynamic.max_delay": 1.0}),
+                       "dynamic.max_delay")
+    assert "at least min_delay (1.5 s)" in message
+    assert turn_taking.policy_box.value == "fixed" and turn_taking.png == png
+    turn_taking.set({"policy": "dynamic", "dynamic.max_delay": 1.0, "dynamic.alpha": 0.5})
+    policy = turn_taking.policy()
+    assert (policy.name, policy.min_delay, policy.max_delay, policy.alpha) == ("dynamic", 0.5, 1.0, 0.5)
+    assert "dynamic" in turn_taking.curves().curves  # its curve joins the four while it is the policy shown
+    turn_taking.sliders["knob"].value = 1.5  # a slider moved past the ceiling: the charts stay, the notice says why
+    assert "at least min_delay" in turn_taking.notice_text and turn_taking.point["value"] == 0.5
+
+
+def test_the_interruption_mode_and_the_backchannel_are_chosen_by_name_or_index(barge_in):
+    barge_in.set({"barge_in.backchannel": True, "interruption.mode": "vad"})
+    assert "held" in barge_in.text() and barge_in.verdicts["agent stopped for it"] == "MISS"
+    barge_in.set({"interruption.mode": 2, "interruption.accuracy": 1.0})
+    assert barge_in.verdicts["agent stopped for it"] == "PASS"
+    barge_in.set({"barge_in.backchannel": "next sentence", "interruption.mode": "stop at once"})
+    assert "next sentence" in barge_in.text()

@@ -19,11 +19,11 @@ from typing import Any
 import ipywidgets as w
 from PIL import Image
 
-from ..engine.validation import check_number
+from ..engine.validation import ConfigError, check_number
 from ..pipelines import StreamingPipeline
 from ..simulate import RunResult, simulate
 from ..turntaking.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
-from ..turntaking.measures import Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
+from ..turntaking.measures import DEFAULT_SWEEP, Tradeoff, plan_turns, run_policy, sweep_policies, turn_taking_metrics
 from ..turntaking.policies import POLICIES, EndpointingPolicy, make_policy
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
@@ -52,6 +52,9 @@ KNOBS: dict[str, Knob] = {
     "dynamic": Knob("min_delay", "learnt delay floor (s)", 0.05, 2.0, 0.05),
 }
 MODEL_POLICIES = ("minmax", "semantic")
+#: Dynamic endpointing's two other settings (LiveKit's names), sliders enabled when the policy is "dynamic".
+DYNAMIC_KNOBS: dict[str, Knob] = {"dynamic.max_delay": Knob("max_delay", "learnt delay ceiling (s)", 0.5, 6.0, 0.1),
+                                  "dynamic.alpha": Knob("alpha", "weight of the history", 0.05, 1.0, 0.05)}
 DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's full sweep uses 1,000)
 MAX_DASHBOARD_TURNS = 10_000  # every hesitation change sweeps every policy's knob over this many turns
 STATIC_SIZE = (900, 720)  # CSS px of the chart before the page reports its box (the notebook's static PNG)
@@ -73,7 +76,7 @@ class TurnTakingDashboard(LiveView):
     def __init__(self, policy: str = "fixed", turns: int = DASHBOARD_TURNS) -> None:
         check_choice("policy", policy, POLICIES)
         self.turns = int(check_number("turns", turns, 1, MAX_DASHBOARD_TURNS, integer=True))
-        self._curves: dict[HesitationConfig, Tradeoff] = {}
+        self._curves: dict[tuple[HesitationConfig, tuple[float, ...]], Tradeoff] = {}
         self.policy_box = w.Dropdown(options=[(POLICY_LABELS[n], n) for n in POLICIES], value=policy,
                                      description="policy", style={"description_width": _LABEL_WIDTH},
                                      layout=w.Layout(width="100%"))
@@ -82,6 +85,8 @@ class TurnTakingDashboard(LiveView):
         self.sliders: dict[str, Any] = {
             "knob": _slider(k.label, k.lo, k.hi, k.step, default.knob_value),
             "accuracy": _slider("turn model accuracy", 0.5, 1.0, 0.01, 0.85),
+            **{key: _slider(k.label, k.lo, k.hi, k.step, getattr(POLICIES["dynamic"](), k.key))
+               for key, k in DYNAMIC_KNOBS.items()},
             "hesitation.rate": _slider("hesitations per word gap", 0.0, 1.0, 0.05, HesitationConfig().rate),
             "hesitation.pause_median_s": _slider("median pause (s)", 0.05, 2.0, 0.05,
                                                  HesitationConfig().pause_median_s),
@@ -90,6 +95,7 @@ class TurnTakingDashboard(LiveView):
             "seed": _slider("seed (the turn shown)", 0, 50, 1, 0, integer=True),
         }
         self.start = {"policy": policy, **{key: s.value for key, s in self.sliders.items()}}
+        self._enable(policy)
         self._hold = False
         self.png = b""
         self.point: dict[str, Any] = {}
@@ -134,12 +140,23 @@ class TurnTakingDashboard(LiveView):
                                 pause_median_s=self.sliders["hesitation.pause_median_s"].value,
                                 trailing_share=self.sliders["hesitation.trailing_share"].value)
 
-    def policy(self) -> EndpointingPolicy:
-        name = self.policy_box.value
-        settings = {KNOBS[name].key: self.sliders["knob"].value}
+    def policy(self, values: Mapping[str, Any] | None = None) -> EndpointingPolicy:
+        """The policy the sliders set (or ``values``, slider key -> value, over them: ConfigError if they
+        cannot make one, e.g. a dynamic ceiling under its floor)."""
+        current = {"policy": self.policy_box.value, **{key: s.value for key, s in self.sliders.items()},
+                   **(values or {})}
+        name = current["policy"]
+        settings = {KNOBS[name].key: current["knob"]}
         if name in MODEL_POLICIES:
-            settings["accuracy"] = self.sliders["accuracy"].value
+            settings["accuracy"] = current["accuracy"]
+        if name == "dynamic":
+            settings.update({k.key: current[key] for key, k in DYNAMIC_KNOBS.items()})
         return make_policy(name, **settings)
+
+    def _enable(self, name: str) -> None:
+        self.sliders["accuracy"].disabled = name not in MODEL_POLICIES
+        for key in DYNAMIC_KNOBS:
+            self.sliders[key].disabled = name != "dynamic"
 
     def set(self, values: Mapping[str, Any]) -> None:
         """Change several settings (``policy``, ``knob``, ``accuracy``, ``hesitation.*``, ``seed``), redraw once.
@@ -157,6 +174,9 @@ class TurnTakingDashboard(LiveView):
             elif key != "policy":
                 slider = self.sliders[key]
                 checked[key] = check_number(key, value, slider.min, slider.max, integer=key == "seed")
+        if "knob" not in checked and name != self.policy_box.value:  # a new policy starts at its default knob
+            checked["knob"] = POLICIES[name]().knob_value
+        self.policy({"policy": name, **checked})  # settings that make no policy are refused before anything moves
         self._hold = True
         try:
             self.policy_box.value = name
@@ -173,7 +193,7 @@ class TurnTakingDashboard(LiveView):
         knob.min, knob.max = -1e9, 1e9  # widen first so the new span never clips against the old one
         knob.min, knob.max, knob.step, knob.description = k.lo, k.hi, k.step, k.label
         knob.value = POLICIES[change["new"]]().knob_value
-        self.sliders["accuracy"].disabled = change["new"] not in MODEL_POLICIES
+        self._enable(change["new"])
         self._hold = hold
         if not hold:
             self.refresh()
@@ -184,15 +204,33 @@ class TurnTakingDashboard(LiveView):
 
     # -- drawing -----------------------------------------------------------------------------------
     def curves(self) -> Tradeoff:
-        """The trade-off curves for the current hesitation (cached)."""
+        """The trade-off curves for the current hesitation (cached): the four policies, and dynamic endpointing's
+        curve for its ceiling and alpha when it is the policy shown."""
         h = self.hesitation
-        if h not in self._curves:
-            self._curves[h] = tradeoff(turns=self.turns, hesitation=h, progress=False)
-        return self._curves[h]
+        dynamic = tuple(self.sliders[key].value for key in DYNAMIC_KNOBS) if self.policy_box.value == "dynamic" \
+            else ()
+        if (h, dynamic) not in self._curves:
+            policies = [POLICIES[n]() for n in DEFAULT_SWEEP]
+            values: dict[str, list[float]] = {}
+            if dynamic:
+                learnt = make_policy("dynamic", **{k.key: v for k, v in zip(DYNAMIC_KNOBS.values(), dynamic,
+                                                                            strict=True)})
+                policies.append(learnt)  # its floor swept up to its ceiling
+                values["dynamic"] = [v for v in learnt.knob_values if v <= dynamic[0]] or [dynamic[0]]
+            curves = sweep_policies(plan_turns(self.turns, h), policies, values=values, progress=False)
+            curves.hesitation = h
+            self._curves[h, dynamic] = curves
+        return self._curves[h, dynamic]
 
     def refresh(self) -> None:
-        """Re-run the turn shown and the policy's point on the curves, then redraw."""
-        policy = self.policy()
+        """Re-run the turn shown and the policy's point on the curves, then redraw (a slider pair that makes no
+        policy, a dynamic ceiling under its floor, leaves the charts as they were and says why)."""
+        try:
+            policy = self.policy()
+        except ConfigError as exc:
+            self.notice_text = str(exc)
+            self.notice.value = f'<div class="vl-notice">{html.escape(self.notice_text)}</div>'
+            return
         seed = int(self.sliders["seed"].value)
         text = HESITANT_SENTENCES[seed % len(HESITANT_SENTENCES)]
         self.result = simulate([text], pipeline=StreamingPipeline(caller=HesitatingCaller(self.hesitation),
