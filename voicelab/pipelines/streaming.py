@@ -296,7 +296,7 @@ class Conversation:
     def speech_over_agent(self, turn: int) -> None:
         """The VAD heard speech while ``turn``'s reply is playing: stop (without an interruption policy, or when
         it judges a barge-in), or talk on (the adaptive classifier's "backchannel"). A stop for what was no turn
-        holds the audio instead, to resume after the false-interruption timeout."""
+        holds the audio instead, to resume after the false-interruption timeout. Shown in notebook 10."""
         policy = self.pipeline.interruption
         if policy is None:
             self.interrupt(turn)
