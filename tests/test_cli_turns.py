@@ -19,7 +19,9 @@ TEXT = "I'd like to book a table for two at eight tonight."
     (["demo", "--hesitation", "lots"], "--hesitation must be a number"),
     (["demo", "--network", "moon"], "network preset must be one of local, webrtc, mobile, telephony"),
     (["demo", "--pipeline", "original", "--network", "local"], "need the streaming pipeline"),
-    (["demo", "--barge-in", "0.5", "--network", "local"], "do not combine with --barge-in"),
+    (["demo", "--barge-in", "0.5", "--hesitation", "0.3"], "a hesitating caller does not combine with barge_in"),
+    (["montecarlo", "--turns", "5", "--barge-in", "0.5", "--hesitation", "0.3"],
+     "--hesitation does not combine with --barge-in yet"),
     (["demo", "--real", "--hesitation", "0.3"], "--hesitation simulates the caller"),
     (["montecarlo", "--turns", "5", "--network", "moon"], "network preset must be one of"),
     (["montecarlo", "--turns", "5", "--endpointing", "minmax:max_delay_s=0.1"], "max_delay_s must be at least"),
@@ -62,3 +64,15 @@ def test_montecarlo_counts_cutoffs(capsys):
     assert main(["montecarlo", "--turns", "20", "--network", "telephony", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["percentiles"]["mouth_to_ear"]["p50"] > summary["percentiles"]["server_voice_to_voice"]["p50"]
+
+
+def test_demo_barge_in_over_a_network_gives_the_server_and_the_caller_interruption_latency(capsys):
+    from voicelab.transport.legs import TRANSPORTS
+
+    argv = ["demo", "--barge-in", "0.8", "--network", "mobile", "--endpointing", "dynamic", "--json"]
+    assert main(argv) == 0
+    turn = json.loads(capsys.readouterr().out)["turns"][0]
+    server, caller = turn["server_interruption_latency"], turn["caller_interruption_latency"]
+    assert turn["interrupted"] and server > 0
+    assert caller == turn["interruption_latency"]
+    assert caller - server >= TRANSPORTS["mobile"].round_trip_s - 1e-9  # both legs, and any jitter past the buffers

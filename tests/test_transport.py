@@ -100,3 +100,18 @@ def test_barge_in_over_a_network_adds_both_legs_to_what_the_caller_lives():
         assert path.caller_latency == pytest.approx(path.server_latency + transport.round_trip_s)
         assert run.interruption(0)["interrupted"]
     assert barge_in_chart([local, path]).axes
+
+
+def test_barge_in_over_a_jittery_network_pays_each_chunks_own_delay():
+    """The legs are stages of the run: with jitter past the buffers the interjection and the last audio pay the
+    delay their own chunks drew, not the leg's fixed part (what adding fixed_s to a local run gave)."""
+    from voicelab.analysis.whole_path import barge_in_path
+    from voicelab.transport.legs import Hop, Leg, Transport
+
+    def leg(name):
+        return Leg(name, (Hop("network", 0.05, "network", 0.4), Hop("jitter buffer", 0.01, "jitter_buffer")))
+
+    jittery = Transport("jittery", "a network whose jitter outruns its buffers", leg("uplink"), leg("downlink"))
+    up = {barge_in_path(jittery, seed=seed)[0].server_hears - 0.8 for seed in range(6)}
+    assert min(up) >= jittery.uplink.fixed_s - 1e-9 and max(up) > jittery.uplink.fixed_s + 0.01
+    assert len(up) > 1  # each run's draw

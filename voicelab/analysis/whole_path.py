@@ -1,9 +1,9 @@
-"""Barge-in under transport: the agent hears the interruption late, and the caller hears the agent stop late.
+"""Barge-in over a transport: the agent hears the interruption late, and the caller hears the agent stop late.
 
-Both legs are FIFO delay lines, so a conversation over a network is the server's conversation shifted: the
-caller's interjection reaches the server an uplink later, and whatever the server stops sending keeps playing
-at the caller's ear for a downlink. :func:`barge_in_path` runs the server's side (the streaming pipeline with barge-in,
-with the interjection arriving when it would over ``transport``) and places both ends on one time line.
+:func:`barge_in_path` runs the streaming pipeline with barge-in over ``transport`` (its uplink and downlink are
+stages of the run, jitter and all) and reads the interruption's four moments from the trace: the caller starts
+talking (their mouth), the interjection's first chunk reaches the server, the server stops sending, and the
+agent's voice stops at the caller's ear.
 """
 
 from __future__ import annotations
@@ -58,19 +58,13 @@ def barge_in_path(transport: Transport, after_s: float = 0.8, *, texts: tuple[st
     ``options`` go to :func:`~voicelab.simulate` (stages, preset, ...).
     """
     after_s = check_number("after_s", after_s, 0.0, 60.0, unit="s")
-    up, down = transport.uplink.fixed_s, transport.downlink.fixed_s
-    run = simulate(list(texts), pipeline=StreamingPipeline(barge_in=BargeIn(after_s + down + up)), seed=seed,
-                   **options)
+    pipeline = StreamingPipeline(barge_in=BargeIn(after_s), transport=transport)
+    run = simulate(list(texts), pipeline=pipeline, seed=seed, **options)
     trace = run.trace
-    first = trace.first(0, MarkName.PLAYBACK_STARTED)
-    arrives = trace.first(0, MarkName.INTERJECTION)
-    stops = trace.first(0, MarkName.PLAYBACK_STOPPED)
-    if first is None or arrives is None or stops is None:
+    moments = [trace.first(0, name) for name in (MarkName.PLAYBACK_STARTED, MarkName.INTERJECTION,
+                                                 MarkName.INTERJECTION_HEARD, MarkName.BARGE_IN,
+                                                 MarkName.PLAYBACK_STOPPED)]
+    if any(t is None for t in moments):
         raise ValueError("barge_in_path: the reply was over before the caller spoke; use a smaller after_s")
-    heard_first = first + down
-
-    def rel(t: float) -> float:
-        return to_ns_grid(t - heard_first)
-
-    path = BargeInPath(transport.name, rel(arrives - up), rel(arrives), rel(stops), rel(stops + down))
-    return path, run
+    heard_first, starts, hears, stops, ear = (to_ns_grid(t - moments[0]) for t in moments)  # type: ignore[operator]
+    return BargeInPath(transport.name, starts, hears, stops, ear), run

@@ -58,8 +58,6 @@ def with_turn_options(pipeline: Any, options: dict[str, Any]) -> Any:
         return pipeline
     if pipeline == "original" or (not isinstance(pipeline, str) and not isinstance(pipeline, StreamingPipeline)):
         raise ConfigError("--endpointing, --hesitation and --network need the streaming pipeline")
-    if isinstance(pipeline, StreamingPipeline) and pipeline.barge_in is not None:
-        raise ConfigError("--endpointing, --hesitation and --network do not combine with --barge-in yet")
     return replace(StreamingPipeline() if isinstance(pipeline, str) else pipeline, **options)
 
 

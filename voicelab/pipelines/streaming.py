@@ -35,7 +35,7 @@ from ..engine.context import RunContext
 from ..engine.frames import AudioFrame, EndOfAudio, EndOfResponse, SpeechAudio, Token
 from ..engine.noise import noise
 from ..engine.trace import GREETING_TURN, AgentState
-from ..engine.units import to_ns_grid
+from ..engine.units import EPS, to_ns_grid
 from ..engine.validation import ConfigError, check_text, check_type
 from ..engine.vocabulary import MarkName, SpanName, VadEvent
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
@@ -54,23 +54,37 @@ from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import EnergyVAD, run_vad
 from ..transport.legs import Transport, run_leg
+from ..turntaking.hesitation import HesitatingCaller
 from ..turntaking.interruptions import BargeIn, Interruption
 from ..turntaking.policies import EndpointingPolicy
 
 
 class _Fronted:
-    """An inbox that hands out what was pushed to its front first (a held chunk's rest), then ``inbox``'s items."""
+    """An inbox that hands out what was pushed to its front first (a held chunk's rest), then ``inbox``'s items,
+    leaving out those of the turns in ``stopped`` (audio of a stopped reply still arriving over the downlink).
+    While ``only`` is a turn, another turn's item waits at the front and the reader waits (it is about to be
+    cancelled: the reply it plays is stopping at the caller's ear)."""
 
     def __init__(self, inbox: Channel, front: deque[SpeechAudio]) -> None:
         self.inbox, self.front = inbox, front
+        self.stopped: set[int] = set()
+        self.only: int | None = None
 
     async def get(self) -> Any:
-        if self.front:
-            return self.front.popleft()
-        return await self.inbox.get()
+        while True:
+            item = self.front.popleft() if self.front else await self.inbox.get()
+            if item.turn in self.stopped:
+                continue
+            if self.only is None or item.turn == self.only:
+                return item
+            self.front.appendleft(item)
+            await asyncio.Event().wait()
 
 
 MAX_GREETING_CHARS = 500
+# Why a hesitating caller and barge-in do not combine yet
+HESITATION_WITH_BARGE_IN = ("cut off mid-sentence, the caller would barge in on their own reply (merging the two "
+                            "halves into one turn is not modelled); drop one")
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
 SPEECH_QUEUE_SIZE = 64
@@ -99,6 +113,8 @@ class StreamingPipeline:
                                     ("interruption", Interruption, "Interruption('adaptive')")):
             if getattr(self, name) is not None:
                 check_type(name, getattr(self, name), kind, f"None or a {kind.__name__}, e.g. {example}")
+        if self.barge_in is not None and isinstance(self.caller, HesitatingCaller):
+            raise ConfigError(f"a hesitating caller does not combine with barge_in yet: {HESITATION_WITH_BARGE_IN}")
         if self.greeting is not None:
             check_text("greeting", self.greeting, MAX_GREETING_CHARS)
             if not self.greeting.strip():
@@ -133,8 +149,9 @@ class StreamingPipeline:
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
         (with ``barge_in``: while the agent is still talking)."""
-        if self.barge_in is not None and self.transport is not None:
-            raise ConfigError("barge_in with a transport is not supported yet: run barge-in without transport")
+        if self.interruption is not None and self.transport is not None:
+            raise ConfigError("interruption with a transport is not supported yet: judge interruptions without "
+                              "transport (barge_in alone works over any transport)")
         if self.interruption is not None and self.barge_in is None:
             raise ConfigError("interruption decides what speech over the agent does: add barge_in (e.g. "
                               "BargeIn(0.8, backchannel=True))")
@@ -192,22 +209,27 @@ class Conversation:
         self.held: tuple[int, float] | None = None  # (turn, when its audio was held)
         self._cut: SpeechAudio | None = None  # the rest of the chunk playing when the audio was held
         self._front: deque[SpeechAudio] = deque()
-        self.playback_inbox: Any = self.played if pipeline.interruption is None else _Fronted(self.played,
-                                                                                              self._front)
+        fronted = pipeline.interruption is not None or (self.barge_in is not None and pipeline.transport is not None)
+        self.playback_inbox: Any = _Fronted(self.played, self._front) if fronted else self.played
+        # Over a transport: when the caller's interjection started (mouth), until its first chunk reaches the server
+        self.onset: tuple[int, float] | None = None
+        self._ear_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 13, 2]))
 
     # -- the agent's side ---------------------------------------------------------------------
-    def _start_agent(self) -> None:
+    def _start_agent(self, playback: bool = True) -> None:
         pipeline, ctx = self.pipeline, self.ctx
         self.agent = [
             asyncio.create_task(pipeline.llm_stage(self.transcripts, self.tokens, ctx)),
             asyncio.create_task(run_tts(pipeline.tts, self.tokens, self.speech, ctx)),
-            self._playback(),
         ]
+        if playback:
+            self.agent.append(self._playback())
 
     def _playback(self, playing: int = -1) -> asyncio.Task:
         on_started = None if self.barge_in is None else self._on_started
         if self.pipeline.interruption is None:
-            return asyncio.create_task(run_playback(self.played, self.ctx, self._on_finished, on_started))
+            return asyncio.create_task(run_playback(self.playback_inbox, self.ctx, self._on_finished, on_started,
+                                                    playing=playing))
         return asyncio.create_task(run_playback(self.playback_inbox, self.ctx, self._on_finished, on_started,
                                                 playing=playing, on_cut=self._on_cut))
 
@@ -250,20 +272,48 @@ class Conversation:
         trace = self.ctx.trace
         trace.mark("vad", MarkName.BARGE_IN, turn)
         trace.set_state(AgentState.INTERRUPTED, turn)
+        # Over a transport the server stops sending now; what it sent plays on at the caller's ear a downlink
+        ear = self.agent.pop() if self.pipeline.transport is not None and len(self.agent) == 3 else None
         self.stop_reply()
         self.retired += self.agent
         for item in self.transcripts.clear():
             if item.turn > turn:
                 self.transcripts.put_nowait(item)
-        trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
-        trace.end_turn(trace.turns[turn])
         self.interruptions += 1
         if self.held is not None:
             trace.add_span("playback", SpanName.HELD, self.held[1], self.ctx.clock.now(), turn, outcome="stopped")
         self.held, self._cut = None, None
         self._front.clear()
-        self._start_agent()
+        self._start_agent(playback=ear is None)
+        if ear is None:
+            self._stopped(turn)
+            return
+        assert self.pipeline.transport is not None  # only with a transport
+        at = to_ns_grid(self.ctx.clock.now() + self.pipeline.transport.downlink.draw(self._ear_rng))
+        self.retired.append(asyncio.create_task(self._stop_at_ear(turn, ear, at)))
+
+    def _stopped(self, turn: int) -> None:
+        """``turn``'s audio stops at the caller's ear."""
+        trace = self.ctx.trace
+        trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
+        trace.end_turn(trace.turns[turn])
         self._reply_over(turn)
+
+    async def _stop_at_ear(self, turn: int, playback: asyncio.Task, at: float) -> None:
+        """Over a transport: ``turn``'s reply plays on at the caller's ear until ``at`` (the last audio the server
+        sent arrives a downlink after it stopped), then stops, and the next reply's playback starts."""
+        inbox = self.playback_inbox
+        inbox.only = turn  # until then it plays this turn's audio only
+        try:
+            await self.ctx.clock.sleep_until(at)
+        finally:
+            playback.cancel()
+            await asyncio.gather(playback, return_exceptions=True)
+            inbox.only = None
+        inbox.stopped.add(turn)
+        if self.ctx.trace.turns[turn].end is None:
+            self._stopped(turn)
+        self.agent.append(self._playback())
 
     def stop_reply(self) -> None:
         """The interrupt handler: cancel the LLM, TTS and playback tasks and flush the token and speech queues.
@@ -281,6 +331,8 @@ class Conversation:
         watching: int | None = None
         while True:
             frame = await self.heard.get()
+            if self.onset is not None and isinstance(frame, AudioFrame):
+                self._arrived(frame)
             await self.to_vad.put(frame)
             if isinstance(frame, EndOfAudio) or self.active is None:
                 watching = None
@@ -292,6 +344,17 @@ class Conversation:
                 await asyncio.sleep(0)  # let the endpointer record the caller's speech first
                 if self.active is not None:
                     self.speech_over_agent(self.active)
+
+    def _arrived(self, frame: AudioFrame) -> None:
+        """Over a transport: when the chunk holding the interjection's onset reaches the server, mark when the
+        onset itself did (the chunk's uplink delay after the caller made it)."""
+        assert self.onset is not None
+        turn, onset = self.onset
+        end = self.ctx.trace.turns[frame.turn].start + frame.start + frame.duration
+        if end > onset + EPS:
+            delay = self.ctx.clock.now() - end
+            self.ctx.trace.mark("vad", MarkName.INTERJECTION_HEARD, turn, at=to_ns_grid(onset + delay))
+            self.onset = None
 
     def speech_over_agent(self, turn: int) -> None:
         """The VAD heard speech while ``turn``'s reply is playing: stop (without an interruption policy, or when
@@ -412,6 +475,8 @@ class Conversation:
                 onset = to_ns_grid(self.first_audio + barge_in.after_s)
                 await ctx.clock.sleep_until(onset)
                 trace.mark("caller", MarkName.INTERJECTION, turn, kind=barge_in.kind)
+                if self.pipeline.transport is not None:
+                    self.onset = (turn, onset)
                 self.interjection = barge_in.kind
                 if barge_in.kind == "speech":
                     self.interjection_end = None

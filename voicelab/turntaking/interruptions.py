@@ -127,23 +127,37 @@ def interruption_metrics(trace: Trace, turn: int, chars_per_second: float) -> di
     """Whether ``turn``'s reply was cut short, and how.
 
     ``interruption_latency``: the caller's interjection (speech or noise onset) -> the agent's audio
-    stops. ``heard_s``: seconds of reply audio played. ``heard_fraction``: 1 for a reply played to the
+    stops (at the caller's ear). Over a transport also ``server_interruption_latency``, what server logs call
+    the interruption latency: the interjection's first chunk reaches the server -> the server stops sending
+    (its barge-in), and ``caller_interruption_latency`` (= ``interruption_latency``, both legs in it).
+    ``heard_s``: seconds of reply audio played. ``heard_fraction``: 1 for a reply played to the
     end, else ``heard_s`` over the reply's duration at the TTS speaking rate ``chars_per_second``
     (the reply being the text the LLM had generated when it was cancelled). ``interrupted`` is 1.0 or 0.0.
     """
-    onset = stopped = None
+    onset = stopped = arrived = server_stop = None
     for m in trace.marks:
         if m.turn == turn:
             if m.name == MarkName.INTERJECTION and onset is None:
                 onset = m.t
             elif m.name == MarkName.PLAYBACK_STOPPED and stopped is None:
                 stopped = m.t
+            elif m.name == MarkName.INTERJECTION_HEARD and arrived is None:
+                arrived = m.t
+            elif m.name == MarkName.BARGE_IN and server_stop is None:
+                server_stop = m.t
     heard = to_ns_grid(sum(s.duration for s in trace.spans if s.turn == turn and s.stage == "playback"
                            and s.name == SpanName.PLAY))
     reply_s = len(trace.turns[turn].response) / chars_per_second
+    caller = None if stopped is None or onset is None else to_ns_grid(stopped - onset)
+    transport = {} if "transport" not in trace.meta else {
+        "server_interruption_latency": None if server_stop is None or arrived is None or stopped is None
+        else to_ns_grid(server_stop - arrived),
+        "caller_interruption_latency": caller,
+    }
     return {
         "interrupted": 0.0 if stopped is None else 1.0,
-        "interruption_latency": None if stopped is None or onset is None else to_ns_grid(stopped - onset),
+        "interruption_latency": caller,
+        **transport,
         "heard_s": heard,
         "heard_fraction": (1.0 if stopped is None else to_ns_grid(min(1.0, heard / reply_s))) if reply_s > 0 else None,
     }
