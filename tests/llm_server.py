@@ -10,8 +10,14 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 TOKENS = ["The ", "weather ", "is ", "sunny, ", "warm ", "and ", "dry."]
+# How a hostile server may send a secret back (the second path segment of the echo scripts picks one).
+ENCODINGS = {
+    "raw": lambda s: s, "json": lambda s: json.dumps(s)[1:-1].replace("/", "\\/"), "url": lambda s: quote(s, safe=""),
+    "lower": str.lower, "upper": str.upper, "url-lower": lambda s: quote(s, safe="").lower(),
+}
 ESCAPES = "\x1b[2J\x1b]0;pwned\x07\x00"
 
 
@@ -124,6 +130,25 @@ class Handler(BaseHTTPRequestHandler):
     def script_nonutf8(self) -> None:
         self.status(502, b"bad \xff\xfe gateway \x00\x1b[31m red " + self.key.encode())
 
+    @property
+    def secret(self) -> str:
+        """What the echo scripts send back: the server's ``secret`` if a test set one, else the key it was sent."""
+        return self.server.secret or self.key
+
+    def encoded_secret(self) -> str:
+        return ENCODINGS[self.path.split("/")[2]](self.secret)
+
+    def script_echo_body(self) -> None:
+        """An error whose body quotes the secret, encoded as the second path segment says."""
+        self.status(400, f"invalid key {self.encoded_secret()} (check it)".encode())
+
+    def script_echo_reply(self) -> None:
+        """A valid stream whose reply *text* is the secret, encoded as the second path segment says, three
+        characters a token (so no token holds it whole)."""
+        self.start_stream()
+        text = f"Your key is {self.encoded_secret()} today."
+        self.send(*(token(text[k:k + 3]) for k in range(0, len(text), 3)), b"data: [DONE]\n\n")
+
     def script_redirect(self) -> None:
         self.status(307, b"", Location=f"http://127.0.0.1:1/elsewhere?key={self.key}")
 
@@ -194,6 +219,7 @@ class LlmServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.closing = threading.Event()
         self.arrived = threading.Event()  # set by the first request
+        self.secret = ""  # what the echo scripts send back instead of the key they were sent
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
         self._thread.start()
 

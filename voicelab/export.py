@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import IO, Any
 
 from .engine.trace import Trace
+from .engine.untrusted import redact
 from .engine.validation import ConfigError, check_text, short
 
 PID = 1
@@ -98,7 +99,8 @@ def _track_metadata(tid: int, name: str, sort_index: int) -> list[dict[str, Any]
 
 
 def to_perfetto(trace: Trace, process_name: str | None = None) -> dict[str, Any]:
-    """The trace as a Chrome trace-event document: ``{"traceEvents": [...], "displayTimeUnit": "ms"}``."""
+    """The trace as a Chrome trace-event document: ``{"traceEvents": [...], "displayTimeUnit": "ms"}``; every secret
+    the process knows is masked (:func:`~voicelab.engine.untrusted.redact`)."""
     _check_trace(trace)
     if process_name is not None:
         check_text("process_name", process_name, 200)
@@ -129,7 +131,7 @@ def to_perfetto(trace: Trace, process_name: str | None = None) -> dict[str, Any]
         events.append({"name": change.state.value, "ph": "X", "ts": _us(change.t),
                        "dur": _us(max(0.0, until - change.t)), **common})
     head += _spread(events, tracks)
-    return {"traceEvents": head + events, "displayTimeUnit": "ms", "otherData": _jsonable(trace.meta)}
+    return redact({"traceEvents": head + events, "displayTimeUnit": "ms", "otherData": _jsonable(trace.meta)})
 
 
 def write_perfetto(trace: Trace, path: str | os.PathLike[str]) -> None:
@@ -165,7 +167,7 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
 def to_csv(trace: Trace, path_or_file: str | os.PathLike[str] | IO[str]) -> None:
     """Write every record of the trace (:meth:`Trace.records`) as CSV: one row per span, mark or state change."""
     _check_trace(trace)
-    rows = trace.records()
+    rows = redact(trace.records())
     if hasattr(path_or_file, "write"):
         _write_csv(rows, path_or_file)  # type: ignore[arg-type]
         return

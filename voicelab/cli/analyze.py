@@ -8,6 +8,7 @@ import json
 import sys
 
 from ..analysis.analyze import DEFAULT_BUDGETS, METRICS, analyze, check_budgets, report
+from ..engine.untrusted import redact
 from ..importers import FORMATS, load
 from .options import FIGURE_SUFFIXES, add_budget_option, add_gantt_option, add_json_option, assignments, output_path
 
@@ -28,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     chart_path = output_path("--gantt", args.gantt, FIGURE_SUFFIXES)
     imported = load(args.file, args.format)
     analysis = analyze(imported, budgets)
-    print(json.dumps(analysis.as_dict(), indent=2) if args.json else report(analysis))
+    print(json.dumps(redact(analysis.as_dict()), indent=2) if args.json else report(analysis))
     if chart_path is not None:
         from ..viz.imported import overview
 

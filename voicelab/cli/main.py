@@ -22,7 +22,7 @@ from ..budgets import LatencyBudgets
 from ..engine.clock import CLOCK_MODES, ClockMode
 from ..engine.config import StageConfigs
 from ..engine.shutdown import INTERRUPTED, STOPPER
-from ..engine.untrusted import escape_controls
+from ..engine.untrusted import escape_controls, redact
 from ..engine.validation import ConfigError, check_number, parse_number
 from ..metrics import METRIC_NAMES, greeting_metrics
 from ..pipelines import PIPELINES
@@ -218,7 +218,7 @@ def _demo(args: argparse.Namespace, scenario: ScenarioArgs, resources: ExitStack
         if turns:
             for row, extra in zip(summary["turns"], turn_summary(result), strict=True):
                 row.update(extra)
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(redact(summary), indent=2))
     else:
         _print_demo(result, llm_info)
         if turns:
@@ -298,7 +298,7 @@ def run_montecarlo(args: argparse.Namespace) -> int:
                          stages=scenario.stages, budgets=scenario.budgets, jitter=jitter, tail=args.tail,
                          barge_in=barge_in, interruption=interruption, workers=workers, **extra)
     if args.json:
-        print(json.dumps(result.summary(), indent=2))
+        print(json.dumps(redact(result.summary()), indent=2))
         return 0
     stages = result.stages
     spread = ", ".join(f"{name} {getattr(stages, name).jitter:g}" for name in ("asr", "llm", "tts"))
@@ -375,7 +375,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     result = sweep(args.param, values, turns, preset=scenario.preset, stages=scenario.stages, seed=scenario.seed,
                    texts=scenario.texts, budgets=scenario.budgets, jitter=jitter, tail=args.tail, workers=workers)
     if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
+        print(json.dumps(redact(result.as_dict()), indent=2))
     else:
         print(f"voicelab sweep: {args.param} over {len(values)} values, {turns} jittered turns each, "
               f"{scenario.preset} preset, seed {scenario.seed}\n")

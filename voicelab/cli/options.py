@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ..engine.timing import TAILS
-from ..engine.untrusted import escape_controls
+from ..engine.untrusted import escape_controls, mask
 from ..engine.validation import ConfigError, parse_number
 from ..turntaking.interruptions import BargeIn, Interruption, parse_interruption
 
@@ -37,8 +37,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def one_line(message: object) -> str:
-    """A message on one line, with any control character escaped (it may quote what a server sent)."""
-    return escape_controls(" ".join(str(message).split()))
+    """A message on one line, with any control character escaped and every known secret masked (it may quote what
+    a server sent)."""
+    return escape_controls(mask(" ".join(str(message).split())))
 
 
 # -- options several subcommands have -------------------------------------------------------------

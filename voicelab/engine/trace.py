@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from .records import quick_init
 from .units import to_ns_grid
+from .untrusted import redact
 from .vocabulary import AgentState
 
 #: The turn index of the agent's greeting: its marks and spans come before the caller's first turn and belong to
@@ -166,13 +167,14 @@ class Trace:
         return sorted(rows, key=lambda r: (r["start"], r["end"]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The trace as plain data (what :meth:`to_json` writes), every secret the process knows masked."""
+        return redact({
             "meta": self.meta,
             "turns": [asdict(t) for t in self.turns],
             "spans": [asdict(s) for s in self.spans],
             "marks": [asdict(m) for m in self.marks],
             "states": [{"t": s.t, "state": s.state.value, "turn": s.turn} for s in self.states],
-        }
+        })
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)

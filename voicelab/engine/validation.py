@@ -8,9 +8,15 @@ from dataclasses import field, fields
 from numbers import Real
 from typing import Any
 
+from .untrusted import mask
+
 
 class ConfigError(ValueError):
-    """A setting is missing, unknown or outside its accepted range."""
+    """A setting is missing, unknown or outside its accepted range. The message never shows a secret the process
+    knows (:func:`voicelab.engine.untrusted.known_secrets`), in any form."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(mask(str(message)))
 
 
 def check_number(name: str, value: Any, lo: float, hi: float, *, unit: str = "", integer: bool = False,

@@ -4,7 +4,10 @@ Ollama, llama.cpp's server, vLLM and OpenAI all speak it: POST ``{base}/chat/com
 with ``"stream": true`` answers with server-sent events, one ``data: {json}`` line per
 token and ``data: [DONE]`` at the end. Configured by VOICELAB_LLM_BASE_URL,
 VOICELAB_LLM_MODEL, VOICELAB_LLM_API_KEY and VOICELAB_LLM_DEADLINE_S. The key is sent in
-the Authorization header and nowhere else: never in a repr, an error message or the trace.
+the Authorization header and nowhere else: never in a repr, an error message or the trace. Nor are the base
+URL's credentials (userinfo, a query such as ``?key=``, a fragment) or a key the server sends back, in any
+form (JSON-escaped, URL-encoded, another letter case), error body or reply text alike: the reply is masked as it
+streams (:class:`~voicelab.engine.untrusted.StreamMask`), before the trace, the voice or any writer sees it.
 
 Every request is bounded: ``deadline_s`` for the whole reply, ``read_timeout_s`` for each
 wait, ``max_response_bytes`` and ``max_line_bytes`` for what the server may send. Anything
@@ -26,7 +29,7 @@ from urllib.parse import urlsplit
 
 from ..engine.context import RunContext
 from ..engine.trace import Trace
-from ..engine.untrusted import escape_controls, shown
+from ..engine.untrusted import MASK, StreamMask, escape_controls, mask, register_secret, shown, url_secrets
 from ..engine.validation import ConfigError, check_number
 from ..engine.vocabulary import MarkName
 from ..stages.llm import LlmEngine
@@ -52,7 +55,7 @@ class LlmError(RuntimeError):
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(escape_controls(message))
+        super().__init__(escape_controls(mask(message)))
         self.trace: Trace | None = None
 
 
@@ -78,7 +81,8 @@ def parse_endpoint(base_url: str) -> Endpoint:
     raw = base_url.strip()
     if not raw:
         raise ConfigError(f"no LLM endpoint: set {ENV_BASE_URL} (e.g. http://127.0.0.1:11434/v1) or pass base_url")
-    masked = re.sub(r"//[^/@]*@", "//***@", raw)
+    register_secret(*url_secrets(raw))
+    masked = shown_url(raw)
     if not _PRINTABLE_ASCII.fullmatch(raw):
         raise ConfigError(f"{ENV_BASE_URL} must be a URL of printable ASCII without spaces or control characters; "
                           f"got {escape_controls(masked)!r}")
@@ -86,7 +90,7 @@ def parse_endpoint(base_url: str) -> Endpoint:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", a non-numeric port
-        raise ConfigError(f"{ENV_BASE_URL} is not a valid URL ({exc}); got {masked!r}") from None
+        raise ConfigError(f"{ENV_BASE_URL} is not a valid URL ({_url_problem(exc)}); got {masked!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{ENV_BASE_URL} must be an http:// or https:// URL with a host; got {masked!r}")
     if port == 0:
@@ -95,6 +99,30 @@ def parse_endpoint(base_url: str) -> Endpoint:
         raise ConfigError(f"{ENV_BASE_URL} must not carry a query or fragment; got {masked!r}")
     secrets = tuple(s for s in (parts.password, parts.netloc.rpartition("@")[0] if "@" in parts.netloc else "") if s)
     return Endpoint(parts.scheme, parts.hostname, port, parts.path.rstrip("/"), masked.rstrip("/"), secrets)
+
+
+def _url_problem(exc: ValueError) -> str:
+    """What urlsplit found wrong, in words that never quote the URL (its "port" may be a piece of a password)."""
+    text = str(exc)
+    if "out of range" in text:
+        return "its port is out of range 0-65535"
+    if text.startswith("Port"):
+        return "its port is not a number (a password with a / or @ must be percent-encoded)"
+    return "its host is not a valid IPv6 address" if "IPv6" in text else "it cannot be read"
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: everything up to its last ``@`` (credentials) as ``***``, a query or
+    fragment as :data:`~voicelab.engine.untrusted.MASK` (a ``?key=`` or ``#key`` carries a secret as often as not)."""
+    head, sep, rest = url.partition("//")
+    if not sep:
+        head, rest = "", url
+    if "@" in rest:
+        rest = "***@" + rest.rpartition("@")[2]
+    cut = min((k for k in (rest.find("?"), rest.find("#")) if k >= 0), default=-1)
+    if cut >= 0:
+        rest = f"{rest[:cut + 1]}{MASK}"
+    return f"{head}{sep}{rest}"
 
 
 def check_api_key(key: str) -> str:
@@ -161,6 +189,7 @@ class OpenAIChatLLM(LlmEngine):
                  system_prompt: str = SYSTEM_PROMPT, max_tokens: int = 120, temperature: float | None = None,
                  stop: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
         env = os.environ if env is None else env
+        register_secret(api_key if isinstance(api_key, str) else env.get(ENV_API_KEY, ""))
         self._endpoint = parse_endpoint(base_url if base_url is not None else env.get(ENV_BASE_URL, ""))
         self.base_url = self._endpoint.shown
         self._api_key = check_api_key(api_key if api_key is not None else env.get(ENV_API_KEY, ""))
@@ -257,7 +286,10 @@ class OpenAIChatLLM(LlmEngine):
         self._read_events(response, on_token)
 
     def _read_events(self, response: http.client.HTTPResponse, on_token: Callable[[str], bool]) -> None:
+        """Pass the reply's pieces to ``on_token`` as they arrive, every secret masked (even one split across
+        pieces: a tail that may begin one waits for the next piece)."""
         received = 0
+        masked = StreamMask((self._api_key, *self._endpoint.secrets))
         while line := response.readline(self.max_line_bytes + 1):
             received += len(line)
             if len(line) > self.max_line_bytes:
@@ -271,8 +303,10 @@ class OpenAIChatLLM(LlmEngine):
                 continue  # blank separators, comments (": ping"), event:, id: and retry: fields
             data = text[5:].strip()
             if data == "[DONE]":
+                if rest := masked.flush():
+                    on_token(rest)
                 return
-            piece = self._content(data)
+            piece = masked.feed(self._content(data))
             if piece and not on_token(piece):
                 return
         raise LlmError(f"the stream from {self.base_url} ended before data: [DONE]")
