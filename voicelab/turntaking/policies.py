@@ -223,7 +223,8 @@ class DynamicEndpointing(EndpointingPolicy):
     2.5 s with a streaming turn detector). As in LiveKit without a turn detector (VAD turn detection), every pause
     waits the learnt delay. It learns from pauses the caller resumed after (LiveKit's "pause between
     utterances") and from a pause it cut short when the caller spoke again right away (LiveKit's "immediate
-    interruption", :meth:`observe_cutoff`): the false end of turn the next turn's delay should cover."""
+    interruption", :meth:`observe_cutoff`): the false end of turn the next turn's delay should cover.
+    Shown in notebook 11."""
 
     name: ClassVar[str] = "dynamic"
     knob: ClassVar[str] = "min_delay"
