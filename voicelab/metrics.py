@@ -56,7 +56,11 @@ def check_turn(trace: Any, turn: Any) -> int:
 
 
 def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
-    """The fourteen metrics of one turn, in seconds relative to the turn's start (None if absent)."""
+    """The fourteen metrics of one turn, in seconds relative to the turn's start (None if absent).
+
+    ``voice_to_voice`` is what the caller lives: their last word to the agent's first audible audio, at their
+    ear when the run has a transport (mouth-to-ear; the server-side figure is
+    :func:`~voicelab.transport.legs.transport_metrics`' ``server_voice_to_voice``)."""
     turn = check_turn(trace, turn)
     start = trace.turns[turn].start
     found: dict[str, float] = {}
@@ -67,6 +71,8 @@ def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
     # What the caller hears: the first audible audio (after a TTS's leading silence), else the first chunk
     audible = rel[MarkName.TTS_FIRST_CHUNK] if _FIRST_AUDIBLE not in found else _diff(found[_FIRST_AUDIBLE], start)
     rel["time_to_first_audio"] = _diff(audible, rel[MarkName.ASR_COMPLETE])
+    if MarkName.HEARD_FIRST_AUDIO in found and audible is not None and rel[MarkName.TTS_FIRST_CHUNK] is not None:
+        audible = _diff(found[MarkName.HEARD_FIRST_AUDIO] + audible - rel[MarkName.TTS_FIRST_CHUNK], start)
     rel["voice_to_voice"] = _diff(audible, rel[MarkName.SPEECH_END])
     rel["total_latency"] = rel[MarkName.TTS_COMPLETE]
     return rel

@@ -30,8 +30,8 @@ _SERVER_STEPS = (("endpoint wait", "vad", MarkName.SERVER_SPEECH_END, MarkName.E
 
 
 def _ms(seconds: float) -> str:
-    """Whole milliseconds, halves rounded up (266.5 ms of float noise reads 267, as tables round it)."""
-    return f"{int(1000 * seconds + 0.5 + 1e-6):d}"
+    """Milliseconds to a tenth, without a trailing ".0" (266.5 ms reads 266.5, as a table in ms shows it)."""
+    return f"{round(1000 * seconds, 1) + 0.0:.1f}".removesuffix(".0")
 
 
 def path_steps(trace: Trace, turn: int = 0) -> list[tuple[str, str, float, float]]:
