@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..engine.config import StageConfigs
 from ..engine.context import RunContext
-from ..engine.units import to_ns_grid
+from ..engine.units import EPS, to_ns_grid
 from ..engine.validation import ConfigError, check_number, check_type, short
 from ..engine.vocabulary import SpanName
 from ..pipelines.streaming import StreamingPipeline
@@ -307,7 +307,7 @@ def _endpoint_fitted(draft: RunFit) -> StageConfigs:
         silence = round(float(np.clip(target - j * step, 0.0, 10.0)), 6)
         stages = draft.stages.with_params({"vad.endpoint_silence_s": silence})
         miss = abs(_simulated_median(RunFit(draft.measured, stages, draft.timings), "endpoint_wait") - target)
-        if best is None or miss < best[0] - 1e-9:
+        if best is None or miss < best[0] - EPS:
             best = (miss, stages)
     assert best is not None
     return best[1]
