@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as w
 
 from ..engine.units import EPS
-from ..engine.validation import ConfigError, short
+from ..engine.validation import ConfigError, check_type, short
 from ..pipelines import StreamingPipeline
 from ..presets import get_preset
 from ..simulate import RunResult, check_texts, simulate
@@ -171,8 +171,10 @@ class _ConversationCanvas(GanttCanvas):
 class InterruptionDashboard(Dashboard):
     """A :class:`~voicelab.dashboards.dashboard.Dashboard` drawing the whole interrupted conversation."""
 
-    def __init__(self, title: str, scenario: InterruptionScenario, groups: Mapping[str, Sequence[str]]) -> None:
-        super().__init__(title, scenario, groups, interruption_rows, headline="interruption latency")
+    def __init__(self, title: str, scenario: InterruptionScenario, groups: Mapping[str, Sequence[str]],
+                 projector: bool = False) -> None:
+        super().__init__(title, scenario, groups, interruption_rows, headline="interruption latency",
+                         projector=projector)
         self._canvas = _ConversationCanvas()
         self.xlim = None
         self.refresh()
@@ -180,10 +182,11 @@ class InterruptionDashboard(Dashboard):
 
 def interruption_dashboard(preset: str = "seed", texts: Sequence[str] = INTERRUPTION_TEXTS, after_s: float = 0.8,
                            min_speech_s: float = 0.2, burst_s: float = 0.0, backchannel: bool = False,
-                           mode: str = STOP_AT_ONCE, accuracy: float = 0.9) -> InterruptionDashboard:
+                           mode: str = STOP_AT_ONCE, accuracy: float = 0.9,
+                           projector: bool = False) -> InterruptionDashboard:
     """Notebook 10: when the caller barges in, the minimum speech duration, the VAD threshold, noise bursts,
     backchannels and the interruption mode (``"stop at once"``, ``"vad"``, ``"adaptive"``) with the adaptive
-    classifier's ``accuracy``.
+    classifier's ``accuracy``; ``projector=True`` starts it in projector mode.
 
     Bad arguments raise ConfigError naming the setting and its range before any widget exists; the
     interruption needs a second sentence, so ``texts`` holds at least two.
@@ -192,6 +195,7 @@ def interruption_dashboard(preset: str = "seed", texts: Sequence[str] = INTERRUP
     texts = check_texts(texts)
     if len(texts) < 2:
         raise ConfigError(f"texts: give at least two caller turns (the second one interrupts); got {len(texts)}")
+    check_type("projector", projector, bool, "True or False")
     after_control(after_s).check(after_s)
     burst_control(burst_s).check(burst_s)
     backchannel_control(backchannel)
@@ -203,4 +207,4 @@ def interruption_dashboard(preset: str = "seed", texts: Sequence[str] = INTERRUP
     scenario.run({})
     groups = {"barge-in": [AFTER, "vad.min_speech_s", BURST, "vad.threshold"],
               "backchannels": [BACKCHANNEL, MODE, ACCURACY]}
-    return InterruptionDashboard("Barge-in: how fast the agent stops", scenario, groups)
+    return InterruptionDashboard("Barge-in: how fast the agent stops", scenario, groups, projector=projector)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ..budgets import budget_names
 from ..simulate import RunResult
+from ..validation import ConfigError
 from .controls import BUDGET_PREFIX, JITTER, SEED, TURN
 from .dashboard import Dashboard
 from .rows import Row, budget_rows, chunk_grid_notes, voice_to_voice_row
@@ -20,16 +21,19 @@ _TIMING_GROUPS: dict[str, list[str]] = {
 
 
 def budget_dashboard(preset: str = "seed", texts: Sequence[str] | str | None = None,
-                     pipeline: str = "streaming") -> Dashboard:
+                     pipeline: str = "streaming", projector: bool = False) -> Dashboard:
     """The workshop dashboard: every budget, the key stage timings, jitter and seed, the turn shown.
 
     Every change re-simulates in virtual time and redraws the Gantt chart and the PASS / MISS table.
+    ``projector=True`` starts it in projector mode (20 px text, the chart across the width: the presenter's).
     """
+    if not isinstance(projector, bool):
+        raise ConfigError(f"projector must be True or False; got {projector!r}")
     scenario = make_scenario(preset, texts, pipeline)
     groups = {"budgets": [BUDGET_PREFIX + name for name in budget_names()], **_TIMING_GROUPS,
               "jitter & seed": [JITTER, SEED, TURN] if len(scenario.inputs) > 1 else [JITTER, SEED]}
     return Dashboard(f"Budget dashboard · {pipeline} pipeline · preset {preset}", scenario, groups, dashboard_rows,
-                     notes=chunk_grid_notes)
+                     notes=chunk_grid_notes, projector=projector)
 
 
 def dashboard_rows(result: RunResult, turn: int) -> list[Row]:

@@ -68,6 +68,16 @@ LAYOUT_CSS = """
 @container vldash (max-width: 760px) {
   .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr); grid-template-areas: "chart" "controls" "side"; }
 }
+.vl-dash.vl-projector { font-size: 20px; --jp-widgets-font-size: 20px; --jp-widgets-inline-height: 34px;
+  --jp-widgets-slider-handle-size: 20px; --jp-widgets-horizontal-tab-height: 38px; }
+.vl-dash.vl-projector .widget-label, .vl-dash.vl-projector .widget-readout, .vl-dash.vl-projector button,
+.vl-dash.vl-projector .lm-TabBar-tab, .vl-dash.vl-projector select { font-size: 20px; }
+.vl-dash.vl-projector .vl-headline { font-size: 1.3em; }
+.vl-dash.vl-projector .vl-body { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+  grid-template-areas: "chart chart" "controls side"; grid-template-rows: auto auto; }
+.vl-dash.vl-projector .vl-chart { height: clamp(300px, calc(100vh - 600px), 640px); }
+.vl-dash.vl-projector.vl-tall .vl-body { grid-template-areas: "controls side" "chart chart"; }
+.vl-dash.vl-projector.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 470px), 760px); }
 """
 
 _ESM = """
@@ -101,12 +111,23 @@ function render({ model, el }) {
     model.set({ box: [w, h], dpr: dpr, font_px: font });
     model.save_changes();
   }
-  const observer = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(report, 120); });
+  const soon = () => { clearTimeout(timer); timer = setTimeout(report, 120); };
+  const observer = new ResizeObserver(soon);
   observer.observe(el);
+  // The projector toggle changes the dashboard's text size (a class on its root): report the new size.
+  const classes = new MutationObserver(soon);
+  let watched = null;
+  const watchRoot = () => {
+    const root = el.closest(".vl-dash");
+    if (root && root !== watched) { classes.disconnect(); classes.observe(root, { attributes: true,
+      attributeFilter: ["class"] }); watched = root; }
+  };
+  const rootTimer = setInterval(() => { watchRoot(); if (watched) clearInterval(rootTimer); }, 200);
   model.on("change:png", show);
   model.on("change:xlim", () => { el.dataset.xlim = model.get("xlim"); });
   show();
-  return () => { observer.disconnect(); clearTimeout(timer); if (url) URL.revokeObjectURL(url); };
+  return () => { observer.disconnect(); classes.disconnect(); clearInterval(rootTimer); clearTimeout(timer);
+    if (url) URL.revokeObjectURL(url); };
 }
 export default { render };
 """

@@ -5,7 +5,9 @@ A :class:`Dashboard` is drivable from code, for tests and browser checks: ``dash
 then read ``dash.png`` (the chart's PNG bytes), ``dash.verdicts`` (``{"voice_to_voice": "MISS", ...}``)
 and ``dash.error``; ``dash.reset()`` restores the starting values and ``dash.snapshot()`` shows the chart and
 table as a static output. Displayed in a notebook it is the live widget; viewers without a kernel (GitHub,
-nbviewer) show a static PNG of the chart and a plain-text verdict table instead (:class:`LiveView`).
+nbviewer, an HTML export) show a static PNG of the chart with the verdict table as an HTML table under it
+(:class:`LiveView`). The **projector** toggle (the presenter's default) sets chart and table text to
+:data:`PROJECTOR_FONT_PX` and gives the chart the whole width.
 """
 
 from __future__ import annotations
@@ -28,20 +30,37 @@ from ..tables import text_table
 from ..viz.style import PX_PER_INCH
 from .canvas import DEFAULT_SIZE, GanttCanvas
 from .chart_view import ChartView
-from .controls import TURN, check_settings
+from .controls import AFTER, BURST, TURN, check_settings
 from .rows import MISS, PASS, Row
 from .scenario import Scenario
+
+#: Settings the VAD applies a whole audio chunk at a time: a move within one chunk changes nothing.
+CHUNK_GRID = frozenset({"vad.min_speech_s", AFTER, BURST})
+PROJECTOR_FONT_PX = 20  # chart and table text in projector mode, CSS px: read from the back of a room
+
+
+def static_html(png: bytes, title: str, table: str) -> str:
+    """The chart as an image with its verdict table, an HTML ``table``, under it: what a page without a kernel
+    (an HTML export, nbviewer, JupyterLab before the widget loads) shows in place of the live dashboard."""
+    image = base64.b64encode(png).decode("ascii")
+    return (f'<div class="vl-static"><img src="data:image/png;base64,{image}" alt="{html.escape(title)}" '
+            f'style="max-width:100%;display:block"/>{table}</div>')
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A dashboard's chart and table at one moment: shows as a PNG, with the table as its text version."""
+    """A dashboard's chart and table at one moment: shows as a PNG with the verdict table (HTML) under it; its
+    text version is the table as aligned text."""
 
     png: bytes
     text: str
+    table: str = ""
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.text}
+        bundle = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.text}
+        if self.table:
+            bundle["text/html"] = static_html(self.png, self.text.splitlines()[0], self.table)
+        return bundle
 
     def __repr__(self) -> str:
         return self.text
@@ -73,19 +92,41 @@ def choose_xlim(current: tuple[float, float] | None, extent: tuple[float, float]
     return current, ""
 
 
+def projector_toggle(root: w.Widget, on: bool) -> w.ToggleButton:
+    """The **projector** button of a dashboard whose root widget is ``root``: on, it sets the ``vl-projector``
+    class (text at :data:`PROJECTOR_FONT_PX`, the chart across the whole width; the chart redraws for it)."""
+    toggle = w.ToggleButton(value=on, description="projector", layout=w.Layout(width="auto"),
+                            tooltip=f"large type for a room: chart and table text {PROJECTOR_FONT_PX} px, "
+                                    "the chart across the whole width")
+
+    def apply(_change: Any = None) -> None:
+        (root.add_class if toggle.value else root.remove_class)("vl-projector")
+
+    toggle.observe(apply, names="value")
+    apply()
+    return toggle
+
+
 class LiveView:
     """A live widget that still reads without a kernel: its output also carries a static PNG of the
-    current chart and a text version (what GitHub, nbviewer and nbval see)."""
+    current chart, that PNG with an HTML table under it, and a text version (what GitHub, nbviewer, an HTML
+    export and nbval see)."""
 
     widget: w.Widget
     png: bytes
+    title: str = "dashboard"
 
     def text(self) -> str:
         raise NotImplementedError
 
+    def table_html(self) -> str:
+        """The table shown under the static chart (the text version, when a view has no table of its own)."""
+        return f"<pre>{html.escape(self.text())}</pre>"
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+        bundle["text/html"] = static_html(self.png, self.title, self.table_html())
         bundle["text/plain"] = self.text()
         return bundle
 
@@ -104,7 +145,7 @@ class Dashboard(LiveView):
     """
 
     def __init__(self, title: str, scenario: Scenario, groups: Mapping[str, Sequence[str]], rows: RowsFn,
-                 headline: str = "voice_to_voice", notes: NotesFn | None = None) -> None:
+                 headline: str = "voice_to_voice", notes: NotesFn | None = None, projector: bool = False) -> None:
         check_type("title", title, str, "a string")
         check_type("scenario", scenario, Scenario, "a Scenario (e.g. Scenario('seed'))")
         if not callable(rows):
@@ -115,6 +156,7 @@ class Dashboard(LiveView):
                 isinstance(keys, str) or not isinstance(keys, Sequence) or not keys for keys in groups.values()):
             raise ConfigError(f"groups must map each tab's title to a non-empty list of control names like "
                               f"{{'LLM': ['llm.ttft_s']}}; got {short(groups)}")
+        check_type("projector", projector, bool, "True or False")
         self.title = title
         self.scenario = scenario
         self.rows_fn = rows
@@ -127,6 +169,7 @@ class Dashboard(LiveView):
         self.sliders = {key: c.slider(width) for key, c in self.controls.items()}
         self._turn = 0
         self._notice = ""
+        self._moved: str | None = None  # the control the last slider move changed (None: set() or a start)
         self.result: RunResult | None = None
         self.rows: list[Row] = []
         self.png = b""
@@ -153,7 +196,10 @@ class Dashboard(LiveView):
         self.fixed_axis.observe(lambda _change: self.fit(), names="value")
         title_html = w.HTML(html.escape(title), layout=w.Layout(width="auto"))
         title_html.add_class("vl-title")
-        buttons = w.HBox([self.fixed_axis, self.fit_button, self.reset_button], layout=w.Layout(width="auto"))
+        self.widget = w.VBox()
+        self.projector = projector_toggle(self.widget, projector)
+        buttons = w.HBox([self.fixed_axis, self.fit_button, self.reset_button, self.projector],
+                         layout=w.Layout(width="auto"))
         buttons.add_class("vl-buttons")
         header = w.HBox([title_html, self.headline])
         header.add_class("vl-head")
@@ -164,7 +210,7 @@ class Dashboard(LiveView):
         side.add_class("vl-side")
         body = w.Box([self.chart, tabs, side])
         body.add_class("vl-body")
-        self.widget = w.VBox([header, body])
+        self.widget.children = [header, body]
         self.widget.add_class("vl-dash")
         for slider in self.sliders.values():
             slider.observe(self._on_change, names="value")
@@ -200,8 +246,9 @@ class Dashboard(LiveView):
         """Every slider back to its starting value (one redraw)."""
         self.set({key: c.value for key, c in self.controls.items()})
 
-    def _on_change(self, _change: dict[str, Any]) -> None:
+    def _on_change(self, change: dict[str, Any]) -> None:
         if not self._hold:
+            self._moved = next((key for key, slider in self.sliders.items() if slider is change.get("owner")), None)
             self.refresh()
 
     def refresh(self) -> None:
@@ -217,8 +264,13 @@ class Dashboard(LiveView):
                                  f"⚠ {html.escape(self.error)}</div>")
             return
         self.result, self.error = result, None
+        before = (self.png, [(r.name, r.value, r.verdict) for r in self.rows])
         self.rows = self.rows_fn(result, self._turn)
         self.redraw()
+        moved, self._moved = self._moved, None
+        if moved is not None and before == (self.png, [(r.name, r.value, r.verdict) for r in self.rows]):
+            self._notice = self._unchanged(moved)
+            self.notice.value = f'<div class="vl-notice">{html.escape(self._notice)}</div>' + self.notice.value
         self.headline.value = self._headline_html()
         self.table.value = self._table_html()
         self.status.value = self._status_html()
@@ -244,6 +296,16 @@ class Dashboard(LiveView):
         self.notice.value = "".join(f'<div class="{cls}">{html.escape(text)}</div>'
                                     for cls, text in [("vl-notice", self._notice), *(("vl-note", n) for n in notes)]
                                     if text)
+
+    def _unchanged(self, key: str) -> str:
+        """Why moving ``key`` changed nothing: the VAD hears speech start (and a barge-in) a chunk at a time."""
+        control = self.controls[key]
+        shown = f"{control.label} = {self.sliders[key].value:g}{' ' + control.unit if control.unit else ''}"
+        if self.result is not None and key in CHUNK_GRID:
+            chunk_ms = self.result.stages.caller.chunk_ms
+            return (f"{shown}: nothing changed, rounded to the {chunk_ms:g} ms chunk grid (the VAD hears the "
+                    "caller a chunk at a time)")
+        return f"{shown}: nothing changed in this turn (none of its events depends on this setting here)"
 
     def _choose_xlim(self, extent: tuple[float, float]) -> tuple[float, float]:
         """The time axis to show for content spanning ``extent``: the fixed axis, widened (with a notice) only
@@ -308,4 +370,7 @@ class Dashboard(LiveView):
         if self.result is not None and self.chart.box != [0, 0]:  # drawn for a page: redraw at the notebook size
             png = self._canvas.render(self.result, self._turn, xlim=self._choose_xlim).png
             self.redraw()
-        return Snapshot(png, f"{self.title} · {settings}\n{self.table_text()}")
+        return Snapshot(png, f"{self.title} · {settings}\n{self.table_text()}", self._table_html())
+
+    def table_html(self) -> str:
+        return self._table_html()

@@ -21,13 +21,13 @@ import ipywidgets as w
 from ..analysis import pool
 from ..analysis.experiments import COMPONENT_LABELS, monte_carlo
 from ..engine.config import param_info, split_param
-from ..engine.validation import check_number
+from ..engine.validation import check_number, check_type
 from ..presets import get_preset
 from ..simulate import MAX_SEED
 from ..viz.style import PX_PER_INCH
 from .chart_view import ChartView
 from .controls import JITTER, TURNS, Control, check_choice, check_settings, jitter_control, stage_control, turns_control
-from .dashboard import LiveView
+from .dashboard import LiveView, projector_toggle
 from .rows import Row
 from .tail_canvas import TailCanvas
 
@@ -53,7 +53,9 @@ class TailDashboard(LiveView):
     """Sliders over jitter, tail shape, N and one stage timing; each change reruns the Monte Carlo and redraws
     the tail attribution chart and a percentile table."""
 
-    def __init__(self, preset: str, jitter: float, turns: int, tail: str, knob: str, seed: int = 0) -> None:
+    def __init__(self, preset: str, jitter: float, turns: int, tail: str, knob: str, seed: int = 0,
+                 projector: bool = False) -> None:
+        check_type("projector", projector, bool, "True or False")
         stage, param = split_param(knob)
         value = getattr(getattr(get_preset(preset).stages, stage), param)
         controls = (jitter_control(jitter), turns_control(turns), stage_control(knob, value))
@@ -81,18 +83,21 @@ class TailDashboard(LiveView):
         self.progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="100%",
                                                                                             visibility="hidden"))
         self.status = w.HTML()
-        title = w.HTML("The slow tail: where the slowest 5 % of turns lose time", layout=w.Layout(width="auto"))
+        self.title = "The slow tail: where the slowest 5 % of turns lose time"
+        title = w.HTML(self.title, layout=w.Layout(width="auto"))
         title.add_class("vl-title")
         header = w.HBox([title, self.headline])
         header.add_class("vl-head")
         controls_box = w.VBox([*self.sliders.values(), self.shape])
         controls_box.add_class("vl-controls")
-        side = w.VBox([self.status, self.progress, self.table])
+        self.widget = w.VBox()
+        self.projector = projector_toggle(self.widget, projector)
+        side = w.VBox([self.projector, self.status, self.progress, self.table])
         side.add_class("vl-side")
         body = w.Box([self.chart, controls_box, side])
         body.add_class("vl-body")
         body.add_class("vl-tail")
-        self.widget = w.VBox([header, body])
+        self.widget.children = [header, body]
         self.widget.add_class("vl-dash")
         self._hold = False
         # Every setting's turns are shared by worker processes on every core, started once (here) for all moves.
@@ -199,6 +204,9 @@ class TailDashboard(LiveView):
         self.chart.size = list(size)
         self.chart.png = self.png
 
+    def table_html(self) -> str:
+        return self.table.value
+
     def text(self) -> str:
         settings = ", ".join(f"{k} = {v:g}" if isinstance(v, (int, float)) else f"{k} = {v}"
                              for k, v in self.values.items())
@@ -231,11 +239,13 @@ def _in_kernel() -> bool:
 
 
 def tail_dashboard(preset: str = "seed", jitter: float = 1.5, turns: int = 300, tail: str = "lognormal",
-                   knob: str = "vad.endpoint_silence_s") -> TailDashboard:
+                   knob: str = "vad.endpoint_silence_s", projector: bool = False) -> TailDashboard:
     """Notebook 09: jitter, its shape, N and one stage timing against the tail and what explains it.
 
-    Bad arguments raise ConfigError naming the setting and its range before any widget exists.
+    Bad arguments raise ConfigError naming the setting and its range before any widget exists;
+    ``projector=True`` starts it in projector mode.
     """
     get_preset(preset)
     param_info(knob)
-    return TailDashboard(preset, jitter, turns, tail, knob)
+    check_type("projector", projector, bool, "True or False")
+    return TailDashboard(preset, jitter, turns, tail, knob, projector=projector)

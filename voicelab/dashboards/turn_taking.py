@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as w
 from PIL import Image
 
-from ..engine.validation import ConfigError, check_number
+from ..engine.validation import ConfigError, check_number, check_type
 from ..pipelines import StreamingPipeline
 from ..simulate import RunResult, simulate
 from ..turntaking.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
@@ -30,7 +30,7 @@ from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
 from .canvas import GanttCanvas
 from .chart_view import ChartView
 from .controls import check_choice, check_settings
-from .dashboard import LiveView, choose_xlim
+from .dashboard import LiveView, choose_xlim, projector_toggle
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,9 @@ def _slider(description: str, lo: float, hi: float, step: float, value: float, i
 class TurnTakingDashboard(LiveView):
     """Policy, knob, model accuracy and hesitation sliders; a hesitating turn's Gantt chart and the curve point."""
 
-    def __init__(self, policy: str = "fixed", turns: int = DASHBOARD_TURNS) -> None:
+    def __init__(self, policy: str = "fixed", turns: int = DASHBOARD_TURNS, projector: bool = False) -> None:
         check_choice("policy", policy, POLICIES)
+        check_type("projector", projector, bool, "True or False")
         self.turns = int(check_number("turns", turns, 1, MAX_DASHBOARD_TURNS, integer=True))
         self._curves: dict[tuple[HesitationConfig, tuple[float, ...]], Tradeoff] = {}
         self.policy_box = w.Dropdown(options=[(POLICY_LABELS[n], n) for n in POLICIES], value=policy,
@@ -116,19 +117,22 @@ class TurnTakingDashboard(LiveView):
         for slider in self.sliders.values():
             slider.observe(self._on_change, names="value")
         self.chart.observe(lambda _change: self.redraw(), names=["box", "dpr", "font_px"])
-        title = w.HTML("Turn-taking: endpointing policy against a hesitating caller", layout=w.Layout(width="auto"))
+        self.title = "Turn-taking: endpointing policy against a hesitating caller"
+        title = w.HTML(self.title, layout=w.Layout(width="auto"))
         title.add_class("vl-title")
         header = w.HBox([title, self.headline])
         header.add_class("vl-head")
         controls = w.VBox([self.policy_box, *self.sliders.values()])
         controls.add_class("vl-controls")
-        buttons = w.HBox([self.fit_button], layout=w.Layout(width="auto"))
+        self.widget = w.VBox()
+        self.projector = projector_toggle(self.widget, projector)
+        buttons = w.HBox([self.fit_button, self.projector], layout=w.Layout(width="auto"))
         buttons.add_class("vl-buttons")
         side = w.VBox([buttons, self.notice, self.summary])
         side.add_class("vl-side")
         body = w.Box([self.chart, controls, side])
         body.add_class("vl-body")
-        self.widget = w.VBox([header, body])
+        self.widget.children = [header, body]
         self.widget.add_class("vl-dash")
         self.widget.add_class("vl-tall")
         self.refresh()
@@ -286,6 +290,11 @@ class TurnTakingDashboard(LiveView):
         self.xlim = None
         self.redraw()
 
+    def table_html(self) -> str:
+        cells = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
+        return "<table>" + "".join(f'<tr><td style="{cells}">{html.escape(line)}</td></tr>'
+                                   for line in self.text().splitlines()) + "</table>"
+
     def text(self) -> str:
         p, t = self.point, self.turn_values
         verdict = "FALSE CUT-OFF" if t.get("false_cutoff") else "no cut-off"
@@ -315,6 +324,7 @@ def _stack(size: tuple[int, int], *pngs: bytes) -> bytes:
     return out.getvalue()
 
 
-def turn_taking_dashboard(policy: str = "fixed") -> TurnTakingDashboard:
-    """The dashboard of notebook 11 (starts on ``policy``; ConfigError for an unknown one)."""
-    return TurnTakingDashboard(policy)
+def turn_taking_dashboard(policy: str = "fixed", projector: bool = False) -> TurnTakingDashboard:
+    """The dashboard of notebook 11 (starts on ``policy``; ConfigError for an unknown one; ``projector=True``: in
+    projector mode)."""
+    return TurnTakingDashboard(policy, projector=projector)
