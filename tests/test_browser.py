@@ -223,3 +223,97 @@ def test_presenter_view_in_voila(presenter: Any, screen: str) -> None:
         scope = browser.dashboard(page)
         _exercise_dashboard(page, scope, f"presenter-{screen}")
         assert not page.locator(".jp-InputArea, .jp-CodeMirrorEditor").count(), "the presenter view shows code"
+
+
+# -- every dashboard of the series, on one page per screen -----------------------------------------------------
+# (title the page shows, the call that makes it): notebooks 07 (and the presenter), 10, 09 and 11.
+DASHBOARDS = {
+    "budget": ("Budget dashboard", 'vl.dashboards.budget_dashboard("production", projector={projector})'),
+    "barge-in": ("Barge-in", "vl.dashboards.interruption_dashboard(projector={projector})"),
+    "tail": ("The slow tail", "vl.dashboards.tail_dashboard(turns=100, projector={projector})"),
+    "turn-taking": ("Turn-taking", 'vl.dashboards.turn_taking_dashboard("fixed", projector={projector})'),
+}
+# The projector screen at 100 %: 1920 x 1080 CSS px, where projector mode must make text >= 20 px.
+PROJECTOR_SCREEN = (1920, 1080, 1.0)
+
+
+def _all_dashboards_notebook(folder: Path, projector: bool) -> Path:
+    """A notebook showing every dashboard of the series, one per cell (in projector mode or not)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import voicelab as vl\nvl.notebook.setup()")]
+    nb.cells += [nbformat.v4.new_code_cell(call.format(projector=projector)) for _, call in DASHBOARDS.values()]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / ("projector.ipynb" if projector else "dashboards.ipynb")
+    nbformat.write(nb, path)
+    return path
+
+
+def _assert_one_screen(page: Any, name: str, where: str, min_text_px: float = 0.0) -> dict[str, Any]:
+    """Dashboard ``name`` scrolled to the top of the screen: chart, headline and table inside the viewport,
+    labels whole, the chart sharp and as wide as its box, its smallest text and the table's >= ``min_text_px``."""
+    title, _ = DASHBOARDS[name]
+    scope = browser.dashboard(page, title)
+    scope.wait_for(state="visible", timeout=60_000)
+    browser.show_dashboard_at_top(scope)
+    browser.wait_for_sharp_chart(page, scope, timeout_ms=60_000)
+    browser.show_dashboard_at_top(scope)
+    page.wait_for_timeout(400)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{where}-{name}.png"))
+    g = browser.geometry(scope)
+    view = g["viewport"]
+    parts = [("chart", g["chart"]), ("headline", g["headline"]), *(("table", t) for t in g["tables"])]
+    for part, r in parts:
+        assert r["top"] >= 0 and r["left"] >= 0 and r["bottom"] <= view["height"] + 0.5 and \
+            r["right"] <= view["width"] + 0.5, f"{where} {name}: the {part} is not inside the {view} screen: {r}"
+    assert g["tables"], f"{where} {name}: no table beside or under the chart"
+    assert not g["overflowing"], f"{where} {name}: labels or buttons wider than their box: {g['overflowing']}"
+    assert g["chart"]["width"] >= 0.9 * g["box"]["width"], f"{where} {name}: chart narrower than its box: {g}"
+    assert g["natural"] >= int(g["chart"]["width"] * g["dpr"]) - 1, f"{where} {name}: chart upscaled: {g}"
+    text_px = g["textPt"] / 72 * g["chart"]["width"] / g["inches"] if g["inches"] else 0.0
+    assert text_px >= min_text_px - 0.05 and g["tablePx"] >= min_text_px - 0.05, \
+        f"{where} {name}: chart text {text_px:.1f} px, table text {g['tablePx']} px (want >= {min_text_px})"
+    return g
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_dashboard_fits_one_screen_in_presentation_mode(chromium: None, tmp_path: Path, screen: str) -> None:
+    notebook = _all_dashboards_notebook(tmp_path, projector=False)
+    with browser.jupyterlab(notebook) as server, browser.chromium_page(*SCREENS[screen]) as page, \
+            screenshot_on_failure(page, f"all-{screen}"):
+        browser.open_and_run_all(page, server, notebook.name, timeout_ms=180_000)
+        browser.lab_presentation_setup(page)
+        _assert_no_widget_errors(page)
+        for name in DASHBOARDS:
+            _assert_one_screen(page, name, f"all-{screen}")
+
+
+def test_projector_mode_makes_text_20_px_and_the_chart_use_the_width(chromium: None, tmp_path: Path) -> None:
+    notebook = _all_dashboards_notebook(tmp_path, projector=True)
+    with browser.jupyterlab(notebook) as server, browser.chromium_page(*PROJECTOR_SCREEN) as page, \
+            screenshot_on_failure(page, "projector-mode"):
+        browser.open_and_run_all(page, server, notebook.name, timeout_ms=180_000)
+        browser.lab_presentation_setup(page)
+        _assert_no_widget_errors(page)
+        for name in DASHBOARDS:
+            g = _assert_one_screen(page, name, "projector-mode", min_text_px=20)
+            assert g["chart"]["width"] >= 0.9 * g["dashboard"]["width"], \
+                f"projector {name}: the chart leaves the width unused: {g['chart']} in {g['dashboard']}"
+
+
+def test_a_dead_slider_move_says_it_was_rounded_to_the_chunk_grid(chromium: None, tmp_path: Path) -> None:
+    notebook = _all_dashboards_notebook(tmp_path, projector=False)
+    with browser.jupyterlab(notebook) as server, browser.chromium_page(*SCREENS["laptop"]) as page, \
+            screenshot_on_failure(page, "dead-move"):
+        browser.open_and_run_all(page, server, notebook.name, timeout_ms=180_000)
+        scope = browser.dashboard(page, DASHBOARDS["barge-in"][0])
+        browser.show_dashboard_at_top(scope)
+        browser.wait_for_sharp_chart(page, scope, timeout_ms=60_000)
+        handle = browser.slider_handle(scope, page, "vad.min_speech_s (s)")
+        handle.focus()
+        browser.timed_key_move(page, handle, browser.chart(scope), "ArrowRight")  # 0.2 -> 0.25 s: a chunk more
+        handle.press("ArrowRight")  # 0.25 -> 0.3 s: the same three chunks
+        page.wait_for_function("(el) => el.innerText.includes('rounded to the 100 ms chunk grid')",
+                               arg=scope.element_handle(), timeout=20_000)

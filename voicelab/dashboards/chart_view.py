@@ -53,7 +53,7 @@ LAYOUT_CSS = """
 .vl-dash .vl-controls .widget-slider .slider-container { min-width: 60px; }
 .vl-dash .vl-note { font-size: 0.92em; color: #555; }
 .vl-dash .vl-notice { font-size: 0.92em; color: #8a4b00; font-weight: bold; }
-.vl-dash.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 330px), 760px); }
+.vl-dash.vl-tall .vl-chart { height: clamp(360px, calc(100vh - 370px), 760px); }
 .vl-dash.vl-tall .vl-controls .widget-dropdown { width: 100%; }
 @container vldash (min-width: 1200px) {
   .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr) clamp(440px, 40%, 560px);
@@ -61,23 +61,29 @@ LAYOUT_CSS = """
   .vl-dash .vl-chart { height: clamp(380px, calc(100vh - 190px), 560px); }
 }
 @container vldash (min-width: 761px) {
-  .vl-dash.vl-tall .vl-body { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+  .vl-dash.vl-tall .vl-body { grid-template-columns: minmax(0, 1.7fr) minmax(0, 1fr);
     grid-template-areas: "controls side" "chart chart"; grid-template-rows: auto auto; }
-  .vl-dash.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 330px), 760px); }
+  .vl-dash.vl-tall .vl-controls { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+    gap: 0 12px; align-content: start; }
+  .vl-dash.vl-tall .vl-chart { height: clamp(360px, calc(100vh - 370px), 760px); }
 }
 @container vldash (max-width: 760px) {
   .vl-dash .vl-body { grid-template-columns: minmax(0, 1fr); grid-template-areas: "chart" "controls" "side"; }
 }
-.vl-dash.vl-projector { font-size: 20px; --jp-widgets-font-size: 20px; --jp-widgets-inline-height: 34px;
-  --jp-widgets-slider-handle-size: 20px; --jp-widgets-horizontal-tab-height: 38px; }
+.vl-dash.vl-projector { --vl-projector-px: clamp(15px, 1.05vw, 20px); font-size: var(--vl-projector-px);
+  --jp-widgets-font-size: var(--vl-projector-px); --jp-widgets-inline-height: calc(var(--vl-projector-px) * 1.7);
+  --jp-widgets-slider-handle-size: var(--vl-projector-px);
+  --jp-widgets-horizontal-tab-height: calc(var(--vl-projector-px) * 1.9); }
 .vl-dash.vl-projector .widget-label, .vl-dash.vl-projector .widget-readout, .vl-dash.vl-projector button,
-.vl-dash.vl-projector .lm-TabBar-tab, .vl-dash.vl-projector select { font-size: 20px; }
+.vl-dash.vl-projector .lm-TabBar-tab, .vl-dash.vl-projector select { font-size: var(--vl-projector-px); }
 .vl-dash.vl-projector .vl-headline { font-size: 1.3em; }
-.vl-dash.vl-projector .vl-body { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
-  grid-template-areas: "chart chart" "controls side"; grid-template-rows: auto auto; }
-.vl-dash.vl-projector .vl-chart { height: clamp(300px, calc(100vh - 600px), 640px); }
-.vl-dash.vl-projector.vl-tall .vl-body { grid-template-areas: "controls side" "chart chart"; }
-.vl-dash.vl-projector.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 470px), 760px); }
+@media (min-height: 900px) {  /* a tall screen: the chart across the whole width, controls and table under it */
+  .vl-dash.vl-projector .vl-body { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
+    grid-template-areas: "chart chart" "controls side"; grid-template-rows: auto auto; }
+  .vl-dash.vl-projector .vl-chart { height: clamp(300px, calc(100vh - 480px), 640px); }
+  .vl-dash.vl-projector.vl-tall .vl-body { grid-template-areas: "controls side" "chart chart"; }
+  .vl-dash.vl-projector.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 470px), 760px); }
+}
 """
 
 _ESM = """

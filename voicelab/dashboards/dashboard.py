@@ -35,8 +35,10 @@ from .rows import MISS, PASS, Row
 from .scenario import Scenario
 
 #: Settings the VAD applies a whole audio chunk at a time: a move within one chunk changes nothing.
-CHUNK_GRID = frozenset({"vad.min_speech_s", AFTER, BURST})
-PROJECTOR_FONT_PX = 20  # chart and table text in projector mode, CSS px: read from the back of a room
+CHUNK_GRID = frozenset({"vad.min_speech_s", "vad.endpoint_silence_s", AFTER, BURST})
+# Chart and table text in projector mode, CSS px, on a screen 1920 CSS px wide (1.05 % of the width, 15 px and up
+# on smaller screens so the dashboard still fits them): read from the back of a room.
+PROJECTOR_FONT_PX = 20
 
 
 def static_html(png: bytes, title: str, table: str) -> str:
@@ -95,7 +97,7 @@ def choose_xlim(current: tuple[float, float] | None, extent: tuple[float, float]
 def projector_toggle(root: w.Widget, on: bool) -> w.ToggleButton:
     """The **projector** button of a dashboard whose root widget is ``root``: on, it sets the ``vl-projector``
     class (text at :data:`PROJECTOR_FONT_PX`, the chart across the whole width; the chart redraws for it)."""
-    toggle = w.ToggleButton(value=on, description="projector", layout=w.Layout(width="auto"),
+    toggle = w.ToggleButton(value=on, description="projector", layout=w.Layout(width="auto", align_self="flex-start"),
                             tooltip=f"large type for a room: chart and table text {PROJECTOR_FONT_PX} px, "
                                     "the chart across the whole width")
 

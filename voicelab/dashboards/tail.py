@@ -24,7 +24,7 @@ from ..engine.config import param_info, split_param
 from ..engine.validation import check_number, check_type
 from ..presets import get_preset
 from ..simulate import MAX_SEED
-from ..viz.style import PX_PER_INCH
+from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 from .chart_view import ChartView
 from .controls import JITTER, TURNS, Control, check_choice, check_settings, jitter_control, stage_control, turns_control
 from .dashboard import LiveView, projector_toggle
@@ -199,8 +199,9 @@ class TailDashboard(LiveView):
         w_px, h_px = self.chart.box
         live = w_px >= 50 and h_px >= 50
         size = (w_px, h_px) if live else _DEFAULT_SIZE
-        self.png = self._canvas.render(self._outcome.attribution, size, self.chart.dpr,
-                                       self.chart.px_per_inch() if live else PX_PER_INCH)
+        scale = self.chart.px_per_inch() if live else PX_PER_INCH
+        self.png = self._canvas.render(self._outcome.attribution, size, self.chart.dpr, scale)
+        self.chart.text_pt, self.chart.inches = LEGEND_FONT_SIZE, size[0] / scale  # its smallest text: the legend
         self.chart.size = list(size)
         self.chart.png = self.png
 

@@ -59,7 +59,7 @@ DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's f
 MAX_DASHBOARD_TURNS = 10_000  # every hesitation change sweeps every policy's knob over this many turns
 STATIC_SIZE = (900, 720)  # CSS px of the chart before the page reports its box (the notebook's static PNG)
 GANTT_SHARE = 0.55  # of the chart's height: the Gantt chart on top, the trade-off curves below
-_LABEL_WIDTH = "15.5em"  # the longest label, "silence before asking (s)", whole at any font size
+_LABEL_WIDTH = "13em"  # the longest label, "silence before asking (s)", whole at any font size
 
 
 def _slider(description: str, lo: float, hi: float, step: float, value: float, integer: bool = False) -> Any:
@@ -251,8 +251,7 @@ class TurnTakingDashboard(LiveView):
         colour = "#B2182B" if t.get("false_cutoff") else "#1B7837"
         self.headline.value = (f"false cut-offs {100 * p['cutoff_rate']:.1f} % · endpoint delay {delay} · "
                                f'turn shown: <span style="color:{colour}">{verdict}</span>')
-        self.summary.value = "".join(f'<div style="margin:2px 0">{html.escape(line)}</div>'
-                                     for line in self.text().splitlines())
+        self.summary.value = self.table_html()
 
     def redraw(self) -> None:
         """Draw both charts again for the box they are shown in: the turn's Gantt chart on a fixed time axis
@@ -292,8 +291,8 @@ class TurnTakingDashboard(LiveView):
 
     def table_html(self) -> str:
         cells = "padding:2px 8px;border-bottom:1px solid #ddd;text-align:left"
-        return "<table>" + "".join(f'<tr><td style="{cells}">{html.escape(line)}</td></tr>'
-                                   for line in self.text().splitlines()) + "</table>"
+        return "<table><tbody>" + "".join(f'<tr><td style="{cells};white-space:normal">{html.escape(line)}</td></tr>'
+                                          for line in self.text().splitlines()) + "</tbody></table>"
 
     def text(self) -> str:
         p, t = self.point, self.turn_values
