@@ -11,7 +11,7 @@ import pytest
 from voicelab.dashboards import budget_dashboard, interruption_dashboard, tail_dashboard, turn_taking_dashboard
 from voicelab.dashboards.chart_view import LAYOUT_CSS
 from voicelab.dashboards.dashboard import PROJECTOR_FONT_PX, static_html
-from voicelab.validation import ConfigError
+from voicelab.engine.validation import ConfigError
 
 
 def _image_then_table(html: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..budgets import budget_names
+from ..engine.validation import check_type
 from ..simulate import RunResult
-from ..validation import ConfigError
 from .controls import BUDGET_PREFIX, JITTER, SEED, TURN
 from .dashboard import Dashboard
 from .rows import Row, budget_rows, chunk_grid_notes, voice_to_voice_row
@@ -27,8 +27,7 @@ def budget_dashboard(preset: str = "seed", texts: Sequence[str] | str | None = N
     Every change re-simulates in virtual time and redraws the Gantt chart and the PASS / MISS table.
     ``projector=True`` starts it in projector mode (20 px text, the chart across the width: the presenter's).
     """
-    if not isinstance(projector, bool):
-        raise ConfigError(f"projector must be True or False; got {projector!r}")
+    check_type("projector", projector, bool, "True or False")
     scenario = make_scenario(preset, texts, pipeline)
     groups = {"budgets": [BUDGET_PREFIX + name for name in budget_names()], **_TIMING_GROUPS,
               "jitter & seed": [JITTER, SEED, TURN] if len(scenario.inputs) > 1 else [JITTER, SEED]}

@@ -80,8 +80,9 @@ LAYOUT_CSS = """
 @media (min-height: 900px) {  /* a tall screen: the chart across the whole width, controls and table under it */
   .vl-dash.vl-projector .vl-body { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr);
     grid-template-areas: "chart chart" "controls side"; grid-template-rows: auto auto; }
-  .vl-dash.vl-projector .vl-chart { height: clamp(300px, calc(100vh - 480px), 640px); }
-  .vl-dash.vl-projector.vl-tall .vl-body { grid-template-areas: "controls side" "chart chart"; }
+  .vl-dash.vl-projector .vl-chart { height: clamp(300px, calc(100vh - 580px), 640px); }
+  .vl-dash.vl-projector.vl-tall .vl-body { grid-template-columns: minmax(0, 1.7fr) minmax(0, 1fr);
+    grid-template-areas: "controls side" "chart chart"; }
   .vl-dash.vl-projector.vl-tall .vl-chart { height: clamp(420px, calc(100vh - 470px), 760px); }
 }
 """

@@ -59,7 +59,7 @@ DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's f
 MAX_DASHBOARD_TURNS = 10_000  # every hesitation change sweeps every policy's knob over this many turns
 STATIC_SIZE = (900, 720)  # CSS px of the chart before the page reports its box (the notebook's static PNG)
 GANTT_SHARE = 0.55  # of the chart's height: the Gantt chart on top, the trade-off curves below
-_LABEL_WIDTH = "13em"  # the longest label, "silence before asking (s)", whole at any font size
+_LABEL_WIDTH = "15em"  # the longest label, "silence before asking (s)", whole at any font size
 
 
 def _slider(description: str, lo: float, hi: float, step: float, value: float, integer: bool = False) -> Any:
