@@ -141,3 +141,9 @@ def test_over_a_call_the_pipeline_learns_what_the_fast_monte_carlo_learns(seed):
             assert fast.delay[turn] == pytest.approx(values["endpoint_delay"], abs=1e-6), turn
     assert piped.waits == pytest.approx(walked.waits) and max(piped.waits) > 0.455  # both learnt, the same
     assert True in outcomes and False in outcomes
+
+
+def test_a_lower_ceiling_sweeps_its_floor_only_up_to_the_ceiling():
+    result = tradeoff([DynamicEndpointing(max_delay=1.0)], turns=50, progress=False)
+    assert max(result.curves["dynamic"].values) == 1.0  # min_delay 1.5 and 2.0 would be refused
+    assert DynamicEndpointing(min_delay=0.05, max_delay=0.05).sweep_values() == (0.05,)

@@ -23,7 +23,7 @@ from ..engine.validation import ConfigError, check_number, check_type
 from ..pipelines import StreamingPipeline
 from ..simulate import RunResult, simulate
 from ..turntaking.hesitation import HESITANT_SENTENCES, HesitatingCaller, HesitationConfig
-from ..turntaking.measures import DEFAULT_SWEEP, Tradeoff, plan_turns, run_policy, sweep_policies, turn_taking_metrics
+from ..turntaking.measures import DEFAULT_SWEEP, Tradeoff, plan_turns, run_policy, tradeoff, turn_taking_metrics
 from ..turntaking.policies import POLICIES, EndpointingPolicy, make_policy
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
@@ -215,15 +215,10 @@ class TurnTakingDashboard(LiveView):
             else ()
         if (h, dynamic) not in self._curves:
             policies = [POLICIES[n]() for n in DEFAULT_SWEEP]
-            values: dict[str, list[float]] = {}
-            if dynamic:
-                learnt = make_policy("dynamic", **{k.key: v for k, v in zip(DYNAMIC_KNOBS.values(), dynamic,
-                                                                            strict=True)})
-                policies.append(learnt)  # its floor swept up to its ceiling
-                values["dynamic"] = [v for v in learnt.knob_values if v <= dynamic[0]] or [dynamic[0]]
-            curves = sweep_policies(plan_turns(self.turns, h), policies, values=values, progress=False)
-            curves.hesitation = h
-            self._curves[h, dynamic] = curves
+            if dynamic:  # its floor swept up to its ceiling
+                policies.append(make_policy("dynamic", **{k.key: v for k, v in zip(DYNAMIC_KNOBS.values(), dynamic,
+                                                                                     strict=True)}))
+            self._curves[h, dynamic] = tradeoff(policies, turns=self.turns, hesitation=h, progress=False)
         return self._curves[h, dynamic]
 
     def refresh(self) -> None:

@@ -219,7 +219,7 @@ class Tradeoff:
 def tradeoff(policies: Sequence[EndpointingPolicy] | None = None, turns: int = 1000, *,
              hesitation: HesitationConfig | None = None, seed: int = 0, chunk_s: float = 0.01,
              response_s: float | None = None, progress: bool = True) -> Tradeoff:
-    """Sweep each policy's main knob over its ``knob_values`` on the same ``turns`` hesitating turns.
+    """Sweep each policy's main knob over its ``sweep_values()`` on the same ``turns`` hesitating turns.
 
     ``policies``: default one of each kind at its default settings (other settings are kept as given).
     """
@@ -234,17 +234,17 @@ def tradeoff(policies: Sequence[EndpointingPolicy] | None = None, turns: int = 1
 def sweep_policies(turns: Sequence[UtterancePlan | HeardTurn], policies: Sequence[EndpointingPolicy] | None = None,
                    *, values: Mapping[str, Sequence[float]] | None = None, seed: int = 0, chunk_s: float = 0.01,
                    response_s: float | None = None, progress: bool = True) -> Tradeoff:
-    """Each policy's main knob over ``values[name]`` (default its ``knob_values``) on the same ``turns``."""
+    """Each policy's main knob over ``values[name]`` (default its ``sweep_values()``) on the same ``turns``."""
     chosen = list(policies) if policies is not None else [POLICIES[n]() for n in DEFAULT_SWEEP]
     if not chosen:
         raise ConfigError("policies: give at least one endpointing policy")
     values = values or {}
     started = time.perf_counter()
-    total = sum(len(values.get(p.name, p.knob_values)) for p in chosen)
+    total = sum(len(values.get(p.name, p.sweep_values())) for p in chosen)
     curves: dict[str, PolicyCurve] = {}
     with tqdm(total=total, desc="trade-off", unit="point", disable=not progress, leave=False) as bar:
         for policy in chosen:
-            knob_values = tuple(values.get(policy.name, policy.knob_values))
+            knob_values = tuple(values.get(policy.name, policy.sweep_values()))
             runs = []
             for value in knob_values:
                 runs.append(run_policy(policy.with_knob(value), turns, seed=seed, chunk_s=chunk_s,

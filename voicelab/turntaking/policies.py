@@ -116,6 +116,11 @@ class EndpointingPolicy(ABC):
     def knob_value(self) -> float:
         return getattr(self, self.knob)
 
+    def sweep_values(self) -> tuple[float, ...]:
+        """The knob values a trade-off sweeps for this policy: ``knob_values`` (a policy leaves out the values
+        its other settings refuse)."""
+        return self.knob_values
+
     def settings(self) -> dict[str, float]:
         """The policy's settings by name (what ``--endpointing NAME:key=value`` sets)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if "range" in f.metadata}
@@ -245,6 +250,10 @@ class DynamicEndpointing(EndpointingPolicy):
 
     def reset(self) -> None:
         self.delay = self.min_delay
+
+    def sweep_values(self) -> tuple[float, ...]:
+        """The floors up to this policy's ceiling (a floor above ``max_delay`` is refused)."""
+        return tuple(v for v in self.knob_values if v <= self.max_delay) or (self.max_delay,)
 
     def decide(self, pause: Pause, rng: np.random.Generator) -> Decision:
         return Decision(self.delay)
