@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,7 @@ class Analysis:
     def turns(self) -> int:
         return len(self.imported.records)
 
-    @property
+    @cached_property
     def user(self) -> np.ndarray:
         """Per turn: whether it answers the caller (False for a greeting, measured from the connect)."""
         return np.array([r.kind != GREETING for r in self.imported.records], dtype=bool)
@@ -146,7 +147,7 @@ class Analysis:
             "skipped": self.imported.skipped.as_dict(),
             "budgets": self.budgets,
             "turns": [self._turn_dict(i) for i in range(self.turns)],
-            "greetings": [i for i in range(self.turns) if not self.user[i]],
+            "greetings": [int(i) for i in np.flatnonzero(~self.user)],
             "percentiles": self.percentiles(),
             "miss_rates": self.miss_rates(),
             "tail_attribution": tail.as_dict() if tail is not None else None,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -283,17 +282,30 @@ def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpa
         where=turn.where).complete()
 
 
+_OWN_TREE = ("agent_turn", "user_turn", "agent_session")  # spans whose subtree is theirs, not their parent's
+MAX_DEPTH = 12  # LiveKit nests agent_turn -> tts_node -> tts_request -> ... a few levels deep, never more
+
+
 def _descendants(span: OtelSpan, kids: dict[str, list[OtelSpan]], limit: int = 10_000) -> list[OtelSpan]:
-    """Every span below ``span`` (breadth first; each once, even in a cycle; at most ``limit``)."""
+    """The spans below ``span`` (breadth first; each once, even in a cycle; at most ``limit``, at most
+    :data:`MAX_DEPTH` levels down), not entering another turn or session nested inside it (so a file of turns
+    nested in turns is read in linear time)."""
     found: list[OtelSpan] = []
     seen = {span.span_id}
-    queue = deque([span])
-    while queue and len(found) < limit:
-        for child in kids.get(queue.popleft().span_id, []):
-            if child.span_id not in seen:
-                seen.add(child.span_id)
-                found.append(child)
-                queue.append(child)
+    level = [span]
+    for _ in range(MAX_DEPTH):
+        below = []
+        for parent in level:
+            for child in kids.get(parent.span_id, []):
+                if child.span_id not in seen and child.name not in _OWN_TREE:
+                    seen.add(child.span_id)
+                    found.append(child)
+                    below.append(child)
+                    if len(found) >= limit:
+                        return found
+        if not below:
+            break
+        level = below
     return found
 
 

@@ -248,23 +248,26 @@ def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
     """Every top-level JSON object or array in ``text``: one document, JSON lines, or pretty-printed objects in
     a row. Anything else (a log line, a bare number, a broken value) is skipped up to the next line that
     opens an object or array at column 0, and counted in ``skipped``; ImportProblem when nothing parses.
-    Linear in the file: a value is parsed from a slice that grows by doubling, never from the whole text."""
+    Linear in the file: a value is parsed from a slice up to the next such line, and the slices that grow past
+    it (a document whose own lines start at column 0) share one budget of a few times the file's length."""
     values: list[JsonValue] = []
     pos, line, n = 0, 1, len(text)
     first_error = ""
+    lines = _ValueLines(text)
+    budget = [4 * n + (1 << 20)]  # characters the growing slices may still parse, over the whole file
     while True:
         start = _skip_space(text, pos)
         line += text.count("\n", pos, start)
         pos = start
         if pos >= n:
             break
-        boundary = _next_value_line(text, pos + 1)
+        boundary = lines.after(pos + 1)
         if text[pos] not in _OPENERS:
             where = f"line {line}"
             first_error = first_error or f"{where}: not a JSON object (a log line?)"
             skipped.add("line that is not a JSON object (a log line?)", where)
         else:
-            value, end, error = _decode_at(text, pos, boundary)
+            value, end, error = _decode_at(text, pos, boundary, budget)
             if error is None:
                 values.append(JsonValue(value, line))
                 line += text.count("\n", pos, end)
@@ -281,10 +284,12 @@ def json_values(text: str, name: str, skipped: Skipped) -> list[JsonValue]:
     return values
 
 
-def _decode_at(text: str, pos: int, boundary: int) -> tuple[Any, int, tuple[int, int, bool, str] | None]:
+def _decode_at(text: str, pos: int, boundary: int,
+               budget: list[int]) -> tuple[Any, int, tuple[int, int, bool, str] | None]:
     """The value starting at ``pos``: parsed from ``text[pos:stop]``, ``stop`` from the next value line on and
-    doubling while the value runs past it. ``(value, end, None)`` or ``(None, 0, (line, column, cut, msg))``,
-    ``cut`` when the value runs to the end of the text unfinished."""
+    doubling while the value runs past it and ``budget[0]`` (characters, shared by the whole file) lasts.
+    ``(value, end, None)`` or ``(None, 0, (line, column, cut, msg))``, ``cut`` when the value runs to the end
+    of the text unfinished."""
     n = len(text)
     stop = boundary
     while True:
@@ -296,18 +301,32 @@ def _decode_at(text: str, pos: int, boundary: int) -> tuple[Any, int, tuple[int,
             return None, 0, (1, 1, False, "nested too deeply to be a trace")
         except json.JSONDecodeError as exc:
             at_end = exc.pos >= len(piece.rstrip())  # the value runs on past the slice
-            if not at_end or stop >= n:
+            if not at_end or stop >= n or budget[0] <= 0:
                 cut = stop >= n and (at_end or exc.msg.startswith("Unterminated string"))
                 return None, 0, (exc.lineno, exc.colno, cut, exc.msg)
         except ValueError as exc:  # e.g. a number Python will not convert
             return None, 0, (1, 1, False, str(exc)[:80])
         stop = min(n, pos + 2 * (stop - pos) + 1)
+        budget[0] -= stop - pos
 
 
-def _next_value_line(text: str, pos: int) -> int:
-    """Where the next line starting with ``{`` or ``[`` begins (the end of ``text`` if none)."""
-    found = [k for k in (text.find("\n{", pos - 1), text.find("\n[", pos - 1)) if k >= 0]
-    return min(found) + 1 if found else len(text)
+class _ValueLines:
+    """Where the next line starting with ``{`` or ``[`` begins, found by scanning each stretch once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found = {"\n{": -1, "\n[": -1}  # the last hit of each (or len(text) when there is none)
+
+    def after(self, pos: int) -> int:
+        """The start of the first such line at or after ``pos`` (the end of the text if none)."""
+        hits = []
+        for needle, hit in self.found.items():
+            if hit < pos - 1:  # behind us: look again (from here on, so each stretch is scanned once)
+                k = self.text.find(needle, pos - 1)
+                hit = self.found[needle] = k if k >= 0 else len(self.text)
+            hits.append(hit)
+        best = min(hits)
+        return best + 1 if best < len(self.text) else len(self.text)
 
 
 def _skip_space(text: str, pos: int) -> int:

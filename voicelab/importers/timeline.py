@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.trace import AgentState, Mark, Span, StateChange, Trace, Turn
+from ..engine.trace import GREETING_TURN, AgentState, Mark, Span, StateChange, Trace, Turn
 from ..engine.units import to_ns_grid
 from ..engine.vocabulary import MarkName, SpanName
 from ..metrics import turn_metrics
@@ -99,39 +99,69 @@ def _add_parts(trace: Trace, record: TurnRecord, index: int, origin: float) -> N
 
 # -- voicelab's own Perfetto export ---------------------------------------------------------------
 def perfetto_trace(values: list[JsonValue], name: str, skipped: Skipped) -> Trace:
-    """Rebuild a trace written by :func:`voicelab.export.write_perfetto` (times back in seconds)."""
+    """Rebuild a trace written by :func:`voicelab.export.write_perfetto` (times back in seconds). An event with a
+    field of the wrong type or an impossible time is skipped and counted."""
     doc = values[0].value
     events = doc.get("traceEvents") if isinstance(doc, dict) else None
     if not isinstance(events, list):
         raise ImportProblem(f"{name}: line {values[0].line}: no traceEvents list")
-    tracks = {e.get("tid"): e.get("args", {}).get("name") for e in events
-              if isinstance(e, dict) and e.get("ph") == "M" and e.get("name") == "thread_name"}
-    trace = Trace(_Fixed(), **(doc.get("otherData") or {}))
+    tracks: dict[int, str] = {}
+    for e in events:
+        if isinstance(e, dict) and e.get("ph") == "M" and e.get("name") == "thread_name" and _count(e.get("tid")):
+            args = e.get("args")
+            label = args.get("name") if isinstance(args, dict) else None
+            if isinstance(label, str):
+                tracks[e["tid"]] = label[:80]
+    other = doc.get("otherData")
+    meta = {k: v for k, v in other.items() if k != "clock" and isinstance(v, str | int | float | bool)} if isinstance(
+        other, dict) else {}
+    trace = Trace(_Fixed(), **meta)
+    states = {s.value for s in AgentState}
     for k, e in enumerate(events):
         if not isinstance(e, dict) or e.get("ph") not in ("X", "i"):
             continue
-        args = dict(e.get("args") or {})
-        ts, track = e.get("ts"), tracks.get(e.get("tid"))
-        if not isinstance(ts, (int, float)) or not isinstance(args.get("turn"), int):
-            skipped.add("trace event without a time or a turn", f"event {k}")
+        args = dict(e["args"]) if isinstance(e.get("args"), dict) else {}
+        ts, dur, turn = _micros(e.get("ts")), _micros(e.get("dur", 0)), args.pop("turn", None)
+        label, cat = e.get("name"), e.get("cat")
+        if ts is None or dur is None or not _count(turn, low=GREETING_TURN) or not isinstance(label, str):
+            skipped.add("trace event without a time, a duration, a turn or a name", f"event {k}")
             continue
-        turn, start = args.pop("turn"), to_ns_grid(ts / 1e6)
-        end = to_ns_grid((ts + (e.get("dur") or 0)) / 1e6)
-        if e.get("cat") == "turn":
-            trace.turns.append(Turn(turn, str(args.get("input", "")), start, end, str(args.get("transcript", "")),
-                                    str(args.get("response", ""))))
-        elif e.get("cat") == "state":
-            if e["ph"] == "i":
-                trace.states.append(StateChange(start, AgentState(e["name"]), turn))
+        track = tracks.get(e["tid"]) if _count(e.get("tid")) else None
+        stage = track or (cat if isinstance(cat, str) else "")
+        start, end = to_ns_grid(ts / 1e6), to_ns_grid((ts + dur) / 1e6)
+        if cat == "turn":
+            trace.turns.append(Turn(turn, _str(args.get("input")), start, end, _str(args.get("transcript")),
+                                    _str(args.get("response"))))
+        elif cat == "state":
+            if e["ph"] == "i" and label in states:
+                trace.states.append(StateChange(start, AgentState(label), turn))
         elif e["ph"] == "X":
-            trace.spans.append(Span(str(track or e.get("cat")), str(e.get("name")), start, end, turn, args))
+            trace.spans.append(Span(stage, label[:200], start, end, turn, args))
         else:
-            trace.marks.append(Mark(str(track or e.get("cat")), str(e.get("name")), start, turn, args))
+            trace.marks.append(Mark(stage, label[:200], start, turn, args))
     if not trace.turns:
         raise ImportProblem(f"{name}: no turn events: not a voicelab Perfetto export")
     trace.turns.sort(key=lambda t: t.index)
+    if [t.index for t in trace.turns] != list(range(len(trace.turns))):
+        raise ImportProblem(f"{name}: its turn events are not numbered 0, 1, 2, ...: not a voicelab Perfetto export")
     trace.clock = _Fixed(trace.duration)
     return trace
+
+
+def _count(value: Any, low: int = 0) -> bool:
+    """Whether ``value`` is a whole number (not a boolean) from ``low`` to a billion."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= 10**9
+
+
+def _micros(value: Any) -> float | None:
+    """Microseconds from the trace's start: a finite number from 0 to a day, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0.0 <= value <= 86_400e6 else None
+
+
+def _str(value: Any) -> str:
+    return value[:500] if isinstance(value, str) else ""
 
 
 def _gap(a: float | None, b: float | None) -> float | None:
