@@ -202,6 +202,14 @@ class Handler(BaseHTTPRequestHandler):
         for _ in range(1_000_000):
             self.send(piece * 100)
 
+    def script_megabyte(self) -> None:
+        """A valid reply of about 1 MB (a server that ignores max_tokens), then [DONE]."""
+        self.start_stream()
+        piece = token("and then the story went on ")
+        for _ in range(900_000 // (len(piece) * 50)):
+            self.send(piece * 50)
+        self.send(token("The end."), b"data: [DONE]\n\n")
+
     def script_inject(self) -> None:
         """A valid stream whose content carries terminal escape sequences."""
         self.start_stream()

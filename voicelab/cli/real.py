@@ -40,12 +40,21 @@ def add_real_arguments(parser: argparse.ArgumentParser) -> None:
                              f"server {ENV_BASE_URL} names; VOICELAB_LLM_MODEL, VOICELAB_LLM_API_KEY) or local "
                              "(SmolLM2 on llama.cpp's server, started and stopped by voicelab); default: endpoint "
                              f"when {ENV_BASE_URL} is set, else scripted")
+    parser.add_argument("--reply", metavar="NAME=VALUE", action="append", default=[],
+                        help="how a real model's reply is asked for and bounded (repeatable): max_tokens, "
+                             "max_sentences, max_chars, max_speech_s, chars_per_second, temperature, system_prompt, "
+                             "latin_only; e.g. --reply max_speech_s=5 (default 60 tokens, 2 sentences, 300 "
+                             "characters, 15 s of speech)")
 
 
 def check_real_arguments(args: argparse.Namespace) -> None:
     """The combinations ``--real`` refuses (UsageError), before anything loads."""
     if not args.real and (args.asr or args.vocabulary or args.llm):
         raise UsageError("--asr, --vocabulary and --llm choose the real engines: add --real")
+    if args.reply and not args.real:
+        raise UsageError("--reply bounds a real model's reply: add --real")
+    if args.reply and args.llm == "scripted":
+        raise UsageError("--reply bounds a real model's reply; --llm scripted has none: drop one")
     if args.real and args.clock == "virtual":
         raise UsageError("--real runs real engines on the real-time clock: drop --clock virtual")
     if args.asr == "whisper" and args.vocabulary:
@@ -66,6 +75,10 @@ def real_pipeline(args: argparse.Namespace, texts: tuple[str, ...], resources: E
         from ..real.llm import configured
 
         choice = args.llm or ("endpoint" if configured() else "scripted")
+        if args.reply and choice == "scripted":
+            raise UsageError(f"--reply bounds a real model's reply; without --llm or {ENV_BASE_URL} the replies are "
+                             "scripted: add --llm local or set the endpoint")
+        options = reply_options(args.reply)
         info = SCRIPTED_INFO
         if choice == "local":
             if (reason := local_llm.missing()) is not None:
@@ -76,15 +89,31 @@ def real_pipeline(args: argparse.Namespace, texts: tuple[str, ...], resources: E
             server.start()
             print(f"local LLM: {local_llm.MODEL_NAME} on {server.base_url}, pid {server.pid}, "
                   f"ready in {server.startup_s or 0:.1f} s", file=sys.stderr, flush=True)
-            llm, info = make_llm("local", server=server), server.info()
+            llm, info = make_llm("local", options, server=server), server.info()
         else:
-            llm = make_llm("endpoint" if choice == "endpoint" else "scripted")
+            llm = make_llm("endpoint" if choice == "endpoint" else "scripted", options)
             if choice == "endpoint":
                 info = {"engine": ENDPOINT_ENGINE, "model": getattr(getattr(llm, "engine", llm), "model", "default")}
         pipeline = build(texts, asr=args.asr or "pocketsphinx", vocabulary=args.vocabulary or "lm", llm=llm)
     except ImportError as exc:
         raise UsageError(str(exc)) from None
     return pipeline, dict(info)
+
+
+def reply_options(items: list[str]) -> Any:
+    """``--reply NAME=VALUE`` items as a validated :class:`~voicelab.real.reply.ReplyOptions` (ConfigError naming
+    the option; UsageError for a malformed or repeated item)."""
+    from ..real.reply import ReplyOptions
+
+    changes: dict[str, str] = {}
+    for item in items:
+        name, eq, text = (part.strip() for part in item.partition("="))
+        if not eq or not name:
+            raise UsageError(f"--reply expects NAME=VALUE; got {escape_controls(repr(item))}")
+        if name in changes:
+            raise UsageError(f"--reply {escape_controls(name)} is given twice; give it once")
+        changes[name] = text
+    return ReplyOptions().with_text(changes)
 
 
 def readable(text: str) -> str:
