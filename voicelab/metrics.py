@@ -71,8 +71,10 @@ def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
     # What the caller hears: the first audible audio (after a TTS's leading silence), else the first chunk
     audible = rel[MarkName.TTS_FIRST_CHUNK] if _FIRST_AUDIBLE not in found else _diff(found[_FIRST_AUDIBLE], start)
     rel["time_to_first_audio"] = _diff(audible, rel[MarkName.ASR_COMPLETE])
-    if MarkName.HEARD_FIRST_AUDIO in found and audible is not None and rel[MarkName.TTS_FIRST_CHUNK] is not None:
-        audible = _diff(found[MarkName.HEARD_FIRST_AUDIO] + audible - rel[MarkName.TTS_FIRST_CHUNK], start)
+    first_chunk = rel[MarkName.TTS_FIRST_CHUNK]
+    if MarkName.HEARD_FIRST_AUDIO in found and audible is not None and first_chunk is not None:
+        # over a transport: at the caller's ear, the leading silence on top
+        audible = _diff(found[MarkName.HEARD_FIRST_AUDIO] + audible - first_chunk, start)
     rel["voice_to_voice"] = _diff(audible, rel[MarkName.SPEECH_END])
     rel["total_latency"] = rel[MarkName.TTS_COMPLETE]
     return rel

@@ -24,6 +24,7 @@ from ..engine.config import StageConfigs
 from ..engine.shutdown import INTERRUPTED, STOPPER
 from ..engine.untrusted import escape_controls, redact
 from ..engine.validation import ConfigError, check_number, parse_number
+from ..engine.vocabulary import MarkName
 from ..metrics import METRIC_NAMES, greeting_metrics
 from ..pipelines import PIPELINES
 from ..pipelines.streaming import HESITATION_WITH_BARGE_IN
@@ -213,8 +214,9 @@ def _demo(args: argparse.Namespace, scenario: ScenarioArgs, resources: ExitStack
     if args.json:
         summary = result.summary()
         if llm_info is not None:
+            cut = MarkName.REPLY_CUT.value  # the JSON field is named after the trace's mark
             summary = {**{k: v for k, v in summary.items() if k != "turns"}, "llm": llm_info,
-                       "turns": [{**row, "reply_cut": _reply_cut(result, k)} for k, row in enumerate(summary["turns"])]}
+                       "turns": [{**row, cut: _reply_cut(result, k)} for k, row in enumerate(summary["turns"])]}
         if turns:
             for row, extra in zip(summary["turns"], turn_summary(result), strict=True):
                 row.update(extra)

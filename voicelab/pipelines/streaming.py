@@ -33,21 +33,12 @@ import numpy as np
 from ..engine.channel import Channel
 from ..engine.context import RunContext
 from ..engine.frames import AudioFrame, EndOfAudio, EndOfResponse, SpeechAudio, Token
-from ..engine.noise import noise
 from ..engine.trace import GREETING_TURN, AgentState
 from ..engine.units import EPS, to_ns_grid
 from ..engine.validation import ConfigError, check_text, check_type
 from ..engine.vocabulary import MarkName, SpanName, VadEvent
 from ..stages.asr import AsrEngine, SimulatedASR, run_asr
-from ..stages.caller import (
-    SPEECH_LEVEL,
-    CallerEngine,
-    ChunkLevels,
-    SimulatedCaller,
-    Utterance,
-    silence,
-    stream_utterance,
-)
+from ..stages.caller import CallerEngine, Microphone, SimulatedCaller, Utterance, stream_utterance
 from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
 from ..stages.playback import run_playback
 from ..stages.speculative import Speculation, run_speculative_llm
@@ -417,36 +408,15 @@ class Conversation:
         later by the caller: noise at speech level in that window.
         """
         ctx, config = self.ctx, self.ctx.stages.caller
-        rate = utterance.sample_rate
-        chunk = max(1, round(config.chunk_ms * rate / 1000))
-        chunk_s = chunk / rate
-        trailing = len(utterance.samples) + round(config.trailing_silence_s * rate)
-        rng = ctx.rngs["caller"]
-        quiet = silence(chunk, rng)
-        levels = ChunkLevels(utterance, quiet, chunk)
+        mic = Microphone(utterance, config, ctx.rngs["caller"])
+        trailing = len(utterance.samples) + round(config.trailing_silence_s * utterance.sample_rate)
         t0 = ctx.clock.now()
         k = 0
         while True:
-            await ctx.clock.sleep_until(t0 + (k + 1) * chunk_s)
-            a = k * chunk
-            speech = utterance.samples[a:a + chunk]
-            if len(speech) == chunk:
-                samples = speech
-            elif len(speech):
-                samples = np.concatenate([speech, quiet[: chunk - len(speech)]])
-            else:  # past the utterance, for as long as the microphone stays open: the same room noise
-                samples = quiet  # (shared, never written to: a burst is laid over a copy)
-            known = levels.of(a)
-            if burst:
-                lo = max(0, round((burst[0] - t0) * rate) - a)
-                hi = min(chunk, round((burst[1] - t0) * rate) - a)
-                if hi > lo:
-                    samples = samples.copy()
-                    samples[lo:hi] = noise(hi - lo, rng, SPEECH_LEVEL)
-                    known = None  # the VAD measures the burst
-            await self.mic.put(AudioFrame(samples, rate, k * chunk_s, turn, known))
+            await ctx.clock.sleep_until(t0 + (k + 1) * mic.chunk_s)
+            await self.mic.put(mic.frame(k, turn, (burst[0] - t0, burst[1] - t0) if burst else None))
             k += 1
-            if a < trailing <= k * chunk and not self.endpointed:
+            if (k - 1) * mic.chunk < trailing <= k * mic.chunk and not self.endpointed:
                 await self.mic.put(EndOfAudio(turn))
 
     async def _wait(self, condition: Callable[[], bool]) -> None:

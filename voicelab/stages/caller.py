@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -189,6 +190,40 @@ class ChunkLevels:
         return np.concatenate((self.speech[a // size:], self.quiet[:(b - end) // size]))
 
 
+class Microphone:
+    """The caller's microphone: ``utterance``, then room noise, in chunks of ``config.chunk_ms``; chunk ``k`` is
+    whole at (k + 1) chunk durations into the stream. The one microphone of every caller of the streaming
+    pipeline (:func:`stream_utterance`, and the microphone barge-in leaves open)."""
+
+    def __init__(self, utterance: Utterance, config: CallerConfig, rng: np.random.Generator) -> None:
+        self.utterance, self.rng, self.rate = utterance, rng, utterance.sample_rate
+        self.chunk = max(1, round(config.chunk_ms * self.rate / 1000))
+        self.chunk_s = self.chunk / self.rate
+        self.quiet = silence(self.chunk, rng)  # room noise, shared by the chunks past the utterance (never written)
+        self.levels = ChunkLevels(utterance, self.quiet, self.chunk)  # what the VAD will measure, worked out once
+
+    def frame(self, k: int, turn: int, burst: tuple[float, float] | None = None) -> AudioFrame:
+        """Chunk ``k`` of the stream as a frame of ``turn``; ``burst`` (start, end seconds into the stream): noise at
+        speech level laid over that window (on a copy)."""
+        chunk, a = self.chunk, k * self.chunk
+        speech = self.utterance.samples[a:a + chunk]
+        if len(speech) == chunk:
+            samples = speech
+        elif len(speech):
+            samples = np.concatenate([speech, self.quiet[: chunk - len(speech)]])
+        else:
+            samples = self.quiet
+        known = self.levels.of(a)
+        if burst is not None:
+            lo = max(0, round(burst[0] * self.rate) - a)
+            hi = min(chunk, round(burst[1] * self.rate) - a)
+            if hi > lo:
+                samples = samples.copy()
+                samples[lo:hi] = noise(hi - lo, self.rng, SPEECH_LEVEL)
+                known = None  # the VAD measures the burst
+        return AudioFrame(samples, self.rate, k * self.chunk_s, turn, known)
+
+
 async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunContext, outbox: Outbox,
                            stop: asyncio.Event, turn: int) -> None:
     """Send the utterance, then room noise, in real-time chunks until ``stop`` or the trailing silence runs out.
@@ -196,17 +231,11 @@ async def stream_utterance(utterance: Utterance, config: CallerConfig, ctx: RunC
     A chunk is sent when its last sample has been spoken, so chunk k leaves at (k + 1) * chunk duration.
     Shown in notebook 02.
     """
-    rate = utterance.sample_rate
-    chunk = max(1, round(config.chunk_ms * rate / 1000))
-    chunk_s = chunk / rate
-    total = len(utterance.samples) + round(config.trailing_silence_s * rate)
-    quiet = silence(chunk, ctx.rngs["caller"])
-    levels = ChunkLevels(utterance, quiet, chunk)  # what the VAD will measure, worked out once
+    mic = Microphone(utterance, config, ctx.rngs["caller"])
+    total = len(utterance.samples) + round(config.trailing_silence_s * utterance.sample_rate)
     t0 = ctx.clock.now()
-    for k, a in enumerate(range(0, total, chunk)):
+    for k in range(math.ceil(total / mic.chunk)):
         if stop.is_set():
             break
-        await ctx.clock.sleep_until(t0 + (k + 1) * chunk_s)
-        speech = utterance.samples[a:a + chunk]
-        samples = speech if len(speech) == chunk else np.concatenate([speech, quiet[: chunk - len(speech)]])
-        await outbox.put(AudioFrame(samples, rate, k * chunk_s, turn, levels.of(a)))
+        await ctx.clock.sleep_until(t0 + (k + 1) * mic.chunk_s)
+        await outbox.put(mic.frame(k, turn))
