@@ -18,8 +18,9 @@ from voicelab.pipelines import StreamingPipeline
 from voicelab.report import budget_table
 from voicelab.stages.asr import PARTIAL_CHARS
 from voicelab.stages.caller import SimulatedCaller, Utterance
+from voicelab.transport.legs import transport_metrics
 from voicelab.turntaking.hesitation import HesitationConfig, ends_clause, plan_utterance
-from voicelab.turntaking.interruptions import BargeIn
+from voicelab.turntaking.interruptions import BargeIn, backchannel_lengths
 from voicelab.tutorial import stages_from_budgets
 from voicelab.viz.architecture import architecture_chart
 from voicelab.viz.path import path_waterfall
@@ -179,3 +180,38 @@ def test_a_long_utterance_s_partials_keep_the_trace_linear():
     longest = max(partials, key=lambda m: m.attrs.get("chars", 0))
     assert longest.attrs["chars"] > 10_000 and longest.attrs["text"].startswith("…word word")
     assert result.trace.turns[0].transcript.split() == ["word"] * (words - 1) + ["word."]
+
+
+# bool is not a number, at every public boundary that takes one (True == 1 would pass a bare range check)
+BOOL_CASES = {
+    "simulate seed": (lambda r: vl.simulate(seed=True), "seed must be an integer"),
+    "monte_carlo turns": (lambda r: monte_carlo(True), "turns must be an integer"),
+    "monte_carlo workers": (lambda r: monte_carlo(5, workers=True), "workers"),
+    "sweep values": (lambda r: sweep("asr.rtf", [True], turns=2), "values"),
+    "false_interruptions": (lambda r: false_interruptions([True], [0.1]), "min_speech"),
+    "budgets": (lambda r: LatencyBudgets(voice_to_voice=True), "voice_to_voice must be a number"),
+    "with_params": (lambda r: StageConfigs().with_params({"asr.rtf": True}), "asr.rtf must be a number"),
+    "metrics turn": (lambda r: r.metrics(True), "turn must be an integer"),
+    "hesitation rate": (lambda r: HesitationConfig(rate=True), "rate must be a number"),
+    "barge_in after_s": (lambda r: BargeIn(after_s=True), "barge_in.after_s must be a number"),
+    "barge_in backchannel": (lambda r: BargeIn(0.5, backchannel=1), "barge_in.backchannel must be True or False"),
+    "audio pieces turn": (lambda r: audio.pieces(r, turn=True), "turn must be an integer"),
+    "gantt turn": (lambda r: viz.gantt(r, turn=True), "turn must be an integer"),
+    "tail dashboard jitter": (lambda r: dashboards.tail_dashboard(jitter=True), "jitter must be a number"),
+    "transport_metrics turn True": (lambda r: transport_metrics(r.trace, True), "turn must be an integer"),
+    "transport_metrics turn 99": (lambda r: transport_metrics(r.trace, 99), r"turn must be an integer in \[0, 2\]"),
+    "transport_metrics turn '0'": (lambda r: transport_metrics(r.trace, "0"), "turn must be an integer"),
+    "transport_metrics no trace": (lambda r: transport_metrics(None, 0), "trace must be a Trace"),
+    "backchannel_lengths count True": (lambda r: backchannel_lengths(True, np.random.default_rng(0)), "count"),
+    "backchannel_lengths count -1": (lambda r: backchannel_lengths(-1, np.random.default_rng(0)), "count"),
+    "backchannel_lengths no rng": (lambda r: backchannel_lengths(2, None), "rng must be a numpy Generator"),
+    "backchannel_lengths median True": (lambda r: backchannel_lengths(2, np.random.default_rng(0), median_s=True),
+                                        "median_s must be a number"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BOOL_CASES))
+def test_bool_and_other_non_numbers_are_refused_naming_the_field(result, case):
+    call, message = BOOL_CASES[case]
+    with pytest.raises(ConfigError, match=message):
+        call(result)

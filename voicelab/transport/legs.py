@@ -36,7 +36,7 @@ from ..engine.context import RunContext
 from ..engine.frames import AudioFrame, SpeechAudio
 from ..engine.trace import Trace
 from ..engine.units import EPS, to_ns_grid
-from ..engine.validation import ConfigError, check_number
+from ..engine.validation import ConfigError, check_index, check_number, short
 from ..engine.vocabulary import MarkName, SpanName
 
 _LN20 = math.log(20.0)  # an exponential's p95 is scale * ln 20
@@ -242,7 +242,13 @@ TRANSPORT_NAMES: tuple[str, ...] = ("uplink_s", "server_voice_to_voice", "downli
 
 def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
     """Server-side voice-to-voice (server has the speech end -> first audio sent) and mouth-to-ear
-    (the caller stops speaking -> hears the agent), and the legs between them (seconds)."""
+    (the caller stops speaking -> hears the agent), and the legs between them (seconds). ConfigError for a
+    ``trace`` that is not a Trace or a ``turn`` that is not one of its turns (True is not a turn)."""
+    if not isinstance(trace, Trace):
+        raise ConfigError(f"trace must be a Trace (a run's record, e.g. simulate().trace); got {short(trace)}")
+    if type(turn) is not int or not 0 <= turn < len(trace.turns):
+        turn = check_index("turn", turn, len(trace.turns))
+
     def at(name: str) -> float | None:
         return trace.first(turn, name)
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..engine.trace import Trace
 from ..engine.units import EPS, to_ns_grid
-from ..engine.validation import ConfigError, check_number, check_numbers
+from ..engine.validation import ConfigError, check_number, check_numbers, check_type
 from ..engine.vocabulary import MarkName, SpanName
 
 MAX_AFTER_S = 60.0
@@ -228,6 +228,9 @@ class InterruptionCurve:
 
 def backchannel_lengths(count: int, rng: np.random.Generator, median_s: float = BACKCHANNEL_S) -> np.ndarray:
     """``count`` backchannel durations: log-normal around ``median_s`` (p95 about 1.6 x the median)."""
+    count = int(check_number("count", count, 0, 10_000_000, integer=True))
+    median_s = check_number("median_s", median_s, 0.0, 60.0, unit="s", lo_open=True)
+    check_type("rng", rng, np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
     return median_s * np.exp(0.3 * rng.standard_normal(count))
 
 
