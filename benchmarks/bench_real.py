@@ -11,7 +11,9 @@
   starts. Time to first token with the prompt cached (the same request again: llama.cpp reuses the evaluated
   prefix) and uncached (a new system prompt each time), milliseconds per further token; then the fully real
   pipeline (espeak caller -> pocketsphinx -> SmolLM2 -> espeak voice) over 12 turns: voice-to-voice median
-  and p95.
+  and p95, and the simulator fitted to that run (voicelab.analysis.calibrate.fit_run): measured, predicted
+  and error per turn.
+- The machine: date, cores, CPU model (/proc/cpuinfo) and load average, printed first.
 
     .venv/bin/python benchmarks/bench_real.py [--no-pipeline] [--llm-only]
 """
@@ -20,14 +22,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import importlib.util
+import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 import voicelab
+from voicelab.analysis.calibrate import fit_run
 from voicelab.engine.config import CallerConfig
 from voicelab.presets import TUTORIAL_INPUTS
 from voicelab.real import EspeakCaller, EspeakTTS, LocalLLM, PocketsphinxASR, local_llm, real_pipeline, word_error_rate
@@ -156,6 +162,33 @@ def bench_llm_pipeline(server: LocalLLM, turns: int = 12) -> None:
     print(f"  voice-to-voice median {statistics.median(v2v):.0f} ms, p95 {_pct(v2v, 95):.0f} ms, "
           f"min {min(v2v):.0f} ms, max {max(v2v):.0f} ms; LLM first token after the final transcript median "
           f"{statistics.median(ttft) * 1000:.0f} ms")
+    fitted = fit_run(result)
+    rows = fitted.comparison()
+    print(f"\nthe simulator fitted to that run (fit_run): LLM first token {fitted.timings['llm_ttft_s'] * 1000:.0f} ms "
+          f"(+{fitted.timings['llm_first_request_extra_s'] * 1000:.0f} ms on the first request), "
+          f"{fitted.timings['llm_token_s'] * 1000:.1f} ms per token, ASR finalization "
+          f"{fitted.timings['asr_final_s'] * 1000:.0f} ms, TTS first chunk "
+          f"{fitted.timings['tts_first_chunk_s'] * 1000:.1f} ms")
+    print(f"  {'turn':>4} {'caller said':<38} {'measured':>9} {'predicted':>10} {'error':>8}")
+    for row in rows:
+        print(f"  {row['turn']:>4} {row['caller said']:<38} {row['measured (s)'] * 1000:>6.0f} ms "
+              f"{row['predicted (s)'] * 1000:>7.0f} ms {row['error (s)'] * 1000:>+5.0f} ms")
+    measured = statistics.median(r["measured (s)"] for r in rows)
+    predicted = statistics.median(r["predicted (s)"] for r in rows)
+    errors = [abs(r["error (s)"]) * 1000 for r in rows]
+    print(f"  median: measured {measured * 1000:.0f} ms, predicted {predicted * 1000:.0f} ms "
+          f"(error {(predicted - measured) * 1000:+.0f} ms); per turn |error| median "
+          f"{statistics.median(errors):.0f} ms, max {max(errors):.0f} ms")
+
+
+def machine() -> str:
+    """Date, cores, CPU model and load average: what the figures were measured on."""
+    cpuinfo = Path("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU") if cpuinfo.exists() else "unknown CPU"
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{when}: {os.cpu_count()} cores, {cpu}, load average {load} (1, 5, 15 min)"
 
 
 def main() -> None:
@@ -163,6 +196,7 @@ def main() -> None:
     parser.add_argument("--no-pipeline", action="store_true", help="skip the real-time pipeline runs")
     parser.add_argument("--llm-only", action="store_true", help="only the local LLM and its pipeline")
     args = parser.parse_args()
+    print(machine())
     if not args.llm_only:
         bench_engines(args.no_pipeline)
     if (reason := local_llm.missing()) is not None:
