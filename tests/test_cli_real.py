@@ -3,6 +3,8 @@ and a reply is shown on one readable line."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from voicelab.cli.main import main
@@ -65,3 +67,15 @@ def test_llm_endpoint_json_names_the_endpoint_model_and_the_real_reply(capsys, m
     (turn,) = summary["turns"]
     assert turn["response"] == "".join(TOKENS).strip() and turn["reply_cut"] is None
     assert "sk-json-never-shown-77" not in out
+
+
+@pytest.mark.real
+def test_llm_local_where_it_is_not_installed_is_one_line_with_the_install_command(capsys, monkeypatch) -> None:
+    from voicelab.real import local_llm
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(local_llm.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llama_cpp" else find_spec(name, *a))
+    assert main(["demo", "--real", "--llm", "local", "--text", "Hello there"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "needs llama-cpp-python" in err and "make install" in err
