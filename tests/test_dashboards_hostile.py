@@ -223,3 +223,8 @@ def test_the_interruption_mode_and_the_backchannel_are_chosen_by_name_or_index(b
     assert barge_in.verdicts["agent stopped for it"] == "PASS"
     barge_in.set({"barge_in.backchannel": "next sentence", "interruption.mode": "stop at once"})
     assert "next sentence" in barge_in.text()
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None, [True]], ids=_value_id)
+def test_a_backchannel_that_is_not_true_or_false_is_refused(value):
+    assert "True or False" in _refused(lambda: d.interruption_dashboard(backchannel=value), "barge_in.backchannel")
