@@ -272,7 +272,7 @@ def _decisions(solution: Stops) -> dict[str, Any]:
     each in mode ``vad``; count what the agent stopped for."""
     counts = {"adaptive: backchannels stopped for": 0, "adaptive: real barge-ins talked through": 0,
               "vad: backchannels stopped for": 0, "vad: real barge-ins talked through": 0}
-    run: RunResult | None = None
+    runs: dict[tuple[str, bool, int], tuple[bool, RunResult]] = {}  # (mode, backchannel, seed) -> (stopped, run)
     for mode, seeds in (("adaptive", DECISION_SEEDS), ("vad", range(1))):
         for backchannel in (True, False):
             for seed in seeds:
@@ -288,9 +288,8 @@ def _decisions(solution: Stops) -> dict[str, Any]:
                     counts[f"{mode}: backchannels stopped for"] += int(cut["stopped"])
                 else:
                     counts[f"{mode}: real barge-ins talked through"] += int(not cut["stopped"])
-                if run is None or (mode == "adaptive" and backchannel and seed == 1):
-                    run = learner.result  # the conversation drawn: a backchannel the classifier stopped for
-    return {**counts, "_run": run}
+                runs[mode, backchannel, seed] = (bool(cut["stopped"]), learner.result)
+    return {**counts, "_runs": runs}
 
 
 def _talk_on_in_vad(mode: str, probability: float | None, threshold: float) -> bool:
@@ -337,8 +336,8 @@ class BackchannelExercise(BuildIt):
             raise LearnerMistake(f"in mode 'vad' there is no classifier, so probability is None: return True there "
                                  f"before comparing it ({self.failed(exc)})") from exc
         values = _decisions(solution)
-        run = values.pop("_run")
-        return Trial(run, {**values, "_vad": vad, "_sure": _decide(solution, "adaptive", 0.9),
+        runs = values["_runs"]
+        return Trial(runs["adaptive", True, 0][1], {**values, "_vad": vad, "_sure": _decide(solution, "adaptive", 0.9),
                            "_unsure": _decide(solution, "adaptive", 0.1),
                            "_at_threshold": _decide(solution, "adaptive", 0.5)})
 
@@ -371,6 +370,17 @@ class BackchannelExercise(BuildIt):
             return (f"the agent stopped for {back} backchannels and talked through {missed} real barge-ins, the "
                     f"reference {ref_back} and {ref_missed}: compare the probability with the threshold")
         return None
+
+
+    def figure(self, yours: Trial, reference: Trial) -> Any:
+        """The first conversation where your decision and the reference's differ (else the first backchannel)."""
+        from ..viz import compare
+
+        mine, theirs = yours.values["_runs"], reference.values["_runs"]
+        key = next((k for k in theirs if k in mine and mine[k][0] != theirs[k][0]), ("adaptive", True, 0))
+        mode, backchannel, seed = key
+        what = f"a {'backchannel' if backchannel else 'real barge-in'}, mode {mode}, seed {seed}"
+        return compare({f"{self.labels[0]} ({what})": mine[key][1], f"{self.labels[1]}": theirs[key][1]}, turn=None)
 
 
 backchannel_decision = BackchannelExercise()
