@@ -108,6 +108,7 @@ fixed_at_5pct = Question(
 Learn = Callable[[float, float, float, float, float], float]
 DYNAMIC = {"min_delay": 0.3, "max_delay": 0.5, "alpha": 0.9}  # a ceiling the learnt delay reaches in these calls
 LO, HI, ALPHA = DYNAMIC["min_delay"], DYNAMIC["max_delay"], DYNAMIC["alpha"]
+SHOWN_UPDATES = 80  # updates drawn in the feedback chart
 
 
 def learn_delay(delay: float, pause_s: float, alpha: float, min_delay: float, max_delay: float) -> float:
@@ -176,12 +177,34 @@ class DynamicExercise(BuildIt):
             return number_returned(solution(delay, pause_s, ALPHA, LO, HI), "the new delay in seconds")
 
         learnt = policy.learnt or [policy.min_delay]
-        return Trial(None, {"false cut-offs (% of turns)": round(100 * run.cutoff_rate, 1),
+        return Trial(run, {"false cut-offs (% of turns)": round(100 * run.cutoff_rate, 1),
                             "median endpoint delay (s)": run.median_delay,
                             "shortest learnt delay (s)": round(min(learnt), 3),
                             "longest learnt delay (s)": round(max(learnt), 3),
                             "_average": probe(0.4, 0.5), "_long pause": probe(0.45, 5.0),
-                            "_short pause": probe(LO, 0.0)})
+                            "_short pause": probe(LO, 0.0), "_learnt": tuple(policy.learnt)})
+
+    def figure(self, yours: Trial, reference: Trial) -> Any:
+        """The learnt delay after each pause of the first calls, yours over the reference's, the floor and the
+        ceiling dashed."""
+        from ..viz.style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, figure
+
+        fig = figure(FIGURE_WIDTH, 2.8)
+        ax = fig.add_subplot()
+        for trial, label, color, width in ((reference, self.labels[1], "#0072B2", 2.4),
+                                           (yours, self.labels[0], "#D55E00", 1.4)):
+            learnt = trial.values["_learnt"][:SHOWN_UPDATES]
+            ax.plot(range(1, len(learnt) + 1), learnt, label=label, drawstyle="steps-post", color=color,
+                    linewidth=width)
+        for level, name in ((LO, "min_delay"), (HI, "max_delay")):
+            ax.axhline(level, color="#444444", linestyle="--", linewidth=0.9)
+            ax.text(1.0, level, f" {name} {level:g} s", transform=ax.get_yaxis_transform(), fontsize=LEGEND_FONT_SIZE,
+                    va="center", ha="left", color="#444444")
+        ax.set_xlabel("pause learnt from (in call order)", fontsize=FONT_SIZE)
+        ax.set_ylabel("learnt delay (s)", fontsize=FONT_SIZE)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=LEGEND_FONT_SIZE, frameon=False, loc="lower left", ncols=2)
+        return fig
 
     def judge(self, yours: Trial, reference: Trial) -> str | None:
         y, r = yours.values, reference.values
