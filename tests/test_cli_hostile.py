@@ -175,3 +175,16 @@ def test_a_failing_endpoint_still_writes_the_trace_and_says_so(capsys, monkeypat
     exported = target.read_text()
     assert "llm_error" in exported and KEY not in exported and KEY not in out + err
     assert "<redacted>" in json.dumps(json.loads(exported))
+
+
+# -- the key in what the user typed: whatever the command prints, the key set in the environment is masked -------
+@pytest.mark.parametrize("flags", [[], ["--json"], ["--endpointing", "semantic"]], ids=["table", "json", "turns"])
+def test_a_key_typed_into_the_caller_s_text_is_masked_in_stdout(capsys, monkeypatch, flags, tmp_path):
+    monkeypatch.setenv("VOICELAB_LLM_API_KEY", KEY)
+    text = f"My key is {KEY} and {KEY.upper()}, thanks."
+    trace = tmp_path / "t.json"
+    assert main(["demo", "--text", text, "--trace", str(trace), *flags]) == 0
+    out, err = capsys.readouterr()
+    assert "<redacted>" in out
+    for shown in (out, err, trace.read_text()):
+        assert KEY[:12].lower() not in shown.lower()

@@ -22,7 +22,7 @@ from ..budgets import LatencyBudgets
 from ..engine.clock import CLOCK_MODES, ClockMode
 from ..engine.config import StageConfigs
 from ..engine.shutdown import INTERRUPTED, STOPPER
-from ..engine.untrusted import escape_controls, redact
+from ..engine.untrusted import MaskedLines, escape_controls, known_secrets, redact
 from ..engine.validation import ConfigError, check_number, parse_number
 from ..engine.vocabulary import MarkName
 from ..metrics import METRIC_NAMES, greeting_metrics
@@ -445,6 +445,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     that cannot be written or a worker process lost, 130 when interrupted (Ctrl-C, or SIGTERM under :func:`entry`)."""
     args = build_parser().parse_args(argv)
     STOPPER.label = args.command_prog
+    plain = sys.stdout
+    if known_secrets() and plain is not None:  # a key is set: nothing printed may show it, in any form
+        sys.stdout = MaskedLines(plain)
     try:
         return COMMANDS[args.command].run(args)
     except ConfigError as exc:
@@ -461,6 +464,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         STOPPER.announce()
         return INTERRUPTED
+    finally:
+        masked, sys.stdout = sys.stdout, plain
+        if masked is not plain:
+            masked.flush()
 
 
 def _worker_lost(exc: BaseException) -> bool:

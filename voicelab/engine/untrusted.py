@@ -12,12 +12,13 @@ masked in every form a server or a writer may give it (:func:`forms`: as sent, J
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 MASK = "<redacted>"
@@ -141,6 +142,43 @@ class StreamMask:
             if any(s.startswith(tail[-k:]) and len(s) > k for s in self._starts):
                 return k
         return 0
+
+
+class MaskedLines(io.TextIOBase):
+    """A text stream that masks every known secret, a line at a time (a secret never spans a line of the
+    command line's output: JSON escapes line breaks, the table escapes control characters), before ``target``."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        cut = max(self._pending.rfind("\n"), self._pending.rfind("\r")) + 1
+        if cut:
+            self.target.write(mask(self._pending[:cut]))
+            self._pending = self._pending[cut:]
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self.target.write(mask(self._pending))
+            self._pending = ""
+        self.target.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
 
 
 def shown(text: str, secrets: Iterable[str] = (), limit: int | None = None) -> str:
