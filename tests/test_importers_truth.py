@@ -119,7 +119,9 @@ def test_preemptive_generation_starts_the_llm_before_the_endpoint() -> None:
     assert any(r.preemptive for r in records) and not all(r.preemptive for r in records)
     trace = load(FIXTURES / "livekit_otlp.json").trace
     assert trace is not None
-    turn = next(i for i, r in enumerate(load(FIXTURES / "livekit_otlp.json").records) if r.preemptive)
+    imported = load(FIXTURES / "livekit_otlp.json")
+    turn = imported.trace_turn(next(i for i, r in enumerate(imported.records) if r.preemptive))
+    assert turn is not None
     ttft = next(s for s in trace.spans_of(turn, "llm") if s.name == "ttft")
     endpoint = next(s for s in trace.spans_of(turn, "vad") if s.name == "endpoint")
     assert ttft.start < endpoint.end  # drawn before the endpoint

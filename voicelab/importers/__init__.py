@@ -81,11 +81,20 @@ class Imported:
         return self.own_trace is not None or has_timeline(self.records)
 
     @cached_property
-    def trace(self) -> Trace | None:
-        """The turns as a voicelab trace (None for duration-only formats)."""
+    def _timeline(self) -> tuple[Trace | None, dict[int, int]]:
         if self.own_trace is not None:
-            return self.own_trace
-        return to_trace(self.records, self.source) if self.has_timeline else None
+            return self.own_trace, {k: k for k in range(len(self.records))}
+        return to_trace(self.records, self.source) if self.has_timeline else (None, {})
+
+    @property
+    def trace(self) -> Trace | None:
+        """The turns as a voicelab trace (None for duration-only formats); see :meth:`trace_turn`."""
+        return self._timeline[0]
+
+    def trace_turn(self, record: int) -> int | None:
+        """The trace's turn index of ``records[record]``: replies are 0, 1, 2, ..., the greeting
+        :data:`~voicelab.engine.trace.GREETING_TURN`; None when the record is not in the trace."""
+        return self._timeline[1].get(record)
 
     @property
     def user_turns(self) -> list[int]:

@@ -1,26 +1,40 @@
 """The production waits a real agent's trace reports, under the names voicelab's simulator measures them by
 (:data:`voicelab.metrics.PRODUCTION_NAMES`, from the parameters ``tts.leading_silence_s``, ``llm.tool_call_s``,
 ``llm.thinking_s``, ``llm.connect_s``, ``tts.connect_s``), so that an imported turn and a simulated one line up.
-On the Gantt chart they are the simulator's spans too (``SpanName.LEADING_SILENCE``, ``TOOL_CALL``, ...).
+Where the source says when a wait began, the imported trace draws it as the simulator's span
+(``SpanName.TOOL_CALL`` / ``CONNECT`` on the ``llm`` / ``tts`` row) and ``production_metrics`` reads it back.
 
-Which framework field feeds which name:
+Which framework field feeds which voicelab name:
 
-=======================  ==========================================================================
-voicelab name            framework field
-=======================  ==========================================================================
-``tts_leading_silence``  Pipecat ``ServiceLatencyRecord.leading_silence_secs`` (kind ttfa; TTFA - TTFB)
-``llm_thinking``         Pipecat ``ServiceLatencyRecord.thinking_time_secs`` (kind ttfat)
-``llm_tool_call``        Pipecat contributions ``llm_tool_call`` + ``function_handler``;
-                         LiveKit ``function_tool`` spans inside the agent turn
-``tts_connect``          LiveKit ``TTSMetrics.acquire_time`` when ``connection_reused`` is false
-``llm_connect``          (no framework field yet: neither reports the LLM's connection set-up)
-greeting turn            Pipecat breakdown ``measured_from: client_connected``; LiveKit the first
-                         ``agent_turn`` of a session with no user turn (from ``agent_session`` start),
-                         history: the first assistant message (from the session's first item)
-=======================  ==========================================================================
+========================  ==========================================================================
+voicelab name             framework field
+========================  ==========================================================================
+``tts_leading_silence``   Pipecat ``ServiceLatencyRecord.leading_silence_secs`` (kind ttfa: TTFA - TTFB)
+``llm_thinking``          Pipecat ``ServiceLatencyRecord.thinking_time_secs`` (kind ttfat)
+``llm_tool_call``         Pipecat contributions ``llm_tool_call`` + ``function_handler`` (spans from their
+                          ``start_time``); LiveKit ``function_tool`` spans inside the agent turn
+``tts_connect``           LiveKit ``TTSMetrics.acquire_time`` when ``connection_reused`` is false (metrics
+                          events; ``lk.tts_metrics`` on ``tts_request``), a span from the request's start
+``llm_connect``           (no framework field: neither reports the LLM's connection set-up)
+``GREETING_TURN`` (-2)    Pipecat breakdown ``measured_from: client_connected``; Pipecat spans: the
+                          conversation's first turn when the bot spoke first (from the conversation's start);
+                          LiveKit the first ``agent_turn`` of a session with no user turn (from
+                          ``agent_session`` start); history: the first assistant message (from the first item);
+                          its ``call_connected`` mark is the client connecting
+``playback_stopped``      Pipecat ``turn.was_interrupted``; LiveKit ``lk.interrupted`` (with
+                          ``lk.interruption.source``), history ``interrupted``: at the bot's speech end
+``llm_speculation_started``  LiveKit: an ``llm_node`` of the turn that started before the one that answered
+========================  ==========================================================================
+
+Not in any file the frameworks write: LiveKit's false interruptions (only the session's
+``agent_false_interruption`` event, which :mod:`voicelab.integrations` records) and Pipecat's leading silence
+and thinking on a timeline (the service records carry durations and report times only).
 """
 
 from __future__ import annotations
+
+from ..engine.units import to_ns_grid
+from ..engine.vocabulary import SpanName
 
 #: voicelab name (a key of ``voicelab.metrics.production_metrics``) -> what it measures.
 FEATURES: dict[str, str] = {
@@ -38,6 +52,19 @@ PARAMETERS: dict[str, str] = {name: name.replace("_", ".", 1) + "_s" for name in
 PIPECAT_PARTS: dict[str, str] = {"llm_tool_call": "llm_tool_call", "function_handler": "llm_tool_call"}
 
 
+#: voicelab name -> (stage, span name) of the span the simulator draws for it (see voicelab.metrics._WAITS).
+SPANS: dict[str, tuple[str, str]] = {"llm_tool_call": ("llm", SpanName.TOOL_CALL),
+                                     "llm_thinking": ("llm", SpanName.THINKING),
+                                     "llm_connect": ("llm", SpanName.CONNECT), "tts_connect": ("tts", SpanName.CONNECT)}
+
+
 def add(features: dict[str, float], name: str, seconds: float) -> None:
     """Add ``seconds`` to ``features[name]`` (a tool call met twice is one longer wait)."""
-    features[name] = features.get(name, 0.0) + seconds
+    features[name] = to_ns_grid(features.get(name, 0.0) + seconds)
+
+
+def timed(waits: list[tuple[str, str, float, float]], name: str, start: float | None, seconds: float) -> None:
+    """Append the span of feature ``name`` from ``start`` (source clock) when the source says when it began."""
+    if start is not None:
+        stage, span = SPANS[name]
+        waits.append((stage, span, start, start + seconds))

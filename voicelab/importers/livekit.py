@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.units import to_ns_grid
-from .features import add
+from .features import add, timed
 from .records import GREETING, USER, JsonValue, Part, Skipped, TurnRecord, iter_dicts, seconds
 
 _TYPES = ("eou_metrics", "llm_metrics", "tts_metrics")
@@ -95,13 +95,16 @@ def _record(speech_id: str, parts: dict[str, list[tuple[dict[str, Any], str]]]) 
         record_parts.append(Part("sentence_aggregation", to_ns_grid(tts_start - events["llm_first_token"]),
                                  events["llm_first_token"], "config: sentence tokenizer", "setting"))
     features: dict[str, float] = {}
+    waits: list[tuple[str, str, float, float]] = []
     acquire = seconds(tts.get("acquire_time"))
     if acquire and tts.get("connection_reused") is False:
         add(features, "tts_connect", acquire)
+        timed(waits, "tts_connect", tts_start, acquire)
     return TurnRecord(
         voice_to_voice=to_ns_grid(events["first_audio"] - speech_end),
         components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": ttft, "tts_ttfb": ttfb},
-        events=events, where=f"speech_id {speech_id}", parts=record_parts, features=features).complete()
+        events=events, where=f"speech_id {speech_id}", parts=record_parts, features=features,
+        waits=waits).complete()
 
 
 # -- session history -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..engine.units import to_ns_grid
-from .features import add
+from .features import add, timed
 from .records import GREETING, ImportProblem, JsonValue, Part, Skipped, TurnRecord, iter_dicts, seconds
 
 SKEW_TOLERANCE_S = 0.001
@@ -272,13 +272,15 @@ def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpa
         events["first_audio"] = tts[0].start + tts_ttfb
         events["speech_end"] = events["first_audio"] - v2v
     endpoint = events["llm_start"] - events["speech_end"] if "llm_start" in events and "speech_end" in events else None
+    interrupted = _flag(turn.get("turn.was_interrupted"))
+    if interrupted and turn.end >= events.get("first_audio", turn.end):
+        events["bot_stopped"] = turn.end  # Pipecat ends an interrupted turn when the caller's new turn starts
     return TurnRecord(
         voice_to_voice=v2v,
         components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft,
                     "tts_ttfb": tts_ttfb},
         events=events, text=" ".join(str(s.get("transcript", "")) for s in stt).strip(),
-        response=" ".join(str(s.get("text", "")) for s in tts).strip(),
-        interrupted=_flag(turn.get("turn.was_interrupted")),
+        response=" ".join(str(s.get("text", "")) for s in tts).strip(), interrupted=interrupted,
         where=turn.where).complete()
 
 
@@ -429,23 +431,27 @@ def _livekit_record(agent: OtelSpan, v2v: float, user: OtelSpan | None, eou: Ote
     if tts is not None:
         events["tts_end"] = tts.end
         events["tts_start"] = request.start if request is not None else tts.start
+    features, waits = _livekit_features(inner, request, first_audio)
     return TurnRecord(
         voice_to_voice=v2v,
         components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft, "tts_ttfb": tts_ttfb},
         events=events, text=_text(user, eou), response=_response(agent, llm),
         interrupted=_flag(agent.get("lk.interrupted")), where=agent.where,
         parts=_livekit_parts(agent, events, endpoint, llm_ttft, tts_ttfb),
-        interrupted_by=_name(agent.get("lk.interruption.source"))[:40],
-        features=_livekit_features(inner, request, first_audio)).complete()
+        interrupted_by=_name(agent.get("lk.interruption.source"))[:40], features=features, waits=waits).complete()
 
 
-def _livekit_features(inner: list[OtelSpan], request: OtelSpan | None, first_audio: float) -> dict[str, float]:
+def _livekit_features(inner: list[OtelSpan], request: OtelSpan | None,
+                      first_audio: float) -> tuple[dict[str, float], list[tuple[str, str, float, float]]]:
     """Tool calls before the first audio (``function_tool`` spans) and the TTS's cold start (``acquire_time`` in
-    the first request's ``lk.tts_metrics`` when its connection was not reused)."""
+    the first request's ``lk.tts_metrics`` when its connection was not reused, from the request's start): the
+    values under voicelab's names and their spans."""
     features: dict[str, float] = {}
+    waits: list[tuple[str, str, float, float]] = []
     for span in inner:
         if span.name == "function_tool" and span.end <= first_audio:
             add(features, "llm_tool_call", to_ns_grid(span.end - span.start))
+            timed(waits, "llm_tool_call", span.start, to_ns_grid(span.end - span.start))
     raw = request.get("lk.tts_metrics") if request is not None else None
     if isinstance(raw, str) and len(raw) < 10_000:
         try:
@@ -455,7 +461,8 @@ def _livekit_features(inner: list[OtelSpan], request: OtelSpan | None, first_aud
         acquire = seconds(metrics.get("acquire_time")) if isinstance(metrics, dict) else None
         if acquire and isinstance(metrics, dict) and metrics.get("connection_reused") is False:
             add(features, "tts_connect", acquire)
-    return features
+            timed(waits, "tts_connect", request.start if request is not None else None, acquire)
+    return features, waits
 
 
 def _livekit_parts(agent: OtelSpan, ev: dict[str, float], endpoint: float | None, ttft: float | None,

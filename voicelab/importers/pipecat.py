@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .features import PIPECAT_PARTS, add
+from .features import PIPECAT_PARTS, add, timed
 from .records import GREETING, USER, JsonValue, Part, Skipped, TurnRecord, iter_dicts, seconds
 
 
@@ -81,16 +81,18 @@ def pipecat_breakdowns(values: list[JsonValue], skipped: Skipped) -> list[TurnRe
         if "tts" in first:
             events["tts_start"] = first["tts"][0]
         features: dict[str, float] = {}
+        waits: list[tuple[str, str, float, float]] = []
         for part in parts:
             if part.name in PIPECAT_PARTS:
                 add(features, PIPECAT_PARTS[part.name], part.seconds)
+                timed(waits, PIPECAT_PARTS[part.name], part.start, part.seconds)
         records.append(TurnRecord(
             voice_to_voice=v2v,
             components={"endpoint": endpoint, "transcription": first["stt"][1] if "stt" in first else None,
                         "llm_ttft": first["llm"][1] if "llm" in first else None,
                         "tts_ttfb": first["tts"][1] if "tts" in first else None},
             events=events, where=where, kind=GREETING if greeting else USER, parts=parts,
-            features=features).complete())
+            features=features, waits=waits).complete())
     return records
 
 

@@ -89,6 +89,9 @@ class TurnRecord:
     preemptive: bool = False  # the LLM was asked before the end of the turn was decided
     interrupted_by: str = ""  # what cut the reply short, as the source says (LiveKit: audio_activity, ...)
     features: dict[str, float] = field(default_factory=dict)  # production-feature values, by voicelab's names
+    #: the production waits the source times: ``(stage, span name, start, end)`` in the source's clock, drawn on
+    #: voicelab's own rows (``("llm", SpanName.TOOL_CALL, ...)``, ``("tts", SpanName.CONNECT, ...)``)
+    waits: list[tuple[str, str, float, float]] = field(default_factory=list)
 
     def complete(self) -> TurnRecord:
         """Fill ``other`` as voice-to-voice minus endpoint, LLM TTFT and TTS TTFB (when the source has all three);

@@ -11,7 +11,7 @@ from ..engine.trace import GREETING_TURN, AgentState, Mark, Span, StateChange, T
 from ..engine.units import to_ns_grid
 from ..engine.vocabulary import MarkName, SpanName
 from ..metrics import turn_metrics
-from .records import ImportProblem, JsonValue, Skipped, TurnRecord
+from .records import GREETING, ImportProblem, JsonValue, Skipped, TurnRecord
 
 # event -> (stage, mark name) of the voicelab mark it becomes
 _MARKS: tuple[tuple[str, str, str], ...] = (
@@ -24,7 +24,6 @@ _MARKS: tuple[tuple[str, str, str], ...] = (
     ("llm_end", "llm", MarkName.LLM_COMPLETE),
     ("tts_start", "tts", MarkName.TTS_STARTED),
     ("first_audio", "tts", MarkName.TTS_FIRST_CHUNK),
-    ("first_audible", "tts", MarkName.TTS_FIRST_AUDIBLE),
     ("tts_end", "tts", MarkName.TTS_COMPLETE),
     ("connected", "caller", MarkName.CALL_CONNECTED),
     ("llm_preemptive_start", "llm", MarkName.LLM_SPECULATION_STARTED),
@@ -37,7 +36,6 @@ _SPANS: tuple[tuple[str, str, str, str], ...] = (
     ("llm", SpanName.GENERATE, "llm_first_token", "llm_end"),
     ("tts", SpanName.TTFB, "tts_start", "tts_first_audio"),
     ("tts", SpanName.SYNTHESIZE, "tts_first_audio", "tts_end"),
-    ("tts", SpanName.LEADING_SILENCE, "first_audio", "first_audible"),
     ("playback", SpanName.PLAY, "first_audio", "bot_stopped"),
 )
 #: The row of each of a turn's named parts (Pipecat contributions, LiveKit stages) on the Gantt chart; the
@@ -58,26 +56,40 @@ def has_timeline(records: list[TurnRecord]) -> bool:
     return any("speech_end" in r.events and "first_audio" in r.events for r in records)
 
 
-def to_trace(records: list[TurnRecord], source: str) -> Trace:
-    """A voicelab trace of the records that have a timeline, times in seconds from the first event."""
-    timed = [r for r in records if r.events]
-    origin = min((t for r in timed for t in r.events.values()), default=0.0)
+def to_trace(records: list[TurnRecord], source: str) -> tuple[Trace, dict[int, int]]:
+    """A voicelab trace of the records that have a timeline, times in seconds from the first event, and which
+    trace turn each record became. The replies are turns 0, 1, 2, ...; the first greeting is
+    :data:`~voicelab.engine.trace.GREETING_TURN` (its ``call_connected`` mark is the client connecting), so
+    ``greeting_metrics`` reads it and no reply's metrics include it (a second greeting is left out of the trace).
+    The production waits a source times are the simulator's spans (tool call, connect), so ``production_metrics``
+    reads an imported turn as a simulated one. (Leading silence and thinking come only from Pipecat's service
+    records, which have no timeline: they are the turn's ``features``.)"""
+    timed = [(k, r) for k, r in enumerate(records) if r.events]
+    origin = min((t for _, r in timed for t in r.events.values()), default=0.0)
     trace = Trace(_Fixed(), pipeline=source, clock_mode="imported")
-    for r in timed:
-        index = len(trace.turns)
+    index_of: dict[int, int] = {}
+    for k, r in timed:
+        if r.kind == GREETING:
+            if GREETING_TURN in index_of.values():
+                continue
+            index = GREETING_TURN
+        else:
+            index = len(trace.turns)
+        index_of[k] = index
         ev = {name: round(t - origin, 6) for name, t in r.events.items()}
         if "tts_start" in ev and (ttfb := r.components.get("tts_ttfb")) is not None:
             ev["tts_first_audio"] = round(ev["tts_start"] + ttfb, 6)
-        if "first_audio" in ev and (silence := r.features.get("tts_leading_silence")):
-            ev["first_audible"] = round(ev["first_audio"] + silence, 6)
-        start = ev.get("speech_start", ev.get("speech_end", min(ev.values())))
-        trace.turns.append(Turn(index, r.text or f"turn {index}", start, max(ev.values()), r.text, r.response))
+        if index != GREETING_TURN:
+            start = ev.get("speech_start", ev.get("speech_end", min(ev.values())))
+            trace.turns.append(Turn(index, r.text or f"turn {index}", start, max(ev.values()), r.text, r.response))
         for event, stage, name in _MARKS:
             if event in ev:
                 trace.marks.append(Mark(stage, name, ev[event], index))
         for stage, name, a, b in _SPANS:
             if a in ev and b in ev and ev[b] >= ev[a]:
                 trace.spans.append(Span(stage, name, ev[a], ev[b], index))
+        for stage, name, began, ended in r.waits:
+            trace.spans.append(Span(stage, name, round(began - origin, 6), round(ended - origin, 6), index))
         if "speech_end" in ev and "end_of_turn" in ev and ev["end_of_turn"] >= ev["speech_end"]:
             trace.spans.append(Span("vad", SpanName.ENDPOINT, ev["speech_end"], ev["end_of_turn"], index))
         if r.interrupted and "bot_stopped" in ev:
@@ -85,7 +97,7 @@ def to_trace(records: list[TurnRecord], source: str) -> Trace:
                                     {"by": r.interrupted_by} if r.interrupted_by else {}))
         _add_parts(trace, r, index, origin)
     trace.clock = _Fixed(trace.duration)
-    return trace
+    return trace, index_of
 
 
 def _add_parts(trace: Trace, record: TurnRecord, index: int, origin: float) -> None:

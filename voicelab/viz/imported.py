@@ -66,15 +66,18 @@ def overview(analysis: Any) -> Figure:
     if trace is None:
         return stacked_bars(analysis)
     turn = slowest_turn(analysis)
+    drawn = imported.trace_turn(turn)
+    if drawn is None or drawn < 0:  # only a greeting, or a turn without a timeline
+        return stacked_bars(analysis)
     budgets = LatencyBudgets(voice_to_voice=analysis.budgets.get("voice_to_voice", LatencyBudgets().voice_to_voice))
-    text = escape_controls(trace.turns[turn].input)
-    said = f": “{text[:48]}{'…' if len(text) > 48 else ''}”" if text and text != f"turn {turn}" else ""
+    text = escape_controls(trace.turns[drawn].input)
+    said = f": “{text[:48]}{'…' if len(text) > 48 else ''}”" if text and text != f"turn {drawn}" else ""
     record = imported.records[turn]
     notes = [note for flag, note in ((record.interrupted, "interrupted"), (record.preemptive, "preemptive LLM"))
              if flag]
     extra = f" ({', '.join(notes)})" if notes else ""
-    fig = gantt(trace, turn=turn, budgets=budgets, title=f"{imported.source}, slowest turn ({turn}){extra}{said}")
-    _name_parts(fig, trace, turn)
+    fig = gantt(trace, turn=drawn, budgets=budgets, title=f"{imported.source}, slowest turn ({turn}){extra}{said}")
+    _name_parts(fig, trace, drawn)
     return fig
 
 
