@@ -237,6 +237,16 @@ def test_chunk_size_asr_keeps_up_only_when_per_chunk_cost_fits_in_a_chunk():
         assert first.value == f"{chunk_s:.3f} s"
 
 
+def test_chunk_dashboard_says_why_its_two_asr_rows_disagree():
+    d = dashboards.chunk_dashboard()
+    d.set({"caller.chunk_ms": 20})  # a chunk costs more than its 20 ms, but less than the 80 ms budget
+    assert (d.verdicts["ASR keeps up with audio"], d.verdicts["asr_processing"]) == ("MISS", "PASS")
+    assert "its own 20 ms" in d.notice.value and "80 ms per chunk whatever the chunk size" in d.notice.value
+    d.set({"caller.chunk_ms": 50})  # both pass: nothing to explain
+    assert d.verdicts["asr_processing"] == d.verdicts["ASR keeps up with audio"] == "PASS"
+    assert "disagree" not in d.notice.value
+
+
 def test_endpoint_shorter_than_the_pause_cuts_the_caller_off():
     d = dashboards.endpoint_dashboard()
     d.set({"caller.pause_s": 0.6, "vad.endpoint_silence_s": 0.3})

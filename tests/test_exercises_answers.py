@@ -135,3 +135,45 @@ def test_values_are_read_from_the_answers_prose():
     assert _stated_values('`{"tts.clause_chars": 1}` flushes after every word') == [{"tts.clause_chars": 1}]
     assert _stated_values('"caller stops → turn declared over": the wait') == ["caller stops → turn declared over"]
     assert _stated_values("`aggressive`, at under half a second") == ["aggressive"]
+
+
+def _figures_the_check_does_not_report(answered: Answered) -> list[str]:
+    """The figures (a number with s, ms or %) of an answer's prose that neither its check's feedback on that answer
+    (message and table), nor the answer's own values, nor the check cell, nor a preset's timings and budgets hold."""
+    from test_prose import FIGURE, NUMBER, SENTENCE, _is_preset_value, _matches, _preset_values, _prose
+
+    exercise = _exercise(answered.exercise)
+    if CODE.search(answered.answer):
+        namespace: dict[str, Any] = {"vl": vl}
+        exec(_imports(answered.cell), namespace)  # noqa: S102 - the notebook's own imports
+        exec(CODE.search(answered.answer)["code"], namespace)  # noqa: S102 - the notebook's own answer
+        values, feedback = [], exercise.check(namespace[answered.name])
+    else:
+        values = _stated_values(answered.answer)
+        feedback = next((f for f in map(exercise.check, values) if f.ok), exercise.check(None))
+    reported = feedback.message + "\n" + "\n".join(map(str, feedback.rows))
+    numbers = {float(n) for n in NUMBER.findall(reported)}
+    inputs = "\n".join(map(str, values)) + "\n" + answered.cell
+    presets = _preset_values()
+    prose = _prose(re.sub(r"```.*?```", "", answered.answer, flags=re.S))
+    return [f"{value} {unit}: {' '.join(sentence.split())[:120]}"
+            for sentence in SENTENCE.split(prose) for value, unit in FIGURE.findall(sentence)
+            if not _matches(value, unit, numbers, inputs) and not _is_preset_value(value, unit, presets)]
+
+
+# The checks that report their workings (a table, the learner's run): their hidden answers quote those figures.
+REPORTING = [a for a in ANSWERED if a.exercise not in NEEDS_THE_NOTEBOOKS_RUN
+             and (isinstance(_exercise(a.exercise), BuildIt) or a.exercise == "vl.exercises.nb07.budget_split")]
+
+
+@pytest.mark.parametrize("answered", REPORTING, ids=lambda a: a.id)
+def test_a_hidden_answer_quotes_the_figures_its_check_reports_on_it(answered: Answered):
+    missing = _figures_the_check_does_not_report(answered)
+    assert not missing, f"{answered.notebook}: the hidden answer quotes figures its check does not report: {missing}"
+
+
+def test_an_answer_quoting_a_figure_the_check_does_not_report_is_caught():
+    split = next(a for a in REPORTING if a.exercise == "vl.exercises.nb07.budget_split")
+    stale = Answered(split.notebook, split.name, split.exercise, split.cell,
+                     split.answer.replace("0.79 s, 0.01 s inside", "0.76 s, 0.07 s inside"))
+    assert [m.split(":")[0] for m in _figures_the_check_does_not_report(stale)] == ["0.76 s", "0.07 s"]

@@ -24,3 +24,9 @@ def test_the_chart_draws_a_box_per_task() -> None:
     fig = architecture_chart()
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert "run_vad" in labels and "run_playback" in labels and any(t.startswith("speech") for t in labels)
+
+
+def test_the_callers_task_is_labelled_by_its_role_not_its_internal_name() -> None:
+    labels = [t.get_text() for t in architecture_chart().axes[0].texts]
+    assert "caller" in labels and not any("_converse" in label for label in labels)
+    assert pipeline_graph()[0].writers == ("Conversation._converse",)  # the graph keeps the code's own name

@@ -126,7 +126,8 @@ class BudgetSplit(Exercise):
                                    "target: every stage could meet its budget and the caller still wait too long",
                             rows, figure)
         return Feedback(True, f"✓ {self.what}: the preset meets every stage budget, and with the endpoint wait "
-                              f"they add up to at most {target} s", rows, figure)
+                              f"({wait:.2f} s in turn {wait_turn}) they add up to {total:.2f} s, "
+                              f"{target - total:.2f} s inside the {target} s target", rows, figure)
 
 
 budget_split = BudgetSplit()

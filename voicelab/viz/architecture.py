@@ -107,6 +107,11 @@ def pipeline_graph(pipeline: Any = None) -> list[Queue]:
     return ordered
 
 
+# Boxes named by their role where the task's own name is an internal one (the stage loops keep theirs: they are
+# the functions a reader finds in voicelab/stages/).
+TASK_LABELS = {"Conversation._converse": "caller"}
+
+
 def architecture_chart(pipeline: Any = None) -> Figure:
     """Tasks as boxes, queues as labelled arrows (name and capacity), drawn from :func:`pipeline_graph`."""
     from ..palette import stage_color
@@ -128,10 +133,11 @@ def architecture_chart(pipeline: Any = None) -> Figure:
         for k, task in enumerate(col):
             y = 0.0 if len(col) == 1 else 0.6 - 1.2 * k / (len(col) - 1)
             centre[task] = (x + 0.5, y)
-            stage = task.removeprefix("run_").split(".")[-1].lstrip("_")
+            label = TASK_LABELS.get(task, task)
+            stage = label.removeprefix("run_").split(".")[-1].lstrip("_")
             ax.add_patch(FancyBboxPatch((x + 0.12, y - 0.28), 0.76, 0.56, boxstyle="round,pad=0.02",
                                         facecolor=stage_color(stage), alpha=0.35, edgecolor="#444444"))
-            ax.text(x + 0.5, y, task.replace(".", "\n."), ha="center", va="center",
+            ax.text(x + 0.5, y, label.replace(".", "\n."), ha="center", va="center",
                     fontsize=FONT_SIZE - 1, family="monospace")
     for q in queues:
         for w in q.writers:
