@@ -38,7 +38,7 @@ FLOORS: dict[str, int] = {
     "engine": 1, "stages": 2, "transport": 2, "turntaking": 3, "pipelines": 4,
     **dict.fromkeys(("budgets", "metrics", "presets", "simulate", "export", "tables", "palette", "report", "testing",
                      "tutorial"), 5),
-    **dict.fromkeys(("analysis", "importers", "real", "audio"), 6),
+    **dict.fromkeys(("analysis", "importers", "integrations", "real", "audio"), 6),
     **dict.fromkeys(("viz", "dashboards", "notebook", "exercises", "cli", "__main__", "__init__"), 7),
 }
 

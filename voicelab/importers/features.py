@@ -27,8 +27,8 @@ voicelab name             framework field
 ========================  ==========================================================================
 
 Not in any file the frameworks write: LiveKit's false interruptions (only the session's
-``agent_false_interruption`` event, which :mod:`voicelab.integrations` records) and Pipecat's leading silence
-and thinking on a timeline (the service records carry durations and report times only).
+``agent_false_interruption`` event, not recorded yet) and Pipecat's leading silence and thinking on a timeline
+(the service records carry durations and report times only).
 """
 
 from __future__ import annotations
