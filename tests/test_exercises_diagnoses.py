@@ -245,3 +245,16 @@ def test_11_the_clamps_in_either_order_are_right() -> None:
         return max(min_delay, min(max_delay, alpha * delay + (1 - alpha) * pause_s))
 
     assert vl.exercises.nb11.dynamic.check(learn).ok
+
+
+HOSTILE_ANSWERS = [None, ..., True, float("nan"), float("inf"), -1e308, "", "abc", "0,5", [0.5], {"a": 1}, (1, 2),
+                   b"0.5", object(), 10**400]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in EXERCISES.items() if not isinstance(e, BuildIt)))
+def test_a_question_answers_any_input_with_a_cross_never_a_crash(name: str) -> None:
+    exercise = EXERCISES[name]
+    for answer in HOSTILE_ANSWERS:
+        feedback = exercise.check(answer)
+        assert not feedback.ok and feedback.message.startswith("✗"), f"{name} took {answer!r}: {feedback.message}"
+        assert "Traceback" not in feedback.message

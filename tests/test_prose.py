@@ -202,6 +202,41 @@ def test_a_figure_from_another_cell_is_not_backed_by_it() -> None:
     assert _backs([sweep], ("1.07", "s"), set(), set()) and not _backs([partials], ("1.07", "s"), set(), set())
 
 
+COLOUR = re.compile(r"\b(?:(?:light|dark|solid|pale|bluish|reddish|sky)\s+)?"
+                    r"(red|orange|yellow|green|blue|purple|grey|gray|pink|brown|vermillion|black)\b", re.I)
+
+
+def colours_not_in_the_palette(name: str) -> list[str]:
+    """Colour words of a notebook's prose that are not a name of voicelab.palette's colours."""
+    from voicelab.palette import COLOR_NAMES
+
+    names = set(COLOR_NAMES.values())
+    return [f"{m.group(0)!r} in: {' '.join(sentence.split())[:120]}"
+            for cell in _cells(name) if cell["cell_type"] == "markdown"
+            for sentence in SENTENCE.split(_prose("".join(cell["source"])))
+            for m in COLOUR.finditer(sentence)
+            if m.group(0).lower().removeprefix("solid ") not in names and not _is_a_word(m, sentence)]
+
+
+def _is_a_word(match: re.Match[str], sentence: str) -> bool:
+    """A colour word that names no colour here: "green" as in "every budget green" (all met)."""
+    return match.group(0).lower() == "green" and "budget" in sentence
+
+
+@pytest.mark.parametrize("name", CELL_BY_CELL)
+def test_colours_in_prose_are_the_palettes_names(name: str) -> None:
+    wrong = colours_not_in_the_palette(name)
+    assert not wrong, f"{name}: name colours as voicelab.palette.COLOR_NAMES does:\n" + "\n".join(wrong)
+
+
+def test_the_colour_check_can_fail() -> None:
+    from voicelab.palette import color_name, stage_color
+
+    assert color_name(stage_color("vad")) == "orange" and color_name("#d55e00") == "vermillion"
+    assert [m.group(0) for m in COLOUR.finditer("the dark orange bar, the red line and the sky blue row")] == \
+        ["dark orange", "red", "sky blue"]
+
+
 def test_the_check_can_fail() -> None:
     numbers = {2.19, 0.59}
     assert _matches("2.19", "s", numbers, "") and _matches("2.2", "s", numbers, "")

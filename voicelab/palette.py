@@ -106,6 +106,21 @@ CANCELLED_STYLE: dict[str, Any] = {"alpha": 0.45, "hatch": "xx", "edgecolor": "#
 CHUNK_WAIT_STYLE: dict[str, Any] = {"facecolor": "white", "edgecolor": "#E69F00", "hatch": "\\\\\\\\", "linewidth": 0.8}
 
 
+#: A quiet (below-threshold) window or chunk in the energy charts.
+QUIET_COLOR = "#C8C8C8"
+
+#: What prose calls each colour of this palette (Okabe-Ito's names): a notebook names a colour only by these.
+COLOR_NAMES: dict[str, str] = {
+    "#6E6E6E": "grey", "#E69F00": "orange", "#56B4E9": "sky blue", "#009E73": "bluish green", "#0072B2": "blue",
+    "#CC79A7": "reddish purple", "#D55E00": "vermillion", QUIET_COLOR: "light grey", "#B2182B": "dark red",
+}
+
+
+def color_name(color: str) -> str:
+    """The name prose uses for one of the palette's colours (``"#E69F00"`` -> ``"orange"``)."""
+    return COLOR_NAMES[color.upper()]
+
+
 def stage_color(stage: str) -> str:
     """The colour of ``stage``'s bars (grey for a stage the palette does not know)."""
     return STAGE_COLORS.get(stage, OTHER_STAGE_COLOR)

@@ -23,6 +23,9 @@ from typing import Any
 
 from IPython.display import display
 
+from ..engine.validation import ConfigError
+from ..engine.validation import short as short_repr
+
 UNSET: Any = object()
 
 
@@ -133,7 +136,8 @@ _FORMATS: dict[str, str] = {
 
 def _is_format(kind: str, answer: Any) -> bool:
     if kind == "number":
-        return isinstance(answer, (int, float)) and not isinstance(answer, bool) and math.isfinite(answer)
+        return (isinstance(answer, (int, float)) and not isinstance(answer, bool)
+                and abs(answer) <= sys.float_info.max and math.isfinite(answer))
     if kind == "bool":
         return isinstance(answer, bool)
     if kind == "text":
@@ -204,8 +208,8 @@ class Question(Exercise):
                                    f"{self._format_hint()}")
         try:
             right = self._right(answer)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return Feedback(False, f"✗ {self.what}: {answer!r} could not be tried: {exc}")
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError, ConfigError) as exc:
+            return Feedback(False, f"✗ {self.what}: {short_repr(answer)} could not be tried: {exc}")
         if right:
             return Feedback(True, f"✓ {self.what}: {answer!r} is right")
         return Feedback(False, f"✗ {self.what}: {answer!r} is not it — hint: {self.hint}")

@@ -47,7 +47,7 @@ def energy_chart(samples: np.ndarray, sample_rate: int, chunk_ms: float | Sequen
     wave.plot(t[::step], samples[::step], color=palette.stage_color("caller"), linewidth=0.5)
     wave.set_ylabel("amplitude", fontsize=FONT_SIZE)
     wave.set_title(title, fontsize=FONT_SIZE + 1, loc="left")
-    speech_colour, quiet_colour = palette.stage_color("vad"), "#C8C8C8"
+    speech_colour, quiet_colour = palette.stage_color("vad"), palette.QUIET_COLOR
     for ax, size in zip(axes[1:], sizes, strict=True):
         starts, energy = chunk_energies(samples, sample_rate, size)
         loud = energy > threshold if threshold is not None else np.ones(len(energy), dtype=bool)
