@@ -236,14 +236,7 @@ def _read_bounded(fd: int, name: str, cap: int, regular: bool) -> bytes:
         chunks.append(chunk)
 
 
-def _parse_int(text: str) -> int | float:
-    """A JSON integer; one too long for Python's int conversion becomes infinite (then refused as a time)."""
-    if len(text) > 40:
-        return math.inf if not text.startswith("-") else -math.inf
-    return int(text)
-
-
-_DECODER = json.JSONDecoder(parse_int=_parse_int)
+_DECODER = json.JSONDecoder()  # no Python hooks: the C scanner parses the whole value
 _OPENERS = "{["
 
 
@@ -343,7 +336,10 @@ def seconds(value: Any) -> float | None:
     """A finite number as float seconds, else None (booleans, strings and NaN are not durations)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
     return number if math.isfinite(number) else None
 
 
