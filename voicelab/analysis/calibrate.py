@@ -192,7 +192,8 @@ def _measured(result: RunResult) -> dict[str, list[float]]:
     for turn in result.trace.turns:
         k = turn.index
         parts = stage_components(result.trace, k)
-        out["asr_chunk_rtf"] += [s.duration / chunk_s for s in result.trace.spans_of(k, "asr") if s.name == "chunk"]
+        out["asr_chunk_rtf"] += [s.duration / chunk_s for s in result.trace.spans_of(k, "asr")
+                                 if s.name == SpanName.CHUNK]
         for part in ("asr_final", "endpoint_wait", "first_clause"):
             if (value := parts[part]) is not None:
                 out[part].append(value)
