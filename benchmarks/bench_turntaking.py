@@ -1,6 +1,8 @@
 """Benchmark: turn-taking — the endpointing trade-off sweep (all four policies, 1,000 hesitating turns per point;
-target ≤ 10 s in a notebook cell) and the real turn models' inference time per call (Silero VAD per 32 ms window,
-Smart Turn v3.2 per decision) on espeak-ng speech, when the [turn] and [real] extras are installed.
+target ≤ 10 s in a notebook cell), a knob move of notebook 11's turn-taking dashboard (kernel side: slider change ->
+the turn re-simulated, the curve point moved, the chart drawn; target ≤ 150 ms), and the real turn models' inference
+time per call (Silero VAD per 32 ms window, Smart Turn v3.2 per decision) on espeak-ng speech, when the [turn] and
+[real] extras are installed.
 
 Reports wall and CPU time (trust the CPU figure on a busy machine: the models run on one thread).
 """
@@ -15,6 +17,8 @@ from voicelab.turntaking.hesitation import HesitationConfig
 from voicelab.turntaking.measures import plan_turns, tradeoff
 
 TURNS = 1_000
+MOVES = 24
+DASHBOARD_TARGET_MS = 150.0
 
 
 def sweep() -> None:
@@ -28,6 +32,31 @@ def sweep() -> None:
         delay = "—" if row["delay_at_5pct"] is None else f"{1000 * row['delay_at_5pct']:.0f} ms"
         rate = "—" if row["cutoff_at_300ms"] is None else f"{100 * row['cutoff_at_300ms']:.1f} %"
         print(f"  {row['policy']:<9} delay at 5 % cut-offs {delay:>8}   cut-offs at 300 ms {rate:>7}")
+
+
+def dashboard_moves() -> None:
+    """Kernel-side ms per move of the turn-taking dashboard's knob and seed sliders (the observer path a drag takes;
+    its curves for the caller's hesitation are swept once, before the first move, as the notebook's first draw)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from voicelab.dashboards import turn_taking_dashboard
+
+    dash = turn_taking_dashboard()
+    knob, seed = dash.sliders["knob"], dash.sliders["seed"]
+    values = [knob.min + k * knob.step for k in range(round((knob.max - knob.min) / knob.step) + 1)]
+    walls, cpus = [], []
+    for k in range(MOVES):
+        slider, value = (knob, values[(3 + 5 * k) % len(values)]) if k % 3 else (seed, (k // 3) % 7 + 1)
+        wall, cpu = time.perf_counter(), time.process_time()
+        slider.value = value
+        walls.append(1000 * (time.perf_counter() - wall))
+        cpus.append(1000 * (time.process_time() - cpu))
+    walls.sort()
+    cpus.sort()
+    print(f"turn-taking dashboard, {MOVES} knob/seed moves: median {walls[len(walls) // 2]:.0f} ms wall "
+          f"({cpus[len(cpus) // 2]:.0f} ms CPU), p95 {walls[round(0.95 * (len(walls) - 1))]:.0f} ms wall "
+          f"(target <= {DASHBOARD_TARGET_MS:.0f} ms)")
 
 
 def real_models() -> None:
@@ -53,6 +82,7 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.1f} on {os.cpu_count()} CPUs")
     sweep()
+    dashboard_moves()
     real_models()
 
 
