@@ -46,3 +46,22 @@ def test_a_stale_table_is_reported(tmp_path: Path, monkeypatch, capsys) -> None:
     stale.write_text(f"{reading_time.START}\n| notebook | minutes |\n{reading_time.END}\n")
     monkeypatch.setattr(reading_time, "WORKSHOP", stale)
     assert reading_time.main(["--check"]) == 1 and "stale" in capsys.readouterr().out
+
+
+def test_an_optional_heading_leaves_its_section_out(tmp_path: Path) -> None:
+    path = _notebook(tmp_path, [("markdown", "## Optional: more\n\n" + " ".join(["w"] * 200)), ("code", "x = 1"),
+                                ("markdown", "## Core\n\nfour words here now")])
+    assert (reading_time.estimate(path).words, reading_time.estimate(path).code_cells) == (6, 0)
+
+
+def test_a_few_words_more_do_not_make_the_table_stale_but_a_minute_and_a_half_does() -> None:
+    estimates = reading_time.estimates()
+    held = reading_time.table(estimates)
+    assert reading_time.stale(held, estimates) == []
+    first = estimates[0]
+    bigger = [reading_time.Estimate(first.notebook, first.words + 50, first.code_cells, first.build_its,
+                                    first.questions), *estimates[1:]]
+    assert reading_time.stale(held, bigger) == []
+    much_bigger = [reading_time.Estimate(first.notebook, first.words + 400, first.code_cells, first.build_its,
+                                         first.questions), *estimates[1:]]
+    assert reading_time.stale(held, much_bigger) == [first.notebook, "**total**"]
