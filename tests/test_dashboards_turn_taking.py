@@ -105,3 +105,25 @@ def test_labels_are_whole_and_a_false_cut_off_is_labelled_clear_of_other_text(da
         assert any("false cut-off" in text for text, _ in boxes)
         clashes = [(a, b) for k, (a, box) in enumerate(boxes) for b, other in boxes[k + 1:] if box.overlaps(other)]
         assert not clashes, clashes
+
+
+def test_a_knob_move_draws_what_a_fresh_dashboard_draws_at_that_setting():
+    """A move redraws only the ring over the kept curves: the picture is the one drawn from scratch."""
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    moved = turn_taking_dashboard()
+    moved.sliders["knob"].value = 0.3
+    moved.sliders["knob"].value = 0.8
+    fresh = turn_taking_dashboard()
+    fresh.sliders["knob"].value = 0.8
+    fresh._tradeoff = None  # nothing kept: every artist drawn
+    fresh.redraw()
+
+    def pixels(png: bytes) -> np.ndarray:
+        return np.asarray(Image.open(BytesIO(png)).convert("RGB"))
+
+    assert np.array_equal(pixels(moved.png), pixels(fresh.png))
+    assert not np.array_equal(pixels(moved.png), pixels(turn_taking_dashboard().png))  # the ring did move

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 from ..engine.validation import ConfigError, check_number, check_type
@@ -27,7 +28,7 @@ from ..turntaking.measures import DEFAULT_SWEEP, Tradeoff, plan_turns, run_polic
 from ..turntaking.policies import POLICIES, EndpointingPolicy, make_policy
 from ..viz.style import LEGEND_FONT_SIZE, PX_PER_INCH
 from ..viz.turns import POLICY_LABELS, draw_cutoff, tradeoff_chart
-from .canvas import GanttCanvas
+from .canvas import GanttCanvas, draw_over, png
 from .chart_view import ChartView
 from .controls import check_choice, check_settings
 from .dashboard import LiveView, choose_xlim, projector_toggle
@@ -78,6 +79,7 @@ class TurnTakingDashboard(LiveView):
         check_type("projector", projector, bool, "True or False")
         self.turns = int(check_number("turns", turns, 1, MAX_DASHBOARD_TURNS, integer=True))
         self._curves: dict[tuple[HesitationConfig, tuple[float, ...]], Tradeoff] = {}
+        self._tradeoff: _Curves | None = None  # the trade-off curves drawn for the curves and size shown
         self.policy_box = w.Dropdown(options=[(POLICY_LABELS[n], n) for n in POLICIES], value=policy,
                                      description="policy", style={"description_width": _LABEL_WIDTH},
                                      layout=w.Layout(width="100%"))
@@ -262,17 +264,29 @@ class TurnTakingDashboard(LiveView):
         top = round(height * GANTT_SHARE)
         gantt = self._canvas.render(self.result, 0, size=(width, top), dpr=dpr, px_per_inch=ppi,
                                     xlim=self._choose_xlim)
-        figure = tradeoff_chart(self.curves(), (self.point["policy"], self.point["median_delay"] or 0.0,
-                                                self.point["cutoff_rate"]))
-        figure.set_size_inches(width / ppi, (height - top) / ppi)
-        figure.set_layout_engine("constrained")
-        self.png = _stack((round(width * dpr), round(height * dpr)), gantt.png, _png(figure, ppi * dpr))
+        curves = self._tradeoff_png((width, height - top), ppi, dpr)
+        self.png = _stack((round(width * dpr), round(height * dpr)), gantt.png, curves)
         lo, hi = self._canvas.ax.get_xlim()
         self.chart.xlim = f"{lo:.3f},{hi:.3f}"
         self.chart.text_pt, self.chart.inches = min(gantt.text_pt, LEGEND_FONT_SIZE), gantt.inches
         self.chart.size = [width, height]
         self.chart.png = self.png
         self.notice.value = f'<div class="vl-notice">{html.escape(self.notice_text)}</div>' if self.notice_text else ""
+
+    def _tradeoff_png(self, size: tuple[float, float], ppi: float, dpr: float) -> bytes:
+        """The trade-off curves with this setting ringed, ``size`` CSS px. A knob move keeps the curves: they are
+        drawn once (without the ring) and kept as pixels; a move draws only the ring over them, unless the ring
+        leaves the axes (then everything is drawn afresh)."""
+        curves = self.curves()
+        delay, rate = 1000 * (self.point["median_delay"] or 0.0), 100 * self.point["cutoff_rate"]
+        key = (id(curves), size, ppi, dpr)
+        cached = self._tradeoff
+        if cached is None or cached.key != key or not cached.holds(delay, rate):
+            figure = tradeoff_chart(curves, (self.point["policy"], delay / 1000, rate / 100))
+            figure.set_size_inches(size[0] / ppi, size[1] / ppi)
+            figure.set_layout_engine("constrained")
+            cached = self._tradeoff = _Curves(key, figure, ppi * dpr)
+        return cached.png(delay, rate)
 
     def _choose_xlim(self, extent: tuple[float, float]) -> tuple[float, float]:
         self.xlim, notice = choose_xlim(self.xlim, extent)
@@ -299,10 +313,26 @@ class TurnTakingDashboard(LiveView):
                 f"the turn shown: {verdict}, endpoint delay {t.get('endpoint_delay', 0):.2f} s")
 
 
-def _png(figure: Any, dpi: float) -> bytes:
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
-    return out.getvalue()
+class _Curves:
+    """A trade-off figure whose curves are drawn once and kept as pixels; :meth:`png` draws its ring
+    (``gid="point"``) at a new place over them (:func:`~voicelab.dashboards.canvas.draw_over`)."""
+
+    def __init__(self, key: tuple[Any, ...], figure: Any, dpi: float) -> None:
+        self.key, self.ax = key, figure.axes[0]
+        self.ring = next(line for line in self.ax.lines if line.get_gid() == "point")
+        figure.set_dpi(dpi)
+        self.canvas = FigureCanvasAgg(figure)
+        self.backgrounds: dict[tuple[Any, ...], Any] = {}
+
+    def holds(self, delay_ms: float, rate_pct: float) -> bool:
+        """Whether a ring at this place lies inside the axes as drawn."""
+        (lo, hi), (bottom, top) = self.ax.get_xlim(), self.ax.get_ylim()
+        return lo <= delay_ms <= hi and bottom <= rate_pct <= top
+
+    def png(self, delay_ms: float, rate_pct: float) -> bytes:
+        self.ring.set_data([delay_ms], [rate_pct])
+        draw_over(self.canvas, self.backgrounds, self.key, [self.ring])
+        return png(self.canvas)
 
 
 def _stack(size: tuple[int, int], *pngs: bytes) -> bytes:
