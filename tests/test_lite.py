@@ -116,8 +116,9 @@ def test_each_notebook_installs_voicelab_before_its_first_code_cell(site: Path) 
 def without_navigation(cell: dict) -> dict:
     """The cell with its nav bar and "Next →" line cut out (the site regenerates those), and links as on the desktop:
     the site's CONTENTS.md and voicelab/ copies are README.md#contents and ../voicelab/ in the committed notebooks."""
-    def desktop(text: str) -> str:
-        return text.replace("](CONTENTS.md)", "](../README.md#contents)").replace("](voicelab/", "](../voicelab/")
+    def desktop(text: str) -> str:  # (a link to a notebook the site leaves out is words on both sides)
+        return lite.unlink_off_site(text.replace("](CONTENTS.md)", "](../README.md#contents)")
+                                    .replace("](voicelab/", "](../voicelab/"))
 
     def output(out: dict) -> dict:
         if "text/markdown" not in out.get("data", {}):

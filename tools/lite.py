@@ -31,6 +31,7 @@ LITE_NOTEBOOKS = ("00", "01", "02", "03", "04", "05", "06", "07", "09", "10")
 LAB_EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
 SITE_CONTENTS = "CONTENTS.md"  # the site's contents table (README.md, with the desktop one, is not on the site)
 _SOURCE_LINK = re.compile(r"\]\(\.\./(voicelab/[\w/]+\.py)\)")
+_NOTEBOOK_LINK = re.compile(r"\[([^\]]+)\]\((\d\d_[\w-]+\.ipynb)(?:#[^)]*)?\)")  # [words](NN_name.ipynb#anchor)
 
 
 def _nav() -> Any:
@@ -103,9 +104,18 @@ def stage_notebooks(dest: Path) -> list[Path]:
     return staged
 
 
+def unlink_off_site(text: str) -> str:
+    """``text`` with each link to a notebook the site leaves out (08, 11, ...) turned into its words, marked as the
+    desktop series' (a dead link on the site otherwise)."""
+    return _NOTEBOOK_LINK.sub(lambda m: m.group(0) if m.group(2)[:2] in LITE_NOTEBOOKS
+                              else f"{m.group(1)} (in the desktop series)", text)
+
+
 def _on_site(line: str, dest: Path, contents_link: str) -> str:
-    """A markdown line with its off-site links pointed at the site: the contents, and voicelab's source (copied)."""
+    """A markdown line with its off-site links pointed at the site: the contents, and voicelab's source (copied);
+    a link to a notebook the site leaves out keeps its words, marked as the desktop series'."""
     line = line.replace(f"]({contents_link})", f"]({SITE_CONTENTS})")
+    line = unlink_off_site(line)
 
     def staged_source(match: re.Match[str]) -> str:
         source = ROOT / match.group(1)

@@ -178,16 +178,18 @@ class LocalLLM:
             code = self.process.poll()
             if code is not None:
                 raise LlmError(f"the local LLM server exited with status {code} while starting: {self._log_tail()}")
-            if self._answers():
+            # the socket listens from the start: a probe waits for the server itself, bounded by the deadline
+            if self._answers(max(0.01, min(1.0, deadline - time.monotonic()))) and time.monotonic() <= deadline:
                 return
             if time.monotonic() > deadline:
                 raise LlmError(f"the local LLM server did not answer within {self.start_timeout_s:g} s "
                                f"(start_timeout_s): {self._log_tail()}")
             time.sleep(0.05)
 
-    def _answers(self) -> bool:
-        """Whether ``GET /v1/models`` answers 200 (the model is loaded once the server accepts)."""
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=1.0)
+    def _answers(self, timeout_s: float) -> bool:
+        """Whether ``GET /v1/models`` answers 200 within ``timeout_s`` (the model is loaded once the server
+        accepts)."""
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout_s)
         try:
             conn.request("GET", "/v1/models")
             response = conn.getresponse()
