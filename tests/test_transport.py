@@ -115,3 +115,15 @@ def test_barge_in_over_a_jittery_network_pays_each_chunks_own_delay():
     up = {barge_in_path(jittery, seed=seed)[0].server_hears - 0.8 for seed in range(6)}
     assert min(up) >= jittery.uplink.fixed_s - 1e-9 and max(up) > jittery.uplink.fixed_s + 0.01
     assert len(up) > 1  # each run's draw
+
+
+def test_an_interruption_policy_over_a_transport_is_refused_in_one_line():
+    from voicelab import simulate
+    from voicelab.engine.validation import ConfigError
+    from voicelab.pipelines import StreamingPipeline
+    from voicelab.turntaking.interruptions import BargeIn, Interruption
+
+    pipeline = StreamingPipeline(barge_in=BargeIn(0.8), interruption=Interruption("vad"),
+                                 transport=TRANSPORTS["mobile"])
+    with pytest.raises(ConfigError, match=r"^interruption with a transport is not supported yet"):
+        simulate(pipeline=pipeline)

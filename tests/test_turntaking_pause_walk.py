@@ -63,3 +63,12 @@ def test_a_pause_exactly_as_long_as_the_wait_ends_the_turn(length):
     walk.open(Pause(1.0, False, False))
     assert walk.ends_turn(length) is (length >= 0.40)
     assert walk.fires_at() == pytest.approx(1.4)
+
+
+@pytest.mark.parametrize("rng", ["0", 0, np.random.SeedSequence(0)])
+def test_run_policy_refuses_an_rng_that_is_no_generator_naming_it(rng):
+    from voicelab.engine.validation import ConfigError
+    from voicelab.turntaking.measures import plan_turns
+
+    with pytest.raises(ConfigError, match=r"^rng must be None or a numpy Generator"):
+        run_policy(FixedSilence(0.4), plan_turns(2), rng=rng)

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from ..engine.config import CallerConfig, StageConfigs
 from ..engine.trace import Trace
 from ..engine.units import EPS, to_ns_grid
-from ..engine.validation import ConfigError, check_number
+from ..engine.validation import ConfigError, check_number, check_type
 from ..engine.vocabulary import MarkName, SpanName
 from .hesitation import HESITANT_SENTENCES, HesitationConfig, UtterancePlan, plan_utterance
 from .pause_walk import PauseWalk, on_chunk
@@ -130,6 +130,8 @@ def run_policy(policy: EndpointingPolicy, plans: Sequence[UtterancePlan | HeardT
     """
     chunk_s = check_number("chunk_s", chunk_s, 0.001, 1.0, unit="s")
     response = response_seconds() if response_s is None else check_number("response_s", response_s, 0, 30, unit="s")
+    if rng is not None:
+        check_type("rng", rng, np.random.Generator, "None or a numpy Generator, e.g. np.random.default_rng(0)")
     walk = PauseWalk(policy, np.random.default_rng(np.random.SeedSequence([seed, 2])) if rng is None else rng)
     cut = np.zeros(len(plans), dtype=bool)
     delay = np.full(len(plans), np.nan)
