@@ -222,3 +222,19 @@ def test_no_stopped_worker_outlives_a_stopped_command():
         for pid in pids:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_pool_whose_thread_is_stuck_still_has_its_workers_killed_at_exit():
+    workers = WorkerPool(1)
+    future = workers.submit(time.sleep, 60)
+    deadline = time.monotonic() + 60
+    while not workers.pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pids = workers.pids()
+    future._condition.acquire()  # what a Ctrl-C in the middle of concurrent.futures.wait used to leave held
+    try:
+        workers.shutdown(wait=False, cancel_futures=True)
+        workers.kill_after(0.5)  # its thread now waits for that lock: the exit does not
+        assert len(pids) == 1 and _all_gone(pids, within_s=0.0)
+    finally:
+        future._condition.release()

@@ -17,9 +17,10 @@ process.
 from __future__ import annotations
 
 import math
+import queue
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -477,21 +478,38 @@ def _run_all(runs: Sequence[tuple[_Job, np.ndarray]], workers: int, progress: Pr
                 for run in range(len(runs))]
 
 
+def _put_index(finished: queue.SimpleQueue[int], index: int, _: Future[Any]) -> None:
+    finished.put(index)
+
+
 def _share(executor: Executor, calls: Sequence[tuple[Any, ...]], sizes: Sequence[int],
            report: Callable[[int], None]) -> list[Any]:
     """``[f(*args) for f, *args in calls]`` on ``executor``, ``report(done)`` every few hundredths of a second (the
     ``sizes`` of the calls finished, and what the running ones passed to :func:`~voicelab.analysis.pool.report`).
     Whatever ``report`` raises, an error in a call, or Ctrl-C cancels every call (stopping those running on a
-    :class:`~voicelab.analysis.pool.WorkerPool`) and is raised."""
-    futures = [executor.submit(*call) for call in calls]
+    :class:`~voicelab.analysis.pool.WorkerPool`) and is raised.
+
+    While it waits, this thread takes no lock the executor's threads need: a finished call's index comes through a
+    queue (its done-callback), and progress is a plain attribute. ``concurrent.futures.wait`` takes every
+    future's lock in a Python loop, and a Ctrl-C landing inside that loop leaves some of them held for ever, so
+    the executor's thread blocks on them and the program cannot exit."""
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+    futures: list[Future[Any]] = []
     try:
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
-            for future in finished:
-                future.result()  # an error in a call is raised here
-            report(sum(size if future.done() else getattr(future, "progress", 0)
-                       for future, size in zip(futures, sizes, strict=True)))
+        for index, call in enumerate(calls):
+            futures.append(executor.submit(*call))
+            futures[-1].add_done_callback(partial(_put_index, finished, index))
+        done = [False] * len(futures)
+        while not all(done):
+            try:
+                index = finished.get(timeout=_POLL_S)
+            except queue.Empty:
+                pass
+            else:
+                done[index] = True
+                futures[index].result()  # an error in a call is raised here
+            report(sum(size if over else getattr(future, "progress", 0)
+                       for future, size, over in zip(futures, sizes, done, strict=True)))
         return [future.result() for future in futures]
     except BaseException:
         for future in futures:

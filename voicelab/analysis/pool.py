@@ -48,6 +48,7 @@ HEARTBEAT_S = 0.2  # a busy worker says it is alive this often
 DEADLINE_S = 10.0  # a busy worker silent for this long is taken for stopped or hung
 START_S = 60.0  # the same for a worker still starting (an interpreter importing voicelab on a loaded machine)
 _STOP_GRACE_S = 2.0  # a worker that has not stopped this long after being told is killed
+EXIT_S = 10.0  # at exit, the pool's thread has this long to stop its workers before they are killed outright
 _PROGRESS_S = 0.025  # how often a worker passes its call's progress on (it checks for "stop" then)
 
 
@@ -310,6 +311,15 @@ class WorkerPool(Executor):
         if wait and thread is not None and thread is not threading.current_thread():
             thread.join()
 
+    def kill_after(self, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for the pool's thread to end, then kill and reap any worker still running
+        (its list is read without the lock, which a stuck thread may hold)."""
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+        for worker in list(self._workers):
+            _reap(worker, kill=True)
+
     def pids(self) -> list[int]:
         """The process ids of the live workers."""
         with self._lock:
@@ -527,9 +537,12 @@ def cpu_s() -> float:
 
 
 def shutdown() -> None:
-    """Stop the shared pool's workers (at exit, or to free the processes)."""
+    """Stop the shared pool's workers (at exit, or to free the processes). Bounded: should the pool's thread not
+    finish within :data:`EXIT_S` (blocked on a lock a Ctrl-C left held in this thread), its workers are killed
+    and reaped all the same, and the program exits."""
     if _shared is not None:
-        _shared.shutdown(wait=True, cancel_futures=True)
+        _shared.shutdown(wait=False, cancel_futures=True)
+        _shared.kill_after(EXIT_S)
 
 
 atexit.register(shutdown)
