@@ -204,7 +204,7 @@ class Conversation:
         self.playback_inbox: Any = _Fronted(self.played, self._front) if fronted else self.played
         # Over a transport: when the caller's interjection started (mouth), until its first chunk reaches the server
         self.onset: tuple[int, float] | None = None
-        self._ear_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 13, 2]))
+        self._ear_rng: np.random.Generator | None = None  # the downlink's draws at a barge-in, made on first use
 
     # -- the agent's side ---------------------------------------------------------------------
     def _start_agent(self, playback: bool = True) -> None:
@@ -280,6 +280,8 @@ class Conversation:
             self._stopped(turn)
             return
         assert self.pipeline.transport is not None  # only with a transport
+        if self._ear_rng is None:
+            self._ear_rng = np.random.default_rng(np.random.SeedSequence([self.ctx.seed, 13, 2]))
         at = to_ns_grid(self.ctx.clock.now() + self.pipeline.transport.downlink.draw(self._ear_rng))
         self.retired.append(asyncio.create_task(self._stop_at_ear(turn, ear, at)))
 
