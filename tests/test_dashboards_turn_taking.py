@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from voicelab.dashboards import turn_taking_dashboard
-from voicelab.dashboards.turn_taking import STATIC_SIZE
+from voicelab.dashboards.turn_taking import DYNAMIC_KNOBS, KNOBS, STATIC_SIZE
 from voicelab.engine.validation import ConfigError
+from voicelab.turntaking.policies import POLICIES
 from voicelab.viz.style import PX_PER_INCH
 
 
 @pytest.fixture(scope="module")
 def dashboard():
     return turn_taking_dashboard()
+
+
+def test_every_policy_has_a_slider_for_its_own_knob_over_its_own_sweep():
+    assert set(KNOBS) == set(POLICIES)
+    for name, policy in POLICIES.items():
+        assert (KNOBS[name].key, KNOBS[name].lo, KNOBS[name].hi) == (policy.knob, min(policy.knob_values),
+                                                                     max(policy.knob_values)), name
+    dynamic = {field.name for field in fields(POLICIES["dynamic"])}
+    assert all(key == f"dynamic.{knob.key}" and knob.key in dynamic for key, knob in DYNAMIC_KNOBS.items())
 
 
 def test_the_point_moves_along_the_curve_with_the_knob(dashboard):

@@ -45,17 +45,25 @@ class Knob:
     step: float
 
 
-KNOBS: dict[str, Knob] = {
-    "fixed": Knob("timeout_s", "silence timeout (s)", 0.05, 2.0, 0.05),
-    "minmax": Knob("min_delay_s", "min delay (s)", 0.05, 2.0, 0.05),
-    "adaptive": Knob("factor", "x average pause", 0.5, 6.0, 0.25),
-    "semantic": Knob("stop_s", "silence before asking (s)", 0.02, 1.5, 0.02),
-    "dynamic": Knob("min_delay", "learnt delay floor (s)", 0.05, 2.0, 0.05),
-}
+def policy_knob(name: str, label: str, step: float) -> Knob:
+    """The slider of policy ``name``'s main setting: the setting and the span of its trade-off sweep are the
+    policy's own (``knob``, ``knob_values``); the label and step are the dashboard's."""
+    policy = POLICIES[name]
+    return Knob(policy.knob, label, min(policy.knob_values), max(policy.knob_values), step)
+
+
+KNOBS: dict[str, Knob] = {name: policy_knob(name, label, step) for name, (label, step) in {
+    "fixed": ("silence timeout (s)", 0.05),
+    "minmax": ("min delay (s)", 0.05),
+    "adaptive": ("x average pause", 0.25),
+    "semantic": ("silence before asking (s)", 0.02),
+    "dynamic": ("learnt delay floor (s)", 0.05),
+}.items()}
 MODEL_POLICIES = ("minmax", "semantic")
 #: Dynamic endpointing's two other settings (LiveKit's names), sliders enabled when the policy is "dynamic".
-DYNAMIC_KNOBS: dict[str, Knob] = {"dynamic.max_delay": Knob("max_delay", "learnt delay ceiling (s)", 0.5, 6.0, 0.1),
-                                  "dynamic.alpha": Knob("alpha", "weight of the history", 0.05, 1.0, 0.05)}
+DYNAMIC_KNOBS: dict[str, Knob] = {f"dynamic.{key}": Knob(key, label, lo, hi, step) for key, label, lo, hi, step in (
+    ("max_delay", "learnt delay ceiling (s)", 0.5, 6.0, 0.1),
+    ("alpha", "weight of the history", 0.05, 1.0, 0.05))}
 DASHBOARD_TURNS = 400  # turns behind the curves and the point (the notebook's full sweep uses 1,000)
 MAX_DASHBOARD_TURNS = 10_000  # every hesitation change sweeps every policy's knob over this many turns
 STATIC_SIZE = (900, 720)  # CSS px of the chart before the page reports its box (the notebook's static PNG)
