@@ -76,3 +76,11 @@ def test_demo_barge_in_over_a_network_gives_the_server_and_the_caller_interrupti
     assert turn["interrupted"] and server > 0
     assert caller == turn["interruption_latency"]
     assert caller - server >= TRANSPORTS["mobile"].round_trip_s - 1e-9  # both legs, and any jitter past the buffers
+
+
+def test_demo_an_interruption_policy_over_a_network_holds_the_reply_and_resumes_it(capsys):
+    argv = ["demo", "--barge-in", "0.8", "--backchannel", "--interruption", "vad", "--network", "mobile", "--json"]
+    assert main(argv) == 0
+    turn = json.loads(capsys.readouterr().out)["turns"][0]
+    assert turn["stopped"] == 1.0 and turn["resumed"] == 1.0 and not turn["interrupted"]
+    assert turn["held_s"] > 2.0 and turn["heard_fraction"] == 1.0  # the timeout and both legs; nothing lost

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from voicelab import simulate
+from voicelab.analysis.whole_path import BARGE_IN_TEXTS
 from voicelab.engine.validation import ConfigError
+from voicelab.engine.vocabulary import MarkName, SpanName
 from voicelab.pipelines import StreamingPipeline
 from voicelab.transport.legs import (
     BUDGET_TABLE,
@@ -117,13 +119,61 @@ def test_barge_in_over_a_jittery_network_pays_each_chunks_own_delay():
     assert len(up) > 1  # each run's draw
 
 
-def test_an_interruption_policy_over_a_transport_is_refused_in_one_line():
-    from voicelab import simulate
-    from voicelab.engine.validation import ConfigError
-    from voicelab.pipelines import StreamingPipeline
+def _held_over(transport, seed, mode="vad"):
     from voicelab.turntaking.interruptions import BargeIn, Interruption
 
-    pipeline = StreamingPipeline(barge_in=BargeIn(0.8), interruption=Interruption("vad"),
-                                 transport=TRANSPORTS["mobile"])
-    with pytest.raises(ConfigError, match=r"^interruption with a transport is not supported yet"):
-        simulate(pipeline=pipeline)
+    pipeline = StreamingPipeline(barge_in=BargeIn(0.8, backchannel=True, burst_s=0.4), transport=transport,
+                                 interruption=Interruption(mode))
+    return simulate(list(BARGE_IN_TEXTS), pipeline=pipeline, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_an_interruption_policy_holds_the_reply_at_the_callers_ear_a_downlink_after_the_server(seed):
+    transport = TRANSPORTS["mobile"]
+    result = _held_over(transport, seed)
+    trace = result.trace
+
+    def first(name):
+        return trace.first(0, name)
+
+    down = transport.downlink.fixed_s - 1e-9
+    # the server judges the backchannel once it has heard it; the ear pauses a downlink later
+    assert first(MarkName.INTERJECTION_HEARD) > first(MarkName.INTERJECTION) + transport.uplink.fixed_s - 1e-9
+    assert first(MarkName.PLAYBACK_PAUSED) >= first(MarkName.INTERJECTION_HEARD) + down
+    # the server resumes the timeout after it heard the backchannel end; the ear a downlink after that
+    heard_end = first(MarkName.INTERJECTION) + 0.4 + transport.uplink.fixed_s
+    assert first(MarkName.FALSE_INTERRUPTION) >= heard_end + 2.0 - 1e-9
+    assert first(MarkName.PLAYBACK_RESUMED) >= first(MarkName.FALSE_INTERRUPTION) + down
+    # the hold the metrics read is the silence the timeline shows between the played chunks
+    plays = sorted((s.start, s.end) for s in trace.spans if s.turn == 0 and s.name == SpanName.PLAY)
+    gaps = [(a[1], b[0]) for a, b in zip(plays, plays[1:], strict=False) if b[0] > a[1] + 1e-9]
+    held = [s for s in trace.spans if s.turn == 0 and s.name == SpanName.HELD]
+    assert [(h.start, h.end) for h in held] == [pytest.approx(g) for g in gaps] and len(held) == 1
+    assert held[0].start == first(MarkName.PLAYBACK_PAUSED) and held[0].end == first(MarkName.PLAYBACK_RESUMED)
+    cut = result.interruption(0)
+    assert cut["resumed"] == 1.0 and cut["interrupted"] == 0.0 and cut["held_s"] == pytest.approx(held[0].duration)
+    assert cut["heard_fraction"] == 1.0  # the reply was held, not lost: it played to the end
+
+
+def test_an_interruption_policy_over_a_transport_is_deterministic_and_the_road_does_not_change_the_server():
+    a, b = _held_over(TRANSPORTS["mobile"], 3, "adaptive"), _held_over(TRANSPORTS["mobile"], 3, "adaptive")
+    assert a.trace.marks == b.trace.marks and a.trace.spans == b.trace.spans
+    judged = [m for m in a.trace.marks if m.name == MarkName.INTERRUPTION_JUDGED]
+    local = _held_over(None, 3, "adaptive")
+    assert [m.attrs for m in judged] == [m.attrs for m in local.trace.marks if m.name == MarkName.INTERRUPTION_JUDGED]
+
+
+def test_a_real_barge_in_judged_over_a_transport_gives_both_latencies_from_the_trace():
+    from voicelab.turntaking.interruptions import BargeIn, Interruption
+
+    transport = TRANSPORTS["mobile"]
+    pipeline = StreamingPipeline(barge_in=BargeIn(0.8), transport=transport, interruption=Interruption("vad"))
+    result = simulate(list(BARGE_IN_TEXTS), pipeline=pipeline, seed=2)
+    cut, trace = result.interruption(0), result.trace
+    assert cut["interrupted"] == 1.0
+    assert cut["server_interruption_latency"] == pytest.approx(
+        trace.first(0, MarkName.BARGE_IN) - trace.first(0, MarkName.INTERJECTION_HEARD))
+    assert cut["caller_interruption_latency"] == pytest.approx(
+        trace.first(0, MarkName.PLAYBACK_STOPPED) - trace.first(0, MarkName.INTERJECTION))
+    assert cut["caller_interruption_latency"] >= (cut["server_interruption_latency"] + transport.uplink.fixed_s
+                                                  + transport.downlink.fixed_s - 1e-9)

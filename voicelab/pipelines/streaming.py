@@ -140,9 +140,6 @@ class StreamingPipeline:
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
         (with ``barge_in``: while the agent is still talking)."""
-        if self.interruption is not None and self.transport is not None:
-            raise ConfigError("interruption with a transport is not supported yet: judge interruptions without "
-                              "transport (barge_in alone works over any transport)")
         if self.interruption is not None and self.barge_in is None:
             raise ConfigError("interruption decides what speech over the agent does: add barge_in (e.g. "
                               "BargeIn(0.8, backchannel=True))")
@@ -202,8 +199,11 @@ class Conversation:
         self._front: deque[SpeechAudio] = deque()
         fronted = pipeline.interruption is not None or (self.barge_in is not None and pipeline.transport is not None)
         self.playback_inbox: Any = _Fronted(self.played, self._front) if fronted else self.played
-        # Over a transport: when the caller's interjection started (mouth), until its first chunk reaches the server
+        # Over a transport: when the caller's interjection started (mouth), until its first chunk reaches the server;
+        # and when the server heard a noise's or backchannel's end (the hold's timer counts from there)
         self.onset: tuple[int, float] | None = None
+        self.end_heard: float | None = None
+        self._end_arrived = asyncio.Event()
         self._ear_rng: np.random.Generator | None = None  # the downlink's draws at a barge-in, made on first use
 
     # -- the agent's side ---------------------------------------------------------------------
@@ -279,11 +279,14 @@ class Conversation:
         if ear is None:
             self._stopped(turn)
             return
-        assert self.pipeline.transport is not None  # only with a transport
+        self.retired.append(asyncio.create_task(self._stop_at_ear(turn, ear, self._at_ear(self.ctx.clock.now()))))
+
+    def _at_ear(self, sent: float) -> float:
+        """When what the server does at ``sent`` reaches the caller's ear: one downlink draw later."""
+        assert self.pipeline.transport is not None  # only over a transport
         if self._ear_rng is None:
             self._ear_rng = np.random.default_rng(np.random.SeedSequence([self.ctx.seed, 13, 2]))
-        at = to_ns_grid(self.ctx.clock.now() + self.pipeline.transport.downlink.draw(self._ear_rng))
-        self.retired.append(asyncio.create_task(self._stop_at_ear(turn, ear, at)))
+        return to_ns_grid(sent + self.pipeline.transport.downlink.draw(self._ear_rng))
 
     def _stopped(self, turn: int) -> None:
         """``turn``'s audio stops at the caller's ear."""
@@ -326,6 +329,9 @@ class Conversation:
             frame = await self.heard.get()
             if self.onset is not None and isinstance(frame, AudioFrame):
                 self._arrived(frame)
+            if self.pipeline.transport is not None and self.end_heard is None and self.interjection_end is not None \
+                    and isinstance(frame, AudioFrame):
+                self._end_arrived_with(frame)
             await self.to_vad.put(frame)
             if isinstance(frame, EndOfAudio) or self.active is None:
                 watching = None
@@ -348,6 +354,15 @@ class Conversation:
             delay = self.ctx.clock.now() - end
             self.ctx.trace.mark("vad", MarkName.INTERJECTION_HEARD, turn, at=to_ns_grid(onset + delay))
             self.onset = None
+
+    def _end_arrived_with(self, frame: AudioFrame) -> None:
+        """Over a transport: when the chunk holding the interjection's last audio reaches the server, note when its
+        end did (as :meth:`_arrived` does for the onset)."""
+        assert self.interjection_end is not None
+        end = self.ctx.trace.turns[frame.turn].start + frame.start + frame.duration
+        if end >= self.interjection_end - EPS:
+            self.end_heard = to_ns_grid(self.interjection_end + self.ctx.clock.now() - end)
+            self._end_arrived.set()
 
     def speech_over_agent(self, turn: int) -> None:
         """The VAD heard speech while ``turn``'s reply is playing: stop (without an interruption policy, or when
@@ -373,26 +388,62 @@ class Conversation:
 
     def hold(self, turn: int) -> None:
         """Pause ``turn``'s audio where it is (the rest of the reply waits in the queue) and resume it after the
-        interjection plus ``false_interruption_timeout`` of silence, unless the reply is stopped before."""
-        trace, now = self.ctx.trace, self.ctx.clock.now()
-        trace.mark("playback", MarkName.PLAYBACK_PAUSED, turn)
+        interjection plus ``false_interruption_timeout`` of silence, unless the reply is stopped before.
+
+        Over a transport the server decides and the caller's ear follows a downlink later: the audio pauses there
+        one downlink draw after the hold, the silence is timed from when the server heard the interjection end,
+        and the audio resumes at the ear one downlink draw after the server resumed it."""
+        trace, now, policy = self.ctx.trace, self.ctx.clock.now(), self.pipeline.interruption
+        assert policy is not None  # only called with an interruption policy
+        if self.pipeline.transport is None:
+            trace.mark("playback", MarkName.PLAYBACK_PAUSED, turn)
         trace.set_state(AgentState.INTERRUPTED, turn)
         self.held = (turn, now)
         playback = self.agent.pop(2)  # until the reply resumes, the agent is its LLM and TTS tasks
-        playback.cancel()
-        self.retired.append(playback)
-        assert self.pipeline.interruption is not None  # only called with an interruption policy
-        end = max(now, self.interjection_end if self.interjection_end is not None else now)
-        self.retired.append(asyncio.create_task(
-            self._resume_at(turn, to_ns_grid(end + self.pipeline.interruption.false_interruption_timeout))))
+        if self.pipeline.transport is None:
+            playback.cancel()
+            self.retired.append(playback)
+            end = max(now, self.interjection_end if self.interjection_end is not None else now)
+            self.retired.append(asyncio.create_task(
+                self._resume_at(turn, to_ns_grid(end + policy.false_interruption_timeout))))
+            return
+        self.retired.append(asyncio.create_task(self._pause_at_ear(turn, playback, self._at_ear(now))))
+        self.retired.append(asyncio.create_task(self._resume_over_transport(turn, policy.false_interruption_timeout)))
 
-    async def _resume_at(self, turn: int, at: float) -> None:
+    async def _pause_at_ear(self, turn: int, playback: asyncio.Task, at: float) -> None:
+        """Over a transport: ``turn``'s audio plays on at the caller's ear until ``at``, then pauses there (unless
+        the reply was over at the ear before: then nothing is held)."""
+        await self.ctx.clock.sleep_until(at)
+        if self.ctx.trace.turns[turn].end is not None:
+            self.held = None
+            self.agent.append(playback)
+            return
+        playback.cancel()
+        await asyncio.gather(playback, return_exceptions=True)
+        self.ctx.trace.mark("playback", MarkName.PLAYBACK_PAUSED, turn)
+        if self.held is not None and self.held[0] == turn:
+            self.held = (turn, at)
+
+    async def _resume_over_transport(self, turn: int, timeout: float) -> None:
+        """Over a transport: the server resumes ``turn``'s audio ``timeout`` after it heard the interjection end;
+        the caller's ear resumes it a downlink draw later."""
+        if self.interjection_end is not None:
+            await self._end_arrived.wait()
+        decided = to_ns_grid(max(self.ctx.clock.now(), self.end_heard or 0.0) + timeout)
+        await self.ctx.clock.sleep_until(decided)
+        if self.held is None or self.held[0] != turn:
+            return  # stopped for good meanwhile, or over at the ear before the pause reached it
+        self.ctx.trace.mark("vad", MarkName.FALSE_INTERRUPTION, turn)
+        await self._resume_at(turn, self._at_ear(decided), judged=False)
+
+    async def _resume_at(self, turn: int, at: float, judged: bool = True) -> None:
         await self.ctx.clock.sleep_until(at)
         if self.held is None or self.held[0] != turn:
             return  # stopped for good meanwhile
         trace = self.ctx.trace
         trace.add_span("playback", SpanName.HELD, self.held[1], at, turn, outcome="resumed")
-        trace.mark("vad", MarkName.FALSE_INTERRUPTION, turn)
+        if judged:
+            trace.mark("vad", MarkName.FALSE_INTERRUPTION, turn)
         trace.mark("playback", MarkName.PLAYBACK_RESUMED, turn)
         trace.set_state(AgentState.SPEAKING, turn)
         self.held = None
@@ -453,6 +504,8 @@ class Conversation:
                 if barge_in.kind == "speech":
                     self.interjection_end = None
                     return True
+                self.end_heard = None
+                self._end_arrived.clear()
                 self.interjection_end = to_ns_grid(onset + barge_in.burst_s)
                 burst += [onset, onset + barge_in.burst_s]
                 name = SpanName.BACKCHANNEL if barge_in.backchannel else SpanName.NOISE
