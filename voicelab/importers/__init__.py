@@ -29,6 +29,7 @@ from .records import (
     Part,
     Skipped,
     TurnRecord,
+    collector_paused,
     json_values,
     read_text,
     sound,
@@ -84,7 +85,10 @@ class Imported:
     def _timeline(self) -> tuple[Trace | None, dict[int, int]]:
         if self.own_trace is not None:
             return self.own_trace, {k: k for k in range(len(self.records))}
-        return to_trace(self.records, self.source) if self.has_timeline else (None, {})
+        if not self.has_timeline:
+            return None, {}
+        with collector_paused():
+            return to_trace(self.records, self.source)
 
     @property
     def trace(self) -> Trace | None:
@@ -166,6 +170,11 @@ def load(path: str | os.PathLike[str], format: str | None = None) -> Imported:
     name = os.fspath(path)
     if format is not None and format not in FORMATS:
         raise ImportProblem(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
+    with collector_paused():
+        return _load(name, format)
+
+
+def _load(name: str, format: str | None) -> Imported:
     skipped = Skipped()
     values = json_values(read_text(name), name, skipped)
     fmt = format or detect(values, name)

@@ -73,9 +73,10 @@ def _otlp_value(value: Any) -> Any:
 
 def _nanos(value: Any) -> float | None:
     """OTLP's nanoseconds since the epoch (a string or a number) as seconds; None unless 0 <= n < 2**63."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None
-    if isinstance(value, str) and (len(value) > 20 or not value.isdigit()):
+    if type(value) is str:
+        if len(value) > 20 or not value.isdigit():
+            return None
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
         nanos = int(value)
@@ -101,6 +102,8 @@ def _list(value: Any) -> list[Any]:
 
 def _id(value: Any) -> str:
     """A span id as the file spells it ('' for anything but a short string or number)."""
+    if type(value) is str:
+        return value if len(value) <= 64 else ""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return ""
     text = str(value)
@@ -108,13 +111,14 @@ def _id(value: Any) -> str:
 
 
 def _otlp_span(raw: Any, where: str, skipped: Skipped) -> OtelSpan | None:
-    if not isinstance(raw, dict) or not _id(raw.get("spanId")):
+    span_id = _id(raw.get("spanId")) if isinstance(raw, dict) else ""
+    if not span_id:
         skipped.add("span without a spanId", where)
         return None
-    start, end = _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano"))
-    attrs = raw.get("attributes") if isinstance(raw.get("attributes"), list) else []
-    return _checked(_id(raw.get("spanId")), _id(raw.get("parentSpanId")), _name(raw.get("name")), start, end,
-                    attrs, skipped)
+    attrs = raw.get("attributes")
+    return _checked(span_id, _id(raw.get("parentSpanId")), _name(raw.get("name")),
+                    _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano")),
+                    attrs if isinstance(attrs, list) else [], skipped)
 
 
 def _name(value: Any) -> str:
@@ -145,12 +149,11 @@ def _console_spans(values: list[JsonValue], skipped: Skipped) -> Iterator[OtelSp
 
 def _checked(span_id: str, parent: str, name: str, start: float | None, end: float | None, attrs: Any,
              skipped: Skipped) -> OtelSpan | None:
-    where = f"span {span_id} ({name})"
     if start is None or end is None:
-        skipped.add("span without a start or end time", where)
+        skipped.add("span without a start or end time", f"span {span_id} ({name})")
         return None
     if end < start:
-        skipped.add("span ends before it starts", where)
+        skipped.add("span ends before it starts", f"span {span_id} ({name})")
         return None
     return OtelSpan(span_id, parent, name, start, end, attrs)
 

@@ -8,6 +8,7 @@ times of its events; :mod:`voicelab.importers.timeline` turns those into a voice
 from __future__ import annotations
 
 import codecs
+import gc
 import json
 import math
 import os
@@ -16,6 +17,7 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,23 +191,20 @@ def read_text(path: str | os.PathLike[str]) -> str:
     except OSError as exc:
         raise ImportProblem(f"{name}: cannot read ({exc.strerror})") from None
     try:
-        data = _read_bounded(fd, name, MAX_FILE_BYTES if regular else MAX_STREAM_BYTES, regular)
+        text = _read_bounded(fd, name, MAX_FILE_BYTES if regular else MAX_STREAM_BYTES, regular)
     finally:
         os.close(fd)
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ImportProblem(f"{name}: not UTF-8 text (byte {exc.start}); expected a JSON trace file") from None
-    if not text.strip():
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text or text.isspace():
         raise ImportProblem(f"{name}: the file is empty")
     return text
 
 
-def _read_bounded(fd: int, name: str, cap: int, regular: bool) -> bytes:
-    """Up to ``cap`` bytes from ``fd``; a pipe or device is read until it ends or the deadline passes."""
-    chunks: list[bytes] = []
+def _read_bounded(fd: int, name: str, cap: int, regular: bool) -> str:
+    """Up to ``cap`` bytes from ``fd``, decoded as they come (so a binary stream fails on its first chunk,
+    and the text is decoded once); a pipe or device is read until it ends or the deadline passes."""
+    chunks: list[str] = []
     total = 0
     deadline = time.monotonic() + READ_DEADLINE_S
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -221,19 +220,33 @@ def _read_bounded(fd: int, name: str, cap: int, regular: bool) -> bytes:
             continue
         except OSError as exc:
             raise ImportProblem(f"{name}: cannot read ({exc.strerror})") from None
-        if not chunk:
-            return b"".join(chunks)
         if total == 0 and b"\0" in chunk[:4096]:
             raise ImportProblem(f"{name}: binary data (NUL bytes), not a JSON trace file")
+        pending = len(decoder.getstate()[0])  # bytes of a character the last chunk cut in two
         try:
-            decoder.decode(chunk)  # fails on the first chunk of a binary stream, not after reading it all
+            chunks.append(decoder.decode(chunk, final=not chunk))
         except UnicodeDecodeError as exc:
-            raise ImportProblem(f"{name}: not UTF-8 text (byte {total + exc.start}); expected a JSON trace "
-                                "file") from None
+            raise ImportProblem(f"{name}: not UTF-8 text (byte {total - pending + exc.start}); expected a JSON "
+                                "trace file") from None
+        if not chunk:
+            return "".join(chunks)
         total += len(chunk)
         if total > cap:
             raise ImportProblem(f"{name}: larger than the {cap // 2**20} MB an import reads; split the file")
-        chunks.append(chunk)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a file is read: parsing a big trace allocates millions of
+    containers and none of them in a cycle, yet each allocation burst triggers a collection pass (for a
+    150 MB LiveKit file they cost 3 s of a 4.3 s parse). Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _DECODER = json.JSONDecoder()  # no Python hooks: the C scanner parses the whole value
