@@ -139,7 +139,8 @@ def test_an_interruption_policy_holds_the_reply_at_the_callers_ear_a_downlink_af
     down = transport.downlink.fixed_s - 1e-9
     # the server judges the backchannel once it has heard it; the ear pauses a downlink later
     assert first(MarkName.INTERJECTION_HEARD) > first(MarkName.INTERJECTION) + transport.uplink.fixed_s - 1e-9
-    assert first(MarkName.PLAYBACK_PAUSED) >= first(MarkName.INTERJECTION_HEARD) + down
+    assert first(MarkName.REPLY_HELD) > first(MarkName.INTERJECTION_HEARD)
+    assert first(MarkName.PLAYBACK_PAUSED) >= first(MarkName.REPLY_HELD) + down
     # the server resumes the timeout after it heard the backchannel end; the ear a downlink after that
     heard_end = first(MarkName.INTERJECTION) + 0.4 + transport.uplink.fixed_s
     assert first(MarkName.FALSE_INTERRUPTION) >= heard_end + 2.0 - 1e-9

@@ -397,6 +397,8 @@ class Conversation:
         assert policy is not None  # only called with an interruption policy
         if self.pipeline.transport is None:
             trace.mark("playback", MarkName.PLAYBACK_PAUSED, turn)
+        else:
+            trace.mark("vad", MarkName.REPLY_HELD, turn)
         trace.set_state(AgentState.INTERRUPTED, turn)
         self.held = (turn, now)
         playback = self.agent.pop(2)  # until the reply resumes, the agent is its LLM and TTS tasks
