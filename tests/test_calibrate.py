@@ -44,7 +44,7 @@ def test_what_ifs_move_the_median_the_right_way(livekit) -> None:
                             "0.3 s endpoint": livekit.endpoint_params(0.3)}, turns=60)
     base = rows["fitted model"]["p50"]
     assert 0.03 < base - rows["tts halved"]["p50"] < 0.15
-    expected = livekit.targets["endpoint"] - 0.3
+    expected = livekit.targets["endpoint_wait"] - 0.3
     assert base - rows["0.3 s endpoint"]["p50"] == pytest.approx(expected, abs=0.05)
 
 

@@ -125,11 +125,11 @@ def test_12_counting_the_buffer_twice_gets_its_own_message() -> None:
 def test_13_reading_the_breakdowns_contributions_works_and_a_missing_key_is_named() -> None:
     def from_contributions(breakdown):
         parts = {c["key"]: c["duration_secs"] for c in breakdown["contributions"]}
-        return {"voice_to_voice": math.fsum(parts.values()), "endpoint": parts["endpointing_wait"],
+        return {"voice_to_voice": math.fsum(parts.values()), "endpoint_wait": parts["endpointing_wait"],
                 "llm_ttft": parts["llm_inference"], "tts_ttfb": parts["speech_synthesis"]}
 
     def asks_for_more(breakdown):
-        return {"voice_to_voice": breakdown["total_secs"], "endpoint": breakdown["endpoint_secs"]}
+        return {"voice_to_voice": breakdown["total_secs"], "endpoint_wait": breakdown["endpoint_secs"]}
 
     exercise = vl.exercises.nb13.breakdown_importer
     assert exercise.check(from_contributions).ok, exercise.check(from_contributions).message

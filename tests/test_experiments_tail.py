@@ -31,7 +31,7 @@ def test_components_add_up_to_voice_to_voice():
     assert stage_components(result.traces[0], 0) == {k: v[0] for k, v in result.components.items()}
 
 
-@pytest.mark.parametrize(("jittery", "component"), [("llm", "llm_ttft"), ("tts", "tts_first_chunk"),
+@pytest.mark.parametrize(("jittery", "component"), [("llm", "llm_inference"), ("tts", "tts_ttfb"),
                                                     ("asr", "asr_final")])
 def test_tail_attribution_finds_the_stage_that_jitters(jittery, component):
     stages = StageConfigs().with_params({"asr.rtf": 0.3, f"{jittery}.jitter": 3.0})

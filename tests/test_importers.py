@@ -101,7 +101,7 @@ def test_pipecat_spans_and_breakdowns_of_one_run_agree() -> None:
     for r in breakdowns.records[1:]:  # the observer and the turn span read the same latency a moment apart
         assert min(abs(r.voice_to_voice - v) for v in otlp_v2v) < 0.02
     for r in otlp.records[1:]:  # Pipecat times its STT TTFB from the end of speech: it is inside the endpoint
-        assert r.components["transcription"] <= r.components["endpoint"] + 1e-6
+        assert r.components["transcription"] <= r.components["endpoint_wait"] + 1e-6
 
 
 def test_livekit_spans_and_metrics_events_agree() -> None:
@@ -109,7 +109,7 @@ def test_livekit_spans_and_metrics_events_agree() -> None:
     replies = [r for r in spans.records if r.kind == "user"]
     assert len(replies) == len(metrics.records)
     for a, b in zip(replies, metrics.records, strict=True):
-        for name in ("endpoint", "transcription", "llm_ttft", "tts_ttfb"):  # measured a moment apart
+        for name in ("endpoint_wait", "transcription", "llm_ttft", "tts_ttfb"):  # measured a moment apart
             assert a.components[name] == pytest.approx(b.components[name], abs=0.002)
         assert a.voice_to_voice == pytest.approx(b.voice_to_voice, abs=0.01)  # both from LiveKit's own clocks
     assert metrics.skipped.counts  # the greeting has no eou_metrics
@@ -159,7 +159,7 @@ def test_analyze_json_schema_and_nulls() -> None:
     turn = doc["turns"][0]
     assert set(turn) == {"index", "kind", "where", "metrics", "components", "parts", "production", "interrupted",
                          "interrupted_by", "preemptive", "budgets"}
-    assert set(turn["components"]) == {"endpoint", "transcription", "llm_ttft", "tts_ttfb", "other"}
+    assert set(turn["components"]) == {"endpoint_wait", "transcription", "llm_ttft", "tts_ttfb", "other"}
     assert turn["budgets"]["voice_to_voice"]["budget"] == 1.5
     assert set(doc["percentiles"]["voice_to_voice"]) == {"p50", "p90", "p95", "p99"}
     pipecat = json.loads(_cli(str(FIXTURES / "pipecat_breakdowns.jsonl"), "--json").stdout)

@@ -131,7 +131,7 @@ def test_livekit_documented_sum_misses_the_first_sentence_wait() -> None:
     """The events' own clocks give voice-to-voice; end_of_utterance_delay + ttft + ttfb leaves the wait for the
     first whole sentence out (and counts a preemptive LLM's head start twice)."""
     for record in _user("livekit_metrics.jsonl"):
-        documented = sum(record.components[n] for n in ("endpoint", "llm_ttft", "tts_ttfb"))
+        documented = sum(record.components[n] for n in ("endpoint_wait", "llm_ttft", "tts_ttfb"))
         wait = record.part_seconds()["sentence_aggregation"]
         assert record.voice_to_voice - documented == pytest.approx(
             wait - (record.events["end_of_turn"] - record.events["llm_start"] if record.preemptive else 0.0),
@@ -143,7 +143,7 @@ def test_livekit_parts_name_the_speech_queue_and_the_hook() -> None:
         parts = record.part_seconds()
         assert {"end_of_turn_delay", "on_user_turn_completed", "speech_queue_wait", "llm_ttft",
                 "sentence_aggregation", "tts_ttfb"} <= set(parts)
-        assert parts["end_of_turn_delay"] == pytest.approx(record.components["endpoint"], abs=1e-9)
+        assert parts["end_of_turn_delay"] == pytest.approx(record.components["endpoint_wait"], abs=1e-9)
 
 
 def test_pipecat_contributions_are_kept_per_part_and_add_up() -> None:

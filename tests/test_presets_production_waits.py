@@ -128,8 +128,8 @@ def test_monte_carlo_names_the_waits_only_when_they_are_set():
     assert tuple(plain.components) == COMPONENTS and not plain.extra
     stages = SEED.with_params({"llm.thinking_s": 0.6, "tts.leading_silence_s": 0.1})
     result = monte_carlo(60, stages=stages, jitter=1.5, progress=False)
-    assert tuple(result.components) == ("endpoint_wait", "asr_final", "llm_thinking", "llm_ttft", "first_clause",
-                                        "tts_first_chunk", "tts_leading_silence")
+    assert tuple(result.components) == ("endpoint_wait", "asr_final", "llm_thinking", "llm_inference",
+                                        "first_clause", "tts_ttfb", "tts_leading_silence")
     assert set(result.extra) == {"llm_thinking", "tts_leading_silence"}
     assert result.tail_attribution().dominant == "llm_thinking"  # the jittered 0.6 s owns the tail
 

@@ -7,17 +7,18 @@ import json
 from pathlib import Path
 
 import voicelab as vl
-from voicelab.analysis.experiments import COMPONENTS
 from voicelab.budgets import budget_names
 from voicelab.engine.trace import Mark
+from voicelab.engine.v2v import PARTS
 from voicelab.engine.vocabulary import EndReason, MarkName, SpanName, VadEvent
 from voicelab.importers.records import EVENTS
 
 PACKAGE = Path(vl.__file__).parent
 NAMES = {n.value for n in (*MarkName, *SpanName, *VadEvent)}
-# Other vocabularies that share some spellings: a budget (LatencyBudgets) or a voice-to-voice component named after
-# the mark it ends at, an imported record's events, and the trace meta key / pipeline setting "barge_in".
-OTHER_VOCABULARIES = {*budget_names(), *COMPONENTS, *EVENTS, "barge_in"}
+# Other vocabularies that share some spellings: a budget (LatencyBudgets) named after the mark it ends at, a part
+# of voice-to-voice (voicelab.engine.v2v), an imported record's events, and the trace meta key / pipeline setting
+# "barge_in".
+OTHER_VOCABULARIES = {*budget_names(), *PARTS, *EVENTS, "barge_in"}
 # A name with "_" or " " that no other vocabulary uses is distinctive wherever it is written. Any other name (a common
 # word such as "chunk" or "play", or a shared spelling) counts where a trace name is expected: a trace call, a
 # Mark/Span, or a comparison with `.name`.

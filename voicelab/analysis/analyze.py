@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..budgets import LatencyBudgets
+from ..engine import v2v
 from ..engine.units import EPS, to_ns_grid
 from ..engine.untrusted import escape_controls
 from ..engine.validation import ConfigError, check_number
@@ -32,8 +33,7 @@ _DEFAULTS = LatencyBudgets()
 #: Budgets applied unless ``--budget`` changes them: voicelab's default targets for the same measurements.
 DEFAULT_BUDGETS: dict[str, float] = {"voice_to_voice": _DEFAULTS.voice_to_voice, "llm_ttft": _DEFAULTS.llm_first_token,
                                      "tts_ttfb": _DEFAULTS.tts_first_chunk}
-HEADERS: dict[str, str] = {"voice_to_voice": "voice-to-voice", "endpoint": "endpoint", "transcription": "transcription",
-                           "llm_ttft": "LLM TTFT", "tts_ttfb": "TTS TTFB", "other": "other"}
+HEADERS: dict[str, str] = {"voice_to_voice": "voice-to-voice", **{name: v2v.TITLES[name] for name in COMPONENTS}}
 TABLE_ROWS = 20  # turns printed in the per-turn table; --json lists them all
 MISSED_ROWS = 10
 PART_COLUMNS = 9  # the parts table shows the most common parts, at most this many
@@ -262,7 +262,7 @@ def _tail_lines(analysis: Analysis) -> list[str]:
     tail = analysis.tail()
     if tail is None:
         return ["\ntail attribution: no turn has every part of voice-to-voice"]
-    dominant = COMPONENT_LABELS[tail.dominant].split(" (")[0]
+    dominant = v2v.TITLES[tail.dominant]
     return [f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice ≥ "
             f"{fmt(tail.threshold)} s) are {fmt(tail.total_excess)} s slower than the median; {dominant} "
             "explains most of that excess\n",

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from ..engine.config import StageConfigs
 from ..engine.context import RunContext
 from ..engine.units import EPS, to_ns_grid
+from ..engine.v2v import IMPORTED_ADDITIVE as ADDITIVE
 from ..engine.validation import ConfigError, check_number, check_type, short
 from ..engine.vocabulary import SpanName
 from ..pipelines.streaming import StreamingPipeline
@@ -73,7 +74,7 @@ class Fit:
 
     analysis: Analysis
     stages: StageConfigs
-    targets: dict[str, float | None]  # imported medians: endpoint, llm_ttft, tts_ttfb, other
+    targets: dict[str, float | None]  # imported medians of the additive parts (importers.ADDITIVE)
     spreads: dict[str, float]  # p95 / p50 given to the LLM and TTS
     endpoint_offset: float  # simulated endpoint (speech end -> final transcript) minus vad.endpoint_silence_s
     texts: tuple[str, ...] = field(default_factory=tuple)
@@ -138,10 +139,10 @@ def fit(analysis: Analysis, texts: Sequence[str] | None = None) -> Fit:
     check_type("analysis", analysis, Analysis, "an Analysis (voicelab.analysis.analyze.analyze(...))")
     chosen = _fit_texts(texts)
     v = {name: values[analysis.user] for name, values in analysis.values.items()}
-    targets = {name: _median(v[name]) for name in ("endpoint", "llm_ttft", "tts_ttfb", "other")}
-    if targets["llm_ttft"] is None or targets["tts_ttfb"] is None or targets["endpoint"] is None:
-        missing = [n for n in ("endpoint", "llm_ttft", "tts_ttfb") if targets[n] is None]
-        raise ConfigError(f"fit needs the endpoint, LLM TTFT and TTS TTFB of the turns; the source has no "
+    targets = {name: _median(v[name]) for name in ADDITIVE}
+    if targets["llm_ttft"] is None or targets["tts_ttfb"] is None or targets["endpoint_wait"] is None:
+        missing = [n for n in ("endpoint_wait", "llm_ttft", "tts_ttfb") if targets[n] is None]
+        raise ConfigError(f"fit needs the endpoint wait, LLM TTFT and TTS TTFB of the turns; the source has no "
                           f"{', '.join(missing)}")
     base = get_preset(BASE_PRESET)
     texts = chosen or tuple(base.inputs)
@@ -151,7 +152,7 @@ def fit(analysis: Analysis, texts: Sequence[str] | None = None) -> Fit:
         "llm.jitter": spreads["llm"], "tts.jitter": spreads["tts"]})
     probe = _probe(stages, texts)
     offset = probe["endpoint_wait"] + probe["asr_final"] - stages.vad.endpoint_silence_s
-    changes = {"vad.endpoint_silence_s": max(0.0, targets["endpoint"] - offset)}
+    changes = {"vad.endpoint_silence_s": max(0.0, targets["endpoint_wait"] - offset)}
     other = max(0.0, targets["other"] or 0.0)
     if probe["first_clause"] > 0:
         changes["llm.token_s"] = float(np.clip(stages.llm.token_s * other / probe["first_clause"], 0.0, 5.0))
@@ -186,7 +187,7 @@ def _measured(result: RunResult) -> dict[str, list[float]]:
     """Each turn's stage timings as the real run's trace recorded them (seconds; a list per timing)."""
     chunk_s = result.stages.caller.chunk_ms / 1000
     out: dict[str, list[float]] = {k: [] for k in (
-        "asr_chunk_rtf", "asr_final", "llm_connect", "llm_ttft", "llm_token", "tts_first_chunk", "endpoint_wait",
+        "asr_chunk_rtf", "asr_final", "llm_connect", SpanName.TTFT, "llm_token", SpanName.TTFB, "endpoint_wait",
         "first_clause")}
     pieces = words = 0
     for turn in result.trace.turns:
@@ -199,9 +200,9 @@ def _measured(result: RunResult) -> dict[str, list[float]]:
                 out[part].append(value)
         connect = _first_span(result, k, "llm", str(SpanName.CONNECT))
         out["llm_connect"].append(connect.duration if connect is not None else 0.0)
-        for key, stage, span in (("llm_ttft", "llm", SpanName.TTFT), ("tts_first_chunk", "tts", SpanName.TTFB)):
+        for stage, span in (("llm", SpanName.TTFT), ("tts", SpanName.TTFB)):
             if (found := _first_span(result, k, stage, str(span))) is not None:
-                out[key].append(found.duration)
+                out[span].append(found.duration)
         generate = _first_span(result, k, "llm", SpanName.GENERATE)
         if generate is not None and (n := int(generate.attrs.get("tokens", 0))) > 1:
             out["llm_token"] += [generate.duration / (n - 1)] * (n - 1)  # weighted by the turn's tokens
@@ -259,11 +260,11 @@ def fit_run(result: RunResult) -> RunFit:
     so the median wait for the first clause is the measured one."""
     check_type("result", result, RunResult, "a RunResult of a real run (vl.simulate(..., clock='realtime'))")
     m = _measured(result)
-    missing = [name for name in ("llm_ttft", "tts_first_chunk", "asr_final", "endpoint_wait") if not m[name]]
+    missing = [name for name in (SpanName.TTFT, SpanName.TTFB, "asr_final", "endpoint_wait") if not m[name]]
     if missing:
         raise ConfigError(f"fit_run needs turns that were answered (every turn's {', '.join(missing)} is missing "
                           "from the trace)")
-    ttft = m["llm_ttft"]
+    ttft = m[SpanName.TTFT]
     later = ttft[1:] if len(ttft) > 2 else ttft
     timings = {
         "asr_rtf": float(np.median(m["asr_chunk_rtf"])) if m["asr_chunk_rtf"] else result.stages.asr.rtf,
@@ -273,7 +274,7 @@ def fit_run(result: RunResult) -> RunFit:
             max(0.0, ttft[0] - float(np.median(later))) if len(ttft) > 2 else 0.0),
         "llm_token_s": float(np.median(m["llm_token"])) if m["llm_token"] else result.stages.llm.token_s,
         "tokens_per_word": m["tokens_per_word"][0],
-        "tts_first_chunk_s": float(np.median(m["tts_first_chunk"])),
+        "tts_first_chunk_s": float(np.median(m[SpanName.TTFB])),
         "endpoint_wait_s": float(np.median(m["endpoint_wait"])),
     }
     stages = result.stages.with_jitter(1.0).with_params({

@@ -29,6 +29,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..budgets import LatencyBudgets, budget_names
+from ..engine import v2v
 from ..engine.clock import Clock, run_many
 from ..engine.config import StageConfigs, param_info, split_param
 from ..engine.context import stream_seeding
@@ -60,26 +61,14 @@ if in_browser():
 Extractor = Callable[[Trace, int], Mapping[str, float | None]]
 
 
-# Voice-to-voice, cut into consecutive parts that add up to it exactly (see stage_components).
-COMPONENTS: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_ttft", "first_clause", "tts_first_chunk")
-# Parts a production agent adds, each only in a run whose stages have it (so a run at the defaults has the five):
-# the cold starts, a tool's round trip, reasoning, and the TTS's leading silence.
-OPTIONAL_COMPONENTS: tuple[str, ...] = ("llm_connect", "llm_tool_call", "llm_thinking", "tts_connect",
-                                        "tts_leading_silence")
-COMPONENT_ORDER: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_connect", "llm_tool_call", "llm_thinking",
-                                    "llm_ttft", "first_clause", "tts_connect", "tts_first_chunk", "tts_leading_silence")
-COMPONENT_LABELS: dict[str, str] = {
-    "endpoint_wait": "endpoint wait (speech end -> end of utterance)",
-    "asr_final": "ASR final (end of utterance -> final transcript)",
-    "llm_connect": "LLM cold start (connection set-up, first request)",
-    "llm_tool_call": "tool call (the tool's round trip before the answer)",
-    "llm_thinking": "LLM thinking (reasoning before the answer)",
-    "llm_ttft": "LLM TTFT (final transcript -> first token)",
-    "first_clause": "first clause (first token -> first TTS request)",
-    "tts_connect": "TTS cold start (connection set-up, first request)",
-    "tts_first_chunk": "TTS first chunk (request -> first audio)",
-    "tts_leading_silence": "TTS leading silence (first byte -> first audible audio)",
-}
+# Voice-to-voice, cut into consecutive parts that add up to it exactly (see stage_components), named by the one
+# vocabulary of voice-to-voice parts (voicelab.engine.v2v). A run at the defaults has the five COMPONENTS; a
+# production agent adds OPTIONAL_COMPONENTS (cold starts, a tool's round trip, reasoning, the TTS's leading
+# silence), each only in a run whose stages have it.
+COMPONENTS: tuple[str, ...] = v2v.SIMULATED_CORE
+OPTIONAL_COMPONENTS: tuple[str, ...] = v2v.SIMULATED_OPTIONAL
+COMPONENT_ORDER: tuple[str, ...] = v2v.SIMULATED
+COMPONENT_LABELS: dict[str, str] = {name: v2v.LABELS[name] for name in v2v.SIMULATED}
 _OPTIONAL_PARTS = {"llm_connect": ("llm", SpanName.CONNECT), "llm_tool_call": ("llm", SpanName.TOOL_CALL),
                    "llm_thinking": ("llm", SpanName.THINKING), "tts_connect": ("tts", SpanName.CONNECT)}
 
@@ -134,8 +123,8 @@ def stage_components(trace: Trace, turn: int, names: Sequence[str] | None = None
     for part in ("llm_connect", "llm_tool_call", "llm_thinking"):
         end = spans[part][1] if part in spans else None
         ends.append((part, end if end is not None and text is not None and end <= text + EPS else None))
-    ends += [("llm_ttft", text), ("first_clause", spans["tts_connect"][0] if "tts_connect" in spans else request),
-             ("tts_connect", request if "tts_connect" in spans else None), ("tts_first_chunk", chunk),
+    ends += [("llm_inference", text), ("first_clause", spans["tts_connect"][0] if "tts_connect" in spans else request),
+             ("tts_connect", request if "tts_connect" in spans else None), ("tts_ttfb", chunk),
              ("tts_leading_silence", audible)]
     wanted = tuple(names) if names is not None else tuple(
         part for part, end in ends if part in COMPONENTS or end is not None)

@@ -325,11 +325,12 @@ def run_montecarlo(args: argparse.Namespace) -> int:
 
 def _print_tail(result: Any) -> None:
     from ..analysis.experiments import COMPONENT_LABELS
+    from ..engine.v2v import TITLES
 
     tail = result.tail_attribution()
     print(f"\ntail attribution: the slowest {tail.tail:.0%} of turns ({tail.turns}, voice-to-voice >= "
           f"{fmt(tail.threshold)} s) are {fmt(tail.total_excess)} s slower than the median; "
-          f"{COMPONENT_LABELS[tail.dominant].split(' (')[0]} explains most of it\n")
+          f"{TITLES[tail.dominant]} explains most of it\n")
     print(text_table(("part of voice-to-voice", "median (s)", "slowest (s)", "excess (s)", "share"),
                      [(COMPONENT_LABELS[name], fmt(tail.median[name]), fmt(tail.tail_mean[name]),
                        fmt(tail.excess[name]), f"{tail.share[name] * 100:.0f} %") for name in tail.median],

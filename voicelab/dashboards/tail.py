@@ -19,8 +19,9 @@ from typing import Any
 import ipywidgets as w
 
 from ..analysis import pool
-from ..analysis.experiments import COMPONENT_LABELS, monte_carlo
+from ..analysis.experiments import monte_carlo
 from ..engine.config import param_info, split_param
+from ..engine.v2v import TITLES
 from ..engine.validation import check_number, check_type
 from ..presets import get_preset
 from ..simulate import MAX_SEED
@@ -222,7 +223,7 @@ def _outcome(result: Any) -> _Outcome:
     miss = result.miss_rates()["voice_to_voice"]
     rows = [Row(f"voice-to-voice {k}", f"{v:.3f} s") for k, v in pct.items()]
     rows.append(Row("turns over budget", f"{100 * (miss or 0):.1f} %", f"≤ {budget:g} s"))
-    rows.append(Row("tail explained by", COMPONENT_LABELS[attribution.dominant].split(" (")[0],
+    rows.append(Row("tail explained by", TITLES[attribution.dominant],
                     f"{attribution.share[attribution.dominant]:.0%} of the excess"))
     headline = (f"voice-to-voice p95 {pct['p95']:.3f} s · {100 * (miss or 0):.1f} % of turns over "
                 f"{budget:g} s")

@@ -206,7 +206,7 @@ def _dominant_with_jittery_tts() -> str:
 
 dominant_part = Question(
     what="dominant part", kind="text", choices=COMPONENTS, solve=_dominant_with_jittery_tts,
-    hint="which stage still has a wide spread once the LLM is steady?", wrong=("llm_ttft", "endpoint_wait"))
+    hint="which stage still has a wide spread once the LLM is steady?", wrong=("llm_inference", "endpoint_wait"))
 
 
 def _chunk_cost() -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..engine.v2v import IMPORTED_ADDITIVE
 from ..engine.vocabulary import MarkName, SpanName
 from ..importers import EXAMPLES
 from ..simulate import RunResult, simulate
 from .grading import BuildIt, LearnerMistake, Mistake, Question, Trial, learner_line, number_returned
 
-PARTS = ("voice_to_voice", "endpoint", "llm_ttft", "tts_ttfb")
+PARTS = ("voice_to_voice", *IMPORTED_ADDITIVE[:-1])  # voice-to-voice and its parts but "other"
 Converter = Callable[[dict[str, Any]], dict[str, float]]
 
 
@@ -54,21 +55,17 @@ def as_breakdown(run: RunResult, turn: int) -> dict[str, Any]:
                 ("speech_synthesis", "SimulatedTTSService#0", "service", tts.start, at[MarkName.TTS_FIRST_CHUNK]))],
     }
 
-#: The contribution that carries each part (a learner may read them instead of total_secs and the TTFB list).
-CONTRIBUTION = {"endpoint": "endpointing_wait", "llm_ttft": "llm_inference", "tts_ttfb": "speech_synthesis"}
-
-
 def to_components(breakdown: dict[str, Any]) -> dict[str, float]:
     """The reference: voice-to-voice and its parts from one breakdown."""
     def ttfb(service: str) -> float:
         return next(t["duration_secs"] for t in breakdown["ttfb"] if service in t["processor"])
 
-    return {"voice_to_voice": breakdown["total_secs"], "endpoint": breakdown["user_turn_secs"],
+    return {"voice_to_voice": breakdown["total_secs"], "endpoint_wait": breakdown["user_turn_secs"],
             "llm_ttft": ttfb("LLM"), "tts_ttfb": ttfb("TTS")}
 
 
 def _stt_as_endpoint(breakdown: dict[str, Any]) -> dict[str, float]:
-    return {**to_components(breakdown), "endpoint": breakdown["ttfb"][0]["duration_secs"]}
+    return {**to_components(breakdown), "endpoint_wait": breakdown["ttfb"][0]["duration_secs"]}
 
 
 def _last_ttfb_as_llm(breakdown: dict[str, Any]) -> dict[str, float]:
@@ -77,7 +74,7 @@ def _last_ttfb_as_llm(breakdown: dict[str, Any]) -> dict[str, float]:
 
 def _sum_as_total(breakdown: dict[str, Any]) -> dict[str, float]:
     parts = to_components(breakdown)
-    return {**parts, "voice_to_voice": parts["endpoint"] + parts["llm_ttft"] + parts["tts_ttfb"]}
+    return {**parts, "voice_to_voice": parts["endpoint_wait"] + parts["llm_ttft"] + parts["tts_ttfb"]}
 
 
 def _services_as_total(breakdown: dict[str, Any]) -> dict[str, float]:
@@ -88,7 +85,7 @@ def _services_as_total(breakdown: dict[str, Any]) -> dict[str, float]:
 
 def _transcription_as_endpoint(breakdown: dict[str, Any]) -> dict[str, float]:
     parts = {c["key"]: c["duration_secs"] for c in breakdown["contributions"]}
-    return {**to_components(breakdown), "endpoint": parts["transcription"]}
+    return {**to_components(breakdown), "endpoint_wait": parts["transcription"]}
 
 
 class BreakdownExercise(BuildIt):
@@ -145,8 +142,8 @@ class BreakdownExercise(BuildIt):
                 name = key.split(": ")[1].removesuffix(" (s)")
                 meaning = {"voice_to_voice": "total_secs: the whole gap from the end of speech to the bot speaking, "
                                              "which is every contribution, the settings' waits included, added up",
-                           "endpoint": "user_turn_secs: from the end of speech until the user turn was released, "
-                                       "the endpointing_wait contribution",
+                           "endpoint_wait": "user_turn_secs: from the end of speech until the user turn was "
+                                            "released, the endpointing_wait contribution",
                            "llm_ttft": "the TTFB of the processor whose name contains LLM, the llm_inference "
                                        "contribution",
                            "tts_ttfb": "the TTFB of the processor whose name contains TTS, the speech_synthesis "
@@ -169,6 +166,6 @@ def _dominant() -> str:
 
 pipecat_tail = Question(
     what="the part behind the slowest Pipecat turn", kind="text", solve=_dominant,
-    choices=("endpoint", "llm_ttft", "tts_ttfb", "other"),
+    choices=("endpoint_wait", "llm_ttft", "tts_ttfb", "other"),
     hint="read the share column of the tail attribution: the part with the largest excess over its median",
-    wrong=("endpoint", "other"))
+    wrong=("endpoint_wait", "other"))

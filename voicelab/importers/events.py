@@ -22,7 +22,7 @@ def deepgram_reports(values: list[JsonValue], skipped: Skipped) -> list[TurnReco
         stt = seconds(doc.get("stt_latency"))
         records.append(TurnRecord(
             voice_to_voice=total,
-            components={"endpoint": stt, "transcription": stt, "llm_ttft": seconds(doc.get("ttt_token_latency")),
+            components={"endpoint_wait": stt, "transcription": stt, "llm_ttft": seconds(doc.get("ttt_token_latency")),
                         "tts_ttfb": seconds(doc.get("tts_latency"))}, where=where).complete())
     return records
 
@@ -62,7 +62,7 @@ def vapi_turns(values: list[JsonValue], skipped: Skipped) -> list[TurnRecord]:
                                                                                                        or 0.0)
             records.append(TurnRecord(
                 voice_to_voice=total,
-                components={"endpoint": endpoint, "transcription": transcriber,
+                components={"endpoint_wait": endpoint, "transcription": transcriber,
                             "llm_ttft": _ms(turn, "modelLatency"), "tts_ttfb": _ms(turn, "voiceLatency")},
                 where=where).complete())
     return records

@@ -102,7 +102,7 @@ def _record(speech_id: str, parts: dict[str, list[tuple[dict[str, Any], str]]]) 
         timed(waits, "tts_connect", tts_start, acquire)
     return TurnRecord(
         voice_to_voice=to_ns_grid(events["first_audio"] - speech_end),
-        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": ttft, "tts_ttfb": ttfb},
+        components={"endpoint_wait": endpoint, "transcription": transcription, "llm_ttft": ttft, "tts_ttfb": ttfb},
         events=events, where=f"speech_id {speech_id}", parts=record_parts, features=features,
         waits=waits).complete()
 
@@ -201,6 +201,6 @@ def _history_record(item: dict[str, Any], metrics: dict[str, Any], user: dict[st
         parts.append(Part("on_user_turn_completed", hook, events.get("end_of_turn"), "bot", "bot", additive=False))
     return TurnRecord(
         voice_to_voice=e2e,
-        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": ttft, "tts_ttfb": ttfb},
+        components={"endpoint_wait": endpoint, "transcription": transcription, "llm_ttft": ttft, "tts_ttfb": ttfb},
         events=events, text=_content(user), response=_content(item), interrupted=interrupted, where=where,
         kind=USER, parts=parts).complete()

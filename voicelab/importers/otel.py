@@ -280,7 +280,7 @@ def _pipecat_record(turn: OtelSpan, v2v: float, services: dict[str, list[OtelSpa
         events["bot_stopped"] = turn.end  # Pipecat ends an interrupted turn when the caller's new turn starts
     return TurnRecord(
         voice_to_voice=v2v,
-        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft,
+        components={"endpoint_wait": endpoint, "transcription": transcription, "llm_ttft": llm_ttft,
                     "tts_ttfb": tts_ttfb},
         events=events, text=" ".join(str(s.get("transcript", "")) for s in stt).strip(),
         response=" ".join(str(s.get("text", "")) for s in tts).strip(), interrupted=interrupted,
@@ -437,7 +437,8 @@ def _livekit_record(agent: OtelSpan, v2v: float, user: OtelSpan | None, eou: Ote
     features, waits = _livekit_features(inner, request, first_audio)
     return TurnRecord(
         voice_to_voice=v2v,
-        components={"endpoint": endpoint, "transcription": transcription, "llm_ttft": llm_ttft, "tts_ttfb": tts_ttfb},
+        components={"endpoint_wait": endpoint, "transcription": transcription, "llm_ttft": llm_ttft,
+                    "tts_ttfb": tts_ttfb},
         events=events, text=_text(user, eou), response=_response(agent, llm),
         interrupted=_flag(agent.get("lk.interrupted")), where=agent.where,
         parts=_livekit_parts(agent, events, endpoint, llm_ttft, tts_ttfb),

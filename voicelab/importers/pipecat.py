@@ -88,7 +88,7 @@ def pipecat_breakdowns(values: list[JsonValue], skipped: Skipped) -> list[TurnRe
                 timed(waits, PIPECAT_PARTS[part.name], part.start, part.seconds)
         records.append(TurnRecord(
             voice_to_voice=v2v,
-            components={"endpoint": endpoint, "transcription": first["stt"][1] if "stt" in first else None,
+            components={"endpoint_wait": endpoint, "transcription": first["stt"][1] if "stt" in first else None,
                         "llm_ttft": first["llm"][1] if "llm" in first else None,
                         "tts_ttfb": first["tts"][1] if "tts" in first else None},
             events=events, where=where, kind=GREETING if greeting else USER, parts=parts,

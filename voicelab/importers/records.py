@@ -21,22 +21,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine import v2v
 from ..engine.units import to_ns_grid
 from ..engine.untrusted import escape_controls
 from ..engine.validation import ConfigError
 
-#: Parts of voice-to-voice an importer can report. ``endpoint``, ``llm_ttft``, ``tts_ttfb`` and ``other``
-#: follow one another and add up to voice-to-voice; ``transcription`` overlaps ``endpoint`` (the frameworks
-#: finalize the transcript while they wait for the end of the turn), so it is shown but not added.
-COMPONENTS: tuple[str, ...] = ("endpoint", "transcription", "llm_ttft", "tts_ttfb", "other")
-ADDITIVE: tuple[str, ...] = ("endpoint", "llm_ttft", "tts_ttfb", "other")
-COMPONENT_LABELS: dict[str, str] = {
-    "endpoint": "endpoint (speech end -> turn judged over, transcription included)",
-    "transcription": "transcription (speech end -> final transcript)",
-    "llm_ttft": "LLM TTFT (request -> first token)",
-    "tts_ttfb": "TTS TTFB (request -> first audio)",
-    "other": "other (aggregation, transport, queues: the rest of voice-to-voice)",
-}
+#: Parts of voice-to-voice an importer can report, named by the one vocabulary (:mod:`voicelab.engine.v2v`).
+#: ``endpoint_wait``, ``llm_ttft``, ``tts_ttfb`` and ``other`` follow one another and add up to voice-to-voice
+#: (:data:`ADDITIVE`); ``transcription`` overlaps the endpoint wait (the frameworks finalize the transcript while
+#: they wait for the end of the turn), so it is shown but not added.
+COMPONENTS: tuple[str, ...] = v2v.IMPORTED
+ADDITIVE: tuple[str, ...] = v2v.IMPORTED_ADDITIVE
+COMPONENT_LABELS: dict[str, str] = {name: v2v.LABELS[name] for name in v2v.IMPORTED}
 #: Event names a record's timeline may hold (absolute seconds in the source's clock).
 EVENTS: tuple[str, ...] = ("speech_start", "speech_end", "end_of_turn", "transcript", "llm_start",
                            "llm_first_token", "llm_end", "tts_start", "first_audio", "tts_end", "bot_stopped")
@@ -96,7 +92,7 @@ class TurnRecord:
     waits: list[tuple[str, str, float, float]] = field(default_factory=list)
 
     def complete(self) -> TurnRecord:
-        """Fill ``other`` as voice-to-voice minus endpoint, LLM TTFT and TTS TTFB (when the source has all three);
+        """Fill ``other`` as voice-to-voice minus endpoint wait, LLM TTFT and TTS TTFB (when the source has all three);
         an LLM asked before the endpoint (preemptive generation) counts only from the endpoint on."""
         parts = self.components
         for name in COMPONENTS:

@@ -191,7 +191,7 @@ def trace_records(trace: Trace) -> list[TurnRecord]:
         events: dict[str, Any] = {ev: at[name] for ev, _, name in _MARKS if name in at}
         records.append(TurnRecord(
             voice_to_voice=m["voice_to_voice"],
-            components={"endpoint": _gap(at.get(MarkName.SPEECH_END), at.get(MarkName.END_OF_UTTERANCE)),
+            components={"endpoint_wait": _gap(at.get(MarkName.SPEECH_END), at.get(MarkName.END_OF_UTTERANCE)),
                         "transcription": _gap(at.get(MarkName.SPEECH_END), at.get(MarkName.ASR_COMPLETE)),
                         "llm_ttft": _gap(at.get(MarkName.LLM_STARTED), at.get(MarkName.LLM_FIRST_TOKEN)),
                         "tts_ttfb": _gap(request, at.get(MarkName.TTS_FIRST_CHUNK))},

@@ -13,9 +13,9 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 from .. import palette
-from ..analysis.experiments import COMPONENT_LABELS, COMPONENT_ORDER
 from ..budgets import LatencyBudgets
 from ..engine.units import EPS
+from ..engine.v2v import LABELS, PARTS, TITLES
 from .style import FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE, Legend, figure, legend_width, text_width
 
 
@@ -74,10 +74,6 @@ def distribution(samples: Mapping[str, np.ndarray | Sequence[float]],
 
 _LEGEND_DROP_IN = 0.55  # the legend's top below the plot: its tick labels and axis name, then a gap
 _SHORT_IN = 2.8  # a figure shorter than this (inches) keeps the legend to the parts' names
-_COMPONENT_STAGES: dict[str, str] = {"endpoint_wait": "vad", "asr_final": "asr", "llm_ttft": "llm",
-                                     "first_clause": "llm", "tts_first_chunk": "tts", "llm_connect": "llm",
-                                     "llm_tool_call": "llm", "llm_thinking": "llm", "tts_connect": "tts",
-                                     "tts_leading_silence": "tts"}
 
 
 def tail_chart(attribution: Any, figsize: tuple[float, float] | None = None) -> Figure:
@@ -129,7 +125,7 @@ def draw_tail(ax: Axes, attribution: Any, bars: Sequence[Rectangle] = ()) -> lis
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
     ax.set_ylim(len(rows) - 0.4, -0.6)
     ax.set_xlabel("voice-to-voice (s)", fontsize=FONT_SIZE)
-    dominant = COMPONENT_LABELS[attribution.dominant].split(" (")[0]
+    dominant = TITLES[attribution.dominant]
     head = f"Where the slowest {attribution.tail:.0%} of turns lose time:"
     news = f"{dominant} explains {attribution.share[attribution.dominant]:.0%} of the excess"
     one_line = text_width(f"{head} {news}", FONT_SIZE + 1) <= plot_in
@@ -161,9 +157,10 @@ def _excess_labels(attribution: Any, lefts: np.ndarray, in_per_s: float) -> list
 
 
 def _names(attribution: Any) -> list[str]:
-    """The attribution's parts in voice-to-voice order: :data:`~voicelab.analysis.experiments.COMPONENTS`,
-    with a production agent's waits between them when the run had any."""
-    return [name for name in COMPONENT_ORDER if name in attribution.median]
+    """The attribution's parts in voice-to-voice order (:data:`voicelab.engine.v2v.PARTS`): a simulated run's
+    :data:`~voicelab.analysis.experiments.COMPONENTS`, with a production agent's waits between them when the run
+    had any."""
+    return [name for name in PARTS if name in attribution.median]
 
 
 def _row_names(attribution: Any) -> list[str]:
@@ -186,7 +183,7 @@ def _plot_width(ax: Axes, attribution: Any) -> float:
 def _part_style(k: int, name: str) -> dict[str, Any]:
     """How the ``k``-th component's segment looks (alternate segments lighter, so neighbours of one stage's colour
     stay apart)."""
-    return {"facecolor": palette.stage_color(_COMPONENT_STAGES[name]), "alpha": 0.55 if k % 2 else 0.9,
+    return {"facecolor": palette.stage_color(PARTS[name].stage), "alpha": 0.55 if k % 2 else 0.9,
             "edgecolor": "white"}
 
 
@@ -197,7 +194,7 @@ def tail_legend(ax: Axes, attribution: Any) -> MplLegend:
     fig = _figure(ax)
     width, height = fig.get_size_inches()
     names = _names(attribution)
-    labels = [COMPONENT_LABELS[name] for name in names]
+    labels = [LABELS[name] for name in names]
     columns = 2 if _legend_width(labels, 2) <= width - 0.2 else 1
     if columns == 1 and height < _SHORT_IN:
         labels = [label.split(" (")[0] for label in labels]

@@ -11,16 +11,16 @@ from matplotlib.figure import Figure
 from .. import palette
 from ..budgets import LatencyBudgets
 from ..engine.untrusted import escape_controls
-from ..importers.records import ADDITIVE, COMPONENT_LABELS
+from ..engine.v2v import PARTS, TITLES
+from ..importers.records import ADDITIVE
 from .gantt import gantt
 from .style import FIGURE_DPI, FIGURE_WIDTH, FONT_SIZE, LEGEND_FONT_SIZE
 
-_PART_STAGE = {"endpoint": "vad", "llm_ttft": "llm", "tts_ttfb": "tts", "other": "other"}
 MAX_BARS = 40
 
 
 def stacked_bars(analysis: Any, title: str | None = None) -> Figure:
-    """One horizontal bar per turn (the first :data:`MAX_BARS`), cut into endpoint, LLM TTFT, TTS TTFB and
+    """One horizontal bar per turn (the first :data:`MAX_BARS`), cut into endpoint wait, LLM TTFT, TTS TTFB and
     the rest of voice-to-voice, with the voice-to-voice budget as a dashed line."""
     n = min(analysis.turns, MAX_BARS)
     fig = Figure(figsize=(FIGURE_WIDTH, 1.4 + 0.22 * n), dpi=FIGURE_DPI, layout="constrained")
@@ -29,7 +29,7 @@ def stacked_bars(analysis: Any, title: str | None = None) -> Figure:
     for name in ADDITIVE:
         width = np.nan_to_num(analysis.values[name][:n])
         ax.barh(np.arange(n), np.maximum(width, 0.0), left=left, height=0.7, color=palette.stage_color(
-            _PART_STAGE[name]), label=COMPONENT_LABELS[name].split(" (")[0], gid=f"part:{name}")
+            PARTS[name].stage), label=TITLES[name], gid=f"part:{name}")
         left += np.maximum(width, 0.0)
     budget = analysis.budgets.get("voice_to_voice")
     if budget is not None:
