@@ -77,7 +77,10 @@ def per_notebook(junit: Path) -> dict[str, tuple[float, int]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", default="auto", help="pytest-xdist workers (auto, N, or 0 for none)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    parser.add_argument("--workers", default=str(cores + 1),
+                        help="pytest-xdist workers (auto, N, or 0 for none); default, as make nbval: one more than "
+                             "the cores, since notebook 08's real-time cells wait on the wall clock")
     parser.add_argument("notebooks", nargs="*", default=["notebooks"], help="notebooks (default: all)")
     args = parser.parse_args(argv)
     print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
