@@ -16,7 +16,7 @@ from voicelab.budgets import budget_names
 from voicelab.engine import v2v
 from voicelab.engine.vocabulary import MarkName, SpanName
 from voicelab.importers.timeline import trace_records
-from voicelab.metrics import METRIC_NAMES
+from voicelab.metrics import METRIC_NAMES, production_metrics
 
 PACKAGE = Path(vl.__file__).parent
 # Part names no other vocabulary spells (the production waits are also metrics and import features, measured by
@@ -64,6 +64,20 @@ def test_the_same_interval_measured_both_ways_has_the_same_value():
         assert record.components["llm_ttft"] == pytest.approx(parts["llm_thinking"] + parts["llm_inference"],
                                                               abs=1e-9)
         assert parts["llm_thinking"] == pytest.approx(0.2, abs=0.05)
+
+
+def test_a_production_wait_is_the_same_interval_as_a_part_and_as_a_metric():
+    """The waits are parts of voice-to-voice, production metrics and import features under one name each."""
+    waits = {"llm.connect_s": 0.15, "llm.tool_call_s": 0.3, "llm.thinking_s": 0.2, "tts.connect_s": 0.1,
+             "tts.leading_silence_s": 0.05}
+    run = vl.simulate(["Hello there."], stages=vl.presets.get_preset("seed").stages.with_params(waits))
+    parts, metrics = experiments.stage_components(run.trace, 0), production_metrics(run.trace, 0)
+    assert set(v2v.SIMULATED_OPTIONAL) == set(importers.FEATURES) <= set(parts)
+    for name in v2v.SIMULATED_OPTIONAL:
+        assert parts[name] == pytest.approx(metrics[name], abs=1e-9) and parts[name] > 0, name
+    for name in v2v.SPANNED:
+        assert [s.duration for s in run.trace.spans_of(0, v2v.PARTS[name].stage)
+                if s.name == v2v.PARTS[name].span] == [pytest.approx(parts[name], abs=1e-9)], name
 
 
 def test_every_imported_example_speaks_the_vocabulary():

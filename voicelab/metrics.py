@@ -8,6 +8,7 @@ from typing import Any
 from .budgets import LatencyBudgets, budget_names
 from .engine.trace import GREETING_TURN, Span, Trace
 from .engine.units import EPS, to_ns_grid
+from .engine.v2v import PARTS, SPANNED
 from .engine.validation import ConfigError, check_index, check_type, short
 from .engine.vocabulary import MarkName, SpanName
 
@@ -28,10 +29,7 @@ _FIRST_AUDIBLE = MarkName.TTS_FIRST_AUDIBLE
 # A production agent's waits, per turn (seconds; 0 where the turn has none): see production_metrics.
 PRODUCTION_NAMES: tuple[str, ...] = ("llm_connect", "llm_tool_call", "llm_thinking", "tts_connect",
                                      "tts_leading_silence", "filler_s")
-_WAITS: dict[tuple[str, str], str] = {("llm", SpanName.CONNECT): "llm_connect",
-                                      ("llm", SpanName.TOOL_CALL): "llm_tool_call",
-                                      ("llm", SpanName.THINKING): "llm_thinking",
-                                      ("tts", SpanName.CONNECT): "tts_connect"}
+_WAITS: dict[tuple[str, str], str] = {(PARTS[name].stage, PARTS[name].span): name for name in SPANNED}
 
 
 def _diff(a: float | None, b: float | None) -> float | None:

@@ -69,8 +69,7 @@ COMPONENTS: tuple[str, ...] = v2v.SIMULATED_CORE
 OPTIONAL_COMPONENTS: tuple[str, ...] = v2v.SIMULATED_OPTIONAL
 COMPONENT_ORDER: tuple[str, ...] = v2v.SIMULATED
 COMPONENT_LABELS: dict[str, str] = {name: v2v.LABELS[name] for name in v2v.SIMULATED}
-_OPTIONAL_PARTS = {"llm_connect": ("llm", SpanName.CONNECT), "llm_tool_call": ("llm", SpanName.TOOL_CALL),
-                   "llm_thinking": ("llm", SpanName.THINKING), "tts_connect": ("tts", SpanName.CONNECT)}
+_OPTIONAL_PARTS = {name: (v2v.PARTS[name].stage, v2v.PARTS[name].span) for name in v2v.SPANNED}
 
 
 def component_names(stages: StageConfigs | None = None) -> tuple[str, ...]:

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .vocabulary import SpanName
+
 
 @dataclass(frozen=True)
 class V2VPart:
     """One part of voice-to-voice: its ``name`` (as in results and JSON), a ``label`` for charts and tables, the
-    ``stage`` whose colour charts draw it in, the points its interval ``start``\\ s and ``end``\\ s at, and what
-    it ``means`` in one line."""
+    ``stage`` whose colour charts draw it in (and whose row of the trace holds it), the points its interval
+    ``start``\\ s and ``end``\\ s at, what it ``means`` in one line, and for a wait the stage records as a span
+    of its own, that ``span``'s name."""
 
     name: str
     label: str
@@ -27,6 +30,7 @@ class V2VPart:
     start: str
     end: str
     means: str
+    span: str = ""
 
 
 _PARTS = (
@@ -44,13 +48,13 @@ _PARTS = (
             "endpoint wait, so it is shown but not added"),
     V2VPart("llm_connect", "LLM cold start (connection set-up, first request)", "llm",
             "LLM request", "LLM connected",
-            "the LLM's connection set-up on a conversation's first request (its connect span)"),
+            "the LLM's connection set-up on a conversation's first request (its connect span)", span=SpanName.CONNECT),
     V2VPart("llm_tool_call", "tool call (the tool's round trip before the answer)", "llm",
             "tool called", "tool result",
-            "the LLM waiting for a tool's result before it answers (its tool_call span)"),
+            "the LLM waiting for a tool's result before it answers (its tool_call span)", span=SpanName.TOOL_CALL),
     V2VPart("llm_thinking", "LLM thinking (reasoning before the answer)", "llm",
             "reasoning starts", "reasoning ends",
-            "the LLM reasoning before its first answer token (its thinking span)"),
+            "the LLM reasoning before its first answer token (its thinking span)", span=SpanName.THINKING),
     V2VPart("llm_inference", "LLM inference (final transcript -> first token)", "llm",
             "final transcript", "first token",
             "the final transcript (or the end of the LLM's last wait above) to the first token: the LLM's time to "
@@ -64,7 +68,7 @@ _PARTS = (
             "waiting for the first whole clause before the TTS is asked (Pipecat's sentence_aggregation)"),
     V2VPart("tts_connect", "TTS cold start (connection set-up, first request)", "tts",
             "TTS connect", "TTS connected",
-            "the TTS's connection set-up on a conversation's first request (its connect span)"),
+            "the TTS's connection set-up on a conversation's first request (its connect span)", span=SpanName.CONNECT),
     V2VPart("tts_ttfb", "TTS TTFB (request -> first audio)", "tts",
             "TTS request", "first audio byte",
             "the TTS's time to the first byte of audio (LiveKit ttfb, Pipecat's TTS TTFB)"),
@@ -90,6 +94,9 @@ SIMULATED: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_connect", "llm_
 SIMULATED_CORE: tuple[str, ...] = ("endpoint_wait", "asr_final", "llm_inference", "first_clause", "tts_ttfb")
 #: The production waits (cold starts, a tool call, reasoning, leading silence): simulated only when set.
 SIMULATED_OPTIONAL: tuple[str, ...] = tuple(name for name in SIMULATED if name not in SIMULATED_CORE)
+
+#: The waits the trace holds as a span of their own (``PARTS[name].stage`` row, ``PARTS[name].span``).
+SPANNED: tuple[str, ...] = tuple(name for name in SIMULATED if PARTS[name].span)
 
 #: The parts an importer reports.
 IMPORTED: tuple[str, ...] = ("endpoint_wait", "transcription", "llm_ttft", "tts_ttfb", "other")

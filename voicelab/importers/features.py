@@ -34,16 +34,12 @@ Not in any file the frameworks write: LiveKit's false interruptions (only the se
 from __future__ import annotations
 
 from ..engine.units import to_ns_grid
-from ..engine.vocabulary import SpanName
+from ..engine.v2v import PARTS, SPANNED
 
-#: voicelab name (a key of ``voicelab.metrics.production_metrics``) -> what it measures.
-FEATURES: dict[str, str] = {
-    "tts_leading_silence": "TTS first byte -> first audible audio",
-    "llm_tool_call": "the LLM waiting for a tool's result before it answers",
-    "llm_thinking": "the LLM reasoning before its first answer token",
-    "llm_connect": "the LLM's connection set-up on the first request (cold start)",
-    "tts_connect": "the TTS's connection set-up on the first request (cold start)",
-}
+#: voicelab name (a key of ``voicelab.metrics.production_metrics``, a part of :mod:`voicelab.engine.v2v`) -> what
+#: it measures.
+FEATURES: dict[str, str] = {name: PARTS[name].means for name in ("tts_leading_silence", "llm_tool_call",
+                                                                 "llm_thinking", "llm_connect", "tts_connect")}
 
 #: voicelab name -> the simulator parameter that sets it.
 PARAMETERS: dict[str, str] = {name: name.replace("_", ".", 1) + "_s" for name in FEATURES}
@@ -53,9 +49,7 @@ PIPECAT_PARTS: dict[str, str] = {"llm_tool_call": "llm_tool_call", "function_han
 
 
 #: voicelab name -> (stage, span name) of the span the simulator draws for it (see voicelab.metrics._WAITS).
-SPANS: dict[str, tuple[str, str]] = {"llm_tool_call": ("llm", SpanName.TOOL_CALL),
-                                     "llm_thinking": ("llm", SpanName.THINKING),
-                                     "llm_connect": ("llm", SpanName.CONNECT), "tts_connect": ("tts", SpanName.CONNECT)}
+SPANS: dict[str, tuple[str, str]] = {name: (PARTS[name].stage, PARTS[name].span) for name in SPANNED}
 
 
 def add(features: dict[str, float], name: str, seconds: float) -> None:
