@@ -13,7 +13,8 @@ The package is built in floors; a module imports only from its own floor and the
 7. presentation — ``viz`` (charts), ``dashboards`` (sliders), ``notebook``, ``exercises``; and ``cli``.
 
 Words and numbers have one home each: the trace's mark, span and VAD names are members of
-:mod:`voicelab.engine.vocabulary`; the sample rate, the nanosecond grid and the time tolerance (``EPS``) live in
+:mod:`voicelab.engine.vocabulary`, the parts voice-to-voice is split into (simulated or imported) in
+:mod:`voicelab.engine.v2v`; the sample rate, the nanosecond grid and the time tolerance (``EPS``) live in
 :mod:`voicelab.engine.units`. An ``AudioFrame`` carries one audio *chunk* (100 ms by default); the VAD judges it in
 10 ms *windows*.
 """

@@ -18,9 +18,10 @@ from . import (
     trace,
     units,
     untrusted,
+    v2v,
     validation,
     vocabulary,
 )
 
 __all__ = ["channel", "clock", "config", "context", "frames", "jupyterlite", "noise", "records", "shutdown",
-           "timing", "trace", "units", "untrusted", "validation", "vocabulary"]
+           "timing", "trace", "units", "untrusted", "v2v", "validation", "vocabulary"]
