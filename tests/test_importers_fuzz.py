@@ -123,10 +123,30 @@ def _slots(value: Any, out: list[tuple[Any, Any]], depth: int = 0) -> None:
     """Every (container, key) in a JSON value (the containers are mutated in place)."""
     if depth > 60 or len(out) > 20_000:
         return
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
+    for key, child in value.items() if isinstance(value, dict) else enumerate(value):
         out.append((value, key))
-        _slots(child, out, depth + 1)
+        if isinstance(child, (dict, list)):
+            _slots(child, out, depth + 1)
+
+
+def _paths(values: list[Any]) -> list[tuple[Any, ...]]:
+    """The slots of :func:`_all_slots`, in its order, as key paths from ``values``: each mutated copy of a seed
+    has them, so a case's first mutation picks one without walking its copy."""
+    ids = {id(values): ()}
+    out: list[tuple[Any, ...]] = []
+    for container, key in _all_slots(values):
+        path = (*ids[id(container)], key)
+        out.append(path)
+        if isinstance(container[key], (dict, list)):
+            ids[id(container[key])] = path
+    return out
+
+
+def _slot_at(values: list[Any], path: tuple[Any, ...]) -> tuple[Any, Any]:
+    container = values
+    for key in path[:-1]:
+        container = container[key]
+    return container, path[-1]
 
 
 def _span_lists(values: list[Any]) -> list[list[Any]]:
@@ -145,7 +165,8 @@ def _all_slots(values: list[Any]) -> list[tuple[Any, Any]]:
     out: list[tuple[Any, Any]] = []
     for k in range(len(values)):
         out.append((values, k))
-        _slots(values[k], out)
+        if isinstance(values[k], (dict, list)):
+            _slots(values[k], out)
     return out
 
 
@@ -206,11 +227,17 @@ def _light(span: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _mutate_tree(rng: random.Random, values: list[Any]) -> None:
-    slots = _all_slots(values)
-    if not slots:
-        return
-    container, key = rng.choice(slots)
+def _mutate_tree(rng: random.Random, values: list[Any], paths: list[tuple[Any, ...]] | None = None) -> None:
+    """One mutation at a random slot (``paths``: the slots of the unmutated seed ``values`` is a copy of)."""
+    if paths is not None:
+        if not paths:
+            return
+        container, key = _slot_at(values, rng.choice(paths))
+    else:
+        slots = _all_slots(values)
+        if not slots:
+            return
+        container, key = rng.choice(slots)
     op = rng.randrange(9)
     current = container[key]
     if op == 0 or (op == 1 and isinstance(current, (int, float))):
@@ -302,6 +329,7 @@ def _alarm(_signum: int, _frame: Any) -> None:
 
 def _case(path: Path, data: bytes, full: bool) -> str:
     """Run one input; "imported" or "refused"; raises on anything a user must never see."""
+    path.unlink(missing_ok=True)  # a new file each time: rewriting one in place makes ext4 flush it to disk
     path.write_bytes(data)
     try:
         imported = load(path)
@@ -323,11 +351,12 @@ def _case(path: Path, data: bytes, full: bool) -> str:
 
 def _cases(name: str) -> Iterator[tuple[int, bytes]]:
     seed_text = json.dumps(_seed(name))
+    paths = _paths(json.loads(seed_text))
     for k in range(CASES):
         rng = random.Random(f"{name}:{k}")
         values = json.loads(seed_text)
-        for _ in range(rng.choice((1, 1, 2, 3))):
-            _mutate_tree(rng, values)
+        for n in range(rng.choice((1, 1, 2, 3))):
+            _mutate_tree(rng, values, paths if n == 0 else None)
         if k in DEEP_CHAINS:
             _chain(rng, values, deep=True)
         yield k, _serialize(rng, values, name)

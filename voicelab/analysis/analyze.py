@@ -87,8 +87,9 @@ class Analysis:
         out: dict[str, dict[str, float | None]] = {}
         for name in METRICS:
             present = self._present(name)
-            out[name] = {f"p{q}": to_ns_grid(float(np.percentile(present, q))) if present.size else None
-                         for q in PERCENTILES}
+            found = np.percentile(present, PERCENTILES) if present.size else [None] * len(PERCENTILES)  # one pass
+            out[name] = {f"p{q}": None if v is None else to_ns_grid(float(v))
+                         for q, v in zip(PERCENTILES, found, strict=True)}
         return out
 
     def miss_rates(self) -> dict[str, float | None]:
