@@ -61,10 +61,7 @@ def turn_metrics(trace: Trace, turn: int) -> dict[str, float | None]:
     :func:`~voicelab.transport.legs.transport_metrics`' ``server_voice_to_voice``)."""
     turn = check_turn(trace, turn)
     start = trace.turns[turn].start
-    found: dict[str, float] = {}
-    for m in trace.marks:
-        if m.turn == turn and m.name not in found:
-            found[m.name] = m.t
+    found = trace.reply_times(turn)  # a turn the caller went on with after a cut: its final reply
     rel = {name: _diff(found.get(name), start) for name in (*EVENT_NAMES, MarkName.SPEECH_END)}
     # What the caller hears: the first audible audio (after a TTS's leading silence), else the first chunk
     audible = rel[MarkName.TTS_FIRST_CHUNK] if _FIRST_AUDIBLE not in found else _diff(found[_FIRST_AUDIBLE], start)

@@ -27,7 +27,6 @@ from ..engine.validation import ConfigError, check_number, parse_number
 from ..engine.vocabulary import MarkName
 from ..metrics import METRIC_NAMES, greeting_metrics
 from ..pipelines import PIPELINES
-from ..pipelines.streaming import HESITATION_WITH_BARGE_IN
 from ..presets import PRESETS, get_preset
 from ..simulate import MAX_SEED, RunResult, check_texts, simulate
 from ..tables import fmt, text_table
@@ -292,8 +291,6 @@ def run_montecarlo(args: argparse.Namespace) -> int:
     barge_in = barge_in_from_args(args)
     interruption = interruption_from_args(args)
     options = turn_options(args)
-    if "caller" in options and barge_in is not None:
-        raise UsageError(f"--hesitation does not combine with --barge-in yet: {HESITATION_WITH_BARGE_IN}")
     factory = turn_factory(options)
     extra = {"pipeline": factory, "extract": turn_extract} if factory is not None else {}
     result = monte_carlo(turns, seed=scenario.seed, preset=scenario.preset, texts=scenario.texts,

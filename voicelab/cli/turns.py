@@ -69,7 +69,12 @@ def turn_factory(options: dict[str, Any]) -> Any:
     rest = {k: v for k, v in options.items() if k != "caller"}
     if caller is None:
         return partial(StreamingPipeline, **rest)
-    return lambda: StreamingPipeline(caller=HesitatingCaller(caller.hesitation), **rest)
+    return partial(_hesitating, caller.hesitation, **rest)
+
+
+def _hesitating(hesitation: HesitationConfig, **options: Any) -> StreamingPipeline:
+    """A streaming pipeline with a fresh hesitating caller (``options``: its other fields, barge-in among them)."""
+    return StreamingPipeline(caller=HesitatingCaller(hesitation), **options)
 
 
 def turn_extract(trace: Any, turn: int) -> dict[str, float | None]:

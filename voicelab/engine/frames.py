@@ -89,6 +89,15 @@ class EndOfResponse:
 
 @quick_init
 @dataclass(frozen=True, slots=True)
+class ReplyStopped:
+    """Over a transport, after the server stopped ``turn``'s reply because the caller went on with the turn: the
+    audio of ``turn`` before it in the downlink is the stopped reply's, the audio after it the next reply's."""
+
+    turn: int
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
 class SpeechAudio:
     """A chunk of synthesized agent speech."""
 

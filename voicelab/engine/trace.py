@@ -12,11 +12,18 @@ from typing import Any, Protocol
 from .records import quick_init
 from .units import to_ns_grid
 from .untrusted import redact
-from .vocabulary import AgentState
+from .vocabulary import AgentState, MarkName
 
 #: The turn index of the agent's greeting: its marks and spans come before the caller's first turn and belong to
 #: none of them (so no caller turn's metrics or percentiles include it).
 GREETING_TURN = -2
+#: The mark of a caller going on with a turn the endpointer had cut at a pause (see :meth:`Trace.reply_times`).
+WENT_ON = MarkName.CALLER_WENT_ON
+#: The marks of a turn's start, which a turn the caller went on with keeps from before its first cut.
+TURN_START = frozenset({MarkName.SPEECH_END, MarkName.AUDIO_CHUNK_RECEIVED, MarkName.SPEECH_STARTED,
+                        MarkName.ASR_STARTED, MarkName.ASR_PARTIAL})
+_LAST = frozenset({MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE})
+_AT_THE_EAR = frozenset({MarkName.PLAYBACK_STARTED, MarkName.HEARD_FIRST_AUDIO})
 
 
 class _Now(Protocol):
@@ -144,6 +151,31 @@ class Trace:
     def spans_of(self, turn: int | None = None, stage: str | None = None) -> list[Span]:
         return [s for s in self.spans
                 if (turn is None or s.turn == turn) and (stage is None or s.stage == stage)]
+
+    def reply_times(self, turn: int) -> dict[str, float]:
+        """The time of each mark name's first mark in ``turn``. In a turn the caller went on with after the endpointer
+        cut it at a pause (marks named :data:`WENT_ON`): the first marks of the caller's speech (:data:`TURN_START`)
+        and the first of each name after the last such mark (the final reply's; the last endpoint and final transcript,
+        as a cut the caller went on over may still finish transcribing after it), leaving out what the caller's ear
+        did of the reply that mark cut, up to its stop there (a mark with ``cut_reply`` set: over a transport the
+        cut reply plays on at the ear for a downlink)."""
+        first: dict[str, float] = {}
+        later: dict[str, float] | None = None
+        for m in self.marks:
+            if m.turn != turn:
+                continue
+            if m.name == WENT_ON:
+                later = {WENT_ON: m.t}
+                continue
+            if m.name not in first:
+                first[m.name] = m.t
+            if later is None:
+                continue
+            if m.attrs.get("cut_reply"):
+                later = {name: t for name, t in later.items() if name not in _AT_THE_EAR}
+            elif m.name not in later or m.name in _LAST:
+                later[m.name] = m.t
+        return first if later is None else {**later, **{n: t for n, t in first.items() if n in TURN_START}}
 
     def first(self, turn: int, name: str) -> float | None:
         """Time of the first mark called ``name`` in ``turn``, or None."""

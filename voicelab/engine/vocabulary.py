@@ -35,6 +35,7 @@ class MarkName(_Name):
     END_OF_UTTERANCE = "end_of_utterance"
     BARGE_IN = "barge_in"  # speech heard while the agent talks: the reply is interrupted (the server stops sending)
     INTERJECTION_HEARD = "interjection_heard"  # over a transport: the interjection reaches the server (its uplink)
+    CALLER_WENT_ON = "caller_went_on"  # the caller went on after a cut at a pause: the turn is open again
     REPLY_HELD = "reply_held"  # over a transport: the server holds the reply's audio (the ear pauses a downlink later)
     INTERRUPTION_JUDGED = "interruption_judged"  # the adaptive interruption model's verdict on speech over the agent
     FALSE_INTERRUPTION = "false_interruption"  # the agent stopped, but the caller said nothing more: it resumes

@@ -14,6 +14,12 @@ the LLM, TTS and playback tasks are cancelled (their cut-short spans carry
 ``INTERRUPTED`` and fresh stage tasks take over; the interrupting speech is the next
 turn's utterance, recognised as usual.
 
+A hesitating caller whom the endpointer cut off at a pause goes on talking: that is speech over the reply to
+half a sentence, and it stops that reply as any barge-in does. The turn is then open again (one turn, as the
+frameworks' chat context holds both halves of the caller's message before the next reply): the endpointer
+listens on where it was, the recognizer goes on transcribing, and the next endpoint's final transcript, the
+whole sentence, gets the reply. The trace marks it ``caller_went_on``; the turn's metrics are its final reply's.
+
 With ``interruption`` (:class:`~voicelab.turntaking.interruptions.Interruption`, LiveKit's interruption handling) the
 agent decides first: in mode ``adaptive`` a barge-in-or-backchannel classifier may let it talk on; an
 interjection that stopped it but was no turn (a backchannel, a noise) holds its audio instead, which
@@ -23,7 +29,7 @@ resumes where it stopped after ``false_interruption_timeout`` of silence (a fals
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +38,7 @@ import numpy as np
 
 from ..engine.channel import Channel
 from ..engine.context import RunContext
-from ..engine.frames import AudioFrame, EndOfAudio, EndOfResponse, SpeechAudio, Token
+from ..engine.frames import AudioFrame, EndOfAudio, EndOfResponse, ReplyStopped, SpeechAudio, Token, Transcript
 from ..engine.trace import GREETING_TURN, AgentState
 from ..engine.units import EPS, to_ns_grid
 from ..engine.validation import ConfigError, check_text, check_type
@@ -45,7 +51,6 @@ from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
 from ..stages.vad import EnergyVAD, run_vad
 from ..transport.legs import Transport, run_leg
-from ..turntaking.hesitation import HesitatingCaller
 from ..turntaking.interruptions import BargeIn, Interruption
 from ..turntaking.policies import EndpointingPolicy
 
@@ -60,10 +65,25 @@ class _Fronted:
         self.inbox, self.front = inbox, front
         self.stopped: set[int] = set()
         self.only: int | None = None
+        self.passed: set[int] = set()  # turns whose ReplyStopped was read before their audio stopped at the ear
+
+    def stop(self, turn: int) -> None:
+        """``turn``'s audio stopped at the ear: leave out the rest of its audio (up to its :class:`ReplyStopped`,
+        when that was not already read)."""
+        if turn in self.passed:
+            self.passed.discard(turn)
+        else:
+            self.stopped.add(turn)
 
     async def get(self) -> Any:
         while True:
             item = self.front.popleft() if self.front else await self.inbox.get()
+            if isinstance(item, ReplyStopped):  # the stopped reply's audio ends here: the turn's next reply follows
+                if item.turn in self.stopped:
+                    self.stopped.discard(item.turn)
+                else:
+                    self.passed.add(item.turn)
+                continue
             if item.turn in self.stopped:
                 continue
             if self.only is None or item.turn == self.only:
@@ -72,10 +92,24 @@ class _Fronted:
             await asyncio.Event().wait()
 
 
+class _Current:
+    """The LLM's inbox with barge-in: the transcripts, leaving out the final ones still to come of endpoints the caller
+    went on after (``stale[turn]`` of them: their turn is open again, its next final is the whole sentence)."""
+
+    def __init__(self, inbox: Channel) -> None:
+        self.inbox = inbox
+        self.stale: dict[int, int] = {}
+
+    async def get(self) -> Any:
+        while True:
+            item = await self.inbox.get()
+            if isinstance(item, Transcript) and item.final and self.stale.get(item.turn, 0) > 0:
+                self.stale[item.turn] -= 1
+                continue
+            return item
+
+
 MAX_GREETING_CHARS = 500
-# Why a hesitating caller and barge-in do not combine yet
-HESITATION_WITH_BARGE_IN = ("cut off mid-sentence, the caller would barge in on their own reply (merging the two "
-                            "halves into one turn is not modelled); drop one")
 AUDIO_QUEUE_SECONDS = 30.0  # the audio queues hold this much audio before the caller has to wait
 TEXT_QUEUE_SIZE = 256
 SPEECH_QUEUE_SIZE = 64
@@ -104,8 +138,6 @@ class StreamingPipeline:
                                     ("interruption", Interruption, "Interruption('adaptive')")):
             if getattr(self, name) is not None:
                 check_type(name, getattr(self, name), kind, f"None or a {kind.__name__}, e.g. {example}")
-        if self.barge_in is not None and isinstance(self.caller, HesitatingCaller):
-            raise ConfigError(f"a hesitating caller does not combine with barge_in yet: {HESITATION_WITH_BARGE_IN}")
         if self.greeting is not None:
             check_text("greeting", self.greeting, MAX_GREETING_CHARS)
             if not self.greeting.strip():
@@ -118,13 +150,14 @@ class StreamingPipeline:
         return run_speculative_llm(self.llm, inbox, outbox, ctx, self.speculation)
 
     def _vad_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext, on_endpoint: Any,
-                   utterances: dict[int, Utterance]) -> Coroutine[Any, Any, None]:
-        """The VAD stage: the plain silence timeout, or the ``endpointing`` policy deciding."""
+                   utterances: dict[int, Utterance], reopen: set[int] | None = None) -> Coroutine[Any, Any, None]:
+        """The VAD stage: the plain silence timeout, or the ``endpointing`` policy deciding (``reopen``: turns the
+        caller went on with, see :func:`~voicelab.stages.vad.run_endpointer`)."""
         if self.endpointing is None:
-            return run_vad(inbox, outbox, ctx, on_endpoint)
+            return run_vad(inbox, outbox, ctx, on_endpoint, reopen)
         from ..turntaking.endpointer import run_policy_vad
 
-        return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances)
+        return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances, reopen)
 
     def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext,
                           audio_size: int) -> tuple[Channel, Channel, list[Coroutine[Any, Any, None]]]:
@@ -172,6 +205,7 @@ class Conversation:
         self.mic = Channel(audio_size)
         self.to_asr = Channel(audio_size)
         self.transcripts = Channel(text_size)
+        self.llm_inbox: Any = self.transcripts if self.barge_in is None else _Current(self.transcripts)
         self.tokens = Channel(text_size)
         self.speech = Channel(speech_size)
         # With transport, the uplink sits between the microphone and the endpointer (``heard``) and the
@@ -191,6 +225,10 @@ class Conversation:
         self.wake = asyncio.Event()
         self.interruptions = 0
         self.greeted = asyncio.Event()
+        # A caller going on after the endpointer cut them at a pause: the turns open again (for the endpointer) and
+        # those whose cut reply has not yet stopped at the caller's ear
+        self.reopen: set[int] = set()
+        self.cut_replies: set[int] = set()
         # With an interruption policy: what the caller is saying over the agent, and a held reply
         self.interjection: str | None = None  # "speech", "noise" or "backchannel"
         self.interjection_end: float | None = None
@@ -210,7 +248,7 @@ class Conversation:
     def _start_agent(self, playback: bool = True) -> None:
         pipeline, ctx = self.pipeline, self.ctx
         self.agent = [
-            asyncio.create_task(pipeline.llm_stage(self.transcripts, self.tokens, ctx)),
+            asyncio.create_task(pipeline.llm_stage(self.llm_inbox, self.tokens, ctx)),
             asyncio.create_task(run_tts(pipeline.tts, self.tokens, self.speech, ctx)),
         ]
         if playback:
@@ -289,8 +327,12 @@ class Conversation:
         return to_ns_grid(sent + self.pipeline.transport.downlink.draw(self._ear_rng))
 
     def _stopped(self, turn: int) -> None:
-        """``turn``'s audio stops at the caller's ear."""
+        """``turn``'s audio stops at the caller's ear (for a reply the caller went on over: the turn goes on)."""
         trace = self.ctx.trace
+        if turn in self.cut_replies:
+            self.cut_replies.discard(turn)
+            trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn, cut_reply=True)
+            return
         trace.mark("playback", MarkName.PLAYBACK_STOPPED, turn)
         trace.end_turn(trace.turns[turn])
         self._reply_over(turn)
@@ -306,7 +348,7 @@ class Conversation:
             playback.cancel()
             await asyncio.gather(playback, return_exceptions=True)
             inbox.only = None
-        inbox.stopped.add(turn)
+        inbox.stop(turn)
         if self.ctx.trace.turns[turn].end is None:
             self._stopped(turn)
         self.agent.append(self._playback())
@@ -333,16 +375,51 @@ class Conversation:
                     and isinstance(frame, AudioFrame):
                 self._end_arrived_with(frame)
             await self.to_vad.put(frame)
-            if isinstance(frame, EndOfAudio) or self.active is None:
+            going_on = isinstance(frame, AudioFrame) and self._goes_on(frame)
+            watch = frame.turn if going_on else self.active
+            if isinstance(frame, EndOfAudio) or watch is None:
                 watching = None
                 continue
-            if watching != self.active:
-                watching = self.active
+            if watching != watch:
+                watching = watch
                 detector.reset()
             if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == VadEvent.SPEECH_STARTED:
                 await asyncio.sleep(0)  # let the endpointer record the caller's speech first
-                if self.active is not None:
+                if going_on:
+                    self.went_on(frame.turn)
+                elif self.active is not None:
                     self.speech_over_agent(self.active)
+
+    def _goes_on(self, frame: AudioFrame) -> bool:
+        """Whether ``frame`` is the caller's turn going on after its endpoint: audio of the turn being spoken, ended
+        by the endpointer, from before the caller's last word."""
+        return (frame.turn == self.listening and self.endpointed
+                and frame.start < self.utterances[frame.turn].speech_end - EPS)
+
+    def went_on(self, turn: int) -> None:
+        """The caller goes on with ``turn`` after the endpointer ended it at a pause: the reply to half the sentence
+        stops (a barge-in, at the caller's ear a downlink later over a transport) and the turn is open again for the
+        endpointer, which ends it at the next endpoint; the recognizer's final transcript is then the whole sentence,
+        the reply to it the turn's."""
+        trace = self.ctx.trace
+        self.reopen.add(turn)
+        self.endpointed, self.first_audio, self.reply_over = False, None, False
+        counts = Counter(m.name for m in trace.marks if m.turn == turn)
+        self.llm_inbox.stale[turn] = counts[MarkName.END_OF_UTTERANCE] - counts[MarkName.ASR_COMPLETE]
+        if self.active == turn:
+            self.cut_replies.add(turn)
+            self.interrupt(turn)
+            self.active = None
+            if turn in self.cut_replies:  # it stops at the caller's ear a downlink later
+                self.speech.put_nowait(ReplyStopped(turn))  # in the downlink after the stopped reply's audio
+        elif len(self.agent) == 3:  # the cut reply was over: the next reply of this turn starts a fresh playback
+            done = self.agent.pop()
+            done.cancel()
+            self.retired.append(done)
+            self.agent.append(self._playback())
+        trace.turns[turn].end = None
+        trace.mark("vad", MarkName.CALLER_WENT_ON, turn)
+        trace.set_state(AgentState.PROCESSING_SPEECH, turn)
 
     def _arrived(self, frame: AudioFrame) -> None:
         """Over a transport: when the chunk holding the interjection's onset reaches the server, mark when the
@@ -487,6 +564,19 @@ class Conversation:
         await mic.put(EndOfAudio(turn))
         await self._wait(lambda: self.reply_over)
 
+    async def _await_reply(self, speech_end: float) -> None:
+        """Wait for the reply's first audio (or its end) that comes after the caller's last word at ``speech_end``: a
+        reply the caller hears before it is the reply to half their sentence, which they talk on over."""
+        while True:
+            await self._wait(lambda: self.first_audio is not None or self.reply_over)
+            now = self.ctx.clock.now()
+            if now >= speech_end - EPS or (self.first_audio is not None and self.first_audio >= speech_end - EPS):
+                return
+            seen = (self.first_audio, self.reply_over)
+            await self.ctx.clock.sleep_until(speech_end)
+            if (self.first_audio, self.reply_over) == seen:
+                return  # the caller did not go on over it (too little speech left to be heard): this is the reply
+
     async def _speak_over(self, utterance: Utterance, turn: int, last: bool) -> bool:
         """With barge-in: speak with the microphone open, then interject (speech or noise) ``after_s`` into
         the reply; True when the interjection is the next turn's speech."""
@@ -495,7 +585,7 @@ class Conversation:
         burst: list[float] = []
         sender = asyncio.create_task(self._open_mic(utterance, turn, burst))
         try:
-            await self._wait(lambda: self.first_audio is not None or self.reply_over)
+            await self._await_reply(trace.turns[turn].start + utterance.speech_end)
             if self.first_audio is not None and (barge_in.kind != "speech" or not last):
                 onset = to_ns_grid(self.first_audio + barge_in.after_s)
                 await ctx.clock.sleep_until(onset)
@@ -564,7 +654,7 @@ class Conversation:
             fixed.append(asyncio.create_task(self._detect_barge_in()))
         fixed += [
             asyncio.create_task(pipeline._vad_stage(self.to_vad, self.to_asr, ctx, self._on_endpoint,
-                                                    self.utterances)),
+                                                    self.utterances, self.reopen)),
             asyncio.create_task(run_asr(pipeline.asr, self.to_asr, self.transcripts, ctx, self.utterances)),
         ]
         self._start_agent()

@@ -112,16 +112,16 @@ class EnergyVAD:
 
 
 async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
-                  on_endpoint: Callable[[int], None]) -> None:
+                  on_endpoint: Callable[[int], None], reopen: set[int] | None = None) -> None:
     """Stage loop: forward the turn's audio to the ASR until the endpoint, then end the utterance.
 
     The chunk that completes the endpoint silence is not forwarded when it holds no speech:
     the recognizer has nothing left to hear and can finalize at once.
 
     :class:`EndOfAudio` from the caller means its audio stream ended: that ends the utterance too.
-    ``on_endpoint(turn)`` is called when the turn's utterance has ended.
+    ``on_endpoint(turn)`` is called when the turn's utterance has ended; see :func:`run_endpointer` for ``reopen``.
     """
-    await run_endpointer(inbox, outbox, ctx, on_endpoint, _EnergyEndpointer(ctx.stages.vad))
+    await run_endpointer(inbox, outbox, ctx, on_endpoint, _EnergyEndpointer(ctx.stages.vad), reopen)
 
 
 class Endpointer(Protocol):
@@ -163,10 +163,13 @@ class _EnergyEndpointer:
 
 
 async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None],
-                         endpointer: Endpointer) -> None:
+                         endpointer: Endpointer, reopen: set[int] | None = None) -> None:
     """The endpointing stage loop, whatever decides the end: pass the turn's audio on until ``endpointer``
     ends the utterance (or the caller's stream does: :class:`EndOfAudio`), then mark it, switch to thinking, send
-    :class:`EndOfUtterance` and call ``on_endpoint(turn)``."""
+    :class:`EndOfUtterance` and call ``on_endpoint(turn)``.
+
+    ``reopen`` (filled by the conversation): turns the caller went on with after their end; the next chunk of such a
+    turn opens it again, the endpointer judging on where it was (one turn, ended again by the next endpoint)."""
     trace = ctx.trace
     turn, ended = -1, True
 
@@ -188,7 +191,10 @@ async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpo
             endpointer.start_turn(turn)
             trace.mark("vad", MarkName.AUDIO_CHUNK_RECEIVED, turn)
         if ended:
-            continue
+            if reopen is None or turn not in reopen:
+                continue
+            reopen.discard(turn)
+            ended = False
         event = endpointer.update(frame)
         if event is None:  # (most chunks: nothing changed)
             await outbox.put(frame)

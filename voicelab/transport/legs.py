@@ -33,7 +33,7 @@ import numpy as np
 
 from ..engine.channel import Inbox, Outbox
 from ..engine.context import RunContext
-from ..engine.frames import AudioFrame, SpeechAudio
+from ..engine.frames import AudioFrame, ReplyStopped, SpeechAudio
 from ..engine.trace import Trace
 from ..engine.units import EPS, to_ns_grid
 from ..engine.validation import ConfigError, check_index, check_number, short
@@ -193,6 +193,8 @@ async def run_leg(leg: Leg, inbox: Inbox, outbox: Outbox, ctx: RunContext) -> No
             sent, item = await pending.get()
             delay = leg.draw(leg_rng)
             release = max(last, sent + delay)
+            if isinstance(item, ReplyStopped):
+                traced.discard(item.turn)  # the turn's next reply: its first audio is traced again
             turn = _watch(leg, item, sent, ctx.trace, traced)
             await ctx.clock.sleep_until(release)
             last = release
@@ -249,8 +251,10 @@ def transport_metrics(trace: Trace, turn: int = 0) -> dict[str, float | None]:
     if type(turn) is not int or not 0 <= turn < len(trace.turns):
         turn = check_index("turn", turn, len(trace.turns))
 
+    times = trace.reply_times(turn)  # a turn the caller went on with after a cut: its final reply
+
     def at(name: str) -> float | None:
-        return trace.first(turn, name)
+        return times.get(name)
 
     mouth, server = at(MarkName.SPEECH_END), at(MarkName.SERVER_SPEECH_END)
     sent, ear = at(MarkName.TTS_FIRST_CHUNK), at(MarkName.HEARD_FIRST_AUDIO)

@@ -119,14 +119,14 @@ def resumes_at(utterance: Utterance, after: float, threshold: float) -> float:
 
 async def run_policy_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
                          on_endpoint: Callable[[int], None], policy: EndpointingPolicy,
-                         utterances: dict[int, Utterance]) -> None:
+                         utterances: dict[int, Utterance], reopen: set[int] | None = None) -> None:
     """Stage loop, as :func:`~voicelab.stages.vad.run_vad` but the policy decides when the turn is over.
 
     ``utterances`` (filled by the caller's side) gives simulated turn models the truth they judge.
     """
     turns = _PolicyTurns(PolicyEndpointer(policy, ctx), utterances)
     policy.reset()
-    await run_endpointer(inbox, outbox, ctx, on_endpoint, turns)
+    await run_endpointer(inbox, outbox, ctx, on_endpoint, turns, reopen)
 
 
 class _PolicyTurns:

@@ -134,19 +134,12 @@ def interruption_metrics(trace: Trace, turn: int, chars_per_second: float) -> di
     end, else ``heard_s`` over the reply's duration at the TTS speaking rate ``chars_per_second``
     (the reply being the text the LLM had generated when it was cancelled). ``interrupted`` is 1.0 or 0.0.
     """
-    onset = stopped = arrived = server_stop = None
-    for m in trace.marks:
-        if m.turn == turn:
-            if m.name == MarkName.INTERJECTION and onset is None:
-                onset = m.t
-            elif m.name == MarkName.PLAYBACK_STOPPED and stopped is None:
-                stopped = m.t
-            elif m.name == MarkName.INTERJECTION_HEARD and arrived is None:
-                arrived = m.t
-            elif m.name == MarkName.BARGE_IN and server_stop is None:
-                server_stop = m.t
+    times = trace.reply_times(turn)  # a turn the caller went on with after a cut: its final reply
+    onset, stopped = times.get(MarkName.INTERJECTION), times.get(MarkName.PLAYBACK_STOPPED)
+    arrived, server_stop = times.get(MarkName.INTERJECTION_HEARD), times.get(MarkName.BARGE_IN)
+    since = times.get(MarkName.CALLER_WENT_ON, -math.inf)
     heard = to_ns_grid(sum(s.duration for s in trace.spans if s.turn == turn and s.stage == "playback"
-                           and s.name == SpanName.PLAY))
+                           and s.name == SpanName.PLAY and s.start >= since))
     reply_s = len(trace.turns[turn].response) / chars_per_second
     caller = None if stopped is None or onset is None else to_ns_grid(stopped - onset)
     transport = {} if "transport" not in trace.meta else {
