@@ -7,7 +7,8 @@ a running event loop, with thread creation disabled (as in Pyodide).
 Since session 2 every Monte Carlo turn starts at virtual t = 0 (the loop is rewound between turns), so a turn
 is byte-identical to ``simulate()`` of its seed; before, the loop's growing absolute time moved a few turns in
 300 by 1e-9 s. That is the one intended change of results since 1bcf903; it changed none of these digests
-(none of these cases hit a turn it moves), so the file still holds 1bcf903's values.
+(none of these cases hit a turn it moves), so the file still holds 1bcf903's values. Two voice-to-voice parts
+have been renamed since (``llm_inference``, ``tts_ttfb``); ``engine_cases`` hashes them under their old names.
 """
 
 from __future__ import annotations
