@@ -12,6 +12,7 @@ terminal. The command itself (``--gantt``, ``--json``) is :mod:`voicelab.cli.ana
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -223,7 +224,7 @@ def _parts_lines(analysis: Analysis) -> list[str]:
     if not names:
         return []
     records = analysis.imported.records
-    counts = {n: sum(any(p.name == n for p in r.parts) for r in records) for n in names}
+    counts = Counter(n for r in records for n in {p.name for p in r.parts})  # turns that have each part
     shown = sorted(names, key=lambda n: (-counts[n], names.index(n)))[:PART_COLUMNS]
     shown.sort(key=names.index)
     kinds = {p.name: p.owner_kind for r in records for p in r.parts if p.owner_kind}
