@@ -133,3 +133,19 @@ def test_montecarlo_barge_in_with_a_hesitating_caller_runs(capsys):
                  "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["percentiles"]["mouth_to_ear"]["p50"] > 0
+
+
+@pytest.mark.parametrize("mode", ["vad", "adaptive"])
+def test_with_an_interruption_policy_the_caller_going_on_is_their_turn_not_an_interjection_to_judge(mode):
+    from voicelab.turntaking.interruptions import Interruption
+
+    pipeline = StreamingPipeline(barge_in=BargeIn(0.8), interruption=Interruption(mode),
+                                 caller=HesitatingCaller(HesitationConfig(rate=1.0)), transport=TRANSPORTS["mobile"])
+    result = simulate(list(TEXTS), pipeline=pipeline, seed=1)
+    trace = result.trace
+    went_on = _marks(trace, 0, MarkName.CALLER_WENT_ON)
+    assert went_on
+    judged = _marks(trace, 0, MarkName.INTERRUPTION_JUDGED)
+    assert all(m.t > went_on[-1].t for m in judged)  # only the interjection into the final reply is judged
+    assert trace.turns[0].response == scripted_reply(trace.turns[0].transcript)
+    assert trace.turns[0].transcript.split()[-1] == TEXTS[0].split()[-1]
