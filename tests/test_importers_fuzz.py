@@ -22,6 +22,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,10 @@ def _short(value: Any) -> Any:
     return value
 
 
+@cache
 def _seed(name: str) -> list[Any]:
-    """The JSON values of one small but complete input of the file's format (texts shortened)."""
+    """The JSON values of one small but complete input of the file's format (texts shortened), made once per run
+    (callers serialise it, never change it)."""
     return [_short(v) for v in _full_seed(name)]
 
 

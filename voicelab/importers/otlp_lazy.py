@@ -1,8 +1,8 @@
 """OTLP JSON files read without building what no figure reads: each span's ids, name and times are decoded
 (msgspec, into a fixed shape), its attributes kept as JSON text and parsed when a key is first read
 (:class:`~voicelab.importers.otel.DeferredAttributes`). LiveKit puts its chat context, prompts and metrics on
-spans as attributes; building all of them was most of the time of a big import (10,000 LiveKit turns: 1.4 s
-of objects, and as long again to free them).
+spans as attributes; building all of them was most of the time of a big import (10,000 LiveKit turns, 147 MB:
+the standard library's parse takes 1.4 s, this one 0.3 s; only the attributes a figure reads are parsed later).
 
 The spans are the ones :func:`voicelab.importers.otel.read_spans` reads from the same file, skips included.
 Only a file of plain OTLP documents is read here (one per line, or one in all); for anything else (a log line,
