@@ -9,9 +9,12 @@ import json
 import pytest
 
 from voicelab import simulate
+from voicelab.analysis.experiments import stage_components
 from voicelab.cli.main import main
 from voicelab.engine.vocabulary import MarkName, SpanName
+from voicelab.metrics import production_metrics, turn_metrics
 from voicelab.pipelines import StreamingPipeline
+from voicelab.presets import get_preset
 from voicelab.stages.llm import scripted_reply
 from voicelab.transport.legs import TRANSPORTS, transport_metrics
 from voicelab.turntaking.hesitation import HesitatingCaller, HesitationConfig
@@ -149,3 +152,17 @@ def test_with_an_interruption_policy_the_caller_going_on_is_their_turn_not_an_in
     assert all(m.t > went_on[-1].t for m in judged)  # only the interjection into the final reply is judged
     assert trace.turns[0].response == scripted_reply(trace.turns[0].transcript)
     assert trace.turns[0].transcript.split()[-1] == TEXTS[0].split()[-1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_merged_turns_parts_are_its_final_replys_and_add_up_to_its_voice_to_voice(seed):
+    # before, the parts read the turn's first marks and spans (the first cut's): an endpoint wait of -4.8 s
+    stages = get_preset("seed").stages.with_params({"llm.tool_call_s": 0.4, "llm.thinking_s": 0.1})
+    pipeline = StreamingPipeline(barge_in=BargeIn(0.8), caller=HesitatingCaller(HesitationConfig(rate=1.0)))
+    trace = simulate(TEXTS, pipeline=pipeline, stages=stages, seed=seed).trace
+    assert _marks(trace, 0, MarkName.CALLER_WENT_ON), "the caller was cut off and went on"
+    parts = stage_components(trace, 0)
+    assert all(value >= 0 for value in parts.values()), parts
+    assert sum(parts.values()) == pytest.approx(turn_metrics(trace, 0)["voice_to_voice"], abs=1e-9)
+    waits = production_metrics(trace, 0)  # one reply's tool call and thinking, not every cut reply's too
+    assert (waits["llm_tool_call"], waits["llm_thinking"]) == pytest.approx((0.4, 0.1), abs=1e-9)

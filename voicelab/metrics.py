@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,14 +82,16 @@ def production_metrics(trace: Trace, turn: int) -> dict[str, float]:
     audible audio, and ``filler_s`` (final transcript -> the filler sent, 0 without one)."""
     check_turn(trace, turn)
     values = dict.fromkeys(PRODUCTION_NAMES, 0.0)
+    times = trace.reply_times(turn)  # a turn the caller went on with after a cut: its final reply's waits
+    went_on = times.get(MarkName.CALLER_WENT_ON, -math.inf)  # the replies it cut started before it
     for s in trace.spans:
-        key = _WAITS.get((s.stage, s.name)) if s.turn == turn else None
+        key = _WAITS.get((s.stage, s.name)) if s.turn == turn and s.start >= went_on else None
         if key is not None:
             values[key] = to_ns_grid(values[key] + s.duration)
-    chunk, audible = trace.first(turn, MarkName.TTS_FIRST_CHUNK), trace.first(turn, _FIRST_AUDIBLE)
+    chunk, audible = times.get(MarkName.TTS_FIRST_CHUNK), times.get(_FIRST_AUDIBLE)
     if chunk is not None and audible is not None:
         values["tts_leading_silence"] = to_ns_grid(audible - chunk)
-    filler, final = trace.first(turn, MarkName.FILLER_SENT), trace.first(turn, MarkName.ASR_COMPLETE)
+    filler, final = times.get(MarkName.FILLER_SENT), times.get(MarkName.ASR_COMPLETE)
     if filler is not None and final is not None:
         values["filler_s"] = to_ns_grid(filler - final)
     return values

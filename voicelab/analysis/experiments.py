@@ -95,17 +95,15 @@ def stage_components(trace: Trace, turn: int, names: Sequence[str] | None = None
     ``names``: the parts to give (an absent optional one is 0); default :data:`COMPONENTS` and the optional parts
     the trace has. Shown in notebook 09.
     """
-    marks: dict[str, float | None] = dict.fromkeys((MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE,
-                                                    MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
-                                                    MarkName.TTS_FIRST_CHUNK, MarkName.TTS_FIRST_AUDIBLE,
-                                                    MarkName.FILLER_SENT))
-    for m in trace.marks:
-        if m.turn == turn and m.name in marks and marks[m.name] is None:
-            marks[m.name] = m.t
+    times = trace.reply_times(turn)  # a turn the caller went on with after a cut: its final reply
+    marks: dict[str, float | None] = {name: times.get(name) for name in (
+        MarkName.SPEECH_END, MarkName.END_OF_UTTERANCE, MarkName.ASR_COMPLETE, MarkName.LLM_FIRST_TOKEN,
+        MarkName.TTS_FIRST_CHUNK, MarkName.TTS_FIRST_AUDIBLE, MarkName.FILLER_SENT)}
+    went_on = times.get(MarkName.CALLER_WENT_ON, -math.inf)  # the replies it cut started before it
     request: float | None = None
     spans: dict[str, tuple[float, float]] = {}
     for s in trace.spans:
-        if s.turn != turn or s.stage not in ("llm", "tts"):
+        if s.turn != turn or s.stage not in ("llm", "tts") or s.start < went_on:
             continue
         if request is None and s.stage == "tts" and s.name == SpanName.TTFB:
             request = s.start
