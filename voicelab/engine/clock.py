@@ -131,48 +131,83 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         self._now = 0.0
 
     def _run_once(self) -> None:
+        # Nearly every pass of a simulation has one handle ready and no timer due, or nothing ready and one timer
+        # due: those run their handle straight away. Any other pass is run in full by _pass.
         ready, scheduled = self._ready, self._scheduled
+        popleft, heappop = ready.popleft, heapq.heappop
         while not self._stopping:
-            while scheduled and scheduled[0]._cancelled:
-                self._timer_cancelled_count -= 1
-                heapq.heappop(scheduled)._scheduled = False
-            if not ready:
-                if scheduled:
-                    self._now = max(self._now, scheduled[0]._when)
-                elif self._threads_running:
-                    self._woken.wait()
-                    self._woken.clear()
+            if scheduled and scheduled[0]._cancelled:
+                self._drop_cancelled()
+            if ready:
+                if len(ready) > 1 or (scheduled and scheduled[0]._when <= self._now):
+                    self._pass(len(ready), True)
                     continue
-                else:
-                    raise DeadlockError(f"every task is waiting and nothing can wake them (virtual t={self._now:g} s)")
-            # An alarm wakes its task in the step it fires. That is the order of a timer setting a future whose
-            # task resumes one pass later when the pass holds nothing but alarms, once the heap is cleaned as that
-            # later pass would have begun; otherwise the alarms wait a pass.
-            waiting, alone = len(ready), True
-            while scheduled and scheduled[0]._when <= self._now:
-                handle = heapq.heappop(scheduled)
+                handle = popleft()
+                if handle._cancelled:
+                    continue
+            elif scheduled:
+                handle = heappop(scheduled)
                 handle._scheduled = False
-                ready.append(handle)
-                alone = alone and type(handle) is _Alarm
-            if len(ready) > waiting:
-                if waiting or not alone:
-                    for i in range(waiting, len(ready)):
-                        if type(ready[i]) is _Alarm:
-                            ready[i] = _defer(ready, ready[i])
-                else:
-                    while scheduled and scheduled[0]._cancelled:
-                        self._timer_cancelled_count -= 1
-                        heapq.heappop(scheduled)._scheduled = False
-            for _ in range(len(ready)):
-                handle = ready.popleft()
-                if not handle._cancelled:  # Handle._run, inlined
-                    try:
-                        handle._context.run(handle._callback, *handle._args)
-                    except (SystemExit, KeyboardInterrupt):
-                        raise
-                    except BaseException as exc:
-                        self.call_exception_handler({"message": f"Exception in callback {handle._callback!r}",
-                                                     "exception": exc, "handle": handle})
+                if handle._when > self._now:
+                    self._now = handle._when
+                if scheduled and scheduled[0]._when <= self._now:
+                    ready.append(handle)
+                    self._pass(0, type(handle) is _Alarm)
+                    continue
+                if type(handle) is _Alarm and scheduled and scheduled[0]._cancelled:
+                    self._drop_cancelled()  # a lone alarm: see _pass
+            elif self._threads_running:
+                self._woken.wait()
+                self._woken.clear()
+                continue
+            else:
+                raise DeadlockError(f"every task is waiting and nothing can wake them (virtual t={self._now:g} s)")
+            try:  # Handle._run, inlined
+                handle._context.run(handle._callback, *handle._args)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._failed(handle, exc)
+
+    def _pass(self, waiting: int, alone: bool) -> None:
+        """One pass in full: the ``waiting`` handles ready before it, then every timer due (some already moved to
+        the ready queue after them; ``alone``: those were all alarms)."""
+        ready, scheduled, now = self._ready, self._scheduled, self._now
+        while scheduled and scheduled[0]._when <= now:
+            handle = heapq.heappop(scheduled)
+            handle._scheduled = False
+            ready.append(handle)
+            alone = alone and type(handle) is _Alarm
+        # An alarm wakes its task in the step it fires. That is the order of a timer setting a future whose
+        # task resumes one pass later when the pass holds nothing but alarms, once the heap is cleaned as that
+        # later pass would have begun; otherwise the alarms wait a pass.
+        if len(ready) > waiting:
+            if waiting or not alone:
+                for i in range(waiting, len(ready)):
+                    if type(ready[i]) is _Alarm:
+                        ready[i] = _defer(ready, ready[i])
+            elif scheduled and scheduled[0]._cancelled:
+                self._drop_cancelled()
+        for _ in range(len(ready)):
+            handle = ready.popleft()
+            if not handle._cancelled:
+                try:
+                    handle._context.run(handle._callback, *handle._args)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as exc:
+                    self._failed(handle, exc)
+
+    def _drop_cancelled(self) -> None:
+        """Take the cancelled timers off the top of the heap."""
+        scheduled = self._scheduled
+        while scheduled and scheduled[0]._cancelled:
+            self._timer_cancelled_count -= 1
+            heapq.heappop(scheduled)._scheduled = False
+
+    def _failed(self, handle: Any, exc: BaseException) -> None:
+        self.call_exception_handler({"message": f"Exception in callback {handle._callback!r}", "exception": exc,
+                                     "handle": handle})
 
 
 def _wake(future: asyncio.Future) -> None:
