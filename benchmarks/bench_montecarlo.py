@@ -29,7 +29,10 @@ REPEATS = 3
 
 _ALL_CORES = r"""
 import inspect, json, os, sys, time
-from voicelab.analysis.experiments import monte_carlo
+try:  # the layer packages (this tree) or the flat layout (the baseline commit)
+    from voicelab.analysis.experiments import monte_carlo
+except ImportError:
+    from voicelab.experiments import monte_carlo
 turns, seed = int(sys.argv[1]), int(sys.argv[2])
 # (asked of monte_carlo: an editable install may resolve a submodule the old tree lacks from another checkout)
 if "workers" in inspect.signature(monte_carlo).parameters:
