@@ -62,9 +62,23 @@ def _seconds_of(count: int, seconds: float) -> float:
     return float(_sum(np.full(count, seconds)))
 
 
+@lru_cache(maxsize=16)
+def _whole_window_s(sample_rate: int) -> float:
+    """The seconds of one whole 10 ms window, as :func:`_window_layout` computes them."""
+    return float(np.float64(_window_size(sample_rate)) / sample_rate)
+
+
 def speech_seconds(frame: AudioFrame, threshold: float) -> tuple[float, float] | None:
     """How long the speech windows of a chunk last (10 ms windows whose mean |amplitude| is above ``threshold``),
     and how long the windows after the last of them; None when it has none."""
+    levels = frame.levels
+    if levels is not None:  # whole windows on the grid (the microphone's chunks, on every Monte Carlo step)
+        energies = levels.tolist()
+        loud = [i for i, energy in enumerate(energies) if energy > threshold]
+        if not loud:
+            return None
+        seconds = _whole_window_s(frame.sample_rate)
+        return _seconds_of(len(loud), seconds), _seconds_of(len(energies) - 1 - loud[-1], seconds)
     energies, durations, whole = _windows(frame)
     speech = [i for i, energy in enumerate(energies.tolist()) if energy > threshold]
     if not speech:
