@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,20 +98,73 @@ class _Seeding(ISpawnableSeedSequence):
 class _Streams(dict):
     """One independent generator per stage, child ``i`` of ``SeedSequence(seed)``, made on first use
     (the same generators ``SeedSequence(seed).spawn(6)`` gives, without building the unused ones);
-    ``seeding``: their seeding words from :func:`stream_seeding`, when known."""
+    ``seeding``: their seeding words from :func:`stream_seeding`, when known.
+
+    A stream only :meth:`RunContext.duration` draws from (:data:`_BLOCK_STREAMS`) is drawn in blocks
+    (:class:`_Normals`); it is in this dict only once someone else asks for it, and then it is first put back
+    where scalar draws would have left it and drawn one by one from then on: everyone sees the same numbers."""
 
     def __init__(self, seed: int, seeding: np.ndarray | None = None) -> None:
         super().__init__()
         self.seed, self.seeding = seed, seeding
+        self.blocks: dict[str, _Normals] = {}  # the streams drawn in blocks so far (none in this dict yet)
 
-    def __missing__(self, name: str) -> np.random.Generator:
+    def make(self, name: str) -> np.random.Generator:
+        """Stream ``name``'s generator, as it was seeded (not put in this dict)."""
         stream = _RNG_STREAMS.index(name)
         if self.seeding is None:
             child: Any = np.random.SeedSequence(self.seed, spawn_key=(stream,))
         else:
             child = _Seeding(self.seed, stream, self.seeding[stream])
-        rng = self[name] = np.random.Generator(np.random.PCG64(child))
+        return np.random.Generator(np.random.PCG64(child))
+
+    def start_block(self, name: str) -> float:
+        """The first normal of stream ``name`` (in no one's hands yet), drawn in blocks from here on."""
+        self.blocks[name] = block = _Normals(self.make(name))
+        return block.refill()
+
+    def __missing__(self, name: str) -> np.random.Generator:
+        block = self.blocks.pop(name, None)
+        rng = self[name] = self.make(name) if block is None else block.hand_over()
         return rng
+
+    def __setitem__(self, name: str, rng: np.random.Generator) -> None:
+        self.blocks.pop(name, None)  # a stream replaced: RunContext.duration draws from the new one
+        super().__setitem__(name, rng)
+
+
+# Streams no stage draws from but through RunContext.duration: their normals may be drawn ahead, in blocks.
+_BLOCK_STREAMS = frozenset({"asr", "llm"})
+_BLOCK = 64  # normals drawn at once (a production turn's ASR draws ~120)
+
+
+class _Normals:
+    """A stream's standard normals drawn ``_BLOCK`` at a time: the same numbers, in the same order, as one
+    ``standard_normal()`` call each (numpy's Generator fills an array with the very draws it makes one by one)."""
+
+    __slots__ = ("rng", "state", "block", "left", "next")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.state: Mapping[str, Any] = {}
+        self.block: list[float] = []
+        self.left = iter(self.block)
+        self.next = self.left.__next__  # the next normal (StopIteration at the end of the block: call refill)
+
+    def refill(self) -> float:
+        """The next normal, from a new block."""
+        self.state = self.rng.bit_generator.state
+        self.block = self.rng.standard_normal(_BLOCK).tolist()
+        self.left = iter(self.block)
+        self.next = self.left.__next__
+        return self.next()
+
+    def hand_over(self) -> np.random.Generator:
+        """The generator, where one scalar draw per normal taken so far would have left it."""
+        if self.block:
+            self.rng.bit_generator.state = self.state
+            self.rng.standard_normal(len(self.block) - operator.length_hint(self.left))
+        return self.rng
 
 
 @dataclass
@@ -120,7 +175,7 @@ class RunContext:
     trace: Trace
     stages: StageConfigs
     seed: int
-    rngs: dict[str, np.random.Generator] = field(init=False)
+    rngs: _Streams = field(init=False)
     seeding: np.ndarray | None = field(default=None, repr=False, compare=False)  # stream_seeding(seeds)[k], if known
 
     def __post_init__(self) -> None:
@@ -143,7 +198,20 @@ class RunContext:
     def duration(self, stage: str, median: float) -> float:
         """A stage duration: ``median`` with that stage's jitter drawn from its own stream."""
         sigma = self._sigma.get(stage)
-        if sigma is not None and median > 0.0:  # :func:`~voicelab.engine.timing.draw`'s log-normal case, inlined
-            return float(median * math.exp(sigma * self.rngs[stage].standard_normal()))
-        jitter = getattr(getattr(self.stages, stage), "jitter", 1.0)
-        return draw(median, jitter, self.stages.tail, self.rngs[stage])
+        if sigma is None:
+            jitter = getattr(getattr(self.stages, stage), "jitter", 1.0)
+            return draw(median, jitter, self.stages.tail, self.rngs[stage])
+        if median <= 0.0:  # (what draw gives: no draw)
+            return median
+        # draw's log-normal case, inlined: a normal of the stage's stream, from its block when it has one
+        block = self.rngs.blocks.get(stage)
+        if block is not None:
+            try:
+                z = block.next()
+            except StopIteration:
+                z = block.refill()
+        elif stage in _BLOCK_STREAMS and stage not in self.rngs:
+            z = self.rngs.start_block(stage)
+        else:
+            z = self.rngs[stage].standard_normal()
+        return float(median * math.exp(sigma * z))

@@ -8,6 +8,7 @@ from typing import Any
 from ..engine.channel import Inbox, Outbox
 from ..engine.context import RunContext
 from ..engine.frames import AudioFrame, EndOfUtterance, Transcript
+from ..engine.trace import Span
 from ..engine.vocabulary import MarkName, SpanName
 from .caller import Utterance
 
@@ -71,7 +72,7 @@ def partial_attrs(partial: str) -> dict[str, Any]:
 async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext,
                   utterances: dict[int, Utterance]) -> None:
     """Stage loop: transcribe each turn's audio, pass partials on, finalize at the end of utterance."""
-    trace, chunk = ctx.trace, SpanName.CHUNK  # (an enum member read once: this loop runs on every chunk)
+    trace, clock, chunk = ctx.trace, ctx.clock, SpanName.CHUNK  # (enum member read once: this runs every chunk)
     turn = -1
     last_partial = ""
     while True:
@@ -81,8 +82,14 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
                 turn, last_partial = frame.turn, ""
                 trace.mark("asr", MarkName.ASR_STARTED, turn)
                 await engine.start(utterances[turn], ctx)
-            with trace.span("asr", chunk, turn):
+            start = clock.now()  # the chunk's span, recorded as trace.span records it (inlined: once per chunk)
+            try:
                 partial = await engine.feed(frame, ctx)
+            except BaseException as error:
+                attrs = {"cancelled": True} if type(error).__name__ == "CancelledError" else {}
+                trace.spans.append(Span("asr", chunk, start, clock.now(), turn, attrs))
+                raise
+            trace.spans.append(Span("asr", chunk, start, clock.now(), turn, {}))
             if partial and partial != last_partial:
                 last_partial = partial
                 trace.mark("asr", MarkName.ASR_PARTIAL, turn, **partial_attrs(partial))
