@@ -13,7 +13,7 @@ import numpy as np
 from ..engine.channel import Inbox, Outbox
 from ..engine.context import RunContext
 from ..engine.frames import EndOfResponse, EndOfSpeech, SpeechAudio, Token
-from ..engine.noise import noise
+from ..engine.noise import noise_view
 from ..engine.units import SAMPLE_RATE, to_ns_grid
 from ..engine.vocabulary import MarkName, SpanName
 
@@ -46,7 +46,7 @@ class SimulatedTTS(TtsEngine):
             n = min(chunk, total - a)
             if a:
                 await ctx.clock.sleep(ctx.duration("tts", config.rtf * n / self.sample_rate))
-            yield noise(n, rng, SPEECH_LEVEL)
+            yield noise_view(n, rng, SPEECH_LEVEL)  # (never written: playback and transports only read it)
 
 
 def clause_ready(buffer: str, max_chars: int) -> bool:
