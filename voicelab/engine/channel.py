@@ -57,14 +57,16 @@ class Channel:
         self._items: deque[Any] = deque()
         self._getters: deque[asyncio.Future] = deque()
         self._putters: deque[asyncio.Future] = deque()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: Any = None
 
-    def _loop_now(self) -> asyncio.AbstractEventLoop:
+    def _loop_now(self) -> Any:
         """The loop the channel's waiters live on: the running loop, asked for once and kept until it is closed (a
-        channel may serve one run after another). Asking every time costs a system call (getpid) on Python 3.11."""
-        if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.get_running_loop()
-        return self._loop
+        channel may serve one run after another). Asking every time costs a system call (getpid) on Python 3.11.
+        An asyncio loop is kept (``put`` and ``get`` read its ``_closed`` at each wait); any other is asked for
+        every time."""
+        loop = asyncio.get_running_loop()
+        self._loop = loop if isinstance(loop, asyncio.BaseEventLoop) else None
+        return loop
 
     def qsize(self) -> int:
         return len(self._items)
@@ -95,7 +97,8 @@ class Channel:
     async def put(self, item: Any) -> None:
         """Add ``item``, waiting for room first."""
         while 0 < self.maxsize <= len(self._items):
-            waiter: asyncio.Future[None] = _Future(loop=self._loop_now())
+            loop = self._loop
+            waiter: asyncio.Future[None] = _Future(loop=self._loop_now() if loop is None or loop._closed else loop)
             self._putters.append(waiter)
             try:
                 await waiter
@@ -103,14 +106,19 @@ class Channel:
                 _abandon(waiter, self._putters, self.full())
                 raise
         self._items.append(item)
-        if self._getters:
-            _wake_first(self._getters)
+        getters = self._getters
+        while getters:  # _wake_first, inlined
+            waiter = getters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
 
     async def get(self) -> Any:
         """Take the oldest item, waiting for one first."""
         items = self._items
         while not items:
-            waiter: asyncio.Future[None] = _Future(loop=self._loop_now())
+            loop = self._loop
+            waiter: asyncio.Future[None] = _Future(loop=self._loop_now() if loop is None or loop._closed else loop)
             self._getters.append(waiter)
             try:
                 await waiter
