@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from ..engine.channel import Inbox, Outbox
+from ..engine.config import AsrConfig
 from ..engine.context import RunContext
 from ..engine.frames import AudioFrame, EndOfUtterance, Transcript
 from ..engine.trace import Span
@@ -44,11 +45,15 @@ class SimulatedASR(AsrEngine):
     async def feed(self, frame: AudioFrame, ctx: RunContext) -> str | None:
         config, seconds = ctx.stages.asr, frame.duration
         await ctx.clock.sleep(ctx.duration("asr", config.chunk_processing_s(seconds)))
+        return self.processed(frame.start + seconds, config)
+
+    def processed(self, heard: float, config: AsrConfig) -> str | None:
+        """One more chunk processed, the audio heard up to ``heard`` seconds: :meth:`feed`'s partial."""
         self._chunks += 1
-        self._heard = frame.start + seconds
+        self._heard = heard
         if self._chunks % config.partial_every or self._utterance is None:
             return None
-        return self._utterance.words_by(self._heard) or None
+        return self._utterance.words_by(heard) or None
 
     async def finish(self, ctx: RunContext) -> str:
         await ctx.clock.sleep(ctx.duration("asr", ctx.stages.asr.finalization_s))
@@ -75,6 +80,8 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
     trace, clock, chunk = ctx.trace, ctx.clock, SpanName.CHUNK  # (enum member read once: this runs every chunk)
     turn = -1
     last_partial = ""
+    # A SimulatedASR keeping its feed: fed here without a coroutine of its own (this runs on every chunk)
+    simulated = engine if isinstance(engine, SimulatedASR) and type(engine).feed is SimulatedASR.feed else None
     while True:
         frame = await inbox.get()
         if isinstance(frame, AudioFrame):
@@ -84,7 +91,12 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
                 await engine.start(utterances[turn], ctx)
             start = clock.now()  # the chunk's span, recorded as trace.span records it (inlined: once per chunk)
             try:
-                partial = await engine.feed(frame, ctx)
+                if simulated is not None:  # its feed, with frame.duration and chunk_processing_s inlined
+                    config, seconds = ctx.stages.asr, len(frame.samples) / frame.sample_rate
+                    await clock.sleep(ctx.duration("asr", config.overhead_s + config.rtf * seconds))
+                    partial = simulated.processed(frame.start + seconds, config)
+                else:
+                    partial = await engine.feed(frame, ctx)
             except BaseException as error:
                 attrs = {"cancelled": True} if type(error).__name__ == "CancelledError" else {}
                 trace.spans.append(Span("asr", chunk, start, clock.now(), turn, attrs))
