@@ -1,7 +1,8 @@
-"""The streaming pipeline: every stage is its own task, joined by bounded queues; one conversation loop.
+"""The streaming pipeline: every stage that takes time is its own task, joined by bounded queues; one conversation loop.
 
-caller -> vad -> asr -> llm -> tts -> playback. ASR keeps up with the audio as it
-arrives, the endpointer ends the turn, the LLM starts on the final transcript and
+caller -> vad -> asr -> llm -> tts -> playback. The VAD takes no time, so whoever hands it the caller's audio
+(the microphone, the uplink, the barge-in detector) runs it (:class:`~voicelab.stages.vad.EndpointingStage`).
+ASR keeps up with the audio as it arrives, the endpointer ends the turn, the LLM starts on the final transcript and
 TTS starts on the first clause while the LLM is still generating. With ``speculation``
 the LLM starts on a stable partial transcript (see :mod:`voicelab.stages.speculative`).
 
@@ -49,7 +50,7 @@ from ..stages.llm import LlmEngine, ScriptedLLM, run_llm
 from ..stages.playback import run_playback
 from ..stages.speculative import Speculation, run_speculative_llm
 from ..stages.tts import SimulatedTTS, TtsEngine, run_tts
-from ..stages.vad import EnergyVAD, run_vad
+from ..stages.vad import EndpointingStage, EnergyVAD, energy_endpointing
 from ..transport.legs import Transport, run_leg
 from ..turntaking.interruptions import BargeIn, Interruption
 from ..turntaking.policies import EndpointingPolicy
@@ -149,26 +150,28 @@ class StreamingPipeline:
             return run_llm(self.llm, inbox, outbox, ctx)
         return run_speculative_llm(self.llm, inbox, outbox, ctx, self.speculation)
 
-    def _vad_stage(self, inbox: Channel, outbox: Channel, ctx: RunContext, on_endpoint: Any,
-                   utterances: dict[int, Utterance], reopen: set[int] | None = None) -> Coroutine[Any, Any, None]:
-        """The VAD stage: the plain silence timeout, or the ``endpointing`` policy deciding (``reopen``: turns the
-        caller went on with, see :func:`~voicelab.stages.vad.run_endpointer`)."""
+    def _vad_stage(self, outbox: Channel, ctx: RunContext, on_endpoint: Any, utterances: dict[int, Utterance],
+                   reopen: set[int] | None = None) -> EndpointingStage:
+        """The VAD stage, run by whoever hands it the caller's audio: the plain silence timeout, or the
+        ``endpointing`` policy deciding (``reopen``: turns the caller went on with, see
+        :class:`~voicelab.stages.vad.EndpointingStage`)."""
         if self.endpointing is None:
-            return run_vad(inbox, outbox, ctx, on_endpoint, reopen)
-        from ..turntaking.endpointer import run_policy_vad
+            return energy_endpointing(outbox, ctx, on_endpoint, reopen)
+        from ..turntaking.endpointer import policy_endpointing
 
-        return run_policy_vad(inbox, outbox, ctx, on_endpoint, self.endpointing, utterances, reopen)
+        return policy_endpointing(outbox, ctx, on_endpoint, self.endpointing, utterances, reopen)
 
-    def _transport_stages(self, mic: Channel, speech: Channel, ctx: RunContext,
-                          audio_size: int) -> tuple[Channel, Channel, list[Coroutine[Any, Any, None]]]:
-        """With ``transport``: the uplink between the microphone and the VAD and the downlink between TTS and
-        playback (the caller's ear), as delay stages. Returns what the server hears, what the caller plays."""
+    def _transport_stages(self, mic: Any, speech: Channel, ctx: RunContext,
+                          arrive: Any) -> tuple[Any, Channel, list[Coroutine[Any, Any, None]]]:
+        """With ``transport``: the uplink from the microphone to ``arrive`` (the VAD, or the barge-in detector's
+        queue) and the downlink between TTS and playback (the caller's ear), as delay stages. Returns what the
+        server hears, what the caller plays."""
         if self.transport is None:
             return mic, speech, []
-        heard, played = Channel(audio_size), Channel(SPEECH_QUEUE_SIZE)
         ctx.trace.meta["transport"] = self.transport.name
-        return heard, played, [run_leg(self.transport.uplink, mic, heard, ctx),
-                               run_leg(self.transport.downlink, speech, played, ctx)]
+        played = Channel(SPEECH_QUEUE_SIZE)
+        return arrive, played, [run_leg(self.transport.uplink, mic, arrive, ctx),
+                                run_leg(self.transport.downlink, speech, played, ctx)]
 
     async def run(self, texts: Sequence[str], ctx: RunContext) -> None:
         """Play a conversation: each text is one caller turn, the next starts after the agent finishes
@@ -202,18 +205,25 @@ class Conversation:
         if audio_size is None:
             audio_size = max(1, round(AUDIO_QUEUE_SECONDS * 1000 / ctx.stages.caller.chunk_ms))
         self.pipeline, self.barge_in, self.texts, self.ctx = pipeline, pipeline.barge_in, texts, ctx
-        self.mic = Channel(audio_size)
+        self.utterances: dict[int, Utterance] = {}
+        # A caller going on after the endpointer cut them at a pause: the turns open again (for the endpointer) and
+        # those whose cut reply has not yet stopped at the caller's ear
+        self.reopen: set[int] = set()
+        self.cut_replies: set[int] = set()
         self.to_asr = Channel(audio_size)
+        # The endpointer takes no time: whoever hands it the caller's audio runs it (no task or queue of its own)
+        self.vad = pipeline._vad_stage(self.to_asr, ctx, self._on_endpoint, self.utterances, self.reopen)
+        direct = self.barge_in is None and pipeline.transport is None
+        self.mic: Any = self.vad if direct else Channel(audio_size)
         self.transcripts = Channel(text_size)
         self.llm_inbox: Any = self.transcripts if self.barge_in is None else _Current(self.transcripts)
         self.tokens = Channel(text_size)
         self.speech = Channel(speech_size)
         # With transport, the uplink sits between the microphone and the endpointer (``heard``) and the
-        # downlink between TTS and playback (``played``); with barge-in, the detector sits in front of the
-        # endpointer (``to_vad``).
-        self.heard, self.played, self._legs = pipeline._transport_stages(self.mic, self.speech, ctx, audio_size)
-        self.to_vad = self.heard if self.barge_in is None else Channel(audio_size)
-        self.utterances: dict[int, Utterance] = {}
+        # downlink between TTS and playback (``played``); with barge-in, the detector reads what the server
+        # hears and hands it to the endpointer.
+        arrive = self.vad if self.barge_in is None or pipeline.transport is None else Channel(audio_size)
+        self.heard, self.played, self._legs = pipeline._transport_stages(self.mic, self.speech, ctx, arrive)
         self.agent: list[asyncio.Task] = []  # the current LLM, TTS and playback tasks
         self.retired: list[asyncio.Task] = []  # cancelled ones, until they have finished
         self.active: int | None = None  # the turn whose reply is in progress (endpoint passed, not yet over)
@@ -225,10 +235,6 @@ class Conversation:
         self.wake = asyncio.Event()
         self.interruptions = 0
         self.greeted = asyncio.Event()
-        # A caller going on after the endpointer cut them at a pause: the turns open again (for the endpointer) and
-        # those whose cut reply has not yet stopped at the caller's ear
-        self.reopen: set[int] = set()
-        self.cut_replies: set[int] = set()
         # With an interruption policy: what the caller is saying over the agent, and a held reply
         self.interjection: str | None = None  # "speech", "noise" or "backchannel"
         self.interjection_end: float | None = None
@@ -374,17 +380,21 @@ class Conversation:
             if self.pipeline.transport is not None and self.end_heard is None and self.interjection_end is not None \
                     and isinstance(frame, AudioFrame):
                 self._end_arrived_with(frame)
-            await self.to_vad.put(frame)
+            # Judged as the endpointer left things before this chunk (it judges the chunk in this task's put below)
             going_on = isinstance(frame, AudioFrame) and self._goes_on(frame)
             watch = frame.turn if going_on else self.active
             if isinstance(frame, EndOfAudio) or watch is None:
                 watching = None
+                await self.vad.put(frame)
                 continue
             if watching != watch:
                 watching = watch
                 detector.reset()
-            if detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == VadEvent.SPEECH_STARTED:
-                await asyncio.sleep(0)  # let the endpointer record the caller's speech first
+            heard = detector.update(frame, config.threshold, config.min_speech_s, _NEVER) == VadEvent.SPEECH_STARTED
+            if heard:
+                await asyncio.sleep(0)  # what else happens at this instant goes first (the reply reaching the ear)
+            await self.vad.put(frame)  # the endpointer records the caller's speech before the agent stops
+            if heard:
                 if going_on:
                     self.went_on(frame.turn)
                 elif self.active is not None:
@@ -652,11 +662,7 @@ class Conversation:
         fixed = [asyncio.create_task(leg) for leg in self._legs]
         if self.barge_in is not None:
             fixed.append(asyncio.create_task(self._detect_barge_in()))
-        fixed += [
-            asyncio.create_task(pipeline._vad_stage(self.to_vad, self.to_asr, ctx, self._on_endpoint,
-                                                    self.utterances, self.reopen)),
-            asyncio.create_task(run_asr(pipeline.asr, self.to_asr, self.transcripts, ctx, self.utterances)),
-        ]
+        fixed.append(asyncio.create_task(run_asr(pipeline.asr, self.to_asr, self.transcripts, ctx, self.utterances)))
         self._start_agent()
         conversation = asyncio.create_task(self._converse())
         try:

@@ -133,9 +133,16 @@ async def run_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
     the recognizer has nothing left to hear and can finalize at once.
 
     :class:`EndOfAudio` from the caller means its audio stream ended: that ends the utterance too.
-    ``on_endpoint(turn)`` is called when the turn's utterance has ended; see :func:`run_endpointer` for ``reopen``.
+    ``on_endpoint(turn)`` is called when the turn's utterance has ended; see :class:`EndpointingStage` for ``reopen``.
     """
     await run_endpointer(inbox, outbox, ctx, on_endpoint, _EnergyEndpointer(ctx.stages.vad), reopen)
+
+
+def energy_endpointing(outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None],
+                       reopen: set[int] | None = None) -> EndpointingStage:
+    """:func:`run_vad`'s stage as a processor (the run's VAD settings, the fixed silence timeout): the streaming
+    pipeline's microphone, uplink or barge-in detector puts its frames straight into it."""
+    return EndpointingStage(outbox, ctx, on_endpoint, _EnergyEndpointer(ctx.stages.vad), reopen)
 
 
 class Endpointer(Protocol):
@@ -178,46 +185,62 @@ class _EnergyEndpointer:
 
 async def run_endpointer(inbox: Inbox, outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None],
                          endpointer: Endpointer, reopen: set[int] | None = None) -> None:
-    """The endpointing stage loop, whatever decides the end: pass the turn's audio on until ``endpointer``
-    ends the utterance (or the caller's stream does: :class:`EndOfAudio`), then mark it, switch to thinking, send
-    :class:`EndOfUtterance` and call ``on_endpoint(turn)``.
-
-    ``reopen`` (filled by the conversation): turns the caller went on with after their end; the next chunk of such a
-    turn opens it again, the endpointer judging on where it was (one turn, ended again by the next endpoint)."""
-    trace = ctx.trace
-    turn, ended = -1, True
-
-    async def end(reason: EndReason) -> None:
-        trace.mark("vad", MarkName.END_OF_UTTERANCE, turn, reason=reason, **endpointer.end_attrs(reason))
-        trace.set_state(AgentState.THINKING, turn)
-        await outbox.put(EndOfUtterance(turn, reason))
-        on_endpoint(turn)
-
+    """The endpointing stage loop, whatever decides the end: each frame of ``inbox`` into an
+    :class:`EndpointingStage`."""
+    stage = EndpointingStage(outbox, ctx, on_endpoint, endpointer, reopen)
     while True:
-        frame = await inbox.get()
+        await stage.put(await inbox.get())
+
+
+class EndpointingStage:
+    """The endpointing stage as a processor: ``await put(frame)`` judges the frame with ``endpointer`` and passes
+    the turn's audio on to ``outbox`` until the utterance ends (or the caller's stream does: :class:`EndOfAudio`),
+    then marks it, switches to thinking, sends :class:`EndOfUtterance` and calls ``on_endpoint(turn)``.
+
+    It takes no time, so it needs no task or queue of its own: the sender runs it in its own task (Pipecat's
+    direct mode), one loop step per chunk fewer; :func:`run_endpointer` runs it as a stage loop instead.
+    ``reopen`` (filled by the conversation): turns the caller went on with after their end; the next chunk of such
+    a turn opens it again, the endpointer judging on where it was (one turn, ended again by the next endpoint)."""
+
+    def __init__(self, outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None], endpointer: Endpointer,
+                 reopen: set[int] | None = None) -> None:
+        self.outbox, self.trace, self.on_endpoint, self.endpointer = outbox, ctx.trace, on_endpoint, endpointer
+        self.reopen = reopen
+        self.turn, self.ended = -1, True
+
+    async def put(self, frame: Any) -> None:
+        """Judge one frame (audio, or the end of the caller's stream) and pass on what the recognizer needs."""
+        endpointer, trace = self.endpointer, self.trace
         if isinstance(frame, EndOfAudio):
-            if not ended:
-                ended = True
-                await end(EndReason.AUDIO_ENDED)
-            continue
-        if frame.turn != turn:
-            turn, ended = frame.turn, False
-            endpointer.start_turn(turn)
-            trace.mark("vad", MarkName.AUDIO_CHUNK_RECEIVED, turn)
-        if ended:
-            if reopen is None or turn not in reopen:
-                continue
-            reopen.discard(turn)
-            ended = False
+            if not self.ended:
+                self.ended = True
+                await self._end(EndReason.AUDIO_ENDED)
+            return
+        if frame.turn != self.turn:
+            self.turn, self.ended = frame.turn, False
+            endpointer.start_turn(frame.turn)
+            trace.mark("vad", MarkName.AUDIO_CHUNK_RECEIVED, frame.turn)
+        if self.ended:
+            if self.reopen is None or frame.turn not in self.reopen:
+                return
+            self.reopen.discard(frame.turn)
+            self.ended = False
         event = endpointer.update(frame)
         if event is None:  # (most chunks: nothing changed)
-            await outbox.put(frame)
-            continue
+            await self.outbox.put(frame)
+            return
         if event != VadEvent.END_OF_UTTERANCE or endpointer.chunk_had_speech:
-            await outbox.put(frame)
+            await self.outbox.put(frame)
         if event == VadEvent.SPEECH_STARTED:
-            trace.mark("vad", MarkName.SPEECH_STARTED, turn)
-            trace.set_state(AgentState.PROCESSING_SPEECH, turn)
+            trace.mark("vad", MarkName.SPEECH_STARTED, frame.turn)
+            trace.set_state(AgentState.PROCESSING_SPEECH, frame.turn)
         elif event == VadEvent.END_OF_UTTERANCE:
-            ended = True
-            await end(EndReason.SILENCE)
+            self.ended = True
+            await self._end(EndReason.SILENCE)
+
+    async def _end(self, reason: EndReason) -> None:
+        turn, trace = self.turn, self.trace
+        trace.mark("vad", MarkName.END_OF_UTTERANCE, turn, reason=reason, **self.endpointer.end_attrs(reason))
+        trace.set_state(AgentState.THINKING, turn)
+        await self.outbox.put(EndOfUtterance(turn, reason))
+        self.on_endpoint(turn)

@@ -22,7 +22,7 @@ from ..engine.frames import AudioFrame
 from ..engine.units import EPS, to_ns_grid
 from ..engine.vocabulary import EndReason, SpanName, VadEvent
 from ..stages.caller import Utterance
-from ..stages.vad import VAD_WINDOW_S, run_endpointer, window_energies
+from ..stages.vad import VAD_WINDOW_S, EndpointingStage, window_energies
 from .hesitation import ends_clause
 from .measures import response_seconds
 from .pause_walk import PauseWalk, on_chunk
@@ -124,9 +124,18 @@ async def run_policy_vad(inbox: Inbox, outbox: Outbox, ctx: RunContext,
 
     ``utterances`` (filled by the caller's side) gives simulated turn models the truth they judge.
     """
+    stage = policy_endpointing(outbox, ctx, on_endpoint, policy, utterances, reopen)
+    while True:
+        await stage.put(await inbox.get())
+
+
+def policy_endpointing(outbox: Outbox, ctx: RunContext, on_endpoint: Callable[[int], None],
+                       policy: EndpointingPolicy, utterances: dict[int, Utterance],
+                       reopen: set[int] | None = None) -> EndpointingStage:
+    """:func:`run_policy_vad`'s stage as a processor (see :class:`~voicelab.stages.vad.EndpointingStage`)."""
     turns = _PolicyTurns(PolicyEndpointer(policy, ctx), utterances)
     policy.reset()
-    await run_endpointer(inbox, outbox, ctx, on_endpoint, turns, reopen)
+    return EndpointingStage(outbox, ctx, on_endpoint, turns, reopen)
 
 
 class _PolicyTurns:

@@ -4,6 +4,8 @@
 by then), looks at the event loop's tasks: each task's coroutine is a stage loop, and the :class:`Channel`
 objects among its arguments are its queues (``inbox`` is read; any other channel is written). The queues'
 names are the pipeline's own names for them (variables, or attributes of the conversation holding them).
+A stage that takes no time and has no task of its own (the VAD, an
+:class:`~voicelab.stages.vad.EndpointingStage` its sender runs) is a box joined to its sender by a direct call.
 :func:`architecture_chart` draws it.
 """
 
@@ -23,6 +25,10 @@ from ..engine.channel import Channel
 from ..engine.context import RunContext
 from ..engine.validation import ConfigError, short
 from ..stages.llm import LlmEngine
+from ..stages.vad import EndpointingStage
+
+#: The box of a stage its sender runs (an :class:`EndpointingStage`): it has no task, so no coroutine name.
+DIRECT_STAGE = "vad"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Queue:
     capacity: int
     writers: tuple[str, ...]
     readers: tuple[str, ...]
+    direct: bool = False  # no queue: the writer calls the reader's put() in its own task
 
 
 def _frames(coro: Any) -> list[Any]:
@@ -48,7 +55,7 @@ class _Probe(LlmEngine):
     """An LLM engine that, on its first request, notes every running task's queues, then answers as ``engine``."""
 
     engine: LlmEngine
-    tasks: dict[str, dict[str, Channel]] = field(default_factory=dict)
+    tasks: dict[str, dict[str, Channel | EndpointingStage]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
 
     async def stream(self, prompt: str, ctx: RunContext) -> AsyncIterator[str]:
@@ -58,7 +65,7 @@ class _Probe(LlmEngine):
                 if not frames:
                     continue
                 top = frames[0]
-                channels = {k: v for k, v in top.f_locals.items() if isinstance(v, Channel)}
+                channels = {k: v for k, v in top.f_locals.items() if isinstance(v, (Channel, EndpointingStage))}
                 if channels and not isinstance(top.f_locals.get("self"), Channel):
                     self.tasks[top.f_code.co_qualname] = channels
                 for frame in frames:  # the frame that created the queues (or the object holding them) names them
@@ -89,6 +96,13 @@ def pipeline_graph(pipeline: Any = None) -> list[Queue]:
     queues: dict[int, Queue] = {}
     for task, channels in probe.tasks.items():
         for arg, channel in channels.items():
+            if isinstance(channel, EndpointingStage):  # called in this task: a box, then its outbox queue
+                queues[id(channel)] = Queue(arg, 0, (task,), (DIRECT_STAGE,), direct=True)
+                out = channel.outbox
+                size = getattr(out, "maxsize", 0)
+                q = queues.get(id(out)) or Queue(probe.names.get(id(out), "outbox"), size, (), ())
+                queues[id(out)] = dataclasses.replace(q, writers=(*q.writers, DIRECT_STAGE))
+                continue
             q = queues.get(id(channel)) or Queue(probe.names.get(id(channel), arg), channel.maxsize, (), ())
             if arg == "inbox":
                 q = dataclasses.replace(q, readers=(*q.readers, task))
@@ -136,7 +150,8 @@ def architecture_chart(pipeline: Any = None) -> Figure:
             label = TASK_LABELS.get(task, task)
             stage = label.removeprefix("run_").split(".")[-1].lstrip("_")
             ax.add_patch(FancyBboxPatch((x + 0.12, y - 0.28), 0.76, 0.56, boxstyle="round,pad=0.02",
-                                        facecolor=stage_color(stage), alpha=0.35, edgecolor="#444444"))
+                                        facecolor=stage_color(stage), alpha=0.35, edgecolor="#444444",
+                                        linestyle="--" if task == DIRECT_STAGE else "-"))  # dashed: no task
             ax.text(x + 0.5, y, label.replace(".", "\n."), ha="center", va="center",
                     fontsize=FONT_SIZE - 1, family="monospace")
     for q in queues:
@@ -146,9 +161,9 @@ def architecture_chart(pipeline: Any = None) -> Figure:
                 ax.annotate("", xy=(x1 - 0.38, y1), xytext=(x0 + 0.38, y0),
                             arrowprops={"arrowstyle": "->", "color": "#333333"})
         xs = [centre[t][0] for t in (*q.writers, *q.readers)]
-        label = f"{q.name}\n({q.capacity or '∞'})"
+        label = "put()\n(no queue)" if q.direct else f"{q.name}\n({q.capacity or '∞'})"
         ax.text((max(xs) + min(xs)) / 2, 0.32, label, ha="center", va="bottom", fontsize=LEGEND_FONT_SIZE,
                 color="#333333")
-    ax.set_title("streaming pipeline: tasks (boxes) and the queues between them (capacity in items)",
+    ax.set_title("streaming pipeline: tasks (boxes; dashed: run by its sender) and their queues (capacity in items)",
                  fontsize=FONT_SIZE + 1, loc="left")
     return fig
