@@ -162,8 +162,14 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
                 continue
             else:
                 raise DeadlockError(f"every task is waiting and nothing can wake them (virtual t={self._now:g} s)")
-            try:  # Handle._run, inlined
-                handle._context.run(handle._callback, *handle._args)
+            try:  # Handle._run, inlined (a task's wake-up takes one argument, its step none: called without a *)
+                args = handle._args
+                if not args:
+                    handle._context.run(handle._callback)
+                elif len(args) == 1:
+                    handle._context.run(handle._callback, args[0])
+                else:
+                    handle._context.run(handle._callback, *args)
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:
