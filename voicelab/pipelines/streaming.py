@@ -33,6 +33,7 @@ import asyncio
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,27 @@ from ..stages.vad import EndpointingStage, EnergyVAD, energy_endpointing
 from ..transport.legs import Transport, run_leg
 from ..turntaking.interruptions import BargeIn, Interruption
 from ..turntaking.policies import EndpointingPolicy
+
+
+def _wake_once(waiter: asyncio.Future, _task: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+async def _first_done(tasks: Sequence[asyncio.Future]) -> None:
+    """Wait until one of ``tasks`` is done: ``asyncio.wait(tasks, return_when=FIRST_COMPLETED)`` without the sets,
+    checks and closures it makes on every call (a Monte Carlo's conversations wait here once per turn)."""
+    if any(task.done() for task in tasks):
+        return
+    waiter = asyncio.get_running_loop().create_future()
+    wake = partial(_wake_once, waiter)
+    for task in tasks:
+        task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        for task in tasks:
+            task.remove_done_callback(wake)
 
 
 class _Fronted:
@@ -667,8 +689,7 @@ class Conversation:
         conversation = asyncio.create_task(self._converse())
         try:
             while True:
-                await asyncio.wait([conversation, *fixed, *self.agent, *self.retired],
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await _first_done([conversation, *fixed, *self.agent, *self.retired])
                 for task in [t for t in self.retired if t.done()]:
                     self.retired.remove(task)
                     if not task.cancelled() and (error := task.exception()) is not None:
