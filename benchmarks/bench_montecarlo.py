@@ -7,6 +7,10 @@ alternately in subprocesses pinned to one CPU, so the ratio compares them on the
 the same run. Reports CPU time (the figure to trust on a busy machine) and wall time, loop steps
 and Python calls per turn (cProfile over 100 turns).
 
+Then, where valgrind is installed, the same comparison in CPU instructions per turn (callgrind, the difference of a
+60- and a 10-turn run): a count that does not move with the machine's load, where CPU time on a shared virtual
+machine moves by 10-20 % between runs of the same code.
+
 Then all cores: this tree shares the turns over one worker process per core (``workers=``, the pool
 started once and warmed first, as a notebook's later cells find it), 1bcf903 runs as it can (one
 process). That ratio is of wall time, so it is only as good as the machine is idle; next to it the
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,7 +31,18 @@ from pathlib import Path
 from _baseline import BASELINE, ROOT, baseline_tree, measure
 
 TURNS = 3_000
-REPEATS = 3
+REPEATS = 5  # best of, run alternately: CPU time on this shared 2-core machine moves by 10-20 % from run to run
+IR_TURNS = (10, 60)  # the two runs callgrind counts; their difference over 50 turns is a turn's instructions
+
+_IR_PROBE = r"""
+import sys
+try:  # the layer packages (this tree) or the flat layout (the baseline commit)
+    from voicelab.analysis.experiments import monte_carlo
+except ImportError:
+    from voicelab.experiments import monte_carlo
+monte_carlo(5, progress=False)  # imports and caches, in both counts
+monte_carlo(int(sys.argv[1]), seed=1, progress=False)  # one process: fewer than any pool's threshold
+"""
 
 _ALL_CORES = r"""
 import inspect, json, os, sys, time
@@ -103,15 +120,44 @@ def _compare(label: str, old_tree: Path | None, barge_in: bool) -> float | None:
     return ratio
 
 
+def _instructions(tree: Path) -> float:
+    """CPU instructions per Monte Carlo turn of the engine in ``tree`` (callgrind; deterministic to ~0.1 %)."""
+    counts = []
+    for turns in IR_TURNS:
+        env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+        out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                              _IR_PROBE, str(turns)], capture_output=True, text=True, env=env, cwd=tree)
+        found = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
+        if out.returncode or found is None:
+            raise RuntimeError(f"callgrind failed in {tree}:\n{out.stderr[-2000:]}")
+        counts.append(int(found.group(1)))
+    return (counts[1] - counts[0]) / (IR_TURNS[1] - IR_TURNS[0])
+
+
+def _compare_instructions(old_tree: Path | None) -> float | None:
+    if shutil.which("valgrind") is None:
+        print("instructions: valgrind is not installed here; skipped")
+        return None
+    new = _instructions(ROOT)
+    print(f"instructions: this tree {new / 1e6:.2f} M per turn")
+    if old_tree is None:
+        return None
+    old = _instructions(old_tree)
+    print(f"instructions: {BASELINE} {old / 1e6:.2f} M per turn -> ratio {old / new:.2f}x")
+    return old / new
+
+
 def main() -> None:
     with baseline_tree() as old_tree:
         plain = _compare("jitter 1.5", old_tree, barge_in=False)
         barge = _compare("jitter 1.5 + speech barge-in", old_tree, barge_in=True)
+        instructions = _compare_instructions(old_tree)
         cores = _compare_all_cores(old_tree)
     if plain is not None:
         verdict = "goal met" if plain >= 3 else ("target met" if plain >= 2 else "BELOW TARGET")
         print(f"\nSUMMARY montecarlo: {plain:.2f}x {BASELINE}'s turns/s on one core (target 2x, goal 3x): {verdict}; "
-              f"with barge-in {barge:.2f}x")
+              f"with barge-in {barge:.2f}x" + (f"; {instructions:.2f}x fewer instructions per turn"
+                                                 if instructions is not None else ""))
     if cores is not None:
         print(f"SUMMARY montecarlo all cores: {cores[0]:.2f}x {BASELINE}'s turns/s (wall: trust it on an idle machine "
               f"only), {cores[1]:.2f}x from the workers' CPU time")
