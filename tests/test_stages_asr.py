@@ -43,24 +43,3 @@ def test_partial_cadence_follows_partial_every():
     stages = StageConfigs().with_params({"asr.partial_every": 1})
     out = run_stage(asr, audio(6), stages=stages)
     assert [t.text for t in out.of(Transcript)] == ["what", "what is", "what is the"]
-
-
-class _Fed(SimulatedASR):
-    """SimulatedASR through its own ``feed`` coroutine (run_asr inlines it for a SimulatedASR that keeps it)."""
-
-    async def feed(self, frame, ctx):
-        return await super().feed(frame, ctx)
-
-
-def test_run_asr_records_what_simulated_asr_feed_would_with_jitter_and_odd_chunks():
-    stages = StageConfigs().with_jitter(1.7).with_params({"asr.partial_every": 2})
-    chunks = [(round(0.07 * (k + 1), 9), AudioFrame(np.zeros(800 + 160 * (k % 3), dtype=np.float32), RATE,
-                                                     round(0.07 * k, 9), 0)) for k in range(14)]
-    frames = [*chunks, (1.2, EndOfUtterance(0, "silence"))]
-    runs = [run_stage(lambda i, o, ctx, e=engine: run_asr(e, i, o, ctx, {0: UTTERANCE}), frames, stages=stages, seed=4)
-            for engine in (SimulatedASR(), _Fed())]
-    inline, fed = ([(s.stage, s.name, s.start, s.end, s.turn, s.attrs) for s in run.trace.spans]
-                   + [(m.name, m.t, m.attrs) for m in run.trace.marks] + [t.text for t in run.of(Transcript)]
-                   for run in runs)
-    assert inline == fed
-    assert len(runs[0].spans("chunk")) == 14 and len(set(runs[0].spans("chunk"))) == 14

@@ -6,10 +6,8 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from ..engine.channel import Inbox, Outbox
-from ..engine.config import AsrConfig
 from ..engine.context import RunContext
 from ..engine.frames import AudioFrame, EndOfUtterance, Transcript
-from ..engine.trace import Span
 from ..engine.vocabulary import MarkName, SpanName
 from .caller import Utterance
 
@@ -45,15 +43,11 @@ class SimulatedASR(AsrEngine):
     async def feed(self, frame: AudioFrame, ctx: RunContext) -> str | None:
         config, seconds = ctx.stages.asr, frame.duration
         await ctx.clock.sleep(ctx.duration("asr", config.chunk_processing_s(seconds)))
-        return self.processed(frame.start + seconds, config)
-
-    def processed(self, heard: float, config: AsrConfig) -> str | None:
-        """One more chunk processed, the audio heard up to ``heard`` seconds: :meth:`feed`'s partial."""
         self._chunks += 1
-        self._heard = heard
+        self._heard = frame.start + seconds
         if self._chunks % config.partial_every or self._utterance is None:
             return None
-        return self._utterance.words_by(heard) or None
+        return self._utterance.words_by(self._heard) or None
 
     async def finish(self, ctx: RunContext) -> str:
         await ctx.clock.sleep(ctx.duration("asr", ctx.stages.asr.finalization_s))
@@ -77,11 +71,9 @@ def partial_attrs(partial: str) -> dict[str, Any]:
 async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunContext,
                   utterances: dict[int, Utterance]) -> None:
     """Stage loop: transcribe each turn's audio, pass partials on, finalize at the end of utterance."""
-    trace, clock, chunk = ctx.trace, ctx.clock, SpanName.CHUNK  # (enum member read once: this runs every chunk)
+    trace, chunk = ctx.trace, SpanName.CHUNK  # (an enum member read once: this loop runs on every chunk)
     turn = -1
     last_partial = ""
-    # A SimulatedASR keeping its feed: fed here without a coroutine of its own (this runs on every chunk)
-    simulated = engine if isinstance(engine, SimulatedASR) and type(engine).feed is SimulatedASR.feed else None
     while True:
         frame = await inbox.get()
         if isinstance(frame, AudioFrame):
@@ -89,19 +81,8 @@ async def run_asr(engine: AsrEngine, inbox: Inbox, outbox: Outbox, ctx: RunConte
                 turn, last_partial = frame.turn, ""
                 trace.mark("asr", MarkName.ASR_STARTED, turn)
                 await engine.start(utterances[turn], ctx)
-            start = clock.now()  # the chunk's span, recorded as trace.span records it (inlined: once per chunk)
-            try:
-                if simulated is not None:  # its feed, with frame.duration and chunk_processing_s inlined
-                    config, seconds = ctx.stages.asr, len(frame.samples) / frame.sample_rate
-                    await clock.sleep(ctx.duration("asr", config.overhead_s + config.rtf * seconds))
-                    partial = simulated.processed(frame.start + seconds, config)
-                else:
-                    partial = await engine.feed(frame, ctx)
-            except BaseException as error:
-                attrs = {"cancelled": True} if type(error).__name__ == "CancelledError" else {}
-                trace.spans.append(Span("asr", chunk, start, clock.now(), turn, attrs))
-                raise
-            trace.spans.append(Span("asr", chunk, start, clock.now(), turn, {}))
+            with trace.span("asr", chunk, turn):
+                partial = await engine.feed(frame, ctx)
             if partial and partial != last_partial:
                 last_partial = partial
                 trace.mark("asr", MarkName.ASR_PARTIAL, turn, **partial_attrs(partial))
