@@ -192,6 +192,36 @@ def test_one_step_alarms_wake_tasks_in_the_order_of_a_timer_and_a_future(seed):
     assert _wake_order("cacaca", seed) == reference
 
 
+def test_time_passes_without_a_loop_step_only_when_nothing_else_could_happen_first():
+    """pass_time moves time on at once only with nothing ready and no timer due by then (a tie waits its turn)."""
+    from voicelab.engine.clock import VirtualEventLoop
+
+    loop = VirtualEventLoop()
+    try:
+        assert loop.pass_time(0.5) and loop.time() == 0.5  # nothing else at all
+        timer = loop.call_at(1.0, lambda: None)
+        assert loop.pass_time(0.75) and loop.time() == 0.75 and loop._scheduled == [timer]
+        assert not loop.pass_time(1.0) and not loop.pass_time(1.5)  # the timer comes at once or first
+        handle = loop.call_soon(lambda: None)
+        assert not loop.pass_time(0.9) and loop.time() == 0.75  # something is ready
+        handle.cancel()
+    finally:
+        loop.close()
+
+
+def test_a_lone_sleeper_that_never_yields_to_the_loop_still_stops_at_ctrl_c():
+    """A task alone on the loop passes its sleeps without a loop step; Ctrl-C (interrupt_run) still reaches it."""
+    from voicelab.engine.clock import interrupt_run
+
+    async def forever(clock: Clock) -> None:
+        while True:
+            await clock.sleep(1.0)
+
+    threading.Timer(0.2, interrupt_run).start()
+    with pytest.raises(KeyboardInterrupt):
+        run(forever)
+
+
 def test_a_sleep_cancelled_early_raises_at_once_not_at_its_deadline():
     async def main(clock: Clock) -> list[tuple[str, float]]:
         seen = []

@@ -74,6 +74,7 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         self._now = 0.0
         self._threads_running = 0
         self._woken = threading.Event()  # set by call_soon_threadsafe: a thread handed work back
+        self._mark: Any = _new(_TimerHandle)  # stands in for a timer pass_time never makes, on the heap for a moment
         # Every future asks its loop get_debug() when it is made; a C callable answering False saves a
         # Python call per future (a virtual loop never runs in debug mode).
         self.get_debug = itertools.repeat(False).__next__  # type: ignore[method-assign]
@@ -129,6 +130,23 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
         self._scheduled.clear()
         self._timer_cancelled_count = 0
         self._now = 0.0
+
+    def pass_time(self, when: float) -> bool:
+        """Move virtual time on to ``when`` (on the nanosecond grid) at once, when nothing else can happen before
+        then: no callback ready and no timer due by then. The running task's sleep then ends without leaving
+        it, as a timer would have woken it in the loop's next step with nothing else run in between (the same
+        timeline, one loop step fewer). False, and time untouched, when anything else comes first or at once."""
+        scheduled = self._scheduled
+        if self._ready or self._stopping or (scheduled and scheduled[0]._when <= when):
+            return False
+        if scheduled:  # leave the heap as that timer's push and pop would: the layout breaks later ties
+            self._mark._when = when
+            heapq.heappush(scheduled, self._mark)
+            heapq.heappop(scheduled)
+            if scheduled[0]._cancelled:
+                self._drop_cancelled()  # as the loop does after a lone alarm
+        self._now = when
+        return True
 
     def _run_once(self) -> None:
         # Nearly every pass of a simulation has one handle ready and no timer due, or nothing ready and one timer
@@ -269,9 +287,9 @@ class _Alarm(_TimerHandle):
 
 
 def _alarm(loop: VirtualEventLoop, when: float) -> _Alarm:
-    """An alarm at virtual time ``when`` (on the nanosecond grid), built without a constructor call."""
+    """An alarm at virtual time ``when`` (on the nanosecond grid already), built without a constructor call."""
     alarm: Any = _new(_Alarm)
-    alarm._loop, alarm._when, alarm._asyncio_future_blocking = loop, to_ns_grid(when), True
+    alarm._loop, alarm._when, alarm._asyncio_future_blocking = loop, when, True
     alarm._callback, alarm._args, alarm._context, alarm._repr, alarm._source_traceback = None, None, None, None, None
     alarm._cancelled = alarm._scheduled = alarm._woken_by_cancel = False
     return alarm
@@ -310,9 +328,11 @@ class Clock:
         Virtual sleeps are exact, so there "now" is always the base. Shown in notebook 02.
         """
         loop = self._loop
-        if self._virtual:  # the common case, inlined: one future woken by one timer
+        if self._virtual:  # the common case, inlined: time passes at once, or one future woken by one timer
             if seconds > 0:
-                await _alarm(loop, loop._now + seconds)
+                when = to_ns_grid(loop._now + seconds)
+                if not loop.pass_time(when):
+                    await _alarm(loop, when)
             else:
                 await asyncio.sleep(0)
             return
@@ -328,8 +348,8 @@ class Clock:
             deadline = self._t0 + t
             if deadline <= loop._now:
                 await asyncio.sleep(0)
-                return
-            await _alarm(loop, deadline)
+            elif not loop.pass_time(deadline := to_ns_grid(deadline)):
+                await _alarm(loop, deadline)
             return
         await self._sleep_to(self._t0 + t)
 
