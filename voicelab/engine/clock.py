@@ -221,6 +221,9 @@ class VirtualEventLoop(asyncio.BaseEventLoop):
                     raise
                 except BaseException as exc:
                     self._failed(handle, exc)
+        # A cancelled sleep's traceback holds this frame (its f_back) long after the pass: it should not hold a
+        # handle too, which could lead back to the cancelled task (a reference cycle, left to the garbage collector)
+        del handle
 
     def _drop_cancelled(self) -> None:
         """Take the cancelled timers off the top of the heap."""

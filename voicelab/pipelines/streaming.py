@@ -30,6 +30,7 @@ resumes where it stopped after ``false_interruption_timeout`` of silence (a fals
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -212,6 +213,21 @@ class StreamingPipeline:
         return Conversation(self, texts, ctx)
 
 
+def _weakly(method: Callable[[int], None]) -> Callable[[int], None]:
+    """``method``, holding its object weakly. The endpointer a conversation holds then does not hold the
+    conversation: a finished one (its trace, stages and the caller's audio) is freed at once by reference counting,
+    where a reference cycle would keep all of it until the garbage collector came by (a Monte Carlo makes one
+    conversation per turn: freed at once, their memory is reused while it is still in the cache)."""
+    ref = weakref.WeakMethod(method)
+
+    def call(turn: int) -> None:
+        bound = ref()
+        assert bound is not None  # (its conversation is running: the only one that feeds its endpointer)
+        bound(turn)
+
+    return call
+
+
 class Conversation:
     """One conversation on a :class:`StreamingPipeline`; ``await run()`` plays it.
 
@@ -234,7 +250,7 @@ class Conversation:
         self.cut_replies: set[int] = set()
         self.to_asr = Channel(audio_size)
         # The endpointer takes no time: whoever hands it the caller's audio runs it (no task or queue of its own)
-        self.vad = pipeline._vad_stage(self.to_asr, ctx, self._on_endpoint, self.utterances, self.reopen)
+        self.vad = pipeline._vad_stage(self.to_asr, ctx, _weakly(self._on_endpoint), self.utterances, self.reopen)
         direct = self.barge_in is None and pipeline.transport is None
         self.mic: Any = self.vad if direct else Channel(audio_size)
         self.transcripts = Channel(text_size)

@@ -51,7 +51,7 @@ class _Guess:
         self.started: float | None = None
         self.first: float | None = None
         self.held: Channel = Channel()
-        self.task = asyncio.create_task(self._run(engine, stable_s))
+        self.task: asyncio.Task | None = asyncio.create_task(self._run(engine, stable_s))
 
     async def _run(self, engine: LlmEngine, stable_s: float) -> None:
         clock = self.ctx.clock
@@ -66,8 +66,11 @@ class _Guess:
         self.held.put_nowait(None)
 
     def discard(self) -> None:
-        """Drop it; a generation that had started is recorded as a discarded speculation."""
+        """Drop it (once); a generation that had started is recorded as a discarded speculation."""
+        if self.task is None:
+            return
         self.task.cancel()
+        self.task = None  # the cancelled task's traceback holds this guess: holding the task too would be a cycle
         if self.started is not None:
             self.ctx.trace.add_span("llm", SpanName.SPECULATION, self.started, self.ctx.clock.now(), self.turn,
                                     text=self.text, outcome="discarded", cancelled=True)
