@@ -74,10 +74,12 @@ def speech_seconds(frame: AudioFrame, threshold: float) -> tuple[float, float] |
     levels = frame.levels
     if levels is not None:  # whole windows on the grid (the microphone's chunks, on every Monte Carlo step)
         energies = levels.tolist()
-        loud = [i for i, energy in enumerate(energies) if energy > threshold]
-        if not loud:
+        if not energies or max(energies) <= threshold:  # (most chunks are all silence or all speech)
             return None
         seconds = _whole_window_s(frame.sample_rate)
+        if min(energies) > threshold:
+            return _seconds_of(len(energies), seconds), 0.0
+        loud = [i for i, energy in enumerate(energies) if energy > threshold]
         return _seconds_of(len(loud), seconds), _seconds_of(len(energies) - 1 - loud[-1], seconds)
     energies, durations, whole = _windows(frame)
     speech = [i for i, energy in enumerate(energies.tolist()) if energy > threshold]
