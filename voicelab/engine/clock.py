@@ -27,7 +27,7 @@ from asyncio.events import _get_running_loop, _set_running_loop
 from asyncio.tasks import _enter_task, _leave_task
 from asyncio.tasks import current_task as _current_task
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from typing import Any, Literal, TypeVar
 
 from .units import to_ns_grid  # virtual timestamps are kept on the nanosecond grid: 0.1 + 0.08 stays 0.18
@@ -267,8 +267,9 @@ class _Alarm(_TimerHandle):
     _asyncio_future_blocking: bool
     _woken_by_cancel: bool
 
-    def __await__(self) -> Iterator[_Alarm]:
-        return iter((self,))  # (no generator to make and resume: the task gets the alarm, then the await is over)
+    def __await__(self) -> Generator[_Alarm, None, None]:
+        # A tuple's iterator, not a generator (none to make and resume): the task gets the alarm, then it is over.
+        return iter((self,))  # type: ignore[return-value]
 
     def add_done_callback(self, callback: Any, *, context: Any = None) -> None:
         """The awaiting task's wake-up becomes the timer's callback: the timer goes on the heap."""
