@@ -6,9 +6,10 @@ import pytest
 from voicelab.analysis.experiments import monte_carlo
 from voicelab.engine.config import StageConfigs
 from voicelab.engine.frames import AudioFrame, EndOfAudio, EndOfUtterance
+from voicelab.engine.noise import noise
 from voicelab.engine.vocabulary import EndReason, VadEvent
 from voicelab.presets import TUTORIAL_INPUTS as TEXTS
-from voicelab.stages.caller import ChunkLevels, SimulatedCaller, Utterance, silence
+from voicelab.stages.caller import ChunkLevels, SimulatedCaller, Utterance, _levels, _script, silence
 from voicelab.stages.vad import VAD_WINDOW_S, EnergyVAD, run_vad, speech_seconds, window_energies
 from voicelab.testing import run_stage
 from voicelab.turntaking.endpointer import run_policy_vad
@@ -129,6 +130,22 @@ def test_the_callers_chunk_levels_are_what_the_vad_would_measure_bit_for_bit(chu
             assert known is not None and known.tobytes() == measured.tobytes(), (seed, k)
             carried += 1
     assert carried or chunk_ms == 25
+
+
+@pytest.mark.parametrize("pause_s", [0.0, 0.3])
+def test_a_simulated_utterance_is_the_bank_at_its_levels_bit_for_bit_whether_or_not_it_pauses(pause_s):
+    """Without a pause the caller's samples are a read-only view of the bank at speech level, not a fresh product:
+    the same samples, from the same draw of the caller's stream, as the product with its per-sample levels."""
+    config = StageConfigs().caller.replace(pause_s=pause_s)
+    for seed, text in enumerate([*TEXTS, "One two three four five six"]):
+        rng, twin = np.random.default_rng(seed), np.random.default_rng(seed)
+        utterance = SimulatedCaller().speak(text, config, rng)
+        segments, _ = _script(text, config.chars_per_second, config.pause_s)
+        expected = noise(len(utterance.samples), twin, _levels(segments, RATE))
+        assert utterance.samples.dtype == expected.dtype and utterance.samples.tobytes() == expected.tobytes()
+        assert rng.integers(1 << 30) == twin.integers(1 << 30)  # the same draws from the caller's stream
+        pauses = any(not speech for _, _, speech in segments)
+        assert utterance.samples.flags.writeable == pauses, text  # a view of the shared bank when it never pauses
 
 
 def test_a_window_straddling_the_utterances_end_is_measured_by_the_vad():

@@ -16,7 +16,7 @@ from ..engine.channel import Outbox
 from ..engine.config import CallerConfig
 from ..engine.context import RunContext
 from ..engine.frames import AudioFrame
-from ..engine.noise import noise
+from ..engine.noise import noise, noise_view
 from ..engine.units import EPS, SAMPLE_RATE, to_ns_grid
 from .vad import VAD_WINDOW_S, window_energies
 
@@ -116,7 +116,10 @@ class SimulatedCaller(CallerEngine):
         return Utterance(text, self._render(segments, rng), self.sample_rate, word_ends)
 
     def _render(self, segments: Sequence[tuple[float, float, bool]], rng: np.random.Generator) -> np.ndarray:
-        levels = _levels(tuple(segments), self.sample_rate)
+        segments = tuple(segments)
+        levels = _levels(segments, self.sample_rate)
+        if all(speech for _, _, speech in segments):  # no pause: the same samples, a view of the bank at speech level
+            return noise_view(len(levels), rng, SPEECH_LEVEL)
         return noise(len(levels), rng, levels)
 
 
