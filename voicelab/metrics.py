@@ -9,7 +9,7 @@ from typing import Any
 from .budgets import LatencyBudgets, budget_names
 from .engine.trace import GREETING_TURN, Span, Trace
 from .engine.units import EPS, to_ns_grid
-from .engine.v2v import PARTS, SPANNED
+from .engine.v2v import PART_OF_SPAN
 from .engine.validation import ConfigError, check_index, check_type, short
 from .engine.vocabulary import MarkName, SpanName
 
@@ -30,7 +30,6 @@ _FIRST_AUDIBLE = MarkName.TTS_FIRST_AUDIBLE
 # A production agent's waits, per turn (seconds; 0 where the turn has none): see production_metrics.
 PRODUCTION_NAMES: tuple[str, ...] = ("llm_connect", "llm_tool_call", "llm_thinking", "tts_connect",
                                      "tts_leading_silence", "filler_s")
-_WAITS: dict[tuple[str, str], str] = {(PARTS[name].stage, PARTS[name].span): name for name in SPANNED}
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -85,7 +84,7 @@ def production_metrics(trace: Trace, turn: int) -> dict[str, float]:
     times = trace.reply_times(turn)  # a turn the caller went on with after a cut: its final reply's waits
     went_on = times.get(MarkName.CALLER_WENT_ON, -math.inf)  # the replies it cut started before it
     for s in trace.spans:
-        key = _WAITS.get((s.stage, s.name)) if s.turn == turn and s.start >= went_on else None
+        key = PART_OF_SPAN.get((s.stage, s.name)) if s.turn == turn and s.start >= went_on else None
         if key is not None:
             values[key] = to_ns_grid(values[key] + s.duration)
     chunk, audible = times.get(MarkName.TTS_FIRST_CHUNK), times.get(_FIRST_AUDIBLE)

@@ -69,7 +69,6 @@ COMPONENTS: tuple[str, ...] = v2v.SIMULATED_CORE
 OPTIONAL_COMPONENTS: tuple[str, ...] = v2v.SIMULATED_OPTIONAL
 COMPONENT_ORDER: tuple[str, ...] = v2v.SIMULATED
 COMPONENT_LABELS: dict[str, str] = {name: v2v.LABELS[name] for name in v2v.SIMULATED}
-_OPTIONAL_PARTS = {name: (v2v.PARTS[name].stage, v2v.PARTS[name].span) for name in v2v.SPANNED}
 
 
 def component_names(stages: StageConfigs | None = None) -> tuple[str, ...]:
@@ -107,9 +106,9 @@ def stage_components(trace: Trace, turn: int, names: Sequence[str] | None = None
             continue
         if request is None and s.stage == "tts" and s.name == SpanName.TTFB:
             request = s.start
-        for part, (stage, name) in _OPTIONAL_PARTS.items():
-            if part not in spans and s.stage == stage and s.name == name:
-                spans[part] = (s.start, s.end)
+        part = v2v.PART_OF_SPAN.get((s.stage, s.name))
+        if part is not None and part not in spans:
+            spans[part] = (s.start, s.end)
     text, filler = marks[MarkName.LLM_FIRST_TOKEN], marks[MarkName.FILLER_SENT]
     if filler is not None and (text is None or filler < text):
         text = filler

@@ -98,6 +98,10 @@ SIMULATED_OPTIONAL: tuple[str, ...] = tuple(name for name in SIMULATED if name n
 #: The waits the trace holds as a span of their own (``PARTS[name].stage`` row, ``PARTS[name].span``).
 SPANNED: tuple[str, ...] = tuple(name for name in SIMULATED if PARTS[name].span)
 
+#: Each of those waits' span, (stage, span name), and the way back: the wait a span of the trace is.
+SPAN_OF: dict[str, tuple[str, str]] = {name: (PARTS[name].stage, PARTS[name].span) for name in SPANNED}
+PART_OF_SPAN: dict[tuple[str, str], str] = {span: name for name, span in SPAN_OF.items()}
+
 #: The parts an importer reports.
 IMPORTED: tuple[str, ...] = ("endpoint_wait", "transcription", "llm_ttft", "tts_ttfb", "other")
 #: Those that follow one another and add up to voice-to-voice (``transcription`` overlaps the endpoint wait).

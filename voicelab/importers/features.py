@@ -34,7 +34,7 @@ Not in any file the frameworks write: LiveKit's false interruptions (only the se
 from __future__ import annotations
 
 from ..engine.units import to_ns_grid
-from ..engine.v2v import PARTS, SPANNED
+from ..engine.v2v import PARTS, SPAN_OF
 
 #: voicelab name (a key of ``voicelab.metrics.production_metrics``, a part of :mod:`voicelab.engine.v2v`) -> what
 #: it measures.
@@ -48,8 +48,6 @@ PARAMETERS: dict[str, str] = {name: name.replace("_", ".", 1) + "_s" for name in
 PIPECAT_PARTS: dict[str, str] = {"llm_tool_call": "llm_tool_call", "function_handler": "llm_tool_call"}
 
 
-#: voicelab name -> (stage, span name) of the span the simulator draws for it (see voicelab.metrics._WAITS).
-SPANS: dict[str, tuple[str, str]] = {name: (PARTS[name].stage, PARTS[name].span) for name in SPANNED}
 
 
 def add(features: dict[str, float], name: str, seconds: float) -> None:
@@ -60,5 +58,5 @@ def add(features: dict[str, float], name: str, seconds: float) -> None:
 def timed(waits: list[tuple[str, str, float, float]], name: str, start: float | None, seconds: float) -> None:
     """Append the span of feature ``name`` from ``start`` (source clock) when the source says when it began."""
     if start is not None:
-        stage, span = SPANS[name]
+        stage, span = SPAN_OF[name]
         waits.append((stage, span, start, start + seconds))
