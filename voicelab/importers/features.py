@@ -48,8 +48,6 @@ PARAMETERS: dict[str, str] = {name: name.replace("_", ".", 1) + "_s" for name in
 PIPECAT_PARTS: dict[str, str] = {"llm_tool_call": "llm_tool_call", "function_handler": "llm_tool_call"}
 
 
-
-
 def add(features: dict[str, float], name: str, seconds: float) -> None:
     """Add ``seconds`` to ``features[name]`` (a tool call met twice is one longer wait)."""
     features[name] = to_ns_grid(features.get(name, 0.0) + seconds)
